@@ -1,0 +1,20 @@
+//! The connector layer's contract, shared by PowerSchool, Clever and ClassLink.
+//!
+//! Owns: the [`ConnectorFactory`] trait every source implements (kind, settings
+//! description, typed validation), the [`Registry`] the binary fills and the engine and
+//! API receive, the [`settings`] helpers that read a stored [`model::district::ConnectorConfig`]
+//! into a connector's typed settings while collecting every problem, and
+//! [`ConnectorError`]. The pull contract (check / roster stream / one user) and the shared
+//! HTTP kit (token cache, retry with backoff honouring Retry-After, rate limit, paging)
+//! live here too as the connectors grow into them.
+//!
+//! Must never: know the store, the policy or the engine, or name a concrete connector.
+//! Start reading at [`ConnectorFactory`].
+
+pub mod error;
+pub mod registry;
+pub mod settings;
+
+pub use error::ConnectorError;
+pub use registry::{ConnectorFactory, Registry};
+pub use settings::{SettingSpec, SettingsReader};

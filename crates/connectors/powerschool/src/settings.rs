@@ -1,0 +1,97 @@
+//! What a district gives us to reach its PowerSchool: the server's URL and the OAuth
+//! client id and secret from the plugin's Data Provider Configuration page (seed 003).
+
+use connector::{SettingSpec, SettingsReader};
+use model::district::ConnectorConfig;
+use model::{Secret, ValidationErrors};
+
+pub const KIND: &str = "powerschool";
+
+pub const SPECS: &[SettingSpec] = &[
+    SettingSpec::required(
+        "base_url",
+        "the district's PowerSchool server, e.g. https://myschool.powerschool.com",
+    ),
+    SettingSpec::required(
+        "client_id",
+        "the plugin's OAuth client id (System > System Settings > Plugin Management Configuration > Data Configuration)",
+    ),
+    SettingSpec::secret("client_secret", "the plugin's OAuth client secret"),
+];
+
+/// A PowerSchool connection, parsed and checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PowerSchoolSettings {
+    pub base_url: url::Url,
+    pub client_id: String,
+    pub client_secret: Secret,
+}
+
+impl TryFrom<&ConnectorConfig> for PowerSchoolSettings {
+    type Error = ValidationErrors;
+
+    fn try_from(config: &ConnectorConfig) -> Result<Self, Self::Error> {
+        let mut r = SettingsReader::new(KIND, SPECS, config);
+        let base_url = r.url("base_url");
+        let client_id = r.text("client_id");
+        let client_secret = r.secret("client_secret");
+        match base_url {
+            Some(base_url) => r.finish(Self {
+                base_url,
+                client_id,
+                client_secret,
+            }),
+            None => Err(r.finish(()).err().unwrap_or_default()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)], secret: Option<&str>) -> ConnectorConfig {
+        ConnectorConfig {
+            kind: KIND.into(),
+            settings: pairs
+                .iter()
+                .map(|(k, v)| ((*k).into(), (*v).into()))
+                .collect(),
+            secrets: secret
+                .map(|s| [("client_secret".to_owned(), Secret::new(s))].into())
+                .unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_complete_configuration_parses() {
+        let cfg = config(
+            &[
+                ("base_url", "https://cbe.powerschool.com"),
+                ("client_id", "abc"),
+            ],
+            Some("s3cret"),
+        );
+        let s = PowerSchoolSettings::try_from(&cfg).expect("valid");
+        assert_eq!(s.base_url.as_str(), "https://cbe.powerschool.com/");
+        assert_eq!(s.client_secret.expose(), "s3cret");
+    }
+
+    #[test]
+    fn a_missing_base_url_is_named() {
+        let cfg = config(&[("client_id", "abc")], Some("s3cret"));
+        let err = PowerSchoolSettings::try_from(&cfg).unwrap_err();
+        assert_eq!(err.errors().len(), 1);
+        assert_eq!(err.errors()[0].path, "connector.settings.base_url");
+    }
+
+    #[test]
+    fn every_problem_is_reported_together() {
+        let err = PowerSchoolSettings::try_from(&config(&[], None)).unwrap_err();
+        let paths: Vec<&str> = err.errors().iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["connector.settings.base_url", "settings.client_id", "settings.client_secret"]
+        );
+    }
+}

@@ -1,0 +1,277 @@
+//! A district (the tenant): its connector configuration, settings (SPEC §4) and time zone.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::ValidationErrors;
+use crate::ids::DistrictId;
+use crate::roster::{ContactType, PhoneType, Relationship};
+use crate::secret::Secret;
+
+/// A district as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct District {
+    pub id: DistrictId,
+    pub name: String,
+    pub connector: ConnectorConfig,
+    pub settings: DistrictSettings,
+    pub time_zone: chrono_tz::Tz,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Which connector a district uses and how it reaches its source. The kind selects a
+/// connector from the registry; each connector validates `settings` and `secrets` against
+/// its own settings description, so the model knows no connector by name.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct ConnectorConfig {
+    pub kind: String,
+    /// Plain settings, by name (`base_url`, `client_id`, …).
+    pub settings: BTreeMap<String, String>,
+    /// Secret settings, by name (`client_secret`, `district_token`, …). Write-only.
+    pub secrets: BTreeMap<String, Secret>,
+}
+
+impl ConnectorConfig {
+    /// The names of the secrets that are set, for responses that must not carry them.
+    pub fn secret_names(&self) -> Vec<String> {
+        self.secrets.keys().cloned().collect()
+    }
+}
+
+/// Which of a student's ids becomes the id shown in the product (seed 004, Clever).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StudentIdSource {
+    /// The district's student number (`student_number`, PowerSchool `local_id`).
+    #[default]
+    StudentNumber,
+    /// The source system's own id of the student (Clever id, OneRoster sourcedId, DCID).
+    SourceId,
+}
+
+/// What happens to a student who leaves the roster (seed 004, "Archived students").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchivedStudents {
+    /// Archive them: their links and history stay, they no longer appear as active.
+    #[default]
+    Archive,
+    /// Leave them exactly as they are.
+    Keep,
+}
+
+/// A selection of source types to sync: every value, or only those listed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Selection<T: Ord> {
+    All,
+    Only(BTreeSet<T>),
+}
+
+impl<T: Ord> Selection<T> {
+    pub fn includes(&self, value: &T) -> bool {
+        match self {
+            Selection::All => true,
+            Selection::Only(set) => set.contains(value),
+        }
+    }
+}
+
+impl<T: Ord> Default for Selection<T> {
+    fn default() -> Self {
+        Selection::All
+    }
+}
+
+/// Permissions the sync grants to staff it creates (seeds 002, 004).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StaffPermission {
+    PermissionsAdmin,
+    SchoolWideCommunications,
+    RosteringAdministrator,
+    ContentModerator,
+    UsersManager,
+    FamilyAccess,
+    EngagementVisibility,
+}
+
+impl StaffPermission {
+    pub const ALL: [StaffPermission; 7] = [
+        StaffPermission::PermissionsAdmin,
+        StaffPermission::SchoolWideCommunications,
+        StaffPermission::RosteringAdministrator,
+        StaffPermission::ContentModerator,
+        StaffPermission::UsersManager,
+        StaffPermission::FamilyAccess,
+        StaffPermission::EngagementVisibility,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StaffPermission::PermissionsAdmin => "permissions_admin",
+            StaffPermission::SchoolWideCommunications => "school_wide_communications",
+            StaffPermission::RosteringAdministrator => "rostering_administrator",
+            StaffPermission::ContentModerator => "content_moderator",
+            StaffPermission::UsersManager => "users_manager",
+            StaffPermission::FamilyAccess => "family_access",
+            StaffPermission::EngagementVisibility => "engagement_visibility",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// A limit on how much of one kind of record a single run may remove or downgrade.
+/// A run over either bound pauses for approval (seed 003).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Limit {
+    /// Largest share, in percent of the records held before the run (0–100).
+    pub max_percent: Option<f64>,
+    /// Largest absolute number.
+    pub max_count: Option<u64>,
+}
+
+impl Limit {
+    pub const fn percent(p: f64) -> Self {
+        Self {
+            max_percent: Some(p),
+            max_count: None,
+        }
+    }
+
+    fn validate(&self, path: &str, errors: &mut ValidationErrors) {
+        if let Some(p) = self.max_percent {
+            if !(0.0..=100.0).contains(&p) || p.is_nan() {
+                errors.push(
+                    format!("{path}.max_percent"),
+                    format!("{p} is not a percentage between 0 and 100"),
+                );
+            }
+        }
+    }
+}
+
+/// Import thresholds (seed 003), evaluated on a run's plan.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Thresholds {
+    pub students_archived: Limit,
+    pub guardians_archived: Limit,
+    pub links_removed: Limit,
+    pub links_downgraded: Limit,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Self {
+            students_archived: Limit::percent(10.0),
+            guardians_archived: Limit::percent(10.0),
+            links_removed: Limit::percent(10.0),
+            links_downgraded: Limit::percent(10.0),
+        }
+    }
+}
+
+/// A district's sync settings (SPEC §4, seeds 002 and 004).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DistrictSettings {
+    /// Off: no nightly run (spot sync and manual runs still work). New districts start
+    /// with it off, as the set-up guides ask ("do not enable the sync yet").
+    pub daily_sync_enabled: bool,
+    /// Off: guardians are not pulled from the connector but imported from `guardians.csv`.
+    pub manage_guardians: bool,
+    pub unarchive_classrooms: bool,
+    /// Off: e-mail and phones of guardians who already use the product are left alone.
+    pub update_active_contact_details: bool,
+    pub student_id_source: StudentIdSource,
+    pub archived_students: ArchivedStudents,
+    pub contact_types: Selection<ContactType>,
+    pub contact_relationships: Selection<Relationship>,
+    /// Phone types to sync. Clever allows exactly one.
+    pub phone_types: Selection<PhoneType>,
+    pub staff_permissions: BTreeSet<StaffPermission>,
+    pub thresholds: Thresholds,
+}
+
+impl Default for DistrictSettings {
+    fn default() -> Self {
+        Self {
+            daily_sync_enabled: false,
+            manage_guardians: true,
+            unarchive_classrooms: true,
+            update_active_contact_details: false,
+            student_id_source: StudentIdSource::default(),
+            archived_students: ArchivedStudents::default(),
+            contact_types: Selection::All,
+            contact_relationships: Selection::All,
+            phone_types: Selection::All,
+            staff_permissions: BTreeSet::new(),
+            thresholds: Thresholds::default(),
+        }
+    }
+}
+
+impl DistrictSettings {
+    /// Checks what the settings can check on their own; a connector adds its own rules
+    /// (Clever: one phone type).
+    pub fn validate(&self) -> Result<(), ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let t = &self.thresholds;
+        t.students_archived
+            .validate("thresholds.students_archived", &mut errors);
+        t.guardians_archived
+            .validate("thresholds.guardians_archived", &mut errors);
+        t.links_removed.validate("thresholds.links_removed", &mut errors);
+        t.links_downgraded
+            .validate("thresholds.links_downgraded", &mut errors);
+        if let Selection::Only(set) = &self.phone_types {
+            if set.is_empty() {
+                errors.push("phone_types", "select at least one phone type, or all");
+            }
+        }
+        errors.into_result(())
+    }
+}
+
+/// Parses an IANA time zone name (`America/Edmonton`).
+pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, crate::FieldError> {
+    name.parse::<chrono_tz::Tz>().map_err(|_| {
+        crate::FieldError::new(
+            "time_zone",
+            format!("{name:?} is not an IANA time zone name (for example America/Edmonton)"),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(
+            parse_time_zone("America/Edmonton").ok(),
+            Some(chrono_tz::America::Edmonton)
+        );
+        assert_eq!(parse_time_zone("MST7MDT-ish").unwrap_err().path, "time_zone");
+    }
+
+    #[test]
+    fn thresholds_outside_0_to_100_are_rejected_by_path() {
+        let mut s = DistrictSettings::default();
+        s.thresholds.links_removed.max_percent = Some(140.0);
+        let err = s.validate().unwrap_err();
+        assert_eq!(err.errors()[0].path, "thresholds.links_removed.max_percent");
+    }
+
+    #[test]
+    fn staff_permissions_round_trip_by_name() {
+        for p in StaffPermission::ALL {
+            assert_eq!(StaffPermission::parse(p.as_str()), Some(p));
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Newtype ids, so a student id can never be passed where a guardian id is meant.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::FieldError;
+
+/// A district's id: a slug chosen at creation (`cbe`, `springfield-usd`), lowercase ASCII
+/// letters, digits and `-`, 1 to 63 characters, starting with a letter or digit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DistrictId(String);
+
+impl DistrictId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for DistrictId {
+    type Err = FieldError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let valid_len = (1..=63).contains(&s.len());
+        let valid_first = s
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+        let valid_chars = s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if valid_len && valid_first && valid_chars {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(FieldError::new(
+                "district_id",
+                format!(
+                    "{s:?} is not a district id: use 1-63 lowercase letters, digits and '-', starting with a letter or digit"
+                ),
+            ))
+        }
+    }
+}
+
+impl TryFrom<String> for DistrictId {
+    type Error = FieldError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<DistrictId> for String {
+    fn from(id: DistrictId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for DistrictId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+macro_rules! uuid_id {
+    ($(#[$doc:meta])* $name:ident, $field:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            /// A new random id.
+            pub fn new() -> Self {
+                Self(uuid::Uuid::new_v4())
+            }
+
+            pub fn from_uuid(id: uuid::Uuid) -> Self {
+                Self(id)
+            }
+
+            pub fn as_uuid(&self) -> uuid::Uuid {
+                self.0
+            }
+
+            /// The field name used when this id is rejected.
+            pub const FIELD: &'static str = $field;
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = FieldError;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                uuid::Uuid::parse_str(s.trim())
+                    .map(Self)
+                    .map_err(|_| FieldError::new($field, format!("{s:?} is not a valid id (expected a UUID)")))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.hyphenated().fmt(f)
+            }
+        }
+    };
+}
+
+uuid_id!(
+    /// Our id of a student account.
+    StudentId,
+    "student_id"
+);
+uuid_id!(
+    /// Our id of a guardian account.
+    GuardianId,
+    "guardian_id"
+);
+uuid_id!(
+    /// Our id of a staff account.
+    StaffId,
+    "staff_id"
+);
+uuid_id!(
+    /// Our id of a school.
+    SchoolId,
+    "school_id"
+);
+uuid_id!(
+    /// Our id of a classroom (a section).
+    ClassroomId,
+    "classroom_id"
+);
+uuid_id!(
+    /// Our id of a source-side contact record.
+    ContactId,
+    "contact_id"
+);
+uuid_id!(
+    /// A district sync run.
+    RunId,
+    "run_id"
+);
+uuid_id!(
+    /// One spot sync of one user.
+    SpotSyncId,
+    "spot_sync_id"
+);
+
+/// An id as the source system spells it (PowerSchool DCID, Clever id, OneRoster
+/// sourcedId). Opaque: compared exactly, never parsed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SourceId(String);
+
+impl SourceId {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for SourceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn district_ids_are_slugs() {
+        assert!("cbe".parse::<DistrictId>().is_ok());
+        assert!("springfield-usd-42".parse::<DistrictId>().is_ok());
+        for bad in ["", "CBE", "-cbe", "cbe district", "cbe/1", &"a".repeat(64)] {
+            let err = bad.parse::<DistrictId>().unwrap_err();
+            assert_eq!(err.path, "district_id", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn uuid_ids_round_trip_and_name_their_field() {
+        let id = StudentId::new();
+        assert_eq!(id.to_string().parse::<StudentId>().ok(), Some(id));
+        let err = "nope".parse::<GuardianId>().unwrap_err();
+        assert_eq!(err.path, "guardian_id");
+    }
+}

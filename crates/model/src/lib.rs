@@ -1,0 +1,22 @@
+//! The common roster model every connector maps into and every other crate speaks.
+//!
+//! Owns: districts and their settings ([`district`]), the people and places of a roster
+//! ([`roster`]), student–guardian links with their origin, access tier and deciding rule
+//! ([`link`]), the record of who changed what ([`change`]), newtype ids ([`ids`]), the
+//! write-only secret wrapper ([`secret`]) and validation errors that carry the field path
+//! ([`error`]).
+//!
+//! Must never: do I/O, depend on an async runtime, or know which SIS a record came from
+//! beyond the opaque source ids it carries. Start reading at [`roster::Student`] and
+//! [`link::Link`].
+
+pub mod change;
+pub mod district;
+pub mod error;
+pub mod ids;
+pub mod link;
+pub mod roster;
+pub mod secret;
+
+pub use error::{FieldError, ValidationErrors};
+pub use secret::Secret;

@@ -1,0 +1,45 @@
+//! Reading stored text back into model types, with errors that name the record.
+
+use std::str::FromStr;
+
+use crate::error::StoreError;
+
+/// Parses a stored id or enum, or reports the stored record as corrupt.
+pub(crate) fn parse<T: FromStr>(
+    entity: &'static str,
+    id: &str,
+    field: &'static str,
+    raw: &str,
+) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    raw.parse::<T>()
+        .map_err(|e| StoreError::corrupt(entity, id, field, e))
+}
+
+/// Reads a stored JSON column, or reports the stored record as corrupt.
+pub(crate) fn json<T: serde::de::DeserializeOwned>(
+    entity: &'static str,
+    id: &str,
+    field: &'static str,
+    raw: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(raw).map_err(|e| StoreError::corrupt(entity, id, field, e))
+}
+
+/// Writes a JSON column. Serializing our own types to a string cannot fail.
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// Reads a stored closed enum by its name.
+pub(crate) fn named<T>(
+    entity: &'static str,
+    id: &str,
+    field: &'static str,
+    raw: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, StoreError> {
+    parse(raw).ok_or_else(|| StoreError::corrupt(entity, id, field, format!("unknown value {raw:?}")))
+}

@@ -1,0 +1,155 @@
+//! Guardian accounts: read one or several, and write many in one statement per batch.
+
+use chrono::Utc;
+use model::ids::{DistrictId, GuardianId, SourceId};
+use model::roster::{AccountStatus, Address, Guardian};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+
+use crate::convert::{named, parse};
+use crate::entities::guardians as row;
+use crate::{Store, StoreError, Synced, BATCH_ROWS};
+
+const ENTITY: &str = "guardian";
+
+impl Store {
+    pub async fn get_guardian(
+        &self,
+        district: &DistrictId,
+        id: GuardianId,
+    ) -> Result<Guardian, StoreError> {
+        let found = row::Entity::find_by_id((district.to_string(), id.to_string()))
+            .one(self.db())
+            .await?;
+        found.map(from_row).unwrap_or_else(|| {
+            Err(StoreError::NotFound {
+                entity: ENTITY,
+                id: id.to_string(),
+            })
+        })
+    }
+
+    pub async fn find_guardian_by_source(
+        &self,
+        district: &DistrictId,
+        source_id: &SourceId,
+    ) -> Result<Guardian, StoreError> {
+        let found = row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::SourceId.eq(source_id.as_str()))
+            .one(self.db())
+            .await?;
+        found.map(from_row).unwrap_or_else(|| {
+            Err(StoreError::NotFound {
+                entity: ENTITY,
+                id: format!("with source id {source_id}"),
+            })
+        })
+    }
+
+    /// The guardians with these ids, in one query; unknown ids are left out.
+    pub async fn get_guardians(
+        &self,
+        district: &DistrictId,
+        ids: &[GuardianId],
+    ) -> Result<Vec<Guardian>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH_ROWS) {
+            let rows = row::Entity::find()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::Id.is_in(chunk.iter().map(|id| id.to_string())))
+                .all(self.db())
+                .await?;
+            for r in rows {
+                out.push(from_row(r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Inserts or replaces guardians by id, in one transaction.
+    pub async fn upsert_guardians(
+        &self,
+        district: &DistrictId,
+        guardians: &[Synced<Guardian>],
+    ) -> Result<(), StoreError> {
+        let now = Utc::now();
+        let txn = self.db().begin().await?;
+        for chunk in guardians.chunks(BATCH_ROWS) {
+            let rows = chunk.iter().map(|g| {
+                sea_orm::IntoActiveModel::into_active_model(to_row(district, g, now))
+            });
+            row::Entity::insert_many(rows)
+                .on_conflict(
+                    OnConflict::columns([row::Column::DistrictId, row::Column::Id])
+                        .update_columns([
+                            row::Column::SourceId,
+                            row::Column::FirstName,
+                            row::Column::LastName,
+                            row::Column::Email,
+                            row::Column::HomePhone,
+                            row::Column::MobilePhone,
+                            row::Column::AddressStreet,
+                            row::Column::AddressCity,
+                            row::Column::AddressRegion,
+                            row::Column::AddressPostalCode,
+                            row::Column::Status,
+                            row::Column::SisConnected,
+                            row::Column::Archived,
+                            row::Column::SourceHash,
+                            row::Column::UpdatedAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
+
+fn to_row(district: &DistrictId, g: &Synced<Guardian>, now: chrono::DateTime<Utc>) -> row::Model {
+    let v = &g.value;
+    row::Model {
+        district_id: district.to_string(),
+        id: v.id.to_string(),
+        source_id: v.source_id.as_ref().map(|s| s.to_string()),
+        first_name: v.first_name.clone(),
+        last_name: v.last_name.clone(),
+        email: v.email.clone(),
+        home_phone: v.home_phone.clone(),
+        mobile_phone: v.mobile_phone.clone(),
+        address_street: v.address.street.clone(),
+        address_city: v.address.city.clone(),
+        address_region: v.address.region.clone(),
+        address_postal_code: v.address.postal_code.clone(),
+        status: v.status.as_str().to_owned(),
+        sis_connected: v.sis_connected,
+        archived: v.archived,
+        source_hash: g.source_hash.clone(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn from_row(m: row::Model) -> Result<Guardian, StoreError> {
+    Ok(Guardian {
+        id: parse(ENTITY, &m.id, "id", &m.id)?,
+        status: named(ENTITY, &m.id, "status", &m.status, AccountStatus::parse)?,
+        source_id: m.source_id.map(SourceId::new),
+        first_name: m.first_name,
+        last_name: m.last_name,
+        email: m.email,
+        home_phone: m.home_phone,
+        mobile_phone: m.mobile_phone,
+        address: Address {
+            street: m.address_street,
+            city: m.address_city,
+            region: m.address_region,
+            postal_code: m.address_postal_code,
+        },
+        sis_connected: m.sis_connected,
+        archived: m.archived,
+    })
+}

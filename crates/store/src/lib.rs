@@ -1,0 +1,148 @@
+//! The rostersync store, on SQLite (the embedded default) and PostgreSQL.
+//!
+//! Owns: private sea-orm entities ([`entities`]), repositories that take and return
+//! model types ([`districts`], [`students`], [`guardians`], [`links`], [`forms`],
+//! [`change_log`]), connecting and migrating ([`Store`]). Later: runs, plans, checkpoints
+//! and leases.
+//!
+//! Must never: let a query cross districts (every table is keyed by district first and
+//! every repository call names its district), write outside a transaction what must land
+//! together, or hand an entity to a caller. Start reading at [`Store`].
+
+mod convert;
+mod entities;
+pub mod error;
+
+pub mod change_log;
+pub mod districts;
+pub mod forms;
+pub mod guardians;
+pub mod links;
+pub mod students;
+
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use migrations::MigratorTrait;
+
+pub use error::StoreError;
+
+/// A synced record with the hash of the source content it was made from: a record whose
+/// hash has not changed costs a read, not a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synced<T> {
+    pub value: T,
+    pub source_hash: String,
+}
+
+/// Rows written per statement: well under SQLite's bound-parameter limit for our widest
+/// table, and large enough that a district is written in few round trips.
+pub(crate) const BATCH_ROWS: usize = 500;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool to the store's database.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url`: `sqlite://PATH?mode=rwc` or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl {
+                scheme: url.split(':').next().unwrap_or_default().to_owned(),
+            });
+        };
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 16,
+            })
+            .min_connections(1)
+            .sqlx_logging(false);
+        let db = Database::connect(options)
+            .await
+            .map_err(StoreError::Connect)?;
+        if backend == Backend::Sqlite {
+            // WAL lets readers work while a sync writes; it is a property of the file.
+            db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        }
+        Ok(Self { db, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending migration.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        migrations::Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Reverts the last `steps` migrations (all of them with `None`).
+    pub async fn migrate_down(&self, steps: Option<u32>) -> Result<(), StoreError> {
+        migrations::Migrator::down(&self.db, steps).await?;
+        Ok(())
+    }
+
+    /// The names of the migrations applied, oldest first, and of those pending.
+    pub async fn migration_status(&self) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let applied = migrations::Migrator::get_applied_migrations(&self.db).await?;
+        let pending = migrations::Migrator::get_pending_migrations(&self.db).await?;
+        Ok((
+            applied.iter().map(|m| m.name().to_owned()).collect(),
+            pending.iter().map(|m| m.name().to_owned()).collect(),
+        ))
+    }
+
+    /// The tables that exist now (for migration tests and diagnostics).
+    pub async fn table_names(&self) -> Result<Vec<String>, StoreError> {
+        let sql = match self.backend {
+            Backend::Sqlite => {
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            }
+            Backend::Postgres => {
+                "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema() ORDER BY table_name"
+            }
+        };
+        let rows = self
+            .db
+            .query_all(sea_orm::Statement::from_string(self.db_backend(), sql))
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<String>("", "name").map_err(StoreError::from))
+            .collect()
+    }
+
+    fn db_backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub(crate) fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod suite;

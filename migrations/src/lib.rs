@@ -1,0 +1,27 @@
+//! The store's schema history: one dated file per step, each with `up` and `down`,
+//! append-only. Names its own identifiers and never imports the store's entities, so old
+//! steps keep meaning what they meant.
+//!
+//! Conventions every step follows: every table is keyed by `district_id` first; times are
+//! `timestamp with time zone`; structured values the store reads whole (settings, facts)
+//! are JSON text; a synced record keeps `source_hash`, the hash of its source content.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_districts;
+mod m20261124_000002_create_roster;
+mod m20261124_000003_create_runs_and_change_log;
+
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_districts::Migration),
+            Box::new(m20261124_000002_create_roster::Migration),
+            Box::new(m20261124_000003_create_runs_and_change_log::Migration),
+        ]
+    }
+}
