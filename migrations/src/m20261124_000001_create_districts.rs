@@ -26,11 +26,24 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Districts::Table)
-                    .col(ColumnDef::new(Districts::Id).string().not_null().primary_key())
+                    .col(
+                        ColumnDef::new(Districts::Id)
+                            .string()
+                            .not_null()
+                            .primary_key(),
+                    )
                     .col(ColumnDef::new(Districts::Name).string().not_null())
                     .col(ColumnDef::new(Districts::ConnectorKind).string().not_null())
-                    .col(ColumnDef::new(Districts::ConnectorSettings).text().not_null())
-                    .col(ColumnDef::new(Districts::ConnectorSecrets).text().not_null())
+                    .col(
+                        ColumnDef::new(Districts::ConnectorSettings)
+                            .text()
+                            .not_null(),
+                    )
+                    .col(
+                        ColumnDef::new(Districts::ConnectorSecrets)
+                            .text()
+                            .not_null(),
+                    )
                     .col(ColumnDef::new(Districts::Settings).text().not_null())
                     .col(ColumnDef::new(Districts::TimeZone).string().not_null())
                     .col(

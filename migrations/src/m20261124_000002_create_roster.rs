@@ -152,7 +152,11 @@ enum Enrollments {
 }
 
 fn text(col: impl IntoIden) -> ColumnDef {
-    ColumnDef::new(col).string().not_null().default("").to_owned()
+    ColumnDef::new(col)
+        .string()
+        .not_null()
+        .default("")
+        .to_owned()
 }
 
 fn flag(col: impl IntoIden) -> ColumnDef {
@@ -175,7 +179,10 @@ fn key(col: impl IntoIden) -> ColumnDef {
 }
 
 /// The foreign key every table has: its district.
-fn district_fk(table: impl IntoIden + 'static, col: impl IntoIden + 'static) -> ForeignKeyCreateStatement {
+fn district_fk(
+    table: impl IntoIden + 'static,
+    col: impl IntoIden + 'static,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(table, col)
         .to(Districts::Table, Districts::Id)
@@ -203,7 +210,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_schools_source", Schools::Table, [Schools::DistrictId, Schools::SourceId]).await?;
+        unique(
+            manager,
+            "ux_schools_source",
+            Schools::Table,
+            [Schools::DistrictId, Schools::SourceId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -235,7 +248,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_students_source", Students::Table, [Students::DistrictId, Students::SourceId]).await?;
+        unique(
+            manager,
+            "ux_students_source",
+            Students::Table,
+            [Students::DistrictId, Students::SourceId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -259,13 +278,29 @@ impl MigrationTrait for Migration {
                     .col(text(Guardians::SourceHash))
                     .col(time(Guardians::CreatedAt))
                     .col(time(Guardians::UpdatedAt))
-                    .primary_key(Index::create().col(Guardians::DistrictId).col(Guardians::Id))
+                    .primary_key(
+                        Index::create()
+                            .col(Guardians::DistrictId)
+                            .col(Guardians::Id),
+                    )
                     .foreign_key(&mut district_fk(Guardians::Table, Guardians::DistrictId))
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_guardians_source", Guardians::Table, [Guardians::DistrictId, Guardians::SourceId]).await?;
-        index(manager, "ix_guardians_email", Guardians::Table, [Guardians::DistrictId, Guardians::Email]).await?;
+        unique(
+            manager,
+            "ux_guardians_source",
+            Guardians::Table,
+            [Guardians::DistrictId, Guardians::SourceId],
+        )
+        .await?;
+        index(
+            manager,
+            "ix_guardians_email",
+            Guardians::Table,
+            [Guardians::DistrictId, Guardians::Email],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -316,7 +351,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        index(manager, "ix_links_guardian", Links::Table, [Links::DistrictId, Links::GuardianId]).await?;
+        index(
+            manager,
+            "ix_links_guardian",
+            Links::Table,
+            [Links::DistrictId, Links::GuardianId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -332,7 +373,10 @@ impl MigrationTrait for Migration {
                             .col(FormAuthorships::GuardianId)
                             .col(FormAuthorships::StudentId),
                     )
-                    .foreign_key(&mut district_fk(FormAuthorships::Table, FormAuthorships::DistrictId))
+                    .foreign_key(&mut district_fk(
+                        FormAuthorships::Table,
+                        FormAuthorships::DistrictId,
+                    ))
                     .to_owned(),
             )
             .await?;
@@ -356,7 +400,13 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_staff_source", Staff::Table, [Staff::DistrictId, Staff::SourceId]).await?;
+        unique(
+            manager,
+            "ux_staff_source",
+            Staff::Table,
+            [Staff::DistrictId, Staff::SourceId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -370,12 +420,22 @@ impl MigrationTrait for Migration {
                     .col(flag(Classrooms::Archived))
                     .col(text(Classrooms::SourceHash))
                     .col(time(Classrooms::UpdatedAt))
-                    .primary_key(Index::create().col(Classrooms::DistrictId).col(Classrooms::Id))
+                    .primary_key(
+                        Index::create()
+                            .col(Classrooms::DistrictId)
+                            .col(Classrooms::Id),
+                    )
                     .foreign_key(&mut district_fk(Classrooms::Table, Classrooms::DistrictId))
                     .to_owned(),
             )
             .await?;
-        unique(manager, "ux_classrooms_source", Classrooms::Table, [Classrooms::DistrictId, Classrooms::SourceId]).await?;
+        unique(
+            manager,
+            "ux_classrooms_source",
+            Classrooms::Table,
+            [Classrooms::DistrictId, Classrooms::SourceId],
+        )
+        .await?;
 
         manager
             .create_table(
@@ -392,7 +452,10 @@ impl MigrationTrait for Migration {
                             .col(Enrollments::PersonSourceId)
                             .col(Enrollments::Role),
                     )
-                    .foreign_key(&mut district_fk(Enrollments::Table, Enrollments::DistrictId))
+                    .foreign_key(&mut district_fk(
+                        Enrollments::Table,
+                        Enrollments::DistrictId,
+                    ))
                     .to_owned(),
             )
             .await

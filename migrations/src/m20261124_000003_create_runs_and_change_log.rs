@@ -67,8 +67,16 @@ impl MigrationTrait for Migration {
                             .timestamp_with_time_zone()
                             .not_null(),
                     )
-                    .col(ColumnDef::new(SyncRuns::StartedAt).timestamp_with_time_zone().null())
-                    .col(ColumnDef::new(SyncRuns::FinishedAt).timestamp_with_time_zone().null())
+                    .col(
+                        ColumnDef::new(SyncRuns::StartedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
+                    .col(
+                        ColumnDef::new(SyncRuns::FinishedAt)
+                            .timestamp_with_time_zone()
+                            .null(),
+                    )
                     .col(ColumnDef::new(SyncRuns::LeaseOwner).string().null())
                     .col(
                         ColumnDef::new(SyncRuns::LeaseExpiresAt)

@@ -1,1 +1,140 @@
-fn main() {}
+//! `rostersync`: serves the gRPC API and manages its store.
+//!
+//! The composition root: it loads the configuration, registers the connectors
+//! ([`registry`]), opens the store and hands both to the engine and the API.
+
+mod config;
+mod logging;
+mod registry;
+mod serve;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use config::Flags;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "rostersync",
+    version,
+    about = "Keeps a district's roster in step with its SIS"
+)]
+struct Cli {
+    /// A TOML configuration file (also ROSTERSYNC_CONFIG).
+    #[arg(long, global = true, env = "ROSTERSYNC_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory of the embedded SQLite database.
+    #[arg(long, global = true)]
+    data_dir: Option<String>,
+    /// sqlite://PATH or postgres://USER@HOST/DB (default: SQLite in the data directory).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Log filter, e.g. info or rostersync=debug.
+    #[arg(long, global = true)]
+    log_level: Option<String>,
+    /// Log format: text or json.
+    #[arg(long, global = true)]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the gRPC API (SyncService, health, reflection) until SIGTERM or Ctrl-C.
+    Serve {
+        /// Address to bind; port 0 picks a free port (the chosen address is printed).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Apply or revert store migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    /// Print every configuration key with its environment variable.
+    Config,
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration (the default).
+    Up,
+    /// Revert migrations.
+    Down {
+        /// How many to revert (default: one).
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List applied and pending migrations.
+    Status,
+}
+
+impl Cli {
+    fn flags(&self) -> Flags {
+        let mut flags = Flags::new();
+        let mut set = |key: &'static str, v: &Option<String>| {
+            if let Some(v) = v {
+                flags.insert(key, v.clone());
+            }
+        };
+        set("data_dir", &self.data_dir);
+        set("database_url", &self.database_url);
+        set("log.level", &self.log_level);
+        set("log.format", &self.log_format);
+        if let Command::Serve { listen } = &self.command {
+            set("listen", listen);
+        }
+        flags
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let config = config::load(cli.config.as_deref(), &env, &cli.flags())?;
+    logging::init(&config.log_level, config.log_format);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("start the async runtime")?;
+    runtime.block_on(run(cli.command, config))
+}
+
+async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
+    match command {
+        Command::Serve { .. } => serve::run(config).await,
+        Command::Migrate { action } => {
+            let store = serve::open_store(&config).await?;
+            match action.unwrap_or(MigrateAction::Up) {
+                MigrateAction::Up => {
+                    store.migrate().await?;
+                    println!("migrations applied");
+                }
+                MigrateAction::Down { steps } => {
+                    store.migrate_down(Some(steps)).await?;
+                    println!("reverted {steps} migration(s)");
+                }
+                MigrateAction::Status => {
+                    let (applied, pending) = store.migration_status().await?;
+                    for m in applied {
+                        println!("applied  {m}");
+                    }
+                    for m in pending {
+                        println!("pending  {m}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Config => {
+            for (key, var, help) in config::KEYS {
+                println!("{key:<14} {var:<26} {help}");
+            }
+            Ok(())
+        }
+    }
+}

@@ -176,7 +176,10 @@ mod tests {
             )
             .unwrap_or_default();
         assert!(!created.settings.contains_key("token"));
-        assert_eq!(created.secrets.get("token").map(|s| s.expose()), Some("t0k"));
+        assert_eq!(
+            created.secrets.get("token").map(|s| s.expose()),
+            Some("t0k")
+        );
 
         let updated = reg
             .config_from_flat(
@@ -186,7 +189,10 @@ mod tests {
             )
             .unwrap_or_default();
         assert_eq!(updated.settings["base_url"], "https://b.example");
-        assert_eq!(updated.secrets.get("token").map(|s| s.expose()), Some("t0k"));
+        assert_eq!(
+            updated.secrets.get("token").map(|s| s.expose()),
+            Some("t0k")
+        );
         assert!(reg.validate(&updated, &DistrictSettings::default()).is_ok());
     }
 }

@@ -85,7 +85,10 @@ impl<'a> SettingsReader<'a> {
                 let list: Vec<&str> = known.iter().copied().collect();
                 errors.push(
                     format!("connector.settings.{name}"),
-                    format!("is not a {kind} setting; known settings: {}", list.join(", ")),
+                    format!(
+                        "is not a {kind} setting; known settings: {}",
+                        list.join(", ")
+                    ),
                 );
             }
         }
@@ -102,7 +105,8 @@ impl<'a> SettingsReader<'a> {
     }
 
     fn push(&mut self, name: &str, message: String) {
-        self.errors.push(format!("connector.settings.{name}"), message);
+        self.errors
+            .push(format!("connector.settings.{name}"), message);
     }
 
     /// A plain setting: its value, its default, or a "required" error.
@@ -115,7 +119,9 @@ impl<'a> SettingsReader<'a> {
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty());
         match (value, spec) {
-            (Some(v), Some(spec)) if !spec.choices.is_empty() && !spec.choices.contains(&v.as_str()) => {
+            (Some(v), Some(spec))
+                if !spec.choices.is_empty() && !spec.choices.contains(&v.as_str()) =>
+            {
                 self.push(
                     name,
                     format!("{v:?} is not one of: {}", spec.choices.join(", ")),
@@ -123,7 +129,12 @@ impl<'a> SettingsReader<'a> {
                 v
             }
             (Some(v), _) => v,
-            (None, Some(SettingSpec { default: Some(d), .. })) => (*d).to_owned(),
+            (
+                None,
+                Some(SettingSpec {
+                    default: Some(d), ..
+                }),
+            ) => (*d).to_owned(),
             (None, Some(SettingSpec { required: true, .. })) => {
                 self.push(name, format!("is required for {}", self.kind));
                 String::new()
@@ -230,7 +241,11 @@ mod tests {
         let paths: Vec<&str> = err.errors().iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["connector.settings.colour", "connector.settings.base_url", "connector.settings.client_secret"]
+            [
+                "connector.settings.colour",
+                "connector.settings.base_url",
+                "connector.settings.client_secret"
+            ]
         );
     }
 
@@ -253,7 +268,10 @@ mod tests {
 
     #[test]
     fn choices_and_defaults_apply() {
-        let cfg = config(&[("base_url", "https://x.example")], &[("client_secret", "s")]);
+        let cfg = config(
+            &[("base_url", "https://x.example")],
+            &[("client_secret", "s")],
+        );
         let mut r = SettingsReader::new("demo", SPECS, &cfg);
         assert_eq!(r.text("mode"), "a");
         assert!(r.finish(()).is_ok());
@@ -263,6 +281,9 @@ mod tests {
         );
         let mut r = SettingsReader::new("demo", SPECS, &cfg);
         let _ = r.text("mode");
-        assert_eq!(r.finish(()).unwrap_err().errors()[0].path, "connector.settings.mode");
+        assert_eq!(
+            r.finish(()).unwrap_err().errors()[0].path,
+            "connector.settings.mode"
+        );
     }
 }

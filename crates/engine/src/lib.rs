@@ -1,1 +1,40 @@
-//! placeholder
+//! The engine: wires connectors, the policy and the store.
+//!
+//! Owns: district configuration ([`districts`]: validation of a whole district against
+//! its connector's settings description before anything is stored), and, as it grows,
+//! district sync runs (pull → policy → plan → thresholds and completeness checks → apply;
+//! dry run, approve, cancel, resume, the nightly schedule, leases) and spot sync.
+//!
+//! Must never: name a concrete connector (it receives a [`connector::Registry`]), speak
+//! HTTP, SQL or gRPC itself, or archive anything from a pull that was not complete.
+//! Start reading at [`Engine`].
+
+pub mod districts;
+pub mod error;
+
+pub use connector::Registry;
+pub use districts::{ConnectorDraft, DistrictDraft, DistrictUpdate};
+pub use error::EngineError;
+
+use store::Store;
+
+/// The engine: a store and the connectors this build knows.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    store: Store,
+    registry: Registry,
+}
+
+impl Engine {
+    pub fn new(store: Store, registry: Registry) -> Self {
+        Self { store, registry }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+}

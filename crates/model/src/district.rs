@@ -86,7 +86,9 @@ impl<T: Ord> Default for Selection<T> {
 }
 
 /// Permissions the sync grants to staff it creates (seeds 002, 004).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum StaffPermission {
     PermissionsAdmin,
@@ -225,7 +227,8 @@ impl DistrictSettings {
             .validate("thresholds.students_archived", &mut errors);
         t.guardians_archived
             .validate("thresholds.guardians_archived", &mut errors);
-        t.links_removed.validate("thresholds.links_removed", &mut errors);
+        t.links_removed
+            .validate("thresholds.links_removed", &mut errors);
         t.links_downgraded
             .validate("thresholds.links_downgraded", &mut errors);
         if let Selection::Only(set) = &self.phone_types {
@@ -257,7 +260,10 @@ mod tests {
             parse_time_zone("America/Edmonton").ok(),
             Some(chrono_tz::America::Edmonton)
         );
-        assert_eq!(parse_time_zone("MST7MDT-ish").unwrap_err().path, "time_zone");
+        assert_eq!(
+            parse_time_zone("MST7MDT-ish").unwrap_err().path,
+            "time_zone"
+        );
     }
 
     #[test]

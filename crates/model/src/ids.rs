@@ -7,7 +7,9 @@ use crate::error::FieldError;
 
 /// A district's id: a slug chosen at creation (`cbe`, `springfield-usd`), lowercase ASCII
 /// letters, digits and `-`, 1 to 63 characters, starting with a letter or digit.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct DistrictId(String);
 
@@ -153,7 +155,9 @@ uuid_id!(
 
 /// An id as the source system spells it (PowerSchool DCID, Clever id, OneRoster
 /// sourcedId). Opaque: compared exactly, never parsed.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct SourceId(String);
 

@@ -39,7 +39,9 @@ impl LinkOrigin {
 }
 
 /// What a guardian may do for a student (SPEC §3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AccessTier {
     Full,
@@ -68,7 +70,9 @@ impl AccessTier {
 
 /// A stable rule id (`ps.rule4.not_decision_making`, `reconcile.local_only`): what support
 /// reads back to explain a decision.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct RuleId(String);
 

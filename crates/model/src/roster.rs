@@ -289,7 +289,10 @@ mod tests {
 
     #[test]
     fn unknown_source_values_become_other_and_keep_their_spelling() {
-        assert_eq!(Relationship::parse(" Grandmother "), Relationship::Grandparent);
+        assert_eq!(
+            Relationship::parse(" Grandmother "),
+            Relationship::Grandparent
+        );
         assert_eq!(
             Relationship::parse("Probation Officer"),
             Relationship::Other("Probation Officer".into())
@@ -302,7 +305,8 @@ mod tests {
     fn open_enums_serialize_as_their_names() {
         let json = serde_json::to_string(&PhoneType::Home).unwrap_or_default();
         assert_eq!(json, "\"home\"");
-        let back: Relationship = serde_json::from_str("\"Guardian\"").unwrap_or(Relationship::Parent);
+        let back: Relationship =
+            serde_json::from_str("\"Guardian\"").unwrap_or(Relationship::Parent);
         assert_eq!(back, Relationship::Guardian);
     }
 }

@@ -41,5 +41,13 @@ pub(crate) fn named<T>(
     raw: &str,
     parse: impl Fn(&str) -> Option<T>,
 ) -> Result<T, StoreError> {
-    parse(raw).ok_or_else(|| StoreError::corrupt(entity, id, field, format!("unknown value {raw:?}")))
+    parse(raw)
+        .ok_or_else(|| StoreError::corrupt(entity, id, field, format!("unknown value {raw:?}")))
+}
+
+/// The current time at the precision both databases keep (microseconds), so a stored
+/// time reads back equal to the one written.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
 }

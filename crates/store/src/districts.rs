@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::Utc;
 use model::district::{ConnectorConfig, District, DistrictSettings};
 use model::ids::DistrictId;
 use model::Secret;
@@ -37,7 +36,10 @@ impl Store {
                 id: district.id.to_string(),
             });
         }
-        to_row(district).into_active_model().insert(self.db()).await?;
+        to_row(district)
+            .into_active_model()
+            .insert(self.db())
+            .await?;
         Ok(())
     }
 
@@ -86,7 +88,7 @@ impl Store {
         let current = self.get_district(&district.id).await?;
         let mut updated = district.clone();
         updated.created_at = current.created_at;
-        updated.updated_at = Utc::now();
+        updated.updated_at = crate::convert::now();
         // Every column but the key and the creation time is written.
         let mut active = to_row(&updated).into_active_model().reset_all();
         active.id = sea_orm::ActiveValue::Unchanged(updated.id.to_string());

@@ -1,7 +1,6 @@
 //! Form authorship: which guardian created a form for which student. The rest of the
 //! product records it; the sync reads it (seed 001 reconciliation).
 
-use chrono::Utc;
 use model::ids::{DistrictId, GuardianId, StudentId};
 use model::link::FormAuthorship;
 use sea_orm::sea_query::OnConflict;
@@ -24,7 +23,7 @@ impl Store {
             district_id: district.to_string(),
             guardian_id: fact.guardian_id.to_string(),
             student_id: fact.student_id.to_string(),
-            created_at: Utc::now(),
+            created_at: crate::convert::now(),
         };
         row::Entity::insert(sea_orm::IntoActiveModel::into_active_model(model))
             .on_conflict(

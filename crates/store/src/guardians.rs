@@ -73,12 +73,12 @@ impl Store {
         district: &DistrictId,
         guardians: &[Synced<Guardian>],
     ) -> Result<(), StoreError> {
-        let now = Utc::now();
+        let now = crate::convert::now();
         let txn = self.db().begin().await?;
         for chunk in guardians.chunks(BATCH_ROWS) {
-            let rows = chunk.iter().map(|g| {
-                sea_orm::IntoActiveModel::into_active_model(to_row(district, g, now))
-            });
+            let rows = chunk
+                .iter()
+                .map(|g| sea_orm::IntoActiveModel::into_active_model(to_row(district, g, now)));
             row::Entity::insert_many(rows)
                 .on_conflict(
                     OnConflict::columns([row::Column::DistrictId, row::Column::Id])

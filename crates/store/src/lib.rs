@@ -23,8 +23,8 @@ pub mod students;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 use migrations::MigratorTrait;
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
 
 pub use error::StoreError;
 

@@ -49,7 +49,11 @@ impl Store {
     }
 
     /// Inserts or replaces links by (student, guardian), in one transaction.
-    pub async fn upsert_links(&self, district: &DistrictId, links: &[Link]) -> Result<(), StoreError> {
+    pub async fn upsert_links(
+        &self,
+        district: &DistrictId,
+        links: &[Link],
+    ) -> Result<(), StoreError> {
         let txn = self.db().begin().await?;
         for chunk in links.chunks(BATCH_ROWS) {
             let rows = chunk

@@ -53,12 +53,12 @@ impl Store {
         district: &DistrictId,
         students: &[Synced<Student>],
     ) -> Result<(), StoreError> {
-        let now = Utc::now();
+        let now = crate::convert::now();
         let txn = self.db().begin().await?;
         for chunk in students.chunks(BATCH_ROWS) {
-            let rows = chunk.iter().map(|s| {
-                sea_orm::IntoActiveModel::into_active_model(to_row(district, s, now))
-            });
+            let rows = chunk
+                .iter()
+                .map(|s| sea_orm::IntoActiveModel::into_active_model(to_row(district, s, now)));
             row::Entity::insert_many(rows)
                 .on_conflict(
                     OnConflict::columns([row::Column::DistrictId, row::Column::Id])

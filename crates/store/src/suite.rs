@@ -51,9 +51,14 @@ fn district_id(s: &str) -> DistrictId {
 }
 
 fn district(id: &str) -> District {
-    let now = Utc.with_ymd_and_hms(2026, 11, 24, 9, 0, 0).single().unwrap_or_default();
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
+        .single()
+        .unwrap_or_default();
     let mut settings = DistrictSettings::default();
-    settings.staff_permissions.insert(StaffPermission::FamilyAccess);
+    settings
+        .staff_permissions
+        .insert(StaffPermission::FamilyAccess);
     District {
         id: district_id(id),
         name: format!("District {id}"),
@@ -75,7 +80,10 @@ fn district(id: &str) -> District {
 async fn store_with_district(backend: Backend, id: &str) -> (TestDatabase, Store, DistrictId) {
     let db = TestDatabase::new(backend).await;
     let store = db.store().await;
-    store.create_district(&district(id)).await.expect("create district");
+    store
+        .create_district(&district(id))
+        .await
+        .expect("create district");
     (db, store, district_id(id))
 }
 
@@ -136,7 +144,14 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert_eq!(applied.len(), 3, "{applied:?}");
     assert!(pending.is_empty());
     let tables = store.table_names().await.expect("tables");
-    for t in ["districts", "students", "guardians", "links", "change_log", "sync_runs"] {
+    for t in [
+        "districts",
+        "students",
+        "guardians",
+        "links",
+        "change_log",
+        "sync_runs",
+    ] {
         assert!(tables.iter().any(|n| n == t), "{t} missing from {tables:?}");
     }
 
@@ -145,7 +160,10 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     assert_eq!(tables, ["seaql_migrations"], "down must remove every table");
 
     store.migrate().await.expect("up again");
-    store.create_district(&district("after-round-trip")).await.expect("usable after up");
+    store
+        .create_district(&district("after-round-trip"))
+        .await
+        .expect("usable after up");
 }
 
 async fn districts_are_created_read_listed_and_updated(backend: Backend) {
@@ -154,8 +172,15 @@ async fn districts_are_created_read_listed_and_updated(backend: Backend) {
     for id in ["c-district", "a-district", "b-district"] {
         store.create_district(&district(id)).await.expect("create");
     }
-    let read = store.get_district(&district_id("a-district")).await.expect("get");
-    assert_eq!(read, district("a-district"), "a district reads back exactly as stored");
+    let read = store
+        .get_district(&district_id("a-district"))
+        .await
+        .expect("get");
+    assert_eq!(
+        read,
+        district("a-district"),
+        "a district reads back exactly as stored"
+    );
     assert_eq!(read.connector.secrets["client_secret"].expose(), "s3cret");
 
     let first = store.list_districts(None, 2).await.expect("page 1");
@@ -177,7 +202,10 @@ async fn districts_are_created_read_listed_and_updated(backend: Backend) {
     assert_eq!(again.name, "Renamed");
     assert!(again.settings.daily_sync_enabled);
     assert_eq!(again.time_zone, chrono_tz::America::Toronto);
-    assert_eq!(again.created_at, read.created_at, "creation time never changes");
+    assert_eq!(
+        again.created_at, read.created_at,
+        "creation time never changes"
+    );
     assert!(again.updated_at > read.updated_at);
     assert_eq!(again.updated_at, updated.updated_at);
 }
@@ -206,34 +234,57 @@ async fn a_duplicate_or_unknown_district_is_refused_by_id(backend: Backend) {
 
 async fn students_are_upserted_and_kept_apart_per_district(backend: Backend) {
     let (_db, store, cbe) = store_with_district(backend, "cbe").await;
-    store.create_district(&district("other")).await.expect("create");
+    store
+        .create_district(&district("other"))
+        .await
+        .expect("create");
     let other = district_id("other");
 
     let mine = student("4101");
     let theirs = student("4101");
-    store.upsert_students(&cbe, &[synced(mine.clone())]).await.expect("upsert");
-    store.upsert_students(&other, &[synced(theirs.clone())]).await.expect("upsert");
+    store
+        .upsert_students(&cbe, &[synced(mine.clone())])
+        .await
+        .expect("upsert");
+    store
+        .upsert_students(&other, &[synced(theirs.clone())])
+        .await
+        .expect("upsert");
 
     assert_eq!(store.get_student(&cbe, mine.id).await.expect("get"), mine);
     let by_source = store
         .find_student_by_source(&cbe, &SourceId::new("4101"))
         .await
         .expect("by source");
-    assert_eq!(by_source.id, mine.id, "the same source id in another district is another student");
+    assert_eq!(
+        by_source.id, mine.id,
+        "the same source id in another district is another student"
+    );
     assert!(matches!(
         store.get_student(&cbe, theirs.id).await,
-        Err(StoreError::NotFound { entity: "student", .. })
+        Err(StoreError::NotFound {
+            entity: "student",
+            ..
+        })
     ));
 
     let mut moved = mine.clone();
     moved.grade = "8".into();
     moved.school_source_id = Some(SourceId::new("18"));
     moved.birth_date = None;
-    store.upsert_students(&cbe, &[synced(moved.clone())]).await.expect("update");
+    store
+        .upsert_students(&cbe, &[synced(moved.clone())])
+        .await
+        .expect("update");
     assert_eq!(store.get_student(&cbe, mine.id).await.expect("get"), moved);
 
-    let many: Vec<_> = (0..1_200).map(|i| synced(student(&format!("s{i}")))).collect();
-    store.upsert_students(&cbe, &many).await.expect("bulk upsert over several batches");
+    let many: Vec<_> = (0..1_200)
+        .map(|i| synced(student(&format!("s{i}"))))
+        .collect();
+    store
+        .upsert_students(&cbe, &many)
+        .await
+        .expect("bulk upsert over several batches");
     let last = &many[1_199].value;
     assert_eq!(store.get_student(&cbe, last.id).await.expect("get"), *last);
 }
@@ -264,8 +315,14 @@ async fn guardians_are_upserted_and_read_in_bulk(backend: Backend) {
 
     let mut incomplete = local.clone();
     incomplete.status = AccountStatus::Incomplete;
-    store.upsert_guardians(&cbe, &[synced(incomplete.clone())]).await.expect("update");
-    assert_eq!(store.get_guardian(&cbe, local.id).await.expect("get"), incomplete);
+    store
+        .upsert_guardians(&cbe, &[synced(incomplete.clone())])
+        .await
+        .expect("update");
+    assert_eq!(
+        store.get_guardian(&cbe, local.id).await.expect("get"),
+        incomplete
+    );
 }
 
 async fn links_keep_origin_tier_rule_and_facts(backend: Backend) {
@@ -273,7 +330,10 @@ async fn links_keep_origin_tier_rule_and_facts(backend: Backend) {
     let s = student("4101");
     let g1 = guardian(Some("1"), "a@example.com");
     let g2 = guardian(None, "b@example.com");
-    let at = Utc.with_ymd_and_hms(2026, 11, 24, 7, 0, 0).single().unwrap_or_default();
+    let at = Utc
+        .with_ymd_and_hms(2026, 11, 24, 7, 0, 0)
+        .single()
+        .unwrap_or_default();
     let restricted = Link {
         student_id: s.id,
         guardian_id: g1.id,
@@ -292,7 +352,10 @@ async fn links_keep_origin_tier_rule_and_facts(backend: Backend) {
         decision: Decision::new("reconcile.local_only"),
         updated_at: at,
     };
-    store.upsert_links(&cbe, &[restricted.clone(), local.clone()]).await.expect("upsert");
+    store
+        .upsert_links(&cbe, &[restricted.clone(), local.clone()])
+        .await
+        .expect("upsert");
     let mut listed = store.list_student_links(&cbe, s.id).await.expect("list");
     listed.sort_by_key(|l| l.guardian_id);
     let mut expected = vec![restricted.clone(), local.clone()];
@@ -302,8 +365,14 @@ async fn links_keep_origin_tier_rule_and_facts(backend: Backend) {
     let mut full = restricted.clone();
     full.tier = AccessTier::Full;
     full.decision = Decision::new("ps.link.full");
-    store.upsert_links(&cbe, &[full.clone()]).await.expect("re-tier");
-    assert_eq!(store.list_guardian_links(&cbe, g1.id).await.expect("list"), vec![full]);
+    store
+        .upsert_links(&cbe, &[full.clone()])
+        .await
+        .expect("re-tier");
+    assert_eq!(
+        store.list_guardian_links(&cbe, g1.id).await.expect("list"),
+        vec![full]
+    );
     assert!(store
         .list_student_links(&district_id("cbe"), StudentId::new())
         .await
@@ -325,18 +394,31 @@ async fn the_change_log_is_ordered_paged_and_never_duplicated(backend: Backend) 
         })
         .collect();
     let at = Utc::now();
-    store.append_changes(&cbe, run, 1, &changes, at).await.expect("append");
+    store
+        .append_changes(&cbe, run, 1, &changes, at)
+        .await
+        .expect("append");
     let page = store.list_changes(&cbe, run, None, 3).await.expect("page");
     assert_eq!(page.iter().map(|c| c.seq).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(page[0].change, changes[0]);
-    let rest = store.list_changes(&cbe, run, Some(3), 10).await.expect("rest");
+    let rest = store
+        .list_changes(&cbe, run, Some(3), 10)
+        .await
+        .expect("rest");
     assert_eq!(rest.iter().map(|c| c.seq).collect::<Vec<_>>(), [4, 5]);
 
     let again = store.append_changes(&cbe, run, 5, &changes[..1], at).await;
-    assert!(again.is_err(), "re-appending seq 5 must fail, not duplicate");
+    assert!(
+        again.is_err(),
+        "re-appending seq 5 must fail, not duplicate"
+    );
     assert_eq!(store.count_changes(&cbe).await.expect("count"), 5);
     let other_run = ChangeSource::Run(RunId::new());
-    assert!(store.list_changes(&cbe, other_run, None, 10).await.expect("list").is_empty());
+    assert!(store
+        .list_changes(&cbe, other_run, None, 10)
+        .await
+        .expect("list")
+        .is_empty());
 }
 
 async fn form_authorship_is_recorded_once(backend: Backend) {
@@ -345,10 +427,19 @@ async fn form_authorship_is_recorded_once(backend: Backend) {
         guardian_id: GuardianId::new(),
         student_id: StudentId::new(),
     };
-    store.record_form_authorship(&cbe, fact).await.expect("record");
-    store.record_form_authorship(&cbe, fact).await.expect("record again");
+    store
+        .record_form_authorship(&cbe, fact)
+        .await
+        .expect("record");
+    store
+        .record_form_authorship(&cbe, fact)
+        .await
+        .expect("record again");
     assert_eq!(
-        store.form_authors(&cbe, fact.student_id).await.expect("authors"),
+        store
+            .form_authors(&cbe, fact.student_id)
+            .await
+            .expect("authors"),
         vec![fact.guardian_id]
     );
 }

@@ -18,9 +18,12 @@ pub const SPECS: &[SettingSpec] = &[
         "base_url",
         "the Roster Server endpoint, e.g. https://district-vn-v2.oneroster.com",
     ),
-    SettingSpec::optional("oneroster_version", "the OneRoster version the server speaks")
-        .with_default("1.1")
-        .with_choices(&["1.1", "1.2"]),
+    SettingSpec::optional(
+        "oneroster_version",
+        "the OneRoster version the server speaks",
+    )
+    .with_default("1.1")
+    .with_choices(&["1.1", "1.2"]),
     SettingSpec::optional(
         "auth",
         "oauth1: requests signed with key and secret; oauth2: client-credentials bearer token",
@@ -29,7 +32,10 @@ pub const SPECS: &[SettingSpec] = &[
     .with_choices(&["oauth1", "oauth2"]),
     SettingSpec::required("client_id", "the OAuth key (oauth1) or client id (oauth2)"),
     SettingSpec::secret("client_secret", "the OAuth secret"),
-    SettingSpec::optional("token_url", "the OAuth 2 token endpoint (required with auth = oauth2)"),
+    SettingSpec::optional(
+        "token_url",
+        "the OAuth 2 token endpoint (required with auth = oauth2)",
+    ),
 ];
 
 /// How requests to the Roster Server are authenticated.

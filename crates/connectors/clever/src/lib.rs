@@ -47,7 +47,8 @@ impl ConnectorFactory for CleverFactory {
             Err(e) => e,
         };
         // Seed 004: "Using Clever only one phone type can be selected".
-        let one_phone_type = matches!(&district.phone_types, Selection::Only(set) if set.len() == 1);
+        let one_phone_type =
+            matches!(&district.phone_types, Selection::Only(set) if set.len() == 1);
         if !one_phone_type {
             errors.push(
                 "settings.phone_types",

@@ -69,7 +69,11 @@ mod tests {
     fn defaults_fill_the_host_and_version_and_ids_are_checked() {
         let mut cfg = ConnectorConfig {
             kind: KIND.into(),
-            settings: [("district_id".to_owned(), "5f3c1e2d4b6a7c8d9e0f1a2b".to_owned())].into(),
+            settings: [(
+                "district_id".to_owned(),
+                "5f3c1e2d4b6a7c8d9e0f1a2b".to_owned(),
+            )]
+            .into(),
             secrets: [("district_token".to_owned(), Secret::new("tok"))].into(),
         };
         let s = CleverSettings::try_from(&cfg).expect("valid");

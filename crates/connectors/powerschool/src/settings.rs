@@ -91,7 +91,11 @@ mod tests {
         let paths: Vec<&str> = err.errors().iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,
-            ["connector.settings.base_url", "settings.client_id", "settings.client_secret"]
+            [
+                "connector.settings.base_url",
+                "settings.client_id",
+                "settings.client_secret"
+            ]
         );
     }
 }

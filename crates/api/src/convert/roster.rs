@@ -1,0 +1,145 @@
+//! Students, guardians and links as support reads them.
+
+use model::ids::DistrictId;
+use model::link::{AccessTier, Link, LinkOrigin};
+use model::roster::{AccountStatus, Guardian, Student};
+use proto::v1 as pb;
+
+use super::time;
+
+pub fn student_to_proto(district: &DistrictId, s: &Student) -> pb::Student {
+    let Student {
+        id,
+        source_id,
+        student_number,
+        state_id,
+        legal_first_name,
+        legal_last_name,
+        middle_name,
+        birth_date,
+        gender,
+        school_source_id,
+        grade,
+        enrollment_status,
+        independent_student,
+        org_email,
+        personal_email,
+        // The legacy parent web access id is an internal PowerSchool credential.
+        web_id: _,
+        archived,
+    } = s;
+    pb::Student {
+        district_id: district.to_string(),
+        student_id: id.to_string(),
+        source_id: source_id.to_string(),
+        student_number: student_number.clone(),
+        state_id: state_id.clone(),
+        legal_first_name: legal_first_name.clone(),
+        legal_last_name: legal_last_name.clone(),
+        middle_name: middle_name.clone(),
+        birth_date: birth_date.map(|d| d.to_string()).unwrap_or_default(),
+        gender: gender.as_str().to_owned(),
+        school_source_id: school_source_id
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        grade: grade.clone(),
+        enrollment_status: enrollment_status.as_str().to_owned(),
+        independent_student: *independent_student,
+        org_email: org_email.clone(),
+        personal_email: personal_email.clone(),
+        archived: *archived,
+    }
+}
+
+fn status_to_proto(s: AccountStatus) -> pb::AccountStatus {
+    match s {
+        AccountStatus::Pending => pb::AccountStatus::Pending,
+        AccountStatus::Active => pb::AccountStatus::Active,
+        AccountStatus::Incomplete => pb::AccountStatus::Incomplete,
+    }
+}
+
+pub fn guardian_to_proto(district: &DistrictId, g: &Guardian) -> pb::Guardian {
+    let Guardian {
+        id,
+        source_id,
+        first_name,
+        last_name,
+        email,
+        home_phone,
+        mobile_phone,
+        address,
+        status,
+        sis_connected,
+        archived,
+    } = g;
+    pb::Guardian {
+        district_id: district.to_string(),
+        guardian_id: id.to_string(),
+        source_id: source_id
+            .as_ref()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        first_name: first_name.clone(),
+        last_name: last_name.clone(),
+        email: email.clone(),
+        home_phone: home_phone.clone(),
+        mobile_phone: mobile_phone.clone(),
+        address: Some(pb::Address {
+            street: address.street.clone(),
+            city: address.city.clone(),
+            region: address.region.clone(),
+            postal_code: address.postal_code.clone(),
+        }),
+        status: status_to_proto(*status) as i32,
+        sis_connected: *sis_connected,
+        archived: *archived,
+    }
+}
+
+pub fn tier_to_proto(t: AccessTier) -> pb::AccessTier {
+    match t {
+        AccessTier::Full => pb::AccessTier::Full,
+        AccessTier::Restricted => pb::AccessTier::Restricted,
+        AccessTier::ReadOnly => pb::AccessTier::ReadOnly,
+    }
+}
+
+pub fn origin_to_proto(o: LinkOrigin) -> pb::LinkOrigin {
+    match o {
+        LinkOrigin::Sis => pb::LinkOrigin::Sis,
+        LinkOrigin::Local => pb::LinkOrigin::Local,
+        LinkOrigin::Form => pb::LinkOrigin::Form,
+    }
+}
+
+/// A link with the name and e-mail of its guardian (`None` when the guardian record is
+/// missing, which support should see rather than lose the link).
+pub fn link_to_proto(l: &Link, guardian: Option<&Guardian>) -> pb::StudentLink {
+    let Link {
+        student_id,
+        guardian_id,
+        origin,
+        tier,
+        decision,
+        updated_at,
+    } = l;
+    pb::StudentLink {
+        student_id: student_id.to_string(),
+        guardian_id: guardian_id.to_string(),
+        guardian_name: guardian
+            .map(|g| {
+                format!("{} {}", g.first_name, g.last_name)
+                    .trim()
+                    .to_owned()
+            })
+            .unwrap_or_default(),
+        guardian_email: guardian.map(|g| g.email.clone()).unwrap_or_default(),
+        origin: origin_to_proto(*origin) as i32,
+        tier: tier_to_proto(*tier) as i32,
+        rule_id: decision.rule.to_string(),
+        facts: decision.facts.clone(),
+        update_time: time(*updated_at),
+    }
+}

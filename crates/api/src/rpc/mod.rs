@@ -1,0 +1,107 @@
+//! `rostersync.v1.SyncService`: the trait implementation delegates each RPC to the module
+//! of its group.
+
+mod connectors;
+mod districts;
+mod reads;
+
+use engine::Engine;
+use model::ids::DistrictId;
+use proto::v1 as pb;
+use proto::v1::sync_service_server::SyncService;
+use tonic::{Request, Response, Status};
+
+use crate::status::invalid_field;
+
+/// The SyncService implementation.
+#[derive(Debug, Clone)]
+pub struct SyncApi {
+    engine: Engine,
+}
+
+impl SyncApi {
+    pub fn new(engine: Engine) -> Self {
+        Self { engine }
+    }
+}
+
+/// Reads the `district_id` field of a request.
+pub(crate) fn district_id(raw: &str) -> Result<DistrictId, Status> {
+    if raw.trim().is_empty() {
+        return Err(Status::invalid_argument("district_id: is required"));
+    }
+    raw.trim().parse().map_err(invalid_field)
+}
+
+#[tonic::async_trait]
+impl SyncService for SyncApi {
+    async fn create_district(
+        &self,
+        request: Request<pb::CreateDistrictRequest>,
+    ) -> Result<Response<pb::District>, Status> {
+        districts::create(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn update_district(
+        &self,
+        request: Request<pb::UpdateDistrictRequest>,
+    ) -> Result<Response<pb::District>, Status> {
+        districts::update(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_district(
+        &self,
+        request: Request<pb::GetDistrictRequest>,
+    ) -> Result<Response<pb::District>, Status> {
+        districts::get(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_districts(
+        &self,
+        request: Request<pb::ListDistrictsRequest>,
+    ) -> Result<Response<pb::ListDistrictsResponse>, Status> {
+        districts::list(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_connectors(
+        &self,
+        _request: Request<pb::ListConnectorsRequest>,
+    ) -> Result<Response<pb::ListConnectorsResponse>, Status> {
+        Ok(Response::new(connectors::list(&self.engine)))
+    }
+
+    async fn get_student(
+        &self,
+        request: Request<pb::GetStudentRequest>,
+    ) -> Result<Response<pb::Student>, Status> {
+        reads::student(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_guardian(
+        &self,
+        request: Request<pb::GetGuardianRequest>,
+    ) -> Result<Response<pb::Guardian>, Status> {
+        reads::guardian(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_student_links(
+        &self,
+        request: Request<pb::ListStudentLinksRequest>,
+    ) -> Result<Response<pb::ListStudentLinksResponse>, Status> {
+        reads::student_links(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+}

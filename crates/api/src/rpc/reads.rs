@@ -1,0 +1,122 @@
+//! Support reads: GetStudent, GetGuardian, ListStudentLinks.
+
+use std::collections::HashMap;
+
+use engine::Engine;
+use model::ids::{DistrictId, GuardianId, SourceId, StudentId};
+use proto::v1 as pb;
+use tonic::Status;
+
+use super::district_id;
+use crate::convert::roster::{guardian_to_proto, link_to_proto, student_to_proto};
+use crate::status::{from_engine, from_store, invalid_field};
+
+/// NOT_FOUND for the district itself, before any record of it is looked up, so the
+/// caller can tell an unknown district from an unknown student.
+async fn known_district(engine: &Engine, raw: &str) -> Result<DistrictId, Status> {
+    let id = district_id(raw)?;
+    engine.get_district(&id).await.map_err(from_engine)?;
+    Ok(id)
+}
+
+/// Exactly one of our id or the source's id.
+enum Key<T> {
+    Ours(T),
+    Source(SourceId),
+}
+
+fn key<T: std::str::FromStr<Err = model::FieldError>>(
+    ours: &str,
+    source: &str,
+    field: &str,
+) -> Result<Key<T>, Status> {
+    match (ours.trim(), source.trim()) {
+        ("", "") => Err(Status::invalid_argument(format!(
+            "{field}: is required (or source_id)"
+        ))),
+        (ours, "") => ours.parse().map(Key::Ours).map_err(invalid_field),
+        ("", source) => Ok(Key::Source(SourceId::new(source))),
+        _ => Err(Status::invalid_argument(format!(
+            "{field}: give {field} or source_id, not both"
+        ))),
+    }
+}
+
+pub(super) async fn student(
+    engine: &Engine,
+    request: pb::GetStudentRequest,
+) -> Result<pb::Student, Status> {
+    let pb::GetStudentRequest {
+        district_id,
+        student_id,
+        source_id,
+    } = request;
+    let key = key::<StudentId>(&student_id, &source_id, "student_id")?;
+    let district = known_district(engine, &district_id).await?;
+    let store = engine.store();
+    let student = match key {
+        Key::Ours(id) => store.get_student(&district, id).await,
+        Key::Source(source) => store.find_student_by_source(&district, &source).await,
+    }
+    .map_err(from_store)?;
+    Ok(student_to_proto(&district, &student))
+}
+
+pub(super) async fn guardian(
+    engine: &Engine,
+    request: pb::GetGuardianRequest,
+) -> Result<pb::Guardian, Status> {
+    let pb::GetGuardianRequest {
+        district_id,
+        guardian_id,
+        source_id,
+    } = request;
+    let key = key::<GuardianId>(&guardian_id, &source_id, "guardian_id")?;
+    let district = known_district(engine, &district_id).await?;
+    let store = engine.store();
+    let guardian = match key {
+        Key::Ours(id) => store.get_guardian(&district, id).await,
+        Key::Source(source) => store.find_guardian_by_source(&district, &source).await,
+    }
+    .map_err(from_store)?;
+    Ok(guardian_to_proto(&district, &guardian))
+}
+
+pub(super) async fn student_links(
+    engine: &Engine,
+    request: pb::ListStudentLinksRequest,
+) -> Result<pb::ListStudentLinksResponse, Status> {
+    let pb::ListStudentLinksRequest {
+        district_id,
+        student_id,
+    } = request;
+    let student_id: StudentId = match student_id.trim() {
+        "" => return Err(Status::invalid_argument("student_id: is required")),
+        raw => raw.parse().map_err(invalid_field)?,
+    };
+    let district = known_district(engine, &district_id).await?;
+    let store = engine.store();
+    // The student must exist: an empty list would otherwise hide a wrong id.
+    store
+        .get_student(&district, student_id)
+        .await
+        .map_err(from_store)?;
+    let links = store
+        .list_student_links(&district, student_id)
+        .await
+        .map_err(from_store)?;
+    let ids: Vec<GuardianId> = links.iter().map(|l| l.guardian_id).collect();
+    let guardians: HashMap<GuardianId, model::roster::Guardian> = store
+        .get_guardians(&district, &ids)
+        .await
+        .map_err(from_store)?
+        .into_iter()
+        .map(|g| (g.id, g))
+        .collect();
+    Ok(pb::ListStudentLinksResponse {
+        links: links
+            .iter()
+            .map(|l| link_to_proto(l, guardians.get(&l.guardian_id)))
+            .collect(),
+    })
+}

@@ -1,0 +1,393 @@
+//! The server's configuration: one typed struct from layered sources — defaults, then
+//! a TOML file, then `ROSTERSYNC_*` environment variables, then command-line flags —
+//! validated once with every problem reported together, each naming its key and where
+//! the value came from. The environment is passed in, never read from global state here.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Where the service keeps its embedded database when no `database_url` is given.
+pub const DEFAULT_DATA_DIR: &str = "./data";
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:50051";
+
+/// Every configuration key, its environment variable and what it means.
+pub const KEYS: &[(&str, &str, &str)] = &[
+    (
+        "listen",
+        "ROSTERSYNC_LISTEN",
+        "address the gRPC server binds (default 127.0.0.1:50051)",
+    ),
+    (
+        "data_dir",
+        "ROSTERSYNC_DATA_DIR",
+        "directory of the embedded SQLite database (default ./data)",
+    ),
+    (
+        "database_url",
+        "ROSTERSYNC_DATABASE_URL",
+        "sqlite://PATH or postgres://…; empty: SQLite in data_dir (DATABASE_URL is read too)",
+    ),
+    (
+        "log.level",
+        "ROSTERSYNC_LOG_LEVEL",
+        "tracing filter, e.g. info or rostersync=debug (default info)",
+    ),
+    (
+        "log.format",
+        "ROSTERSYNC_LOG_FORMAT",
+        "text or json (default text)",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// As given; see [`Config::database_url`] for the one to use.
+    pub database_url: Option<String>,
+    pub log_level: String,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The database to open: the configured URL, or a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("rostersync.db").display()
+            ),
+        }
+    }
+
+    /// The database URL for logs: a password in it is replaced.
+    pub fn database_url_redacted(&self) -> String {
+        redact_url_password(&self.database_url())
+    }
+}
+
+/// Where a value came from, for error messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Origin {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Default => f.write_str("default"),
+            Origin::File(p) => write!(f, "file {}", p.display()),
+            Origin::Env(v) => write!(f, "environment {v}"),
+            Origin::Flag(n) => write!(f, "flag --{n}"),
+        }
+    }
+}
+
+/// Values set on the command line, by key.
+pub type Flags = BTreeMap<&'static str, String>;
+
+/// Every problem found in the configuration.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration:\n  {}", .0.join("\n  "))]
+pub struct ConfigError(pub Vec<String>);
+
+/// Loads and validates the configuration.
+pub fn load(
+    file: Option<&Path>,
+    env: &BTreeMap<String, String>,
+    flags: &Flags,
+) -> Result<Config, ConfigError> {
+    let mut problems = Vec::new();
+    let mut values: BTreeMap<&'static str, (String, Origin)> = BTreeMap::new();
+    values.insert("listen", (DEFAULT_LISTEN.to_owned(), Origin::Default));
+    values.insert("data_dir", (DEFAULT_DATA_DIR.to_owned(), Origin::Default));
+    values.insert("log.level", ("info".to_owned(), Origin::Default));
+    values.insert("log.format", ("text".to_owned(), Origin::Default));
+
+    if let Some(path) = file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => read_toml(path, &text, &mut values, &mut problems),
+            Err(e) => problems.push(format!("config file {}: {e}", path.display())),
+        }
+    }
+
+    if let Some(url) = env.get("DATABASE_URL") {
+        values.insert(
+            "database_url",
+            (url.clone(), Origin::Env("DATABASE_URL".into())),
+        );
+    }
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix("ROSTERSYNC_") else {
+            continue;
+        };
+        if rest == "CONFIG" || rest.starts_with("TEST_") {
+            continue;
+        }
+        match KEYS.iter().find(|(_, var, _)| var == name) {
+            Some((key, _, _)) => {
+                values.insert(key, (value.clone(), Origin::Env(name.clone())));
+            }
+            None => problems.push(format!(
+                "{name}: unknown setting; known variables: {}",
+                KEYS.iter()
+                    .map(|(_, v, _)| *v)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+
+    for (key, value) in flags {
+        let flag = key.replace(['.', '_'], "-");
+        values.insert(key, (value.clone(), Origin::Flag(flag)));
+    }
+
+    let get = |key: &str| values.get(key).cloned();
+    let mut fail = |key: &str, origin: &Origin, message: String| {
+        problems.push(format!("{key} (from {origin}): {message}"));
+    };
+
+    let listen = match get("listen") {
+        Some((v, origin)) => match v.parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                fail(
+                    "listen",
+                    &origin,
+                    format!("{v:?} is not a socket address such as 127.0.0.1:50051"),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    let data_dir = match get("data_dir") {
+        Some((v, origin)) if v.trim().is_empty() => {
+            fail("data_dir", &origin, "is empty".into());
+            PathBuf::new()
+        }
+        Some((v, _)) => PathBuf::from(v),
+        None => PathBuf::from(DEFAULT_DATA_DIR),
+    };
+    let database_url = match get("database_url") {
+        Some((v, _)) if v.trim().is_empty() => None,
+        Some((v, origin)) => {
+            let ok = v.starts_with("sqlite:")
+                || v.starts_with("postgres://")
+                || v.starts_with("postgresql://");
+            if !ok {
+                fail(
+                    "database_url",
+                    &origin,
+                    format!(
+                        "must start with sqlite: or postgres://, not {:?}",
+                        redact_url_password(&v)
+                    ),
+                );
+            }
+            Some(v)
+        }
+        None => None,
+    };
+    let log_level = match get("log.level") {
+        Some((v, origin)) => {
+            if tracing_subscriber::EnvFilter::try_new(&v).is_err() {
+                fail(
+                    "log.level",
+                    &origin,
+                    format!("{v:?} is not a log filter such as info or rostersync=debug"),
+                );
+            }
+            v
+        }
+        None => "info".into(),
+    };
+    let log_format = match get("log.format").map(|(v, o)| (v.to_ascii_lowercase(), o)) {
+        Some((v, _)) if v == "text" => LogFormat::Text,
+        Some((v, _)) if v == "json" => LogFormat::Json,
+        Some((v, origin)) => {
+            fail("log.format", &origin, format!("{v:?} is not text or json"));
+            LogFormat::Text
+        }
+        None => LogFormat::Text,
+    };
+
+    match (listen, problems.is_empty()) {
+        (Some(listen), true) => Ok(Config {
+            listen,
+            data_dir,
+            database_url,
+            log_level,
+            log_format,
+        }),
+        _ => Err(ConfigError(problems)),
+    }
+}
+
+/// Flattens a TOML document into dotted keys, rejecting unknown ones.
+fn read_toml(
+    path: &Path,
+    text: &str,
+    values: &mut BTreeMap<&'static str, (String, Origin)>,
+    problems: &mut Vec<String>,
+) {
+    let table: toml::Table = match text.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(format!("config file {}: {e}", path.display()));
+            return;
+        }
+    };
+    let mut flat = Vec::new();
+    flatten("", &table, &mut flat);
+    for (key, value) in flat {
+        let text = match value {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                problems.push(format!(
+                    "{key} (from file {}): {} is not a string",
+                    path.display(),
+                    other.type_str()
+                ));
+                continue;
+            }
+        };
+        match KEYS.iter().find(|(k, _, _)| *k == key) {
+            Some((k, _, _)) => {
+                values.insert(k, (text, Origin::File(path.to_owned())));
+            }
+            None => problems.push(format!(
+                "{key} (from file {}): unknown key; known keys: {}",
+                path.display(),
+                KEYS.iter()
+                    .map(|(k, _, _)| *k)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        }
+    }
+}
+
+fn flatten<'a>(prefix: &str, table: &'a toml::Table, out: &mut Vec<(String, &'a toml::Value)>) {
+    for (k, v) in table {
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            toml::Value::Table(t) => flatten(&key, t, out),
+            other => out.push((key, other)),
+        }
+    }
+}
+
+/// `postgres://user:password@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_nothing() {
+        let c = load(None, &env(&[]), &Flags::new()).expect("defaults are valid");
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.database_url(), "sqlite://./data/rostersync.db?mode=rwc");
+        assert_eq!(c.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn file_then_env_then_flags_win_in_that_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("rostersync.toml");
+        std::fs::write(
+            &path,
+            "listen = \"127.0.0.1:1\"\ndata_dir = \"/var/lib/a\"\n[log]\nformat = \"json\"\n",
+        )
+        .expect("write");
+        let e = env(&[
+            ("ROSTERSYNC_LISTEN", "127.0.0.1:2"),
+            ("ROSTERSYNC_DATA_DIR", "/var/lib/b"),
+        ]);
+        let mut flags = Flags::new();
+        flags.insert("listen", "127.0.0.1:3".into());
+        let c = load(Some(&path), &e, &flags).expect("valid");
+        assert_eq!(c.listen.port(), 3);
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/b"));
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once_with_its_key_and_origin() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("rostersync.toml");
+        std::fs::write(&path, "listne = \"x\"\n[log]\nformat = \"xml\"\n").expect("write");
+        let e = env(&[
+            ("ROSTERSYNC_LISTEN", "nowhere"),
+            ("ROSTERSYNC_DATABSE_URL", "x"),
+            ("DATABASE_URL", "mysql://root:hunter2@db/x"),
+        ]);
+        let err = load(Some(&path), &e, &Flags::new()).unwrap_err();
+        let text = err.to_string();
+        for needle in [
+            "listne (from file",
+            "unknown key",
+            "ROSTERSYNC_DATABSE_URL: unknown setting",
+            "listen (from environment ROSTERSYNC_LISTEN)",
+            "database_url (from environment DATABASE_URL)",
+            "log.format (from file",
+        ] {
+            assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
+        }
+        assert!(!text.contains("hunter2"), "a password leaked into:\n{text}");
+        assert_eq!(err.0.len(), 5, "{text}");
+    }
+
+    #[test]
+    fn postgres_urls_are_redacted_for_logs() {
+        assert_eq!(
+            redact_url_password("postgres://app:s3cret@db.example:5432/rs"),
+            "postgres://app:***@db.example:5432/rs"
+        );
+        assert_eq!(
+            redact_url_password("postgres://postgres@127.0.0.1/rs"),
+            "postgres://postgres@127.0.0.1/rs"
+        );
+    }
+}

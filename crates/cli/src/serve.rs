@@ -1,0 +1,67 @@
+//! `rostersync serve`: open and migrate the store, bind, serve until a signal.
+
+use anyhow::Context;
+use engine::Engine;
+use store::Store;
+
+use crate::config::Config;
+use crate::registry;
+
+/// Opens the configured store, creating the data directory for the embedded default.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("create the data directory {}", config.data_dir.display()))?;
+    }
+    let url = config.database_url();
+    Store::connect(&url)
+        .await
+        .with_context(|| format!("open the store at {}", config.database_url_redacted()))
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    store.migrate().await.context("migrate the store")?;
+    tracing::info!(database = %config.database_url_redacted(), backend = ?store.backend(), "store ready");
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("bind {}", config.listen))?;
+    let addr = listener.local_addr().context("read the bound address")?;
+    tracing::info!(%addr, "serving rostersync.v1.SyncService, grpc.health.v1.Health and reflection");
+    // Scripts and tests read the bound address (port 0 picks one) from this line.
+    println!("rostersync listening on {addr}");
+
+    let engine = Engine::new(store, registry::connectors());
+    api::serve(engine, listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("ctrl-c received, shutting down"),
+        () = term => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

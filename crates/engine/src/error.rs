@@ -1,0 +1,33 @@
+//! The engine's error.
+
+use model::ValidationErrors;
+use store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The caller's input is wrong; every problem is listed with its field path.
+    #[error("{0}")]
+    Invalid(ValidationErrors),
+    #[error("{entity} {id} not found")]
+    NotFound { entity: &'static str, id: String },
+    #[error("{entity} {id} already exists")]
+    AlreadyExists { entity: &'static str, id: String },
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { entity, id } => EngineError::NotFound { entity, id },
+            StoreError::AlreadyExists { entity, id } => EngineError::AlreadyExists { entity, id },
+            other => EngineError::Store(other),
+        }
+    }
+}
+
+impl From<ValidationErrors> for EngineError {
+    fn from(e: ValidationErrors) -> Self {
+        EngineError::Invalid(e)
+    }
+}
