@@ -1,1 +1,9 @@
+//! End-to-end tests: the real `rostersync` binary over gRPC, on SQLite and PostgreSQL,
+//! driven by the real `grpcurl` and by a generated client.
 
+mod harness;
+
+mod cli;
+mod districts;
+mod reads;
+mod surface;

@@ -363,7 +363,7 @@ mod tests {
             ("ROSTERSYNC_DATABSE_URL", "x"),
             ("DATABASE_URL", "mysql://root:hunter2@db/x"),
         ]);
-        let err = load(Some(&path), &e, &Flags::new()).unwrap_err();
+        let err = load(Some(&path), &e, &Flags::new()).expect_err("must be refused");
         let text = err.to_string();
         for needle in [
             "listne (from file",

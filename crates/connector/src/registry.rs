@@ -161,7 +161,7 @@ mod tests {
     #[test]
     fn unknown_kinds_list_the_known_ones() {
         let reg = Registry::new().register(Arc::new(Demo));
-        let err = reg.get("sftp").unwrap_err().to_string();
+        let err = reg.get("sftp").expect_err("must be refused").to_string();
         assert!(err.contains("\"sftp\"") && err.contains("demo"), "{err}");
     }
 

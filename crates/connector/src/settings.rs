@@ -237,7 +237,7 @@ mod tests {
         let mut r = SettingsReader::new("demo", SPECS, &cfg);
         let _ = r.url("base_url");
         let _ = r.secret("client_secret");
-        let err = r.finish(()).unwrap_err();
+        let err = r.finish(()).expect_err("must be refused");
         let paths: Vec<&str> = err.errors().iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,
@@ -282,7 +282,7 @@ mod tests {
         let mut r = SettingsReader::new("demo", SPECS, &cfg);
         let _ = r.text("mode");
         assert_eq!(
-            r.finish(()).unwrap_err().errors()[0].path,
+            r.finish(()).expect_err("must be refused").errors()[0].path,
             "connector.settings.mode"
         );
     }

@@ -63,9 +63,10 @@ pub enum ArchivedStudents {
 }
 
 /// A selection of source types to sync: every value, or only those listed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Selection<T: Ord> {
+    #[default]
     All,
     Only(BTreeSet<T>),
 }
@@ -76,12 +77,6 @@ impl<T: Ord> Selection<T> {
             Selection::All => true,
             Selection::Only(set) => set.contains(value),
         }
-    }
-}
-
-impl<T: Ord> Default for Selection<T> {
-    fn default() -> Self {
-        Selection::All
     }
 }
 
@@ -261,7 +256,7 @@ mod tests {
             Some(chrono_tz::America::Edmonton)
         );
         assert_eq!(
-            parse_time_zone("MST7MDT-ish").unwrap_err().path,
+            parse_time_zone("MST7MDT-ish").expect_err("must be refused").path,
             "time_zone"
         );
     }
@@ -270,7 +265,7 @@ mod tests {
     fn thresholds_outside_0_to_100_are_rejected_by_path() {
         let mut s = DistrictSettings::default();
         s.thresholds.links_removed.max_percent = Some(140.0);
-        let err = s.validate().unwrap_err();
+        let err = s.validate().expect_err("must be refused");
         assert_eq!(err.errors()[0].path, "thresholds.links_removed.max_percent");
     }
 

@@ -186,7 +186,7 @@ mod tests {
         assert!("cbe".parse::<DistrictId>().is_ok());
         assert!("springfield-usd-42".parse::<DistrictId>().is_ok());
         for bad in ["", "CBE", "-cbe", "cbe district", "cbe/1", &"a".repeat(64)] {
-            let err = bad.parse::<DistrictId>().unwrap_err();
+            let err = bad.parse::<DistrictId>().expect_err("must be refused");
             assert_eq!(err.path, "district_id", "{bad:?}");
         }
     }
@@ -195,7 +195,7 @@ mod tests {
     fn uuid_ids_round_trip_and_name_their_field() {
         let id = StudentId::new();
         assert_eq!(id.to_string().parse::<StudentId>().ok(), Some(id));
-        let err = "nope".parse::<GuardianId>().unwrap_err();
+        let err = "nope".parse::<GuardianId>().expect_err("must be refused");
         assert_eq!(err.path, "guardian_id");
     }
 }

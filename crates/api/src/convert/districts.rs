@@ -328,8 +328,10 @@ mod tests {
 
     #[test]
     fn settings_survive_a_round_trip_through_the_proto() {
-        let mut s = DistrictSettings::default();
-        s.phone_types = Selection::Only([PhoneType::Cell].into());
+        let mut s = DistrictSettings {
+            phone_types: Selection::Only([PhoneType::Cell].into()),
+            ..DistrictSettings::default()
+        };
         s.staff_permissions.insert(StaffPermission::UsersManager);
         s.thresholds.links_removed.max_count = Some(25);
         let mut back = DistrictSettings {
@@ -352,7 +354,7 @@ mod tests {
             staff_permissions: Some(pb::StaffPermissions { values: vec![99] }),
             ..pb::DistrictSettings::default()
         };
-        let err = apply_settings(&mut s, patch).unwrap_err();
+        let err = apply_settings(&mut s, patch).expect_err("must be refused");
         assert!(s.daily_sync_enabled);
         assert!(!s.manage_guardians);
         let paths: Vec<&str> = err.errors().iter().map(|e| e.path.as_str()).collect();

@@ -151,7 +151,7 @@ mod tests {
     fn oauth2_needs_a_token_url() {
         let mut pairs = BASE.to_vec();
         pairs.push(("auth", "oauth2"));
-        let err = ClassLinkSettings::try_from(&config(&pairs)).unwrap_err();
+        let err = ClassLinkSettings::try_from(&config(&pairs)).expect_err("must be refused");
         assert_eq!(err.errors()[0].path, "connector.settings.token_url");
         pairs.push(("token_url", "https://auth.example.com/token"));
         pairs.push(("oneroster_version", "1.2"));
@@ -164,7 +164,7 @@ mod tests {
     fn a_non_numeric_tenant_is_named() {
         let mut pairs = BASE.to_vec();
         pairs[0] = ("tenant_id", "two");
-        let err = ClassLinkSettings::try_from(&config(&pairs)).unwrap_err();
+        let err = ClassLinkSettings::try_from(&config(&pairs)).expect_err("must be refused");
         assert_eq!(err.errors()[0].path, "connector.settings.tenant_id");
     }
 }

