@@ -159,7 +159,10 @@ async fn every_invalid_field_is_named_at_once(backend: Backend) {
         }),
         ..Default::default()
     });
-    let err = client.create_district(bad).await.expect_err("must be refused");
+    let err = client
+        .create_district(bad)
+        .await
+        .expect_err("must be refused");
     assert_eq!(err.code(), Code::InvalidArgument);
     for field in [
         "district_id",
@@ -181,7 +184,10 @@ async fn every_invalid_field_is_named_at_once(backend: Backend) {
     if let Some(c) = sftp.connector.as_mut() {
         c.kind = "sftp".into();
     }
-    let err = client.create_district(sftp).await.expect_err("must be refused");
+    let err = client
+        .create_district(sftp)
+        .await
+        .expect_err("must be refused");
     assert_eq!(err.code(), Code::InvalidArgument);
     assert!(
         err.message().contains("connector.kind"),
@@ -214,7 +220,10 @@ async fn every_invalid_field_is_named_at_once(backend: Backend) {
         settings: None,
         time_zone: "America/Chicago".into(),
     };
-    let err = client.create_district(clever.clone()).await.expect_err("must be refused");
+    let err = client
+        .create_district(clever.clone())
+        .await
+        .expect_err("must be refused");
     assert!(
         err.message().contains("settings.phone_types"),
         "{}",

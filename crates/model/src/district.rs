@@ -256,7 +256,9 @@ mod tests {
             Some(chrono_tz::America::Edmonton)
         );
         assert_eq!(
-            parse_time_zone("MST7MDT-ish").expect_err("must be refused").path,
+            parse_time_zone("MST7MDT-ish")
+                .expect_err("must be refused")
+                .path,
             "time_zone"
         );
     }

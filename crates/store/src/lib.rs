@@ -48,10 +48,19 @@ pub enum Backend {
 }
 
 /// A connection pool to the store's database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+}
+
+/// Shows the backend only: the pool's options hold the database password.
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish()
+    }
 }
 
 impl Store {
