@@ -93,8 +93,8 @@ mod tests {
             paths,
             [
                 "connector.settings.base_url",
-                "settings.client_id",
-                "settings.client_secret"
+                "connector.settings.client_id",
+                "connector.settings.client_secret"
             ]
         );
     }
