@@ -487,11 +487,7 @@ async fn unique<T: IntoIden + 'static, C: IntoIden + 'static, const N: usize>(
     table: T,
     cols: [C; N],
 ) -> Result<(), DbErr> {
-    let mut idx = Index::create().name(name).table(table).unique().to_owned();
-    for c in cols {
-        idx.col(c);
-    }
-    manager.create_index(idx).await
+    create_index(manager, name, table, cols, true).await
 }
 
 async fn index<T: IntoIden + 'static, C: IntoIden + 'static, const N: usize>(
@@ -500,7 +496,20 @@ async fn index<T: IntoIden + 'static, C: IntoIden + 'static, const N: usize>(
     table: T,
     cols: [C; N],
 ) -> Result<(), DbErr> {
+    create_index(manager, name, table, cols, false).await
+}
+
+async fn create_index<T: IntoIden + 'static, C: IntoIden + 'static, const N: usize>(
+    manager: &SchemaManager<'_>,
+    name: &str,
+    table: T,
+    cols: [C; N],
+    unique: bool,
+) -> Result<(), DbErr> {
     let mut idx = Index::create().name(name).table(table).to_owned();
+    if unique {
+        idx.unique();
+    }
     for c in cols {
         idx.col(c);
     }

@@ -51,3 +51,16 @@ pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
     use chrono::SubsecRound;
     chrono::Utc::now().trunc_subsecs(6)
 }
+
+/// The record a lookup found, read into the model, or `NotFound` naming what was asked.
+pub(crate) fn found<M, T>(
+    row: Option<M>,
+    entity: &'static str,
+    id: impl FnOnce() -> String,
+    read: impl FnOnce(M) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    match row {
+        Some(m) => read(m),
+        None => Err(StoreError::NotFound { entity, id: id() }),
+    }
+}

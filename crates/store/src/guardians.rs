@@ -6,7 +6,7 @@ use model::roster::{AccountStatus, Address, Guardian};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 
-use crate::convert::{named, parse};
+use crate::convert::{found, named, parse};
 use crate::entities::guardians as row;
 use crate::{Store, StoreError, Synced, BATCH_ROWS};
 
@@ -18,15 +18,10 @@ impl Store {
         district: &DistrictId,
         id: GuardianId,
     ) -> Result<Guardian, StoreError> {
-        let found = row::Entity::find_by_id((district.to_string(), id.to_string()))
+        let row = row::Entity::find_by_id((district.to_string(), id.to_string()))
             .one(self.db())
             .await?;
-        found.map(from_row).unwrap_or_else(|| {
-            Err(StoreError::NotFound {
-                entity: ENTITY,
-                id: id.to_string(),
-            })
-        })
+        found(row, ENTITY, || id.to_string(), from_row)
     }
 
     pub async fn find_guardian_by_source(
@@ -34,17 +29,17 @@ impl Store {
         district: &DistrictId,
         source_id: &SourceId,
     ) -> Result<Guardian, StoreError> {
-        let found = row::Entity::find()
+        let row = row::Entity::find()
             .filter(row::Column::DistrictId.eq(district.as_str()))
             .filter(row::Column::SourceId.eq(source_id.as_str()))
             .one(self.db())
             .await?;
-        found.map(from_row).unwrap_or_else(|| {
-            Err(StoreError::NotFound {
-                entity: ENTITY,
-                id: format!("with source id {source_id}"),
-            })
-        })
+        found(
+            row,
+            ENTITY,
+            || format!("with source id {source_id}"),
+            from_row,
+        )
     }
 
     /// The guardians with these ids, in one query; unknown ids are left out.
