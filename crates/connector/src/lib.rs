@@ -12,9 +12,11 @@
 //! Start reading at [`ConnectorFactory`].
 
 pub mod error;
+pub mod pull;
 pub mod registry;
 pub mod settings;
 
 pub use error::ConnectorError;
+pub use pull::{PullCounts, RosterEvent, Tally};
 pub use registry::{ConnectorFactory, Registry};
 pub use settings::{SettingSpec, SettingsReader};

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod link;
 pub mod roster;
 pub mod secret;
+pub mod source;
 
 pub use error::{FieldError, ValidationErrors};
 pub use secret::Secret;

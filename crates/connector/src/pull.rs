@@ -1,0 +1,162 @@
+//! The pull contract every source speaks: `check`, a `roster` stream of batches that ends
+//! with an explicit *complete* event carrying the source's own counts, and `user` for one
+//! person (spot sync).
+//!
+//! How each source maps onto it:
+//! - **PowerSchool**: schools from `/ws/v1/district/school`; students per school from
+//!   `/ws/v1/school/{id}/student` (status ≤ 0), with their contacts (table access) and the
+//!   guardian accounts of `student_guardian_detail` fetched page by page; the declared
+//!   counts come from the `/count` endpoints.
+//! - **Clever**: `/v3.0/schools`, `/students`, `/contacts`, `/teachers`, `/sections`,
+//!   paged by `starting_after`; Clever declares no totals, so the connector declares what
+//!   it paged through only after the last page answered empty.
+//! - **OneRoster (ClassLink)**: `orgs`, `users` (students, guardians/parents, teachers),
+//!   `classes`, `enrollments`, paged by `limit`/`offset` with the `X-Total-Count` header as
+//!   the declared count.
+//!
+//! The engine archives or unlinks nothing unless the stream ended in
+//! [`RosterEvent::Complete`] and [`Tally::verify`] agreed with the declared counts.
+
+use model::roster::{Classroom, Contact, Enrollment, School, Staff};
+use model::source::{GuardianAccount, SourceStudent};
+
+/// One item of a roster pull. Batches are bounded (a page or a school), so nothing holds
+/// the whole district.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RosterEvent {
+    Schools(Vec<School>),
+    Students(Vec<SourceStudent>),
+    Contacts(Vec<Contact>),
+    GuardianAccounts(Vec<GuardianAccount>),
+    Staff(Vec<Staff>),
+    Classrooms(Vec<Classroom>),
+    Enrollments(Vec<Enrollment>),
+    /// Something the source sent that was kept but should be looked at (an unknown
+    /// relationship type mapped to "other", a record skipped as malformed).
+    Warning(PullWarning),
+    /// The source says the pull is whole; these are its own counts.
+    Complete(PullCounts),
+}
+
+/// A warning with the endpoint and record it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullWarning {
+    pub endpoint: String,
+    pub record: String,
+    pub message: String,
+}
+
+/// Record counts, as a source declares them or as the engine received them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct PullCounts {
+    pub schools: u64,
+    pub students: u64,
+    pub contacts: u64,
+    pub guardian_accounts: u64,
+    pub staff: u64,
+    pub classrooms: u64,
+    pub enrollments: u64,
+}
+
+impl PullCounts {
+    fn named(&self) -> [(&'static str, u64); 7] {
+        [
+            ("schools", self.schools),
+            ("students", self.students),
+            ("contacts", self.contacts),
+            ("guardian_accounts", self.guardian_accounts),
+            ("staff", self.staff),
+            ("classrooms", self.classrooms),
+            ("enrollments", self.enrollments),
+        ]
+    }
+}
+
+/// One kind of record whose received count differs from the declared one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountMismatch {
+    pub entity: &'static str,
+    pub declared: u64,
+    pub received: u64,
+}
+
+/// Counts what a pull delivered, to hold against what the source declared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    pub received: PullCounts,
+}
+
+impl Tally {
+    /// Adds one event's records.
+    pub fn add(&mut self, event: &RosterEvent) {
+        let r = &mut self.received;
+        let n = |len: usize| len as u64;
+        match event {
+            RosterEvent::Schools(v) => r.schools += n(v.len()),
+            RosterEvent::Students(v) => r.students += n(v.len()),
+            RosterEvent::Contacts(v) => r.contacts += n(v.len()),
+            RosterEvent::GuardianAccounts(v) => r.guardian_accounts += n(v.len()),
+            RosterEvent::Staff(v) => r.staff += n(v.len()),
+            RosterEvent::Classrooms(v) => r.classrooms += n(v.len()),
+            RosterEvent::Enrollments(v) => r.enrollments += n(v.len()),
+            RosterEvent::Warning(_) | RosterEvent::Complete(_) => {}
+        }
+    }
+
+    /// Every kind whose received count differs from the declared count; empty when the
+    /// pull is whole.
+    pub fn verify(&self, declared: &PullCounts) -> Vec<CountMismatch> {
+        declared
+            .named()
+            .into_iter()
+            .zip(self.received.named())
+            .filter(|((_, d), (_, r))| d != r)
+            .map(|((entity, declared), (_, received))| CountMismatch {
+                entity,
+                declared,
+                received,
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::ids::{SchoolId, SourceId};
+
+    fn school(id: &str) -> School {
+        School {
+            id: SchoolId::new(),
+            source_id: SourceId::new(id),
+            school_number: id.into(),
+            name: format!("School {id}"),
+            archived: false,
+        }
+    }
+
+    #[test]
+    fn a_short_pull_is_caught_by_its_counts() {
+        let mut tally = Tally::default();
+        tally.add(&RosterEvent::Schools(vec![school("1"), school("2")]));
+        tally.add(&RosterEvent::Warning(PullWarning {
+            endpoint: "/ws/v1/district/school".into(),
+            record: "3".into(),
+            message: "unknown school type".into(),
+        }));
+        let declared = PullCounts {
+            schools: 3,
+            ..PullCounts::default()
+        };
+        assert_eq!(
+            tally.verify(&declared),
+            vec![CountMismatch {
+                entity: "schools",
+                declared: 3,
+                received: 2
+            }]
+        );
+        tally.add(&RosterEvent::Schools(vec![school("3")]));
+        assert!(tally.verify(&declared).is_empty());
+    }
+}
