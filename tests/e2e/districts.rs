@@ -6,7 +6,7 @@ use proto::v1 as pb;
 use store::Backend;
 use tonic::Code;
 
-use crate::harness::{Server, TEST_SECRET};
+use crate::harness::{powerschool_request as powerschool, Server, TEST_SECRET};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -14,27 +14,6 @@ on_both_backends!(
     every_invalid_field_is_named_at_once,
     connectors_describe_their_settings,
 );
-
-fn powerschool(id: &str) -> pb::CreateDistrictRequest {
-    pb::CreateDistrictRequest {
-        district_id: id.into(),
-        name: format!("District {id}"),
-        connector: Some(pb::ConnectorConfig {
-            kind: "powerschool".into(),
-            settings: [
-                ("base_url", "https://ps.example.org"),
-                ("client_id", "plugin-client"),
-                ("client_secret", TEST_SECRET),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-            secrets_set: vec![],
-        }),
-        settings: None,
-        time_zone: "America/Edmonton".into(),
-    }
-}
 
 async fn a_district_is_created_listed_and_updated_without_losing_its_secret(backend: Backend) {
     let server = Server::start(backend).await;

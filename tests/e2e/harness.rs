@@ -193,3 +193,25 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// A request for a PowerSchool district created with the test secret.
+pub fn powerschool_request(id: &str) -> proto::v1::CreateDistrictRequest {
+    proto::v1::CreateDistrictRequest {
+        district_id: id.into(),
+        name: format!("District {id}"),
+        connector: Some(proto::v1::ConnectorConfig {
+            kind: "powerschool".into(),
+            settings: [
+                ("base_url", "https://ps.example.org"),
+                ("client_id", "plugin-client"),
+                ("client_secret", TEST_SECRET),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+            secrets_set: vec![],
+        }),
+        settings: None,
+        time_zone: "America/Edmonton".into(),
+    }
+}

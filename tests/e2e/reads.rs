@@ -9,7 +9,7 @@ use proto::v1 as pb;
 use store::{Backend, Synced};
 use tonic::Code;
 
-use crate::harness::{Server, TEST_SECRET};
+use crate::harness::{powerschool_request, Server};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -63,24 +63,7 @@ fn guardian(source: &str, email: &str) -> Guardian {
 async fn with_district(server: &Server) {
     let mut client = server.client().await;
     client
-        .create_district(pb::CreateDistrictRequest {
-            district_id: "cbe".into(),
-            name: "CBE".into(),
-            connector: Some(pb::ConnectorConfig {
-                kind: "powerschool".into(),
-                settings: [
-                    ("base_url", "https://ps.example.org"),
-                    ("client_id", "c"),
-                    ("client_secret", TEST_SECRET),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-                secrets_set: vec![],
-            }),
-            settings: None,
-            time_zone: "America/Edmonton".into(),
-        })
+        .create_district(powerschool_request("cbe"))
         .await
         .expect("create district");
 }
