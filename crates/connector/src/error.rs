@@ -1,11 +1,7 @@
 //! The connector layer's error: always names the endpoint or setting, never a secret.
 
-use model::ValidationErrors;
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
     #[error("unknown connector kind {kind:?}; known kinds: {known}")]
     UnknownKind { kind: String, known: String },
-    #[error("invalid connector settings: {0}")]
-    InvalidSettings(ValidationErrors),
 }

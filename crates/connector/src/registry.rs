@@ -100,17 +100,6 @@ impl Registry {
         }
         Ok(config)
     }
-
-    /// Validates a configuration with its connector.
-    pub fn validate(
-        &self,
-        config: &ConnectorConfig,
-        district: &DistrictSettings,
-    ) -> Result<(), ConnectorError> {
-        self.get(&config.kind)?
-            .validate(config, district)
-            .map_err(ConnectorError::InvalidSettings)
-    }
 }
 
 #[cfg(test)]
@@ -193,6 +182,8 @@ mod tests {
             updated.secrets.get("token").map(|s| s.expose()),
             Some("t0k")
         );
-        assert!(reg.validate(&updated, &DistrictSettings::default()).is_ok());
+        assert!(reg
+            .get("demo")
+            .is_ok_and(|f| f.validate(&updated, &DistrictSettings::default()).is_ok()));
     }
 }

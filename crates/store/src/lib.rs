@@ -145,12 +145,6 @@ impl Store {
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
     }
-
-    /// Checks that the database answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.ping().await?;
-        Ok(())
-    }
 }
 
 #[cfg(test)]
