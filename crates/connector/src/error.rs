@@ -1,7 +1,114 @@
 //! The connector layer's error: always names the endpoint or setting, never a secret.
+//!
+//! An endpoint is written as `METHOD /path` (no query string, no host credentials), so a
+//! message can go to a log, a run record or a support ticket as it is.
+
+use std::time::Duration;
+
+use model::ValidationErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
     #[error("unknown connector kind {kind:?}; known kinds: {known}")]
     UnknownKind { kind: String, known: String },
+
+    #[error("invalid connector settings: {0}")]
+    Settings(ValidationErrors),
+
+    #[error("{endpoint}: cannot reach the server: {reason}")]
+    Unreachable { endpoint: String, reason: String },
+
+    #[error("{endpoint}: no answer within {timeout:?}")]
+    Timeout { endpoint: String, timeout: Duration },
+
+    #[error("{endpoint}: the connection broke before the answer was complete: {reason}")]
+    Interrupted { endpoint: String, reason: String },
+
+    #[error("{endpoint}: credentials refused (HTTP 401): {detail}")]
+    Unauthorized { endpoint: String, detail: String },
+
+    #[error("{endpoint}: access denied (HTTP 403): {detail}")]
+    Forbidden { endpoint: String, detail: String },
+
+    #[error("{endpoint}: not found (HTTP 404): {detail}")]
+    NotFound { endpoint: String, detail: String },
+
+    #[error("{endpoint}: still throttled after {attempts} attempts (HTTP {status})")]
+    Throttled {
+        endpoint: String,
+        status: u16,
+        attempts: usize,
+    },
+
+    #[error("{endpoint}: HTTP {status}: {detail}")]
+    Http {
+        endpoint: String,
+        status: u16,
+        detail: String,
+    },
+
+    #[error("{endpoint}: unexpected answer: {reason}")]
+    Malformed { endpoint: String, reason: String },
+
+    #[error("the pull ended without the source declaring it complete")]
+    EndedEarly,
+
+    #[error("the {kind} connector cannot {what} in this version")]
+    Unsupported { kind: String, what: String },
+
+    #[error(
+        "{endpoint}: the source declared {declared} records but delivered {received}; \
+         the pull is incomplete"
+    )]
+    Incomplete {
+        endpoint: String,
+        declared: u64,
+        received: u64,
+    },
+}
+
+impl ConnectorError {
+    /// The endpoint the error is about, when it is about one.
+    pub fn endpoint(&self) -> Option<&str> {
+        match self {
+            ConnectorError::UnknownKind { .. }
+            | ConnectorError::Settings(_)
+            | ConnectorError::EndedEarly
+            | ConnectorError::Unsupported { .. } => None,
+            ConnectorError::Unreachable { endpoint, .. }
+            | ConnectorError::Timeout { endpoint, .. }
+            | ConnectorError::Interrupted { endpoint, .. }
+            | ConnectorError::Unauthorized { endpoint, .. }
+            | ConnectorError::Forbidden { endpoint, .. }
+            | ConnectorError::NotFound { endpoint, .. }
+            | ConnectorError::Throttled { endpoint, .. }
+            | ConnectorError::Http { endpoint, .. }
+            | ConnectorError::Malformed { endpoint, .. }
+            | ConnectorError::Incomplete { endpoint, .. } => Some(endpoint),
+        }
+    }
+
+    /// Whether trying the same request again may succeed: network faults, timeouts,
+    /// throttling, server errors and garbled bodies. Refusals (401/403/404/4xx) and
+    /// incomplete pulls are not.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ConnectorError::Unreachable { .. }
+            | ConnectorError::Timeout { .. }
+            | ConnectorError::Interrupted { .. }
+            | ConnectorError::Throttled { .. }
+            | ConnectorError::Malformed { .. } => true,
+            ConnectorError::Http { status, .. } => *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+/// Keeps at most `max` characters of a response body for an error message.
+pub fn excerpt(body: &str, max: usize) -> String {
+    let body = body.trim();
+    match body.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}…", &body[..cut]),
+        None => body.to_owned(),
+    }
 }

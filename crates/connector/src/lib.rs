@@ -6,17 +6,28 @@
 //! into a connector's typed settings while collecting every problem, and
 //! [`ConnectorError`]. The pull contract (check / roster stream / one user) and the shared
 //! HTTP kit (token cache, retry with backoff honouring Retry-After, rate limit, paging)
-//! live here too as the connectors grow into them.
+//! live here too: see [`source`], [`http`], [`token`] and [`paging`].
 //!
 //! Must never: know the store, the policy or the engine, or name a concrete connector.
 //! Start reading at [`ConnectorFactory`].
 
 pub mod error;
+pub mod http;
+pub mod paging;
 pub mod pull;
 pub mod registry;
 pub mod settings;
+pub mod source;
+pub mod token;
 
 pub use error::ConnectorError;
-pub use pull::{PullCounts, RosterEvent, Tally};
+pub use http::{HttpClient, HttpConfig, RetryPolicy};
+pub use paging::PageWalk;
+pub use pull::{PullCounts, PullWarning, RosterEvent, Tally};
 pub use registry::{ConnectorFactory, Registry};
 pub use settings::{SettingSpec, SettingsReader};
+pub use source::{
+    roster_stream, CheckOutcome, CheckReport, CheckStep, Connector, PullStop, RosterSink,
+    RosterStream, UserRef, UserSnapshot,
+};
+pub use token::{IssuedToken, TokenCache};

@@ -8,7 +8,9 @@ use model::district::{ConnectorConfig, DistrictSettings};
 use model::{Secret, ValidationErrors};
 
 use crate::error::ConnectorError;
+use crate::http::HttpConfig;
 use crate::settings::SettingSpec;
+use crate::source::Connector;
 
 /// A connector kind: its name, what it needs and how to check a configuration of it.
 /// Each connector crate exports one; the binary registers them all in one place.
@@ -28,6 +30,12 @@ pub trait ConnectorFactory: Send + Sync + fmt::Debug {
         config: &ConnectorConfig,
         district: &DistrictSettings,
     ) -> Result<(), ValidationErrors>;
+    /// A working connector for `config`, talking HTTP as `http` says.
+    fn build(
+        &self,
+        config: &ConnectorConfig,
+        http: &HttpConfig,
+    ) -> Result<Arc<dyn Connector>, ConnectorError>;
 }
 
 /// Every connector this build knows, by kind.
@@ -65,6 +73,15 @@ impl Registry {
                 kind: kind.to_owned(),
                 known: self.kinds().join(", "),
             })
+    }
+
+    /// The connector a district's configuration describes.
+    pub fn build(
+        &self,
+        config: &ConnectorConfig,
+        http: &HttpConfig,
+    ) -> Result<Arc<dyn Connector>, ConnectorError> {
+        self.get(&config.kind)?.build(config, http)
     }
 
     /// Builds a configuration from a caller's flat `name → value` map: values of secret
@@ -137,6 +154,16 @@ mod tests {
             let _ = r.url("base_url");
             let _ = r.secret("token");
             r.finish(())
+        }
+        fn build(
+            &self,
+            _: &ConnectorConfig,
+            _: &HttpConfig,
+        ) -> Result<Arc<dyn Connector>, ConnectorError> {
+            Err(ConnectorError::Unsupported {
+                kind: "demo".into(),
+                what: "pull".into(),
+            })
         }
     }
 

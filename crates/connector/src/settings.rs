@@ -143,6 +143,28 @@ impl<'a> SettingsReader<'a> {
         }
     }
 
+    /// An optional whole number within `range`; `None` when not set.
+    pub fn number(&mut self, name: &str, range: std::ops::RangeInclusive<u64>) -> Option<u64> {
+        let raw = self.text(name);
+        if raw.is_empty() {
+            return None;
+        }
+        match raw.parse::<u64>() {
+            Ok(n) if range.contains(&n) => Some(n),
+            _ => {
+                self.push(
+                    name,
+                    format!(
+                        "{raw:?} is not a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     /// A plain setting that must be an absolute http(s) URL. Plain http is accepted only
     /// for loopback hosts (simulators, local testing); a district's SIS speaks https.
     pub fn url(&mut self, name: &str) -> Option<url::Url> {

@@ -10,7 +10,9 @@
 
 pub mod settings;
 
-use connector::{ConnectorFactory, SettingSpec};
+use std::sync::Arc;
+
+use connector::{Connector, ConnectorError, ConnectorFactory, HttpConfig, SettingSpec};
 use model::district::{ConnectorConfig, DistrictSettings};
 use model::ValidationErrors;
 
@@ -43,5 +45,18 @@ impl ConnectorFactory for ClassLinkFactory {
         _district: &DistrictSettings,
     ) -> Result<(), ValidationErrors> {
         ClassLinkSettings::try_from(config).map(|_| ())
+    }
+
+    /// Pulling from ClassLink is not built yet: a district configured for it is stored and
+    /// validated, and a pull or check answers that it is not available.
+    fn build(
+        &self,
+        _: &ConnectorConfig,
+        _: &HttpConfig,
+    ) -> Result<Arc<dyn Connector>, ConnectorError> {
+        Err(ConnectorError::Unsupported {
+            kind: settings::KIND.into(),
+            what: "pull rosters".into(),
+        })
     }
 }

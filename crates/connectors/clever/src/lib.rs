@@ -10,7 +10,9 @@
 
 pub mod settings;
 
-use connector::{ConnectorFactory, SettingSpec};
+use std::sync::Arc;
+
+use connector::{Connector, ConnectorError, ConnectorFactory, HttpConfig, SettingSpec};
 use model::district::{ConnectorConfig, DistrictSettings, Selection};
 use model::ValidationErrors;
 
@@ -56,5 +58,18 @@ impl ConnectorFactory for CleverFactory {
             );
         }
         errors.into_result(())
+    }
+
+    /// Pulling from Clever is not built yet: a district configured for it is stored and
+    /// validated, and a pull or check answers that it is not available.
+    fn build(
+        &self,
+        _: &ConnectorConfig,
+        _: &HttpConfig,
+    ) -> Result<Arc<dyn Connector>, ConnectorError> {
+        Err(ConnectorError::Unsupported {
+            kind: settings::KIND.into(),
+            what: "pull rosters".into(),
+        })
     }
 }

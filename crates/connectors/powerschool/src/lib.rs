@@ -1,19 +1,41 @@
 //! The PowerSchool SIS connector.
 //!
 //! Owns: PowerSchool's settings ([`settings::PowerSchoolSettings`]: base URL, plugin
-//! client id and secret) and its factory; as it grows, the plugin OAuth token exchange,
-//! the `/ws/v1` student and school resources, table access under `/ws/schema/table/…`,
-//! the `com.pearson.core.guardian.student_guardian_detail` PowerQuery, paging, the private
-//! wire structs and the pure wire → model mapping, and the plugin XML a district installs.
+//! client id and secret, optional page size and request spacing) and its factory; the
+//! plugin OAuth token exchange and the authorised requests ([`client`]); the `/ws/v1`
+//! school and student resources, table access under `/ws/schema/table/…` and the
+//! `com.pearson.core.guardian.student_guardian_detail` PowerQuery, each paged to its
+//! count ([`pull`]); the wire structs ([`wire`]) and the pure wire → model mapping
+//! ([`map`]); the one list of tables and fields read ([`fields`]) and the plugin XML a
+//! district installs, generated from it ([`plugin`]); the connection check ([`check`]).
+//!
+//! Where public documentation is unsure (reference §12), the connector reads
+//! defensively: `expires_in` as string or number; any list as array, bare object, `""`
+//! or a missing key; ids and flags as strings or numbers; counts from `/count` before
+//! every list so a short page is caught, not taken as the end.
 //!
 //! Must never: see the store, the policy or the engine; call an endpoint a district
 //! would have to install separately. Start reading at [`PowerSchoolFactory`].
 
+pub mod check;
+pub mod client;
+pub mod fields;
+pub mod map;
+pub mod plugin;
+pub mod pull;
 pub mod settings;
+pub mod wire;
 
-use connector::{ConnectorFactory, SettingSpec};
+use std::sync::Arc;
+
+use connector::{
+    CheckReport, Connector, ConnectorError, ConnectorFactory, HttpClient, HttpConfig, RosterStream,
+    SettingSpec, UserRef, UserSnapshot,
+};
 use model::district::{ConnectorConfig, DistrictSettings};
 use model::ValidationErrors;
+
+use client::PsClient;
 
 pub use settings::PowerSchoolSettings;
 
@@ -44,5 +66,47 @@ impl ConnectorFactory for PowerSchoolFactory {
         _district: &DistrictSettings,
     ) -> Result<(), ValidationErrors> {
         PowerSchoolSettings::try_from(config).map(|_| ())
+    }
+
+    fn build(
+        &self,
+        config: &ConnectorConfig,
+        http: &HttpConfig,
+    ) -> Result<Arc<dyn Connector>, ConnectorError> {
+        let settings = PowerSchoolSettings::try_from(config).map_err(ConnectorError::Settings)?;
+        Ok(Arc::new(PowerSchoolConnector::new(&settings, http)?))
+    }
+}
+
+/// A connector for one district's PowerSchool.
+#[derive(Debug, Clone)]
+pub struct PowerSchoolConnector {
+    client: Arc<PsClient>,
+    base_url: url::Url,
+}
+
+impl PowerSchoolConnector {
+    pub fn new(settings: &PowerSchoolSettings, http: &HttpConfig) -> Result<Self, ConnectorError> {
+        let mut http = http.clone();
+        http.min_interval = http.min_interval.max(settings.min_request_interval);
+        Ok(PowerSchoolConnector {
+            client: PsClient::new(settings, HttpClient::new(http)?),
+            base_url: settings.base_url.clone(),
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl Connector for PowerSchoolConnector {
+    async fn check(&self) -> CheckReport {
+        check::check(&self.client, &self.base_url).await
+    }
+
+    fn roster(&self) -> RosterStream {
+        pull::roster(self.client.clone())
+    }
+
+    async fn user(&self, user: &UserRef) -> Result<Option<UserSnapshot>, ConnectorError> {
+        pull::user(&self.client, user).await
     }
 }

@@ -17,6 +17,14 @@ pub const SPECS: &[SettingSpec] = &[
         "the plugin's OAuth client id (System > System Settings > Plugin Management Configuration > Data Configuration)",
     ),
     SettingSpec::secret("client_secret", "the plugin's OAuth client secret"),
+    SettingSpec::optional(
+        "page_size",
+        "rows per request (1-1000); default: the maxima the server states in /ws/v1/metadata",
+    ),
+    SettingSpec::optional(
+        "min_request_interval_ms",
+        "the plugin's \"minimum interval between API requests\" if the district set one (0-60000 ms)",
+    ),
 ];
 
 /// A PowerSchool connection, parsed and checked.
@@ -25,6 +33,10 @@ pub struct PowerSchoolSettings {
     pub base_url: url::Url,
     pub client_id: String,
     pub client_secret: Secret,
+    /// Caps the server's page sizes (tests force small pages with it).
+    pub page_size: Option<u32>,
+    /// Spacing between requests the district's throttle asks for.
+    pub min_request_interval: std::time::Duration,
 }
 
 impl TryFrom<&ConnectorConfig> for PowerSchoolSettings {
@@ -35,11 +47,15 @@ impl TryFrom<&ConnectorConfig> for PowerSchoolSettings {
         let base_url = r.url("base_url");
         let client_id = r.text("client_id");
         let client_secret = r.secret("client_secret");
+        let page_size = r.number("page_size", 1..=1000).map(|n| n as u32);
+        let interval = r.number("min_request_interval_ms", 0..=60_000).unwrap_or(0);
         match base_url {
             Some(base_url) => r.finish(Self {
                 base_url,
                 client_id,
                 client_secret,
+                page_size,
+                min_request_interval: std::time::Duration::from_millis(interval),
             }),
             None => Err(r.finish(()).err().unwrap_or_default()),
         }

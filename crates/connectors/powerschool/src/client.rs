@@ -1,0 +1,271 @@
+//! The PowerSchool HTTP client: plugin OAuth, `/ws/v1` resources, table reads and
+//! PowerQueries, each list read to its documented end and checked against its count.
+//!
+//! Auth (reference §1): `POST /oauth/access_token` with HTTP Basic `client_id:secret` and
+//! `grant_type=client_credentials`; the answer's `expires_in` is a string of seconds. The
+//! token is cached, renewed before it expires, and renewed once when a request answers
+//! 401; a second 401 is reported.
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use connector::http::{Body, Request};
+use connector::token::{parse_expires_in, IssuedToken, TokenCache};
+use connector::{ConnectorError, HttpClient, PageWalk};
+use model::Secret;
+use reqwest::header::{ACCEPT, AUTHORIZATION};
+use serde::de::DeserializeOwned;
+use tokio::sync::OnceCell;
+
+use crate::fields::{PowerQuery, TableRead};
+use crate::settings::PowerSchoolSettings;
+use crate::wire::{self, Record};
+
+/// Page sizes when `/ws/v1/metadata` does not state them.
+const FALLBACK_PAGE_SIZE: u32 = 100;
+/// Ids per `q` list, keeping URLs short.
+pub const IDS_PER_REQUEST: usize = 200;
+
+/// What `/ws/v1/metadata` says about the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    pub version: String,
+    pub student_page: u32,
+    pub school_page: u32,
+    pub table_page: u32,
+}
+
+#[derive(Debug)]
+pub struct PsClient {
+    http: HttpClient,
+    base: url::Url,
+    client_id: String,
+    client_secret: Secret,
+    page_size: Option<u32>,
+    token: TokenCache,
+    limits: OnceCell<Limits>,
+}
+
+impl PsClient {
+    pub fn new(settings: &PowerSchoolSettings, http: HttpClient) -> Arc<Self> {
+        Arc::new(PsClient {
+            http,
+            base: settings.base_url.clone(),
+            client_id: settings.client_id.clone(),
+            client_secret: settings.client_secret.clone(),
+            page_size: settings.page_size,
+            token: TokenCache::new(),
+            limits: OnceCell::new(),
+        })
+    }
+
+    pub fn http(&self) -> &HttpClient {
+        &self.http
+    }
+
+    /// `path` (starting with `/`) under the configured base URL, with `query`.
+    pub fn url(&self, path: &str, query: &[(&str, &str)]) -> url::Url {
+        let mut url = self.base.clone();
+        let joined = format!("{}{}", self.base.path().trim_end_matches('/'), path);
+        url.set_path(&joined);
+        url.set_query(None);
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        url
+    }
+
+    /// Asks the token endpoint for a token.
+    pub async fn fetch_token(&self) -> Result<IssuedToken, ConnectorError> {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            "{}:{}",
+            self.client_id,
+            self.client_secret.expose()
+        ));
+        let request = Request::post(
+            self.url("/oauth/access_token", &[]),
+            Body::Form("grant_type=client_credentials".into()),
+        )
+        .header(AUTHORIZATION, &format!("Basic {basic}"), true)
+        .header(ACCEPT, "application/json", false);
+        let answer: wire::TokenAnswer = self.http.send_json(&request).await?;
+        if answer.access_token.trim().is_empty() {
+            return Err(ConnectorError::Malformed {
+                endpoint: request.endpoint,
+                reason: "the token answer has no access_token".into(),
+            });
+        }
+        Ok(IssuedToken {
+            value: Secret::new(answer.access_token),
+            lifetime: parse_expires_in(&answer.expires_in),
+        })
+    }
+
+    async fn token(&self) -> Result<Secret, ConnectorError> {
+        self.token.get(|| self.fetch_token()).await
+    }
+
+    /// Sends an authorised request built by `make`; on 401 renews the token once.
+    async fn authorised<T: DeserializeOwned>(
+        &self,
+        make: impl Fn() -> Request,
+    ) -> Result<T, ConnectorError> {
+        let mut renewed = false;
+        loop {
+            let token = self.token().await?;
+            let request = make()
+                .header(AUTHORIZATION, &format!("Bearer {}", token.expose()), true)
+                .header(ACCEPT, "application/json", false);
+            match self.http.send_json(&request).await {
+                Err(ConnectorError::Unauthorized { .. }) if !renewed => {
+                    tracing::info!(endpoint = %request.endpoint, "token refused; renewing it once");
+                    self.token.invalidate(&token).await;
+                    renewed = true;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<T, ConnectorError> {
+        let url = self.url(path, query);
+        self.authorised(|| Request::get(url.clone())).await
+    }
+
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        body: &serde_json::Value,
+    ) -> Result<T, ConnectorError> {
+        let url = self.url(path, query);
+        self.authorised(|| Request::post(url.clone(), Body::Json(body.clone())))
+            .await
+    }
+
+    /// The server's page maxima, read once; a configured page size caps them.
+    pub async fn limits(&self) -> Result<&Limits, ConnectorError> {
+        self.limits
+            .get_or_try_init(|| async {
+                let answer: wire::MetadataAnswer = self.get("/ws/v1/metadata", &[]).await?;
+                let m = answer.metadata;
+                let size = |v: &Option<wire::Text>| {
+                    let server = v
+                        .as_ref()
+                        .and_then(|t| t.as_str().parse::<u32>().ok())
+                        .filter(|n| *n > 0)
+                        .unwrap_or(FALLBACK_PAGE_SIZE);
+                    self.page_size.map_or(server, |p| p.min(server))
+                };
+                Ok(Limits {
+                    version: m.powerschool_version.map(|v| v.0).unwrap_or_default(),
+                    student_page: size(&m.student_max_page_size),
+                    school_page: size(&m.school_max_page_size),
+                    table_page: size(&m.schema_table_query_max_page_size),
+                })
+            })
+            .await
+    }
+
+    /// `GET <path>/count` of a `/ws/v1` list.
+    pub async fn v1_count(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<u64, ConnectorError> {
+        let count_path = format!("{path}/count");
+        let answer: wire::V1Count = self.get(&count_path, query).await?;
+        parse_count(&format!("GET {count_path}"), &answer.resource.count)
+    }
+
+    /// Every row of `table` matching `q` (all rows when `q` is empty), counted first and
+    /// paged to the count.
+    pub async fn table_rows(
+        &self,
+        table: &TableRead,
+        q: &str,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let path = table.path();
+        let filter: Vec<(&str, &str)> = if q.is_empty() { vec![] } else { vec![("q", q)] };
+        let count_path = format!("{path}/count");
+        let count: wire::CountValue = self.get(&count_path, &filter).await?;
+        let declared = parse_count(&format!("GET {count_path}"), &count.count)?;
+        let page_size = self.limits().await?.table_page;
+        let mut walk = PageWalk::new(format!("GET {path}"), page_size, Some(declared));
+        let projection = table.projection();
+        let size = page_size.to_string();
+        let mut rows = Vec::new();
+        while let Some(page) = walk.next_page() {
+            let page = page.to_string();
+            let mut query = vec![
+                ("projection", projection.as_str()),
+                ("pagesize", size.as_str()),
+                ("page", page.as_str()),
+            ];
+            query.extend(filter.iter().copied());
+            let answer: wire::RecordsAnswer = self.get(&path, &query).await?;
+            walk.record(answer.record.0.len())?;
+            rows.extend(answer.record.0);
+        }
+        Ok(rows)
+    }
+
+    /// Rows of `table` whose `column` is one of `ids`, in requests of at most
+    /// [`IDS_PER_REQUEST`] ids.
+    pub async fn table_rows_in(
+        &self,
+        table: &TableRead,
+        column: &str,
+        ids: &[String],
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let mut rows = Vec::new();
+        for chunk in ids.chunks(IDS_PER_REQUEST) {
+            let q = format!("{column}==({})", chunk.join(","));
+            rows.extend(self.table_rows(table, &q).await?);
+        }
+        Ok(rows)
+    }
+
+    /// Every record of a PowerQuery for `body`, counted first and paged to the count.
+    pub async fn query_rows(
+        &self,
+        query: &PowerQuery,
+        body: &serde_json::Value,
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let path = query.path();
+        let count_path = format!("{path}/count");
+        let count: wire::CountValue = self.post(&count_path, &[], body).await?;
+        let declared = parse_count(&format!("POST {count_path}"), &count.count)?;
+        let page_size = self.limits().await?.table_page;
+        let mut walk = PageWalk::new(format!("POST {path}"), page_size, Some(declared));
+        let size = page_size.to_string();
+        let mut rows = Vec::new();
+        while let Some(page) = walk.next_page() {
+            let page = page.to_string();
+            let answer: wire::RecordsAnswer = self
+                .post(
+                    &path,
+                    &[("pagesize", size.as_str()), ("page", page.as_str())],
+                    body,
+                )
+                .await?;
+            walk.record(answer.record.0.len())?;
+            rows.extend(answer.record.0);
+        }
+        Ok(rows)
+    }
+}
+
+fn parse_count(endpoint: &str, count: &wire::Text) -> Result<u64, ConnectorError> {
+    count
+        .as_str()
+        .parse()
+        .map_err(|_| ConnectorError::Malformed {
+            endpoint: endpoint.to_owned(),
+            reason: format!("count {:?} is not a number", count.as_str()),
+        })
+}

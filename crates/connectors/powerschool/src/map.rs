@@ -1,0 +1,531 @@
+//! PowerSchool wire records → the common model. Pure functions, unit-tested here; the
+//! client only fetches.
+//!
+//! Joins follow the PowerSchool 12+ contacts model (reference §8): a student's contacts
+//! are its `studentcontactassoc` rows whose `studentcontactdetail` is active; a contact's
+//! e-mails, phones and addresses hang off its `person` row through the `person…assoc`
+//! tables; types are `codeset` ids. Values the model does not know (a new relationship
+//! or phone type) map to `Other` and raise a warning; they never fail the pull.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use connector::PullWarning;
+use model::ids::SchoolId;
+use model::ids::SourceId;
+use model::roster::{
+    Address, Contact, ContactType, EnrollmentStatus, Gender, Phone, PhoneType, Relationship, School,
+};
+use model::source::{GuardianAccount, SourceStudent};
+
+use crate::fields;
+use crate::wire::{self, Record};
+
+/// Collects warnings about one endpoint's records.
+#[derive(Debug, Default)]
+pub struct Warnings(pub Vec<PullWarning>);
+
+impl Warnings {
+    pub fn push(&mut self, endpoint: &str, record: &str, message: impl Into<String>) {
+        self.0.push(PullWarning {
+            endpoint: endpoint.to_owned(),
+            record: record.to_owned(),
+            message: message.into(),
+        });
+    }
+}
+
+/// Sort key for PowerSchool's numeric ids and orders: numbers first, by value.
+pub fn numeric(s: &str) -> (i64, &str) {
+    (s.trim().parse::<i64>().unwrap_or(i64::MAX), s)
+}
+
+/// The `codeset` table: id → code.
+#[derive(Debug, Default, Clone)]
+pub struct Codes {
+    by_id: HashMap<String, String>,
+}
+
+impl Codes {
+    pub fn from_records(records: &[Record]) -> Self {
+        let t = fields::CODESET.table;
+        Codes {
+            by_id: records
+                .iter()
+                .map(|r| {
+                    (
+                        r.get(t, "codesetid").to_owned(),
+                        r.get(t, "code").to_owned(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    pub fn code(&self, id: &str) -> &str {
+        self.by_id.get(id.trim()).map_or("", String::as_str)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+}
+
+pub fn school(w: &wire::School) -> School {
+    School {
+        id: SchoolId::new(),
+        source_id: SourceId::new(w.id.as_str()),
+        school_number: w.school_number.as_str().to_owned(),
+        name: w.name.as_str().to_owned(),
+        archived: false,
+    }
+}
+
+/// PowerSchool enrollment codes (reference §3): 0 A, −1 P, 2 T, 3 G, 4 H, others I; the
+/// status letter when the code is missing.
+pub fn enrollment_status(e: &wire::SchoolEnrollment) -> Option<EnrollmentStatus> {
+    if let Some(code) = e
+        .enroll_status_code
+        .as_ref()
+        .filter(|c| !c.as_str().is_empty())
+    {
+        let code: i64 = code.as_str().parse().ok()?;
+        return Some(match code {
+            0 => EnrollmentStatus::Active,
+            -1 => EnrollmentStatus::PreRegistered,
+            2 => EnrollmentStatus::Transferred,
+            3 => EnrollmentStatus::Graduated,
+            4 => EnrollmentStatus::Historical,
+            _ => EnrollmentStatus::Inactive,
+        });
+    }
+    Some(
+        match e.enroll_status.as_str().to_ascii_uppercase().as_str() {
+            "A" => EnrollmentStatus::Active,
+            "P" => EnrollmentStatus::PreRegistered,
+            "T" => EnrollmentStatus::Transferred,
+            "G" => EnrollmentStatus::Graduated,
+            "H" => EnrollmentStatus::Historical,
+            "I" => EnrollmentStatus::Inactive,
+            _ => return None,
+        },
+    )
+}
+
+/// The enrollment type that marks an independent student (seed 001 fetch 3).
+pub const INDEPENDENT_ENROLLMENT_TYPE: &str = "121";
+
+/// A `/ws/v1` student with its legacy web access id. `None` (with a warning) when the
+/// record lacks what a student must have: an id, a name and an enrollment status.
+pub fn student(
+    w: &wire::Student,
+    web_id: &str,
+    endpoint: &str,
+    warnings: &mut Warnings,
+) -> Option<SourceStudent> {
+    let id = w.id.as_str();
+    let name = w.name.0.clone().unwrap_or_default();
+    let enrollment = w.school_enrollment.0.clone().unwrap_or_default();
+    let demographics = w.demographics.0.clone().unwrap_or_default();
+    if id.is_empty() {
+        warnings.push(endpoint, "(no id)", "student without an id skipped");
+        return None;
+    }
+    let Some(status) = enrollment_status(&enrollment) else {
+        warnings.push(
+            endpoint,
+            id,
+            "student without a readable enrollment status skipped",
+        );
+        return None;
+    };
+    if name.first_name.as_str().is_empty() && name.last_name.as_str().is_empty() {
+        warnings.push(endpoint, id, "student without a name skipped");
+        return None;
+    }
+    let birth = demographics.birth_date.as_str();
+    let birth_date = match birth {
+        "" => None,
+        raw => match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                warnings.push(
+                    endpoint,
+                    id,
+                    format!("birth date {raw:?} is not YYYY-MM-DD; left empty"),
+                );
+                None
+            }
+        },
+    };
+    let gender = Gender::parse(demographics.gender.as_str());
+    if gender.is_other() {
+        warnings.push(
+            endpoint,
+            id,
+            format!("unknown gender {:?} kept as other", gender.as_str()),
+        );
+    }
+    let ext = w.extension_data.0.clone().unwrap_or_default();
+    let independent_student = (1..=3).any(|i| {
+        ext.value("s_ab_stu_x", &format!("enrlytype{i}")) == Some(INDEPENDENT_ENROLLMENT_TYPE)
+    });
+    let school = enrollment.school_id.as_str();
+    Some(SourceStudent {
+        source_id: SourceId::new(id),
+        student_number: w.local_id.as_str().to_owned(),
+        state_id: w.state_province_id.as_str().to_owned(),
+        legal_first_name: name.first_name.as_str().to_owned(),
+        legal_last_name: name.last_name.as_str().to_owned(),
+        middle_name: name.middle_name.as_str().to_owned(),
+        birth_date,
+        gender,
+        school_source_id: (!school.is_empty()).then(|| SourceId::new(school)),
+        grade: enrollment.grade_level.as_str().to_owned(),
+        enrollment_status: status,
+        independent_student,
+        org_email: ext
+            .value("u_student", "orgemail")
+            .unwrap_or_default()
+            .to_owned(),
+        personal_email: ext
+            .value("u_student", "personalemail")
+            .unwrap_or_default()
+            .to_owned(),
+        web_id: web_id.to_owned(),
+    })
+}
+
+/// What the person tables say about one person.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PersonInfo {
+    pub first_name: String,
+    pub last_name: String,
+    pub emails: Vec<String>,
+    pub phones: Vec<Phone>,
+    pub mailing_address: Option<Address>,
+    pub physical_address: Option<Address>,
+}
+
+/// The person tables of one batch.
+#[derive(Debug, Default)]
+pub struct PersonTables {
+    pub person: Vec<Record>,
+    pub email_assoc: Vec<Record>,
+    pub email: Vec<Record>,
+    pub phone_assoc: Vec<Record>,
+    pub phone: Vec<Record>,
+    pub address_assoc: Vec<Record>,
+    pub address: Vec<Record>,
+}
+
+/// Joins the person tables into one [`PersonInfo`] per person id.
+pub fn people(
+    t: &PersonTables,
+    codes: &Codes,
+    warnings: &mut Warnings,
+) -> HashMap<String, PersonInfo> {
+    use fields::*;
+    let mut out: HashMap<String, PersonInfo> = t
+        .person
+        .iter()
+        .map(|r| {
+            let p = PERSON.table;
+            (
+                r.get(p, "id").to_owned(),
+                PersonInfo {
+                    first_name: r.get(p, "firstname").to_owned(),
+                    last_name: r.get(p, "lastname").to_owned(),
+                    ..PersonInfo::default()
+                },
+            )
+        })
+        .collect();
+
+    let emails: HashMap<&str, &str> = t
+        .email
+        .iter()
+        .map(|r| {
+            (
+                r.get(EMAIL_ADDRESS.table, "emailaddressid"),
+                r.get(EMAIL_ADDRESS.table, "emailaddress"),
+            )
+        })
+        .collect();
+    let mut email_assoc: Vec<&Record> = t.email_assoc.iter().collect();
+    let ea = PERSON_EMAIL_ADDRESS_ASSOC.table;
+    email_assoc.sort_by(|a, b| {
+        numeric(a.get(ea, "emailaddresspriorityorder"))
+            .cmp(&numeric(b.get(ea, "emailaddresspriorityorder")))
+    });
+    for r in email_assoc {
+        let (Some(person), Some(email)) = (
+            out.get_mut(r.get(ea, "personid")),
+            emails.get(r.get(ea, "emailaddressid")),
+        ) else {
+            continue;
+        };
+        if !email.is_empty() {
+            person.emails.push((*email).to_owned());
+        }
+    }
+
+    let numbers: HashMap<&str, &str> = t
+        .phone
+        .iter()
+        .map(|r| {
+            (
+                r.get(PHONE_NUMBER.table, "phonenumberid"),
+                r.get(PHONE_NUMBER.table, "phonenumber"),
+            )
+        })
+        .collect();
+    let pa = PERSON_PHONE_NUMBER_ASSOC.table;
+    let mut phone_assoc: Vec<&Record> = t.phone_assoc.iter().collect();
+    phone_assoc.sort_by(|a, b| {
+        numeric(a.get(pa, "phonenumberpriorityorder"))
+            .cmp(&numeric(b.get(pa, "phonenumberpriorityorder")))
+    });
+    for r in phone_assoc {
+        let person_id = r.get(pa, "personid");
+        let (Some(person), Some(number)) = (
+            out.get_mut(person_id),
+            numbers.get(r.get(pa, "phonenumberid")),
+        ) else {
+            continue;
+        };
+        let code = codes.code(r.get(pa, "phonetypecodesetid"));
+        let kind = PhoneType::parse(code);
+        if kind.is_other() {
+            warnings.push(
+                &PERSON_PHONE_NUMBER_ASSOC.path(),
+                person_id,
+                format!("unknown phone type {code:?} kept as other"),
+            );
+        }
+        if !number.is_empty() {
+            person.phones.push(Phone {
+                number: (*number).to_owned(),
+                kind,
+            });
+        }
+    }
+
+    let addresses: HashMap<&str, &Record> = t
+        .address
+        .iter()
+        .map(|r| (r.get(PERSON_ADDRESS.table, "personaddressid"), r))
+        .collect();
+    let aa = PERSON_ADDRESS_ASSOC.table;
+    let mut address_assoc: Vec<&Record> = t.address_assoc.iter().collect();
+    address_assoc.sort_by(|a, b| {
+        numeric(a.get(aa, "addresspriorityorder")).cmp(&numeric(b.get(aa, "addresspriorityorder")))
+    });
+    for r in address_assoc {
+        let person_id = r.get(aa, "personid");
+        let (Some(person), Some(a)) = (
+            out.get_mut(person_id),
+            addresses.get(r.get(aa, "personaddressid")),
+        ) else {
+            continue;
+        };
+        let pa = PERSON_ADDRESS.table;
+        let address = Address {
+            street: a.get(pa, "street").to_owned(),
+            city: a.get(pa, "city").to_owned(),
+            region: codes.code(a.get(pa, "statescodesetid")).to_owned(),
+            postal_code: a.get(pa, "postalcode").to_owned(),
+        };
+        let code = codes.code(r.get(aa, "addresstypecodesetid"));
+        let slot = match code.to_ascii_lowercase().as_str() {
+            "mailing" => &mut person.mailing_address,
+            "home" | "physical" | "residence" => &mut person.physical_address,
+            _ => continue,
+        };
+        if slot.is_none() {
+            *slot = Some(address);
+        }
+    }
+    out
+}
+
+/// The contact tables of one batch.
+#[derive(Debug, Default)]
+pub struct ContactTables {
+    pub assoc: Vec<Record>,
+    pub detail: Vec<Record>,
+    pub u_detail: Vec<Record>,
+}
+
+/// The current contacts of the batch's students: one per `studentcontactassoc` whose
+/// first active `studentcontactdetail` exists. Decision-making is true only when the
+/// detail's `u_studentcontactdetail.isdecisionmaking` is 1 (seed 001 rule 4: a missing
+/// row is not 1).
+pub fn contacts(
+    t: &ContactTables,
+    people: &HashMap<String, PersonInfo>,
+    codes: &Codes,
+    warnings: &mut Warnings,
+) -> Vec<Contact> {
+    use fields::*;
+    let (a, d, u) = (
+        STUDENT_CONTACT_ASSOC.table,
+        STUDENT_CONTACT_DETAIL.table,
+        U_STUDENT_CONTACT_DETAIL.table,
+    );
+    let mut active: BTreeMap<&str, &Record> = BTreeMap::new();
+    let mut details: Vec<&Record> = t
+        .detail
+        .iter()
+        .filter(|r| r.get(d, "isactive") == "1")
+        .collect();
+    details.sort_by(|x, y| {
+        numeric(x.get(d, "studentcontactdetailid"))
+            .cmp(&numeric(y.get(d, "studentcontactdetailid")))
+    });
+    for r in details {
+        active.entry(r.get(d, "studentcontactassocid")).or_insert(r);
+    }
+    let decision: HashMap<&str, bool> = t
+        .u_detail
+        .iter()
+        .map(|r| {
+            (
+                r.get(u, "studentcontactdetailid"),
+                r.get(u, "isdecisionmaking") == "1",
+            )
+        })
+        .collect();
+    let mut assoc: Vec<&Record> = t.assoc.iter().collect();
+    assoc.sort_by(|x, y| {
+        (
+            numeric(x.get(a, "studentdcid")),
+            numeric(x.get(a, "contactpriorityorder")),
+        )
+            .cmp(&(
+                numeric(y.get(a, "studentdcid")),
+                numeric(y.get(a, "contactpriorityorder")),
+            ))
+    });
+    let mut out = Vec::with_capacity(assoc.len());
+    for r in assoc {
+        let assoc_id = r.get(a, "studentcontactassocid");
+        let Some(detail) = active.get(assoc_id) else {
+            continue;
+        };
+        let person_id = r.get(a, "personid");
+        let Some(person) = people.get(person_id) else {
+            warnings.push(
+                &STUDENT_CONTACT_ASSOC.path(),
+                assoc_id,
+                format!("contact person {person_id} not found; contact skipped"),
+            );
+            continue;
+        };
+        let code = codes.code(detail.get(d, "relationshiptypecodesetid"));
+        let relationship = Relationship::parse(code);
+        if relationship.is_other() {
+            warnings.push(
+                &STUDENT_CONTACT_DETAIL.path(),
+                detail.get(d, "studentcontactdetailid"),
+                format!("unknown relationship {code:?} kept as other"),
+            );
+        }
+        let contact_type = if detail.get(d, "iscustodial") == "1" {
+            ContactType::Guardian
+        } else if detail.get(d, "isemergency") == "1" {
+            ContactType::Emergency
+        } else {
+            ContactType::parse("contact")
+        };
+        out.push(Contact {
+            source_id: SourceId::new(person_id),
+            student_source_id: SourceId::new(r.get(a, "studentdcid")),
+            first_name: person.first_name.clone(),
+            last_name: person.last_name.clone(),
+            emails: person.emails.clone(),
+            relationship,
+            contact_type,
+            phones: person.phones.clone(),
+            decision_making: Some(
+                decision
+                    .get(detail.get(d, "studentcontactdetailid"))
+                    .copied()
+                    .unwrap_or(false),
+            ),
+        });
+    }
+    out
+}
+
+/// The guardian accounts of `student_guardian_detail` rows, one per guardian with the
+/// students it was listed for; its contact persons come from `guardianpersonassoc`, and
+/// its phones and addresses from the first of them.
+pub fn guardian_accounts(
+    rows: &[Record],
+    guardian_person: &[Record],
+    people: &HashMap<String, PersonInfo>,
+) -> Vec<GuardianAccount> {
+    let gpa = fields::GUARDIAN_PERSON_ASSOC.table;
+    let mut persons: HashMap<&str, Vec<&str>> = HashMap::new();
+    for r in guardian_person {
+        persons
+            .entry(r.get(gpa, "guardianid"))
+            .or_default()
+            .push(r.get(gpa, "personid"));
+    }
+    let mut order: Vec<&str> = Vec::new();
+    let mut students: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut first: HashMap<&str, &Record> = HashMap::new();
+    for r in rows {
+        let gid = r.get("guardian", "guardianid");
+        if gid.is_empty() {
+            continue;
+        }
+        if !first.contains_key(gid) {
+            first.insert(gid, r);
+            order.push(gid);
+        }
+        students
+            .entry(gid)
+            .or_default()
+            .push(r.get("students", "dcid"));
+    }
+    order
+        .into_iter()
+        .map(|gid| {
+            let r = first[gid];
+            let mut contact_ids: Vec<&str> = persons.get(gid).cloned().unwrap_or_default();
+            contact_ids.sort_by_key(|p| numeric(p));
+            contact_ids.dedup();
+            let mut student_ids: Vec<&str> = students.remove(gid).unwrap_or_default();
+            student_ids.retain(|s| !s.is_empty());
+            student_ids.sort_by_key(|s| numeric(s));
+            student_ids.dedup();
+            let person = contact_ids.first().and_then(|p| people.get(*p));
+            let phone = |kind: PhoneType| {
+                person
+                    .and_then(|p| p.phones.iter().find(|ph| ph.kind == kind))
+                    .map(|ph| ph.number.clone())
+                    .unwrap_or_default()
+            };
+            GuardianAccount {
+                source_id: SourceId::new(gid),
+                first_name: r.get("guardian", "firstname").to_owned(),
+                last_name: r.get("guardian", "lastname").to_owned(),
+                email: r.get("pcas_emailcontact", "emailaddress").to_owned(),
+                username: r.get("pcas_account", "username").to_owned(),
+                home_phone: phone(PhoneType::Home),
+                mobile_phone: phone(PhoneType::Cell),
+                mailing_address: person.and_then(|p| p.mailing_address.clone()),
+                physical_address: person.and_then(|p| p.physical_address.clone()),
+                contact_source_ids: contact_ids.into_iter().map(SourceId::new).collect(),
+                student_source_ids: student_ids.into_iter().map(SourceId::new).collect(),
+            }
+        })
+        .collect()
+}
