@@ -529,3 +529,395 @@ pub fn guardian_accounts(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{RecordsAnswer, StudentsAnswer};
+
+    fn records(json: &str) -> Vec<Record> {
+        serde_json::from_str::<RecordsAnswer>(json)
+            .expect("records")
+            .record
+            .0
+    }
+
+    fn table(name: &str, rows: &[&[(&str, &str)]]) -> Vec<Record> {
+        let rows: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|cols| {
+                let cols: serde_json::Map<String, serde_json::Value> = cols
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+                    .collect();
+                serde_json::json!({ "id": 1, "name": name, "tables": { name: cols } })
+            })
+            .collect();
+        records(&serde_json::json!({ "name": name, "record": rows }).to_string())
+    }
+
+    fn codes() -> Codes {
+        Codes::from_records(&table(
+            "codeset",
+            &[
+                &[
+                    ("codesetid", "1"),
+                    ("codetype", "Relationship"),
+                    ("code", "Mother"),
+                ],
+                &[
+                    ("codesetid", "2"),
+                    ("codetype", "Relationship"),
+                    ("code", "Probation Officer"),
+                ],
+                &[("codesetid", "10"), ("codetype", "Phone"), ("code", "Home")],
+                &[
+                    ("codesetid", "11"),
+                    ("codetype", "Phone"),
+                    ("code", "Mobile"),
+                ],
+                &[
+                    ("codesetid", "12"),
+                    ("codetype", "Phone"),
+                    ("code", "Pager"),
+                ],
+                &[
+                    ("codesetid", "20"),
+                    ("codetype", "Address"),
+                    ("code", "Home"),
+                ],
+                &[
+                    ("codesetid", "21"),
+                    ("codetype", "Address"),
+                    ("code", "Mailing"),
+                ],
+                &[("codesetid", "30"), ("codetype", "State"), ("code", "AB")],
+            ],
+        ))
+    }
+
+    const STUDENT: &str = r#"{"students":{"student":{"id":4101,"local_id":200311,"student_username":"jdoe311",
+        "state_province_id":"123456789","name":{"first_name":"Jamie","middle_name":"Lee","last_name":"Doe"},
+        "demographics":{"gender":"F","birth_date":"2012-04-09"},
+        "school_enrollment":{"enroll_status":"P","enroll_status_code":-1,"grade_level":7,"school_id":17,"school_number":1201},
+        "_extension_data":{"_table_extension":[
+          {"name":"u_student","recordFound":false,"_field":[{"name":"orgemail","type":"String","value":"jdoe311@district.example"},
+            {"name":"personalemail","type":"String","value":"jamie@example.com"}]},
+          {"name":"s_ab_stu_x","recordFound":false,"_field":{"name":"enrlytype3","type":"String","value":"121"}}]}}}}"#;
+
+    #[test]
+    fn a_student_maps_every_field_of_seed_000() {
+        let answer: StudentsAnswer = serde_json::from_str(STUDENT).expect("parses");
+        let mut w = Warnings::default();
+        let s = student(&answer.students.student.0[0], "pdoe", "GET /x", &mut w).expect("mapped");
+        assert!(w.0.is_empty(), "{:?}", w.0);
+        assert_eq!(s.source_id.as_str(), "4101");
+        assert_eq!(s.student_number, "200311");
+        assert_eq!(s.state_id, "123456789");
+        assert_eq!(
+            (
+                s.legal_first_name.as_str(),
+                s.middle_name.as_str(),
+                s.legal_last_name.as_str()
+            ),
+            ("Jamie", "Lee", "Doe")
+        );
+        assert_eq!(s.birth_date, NaiveDate::from_ymd_opt(2012, 4, 9));
+        assert_eq!(s.gender, Gender::Female);
+        assert_eq!(s.school_source_id, Some(SourceId::new("17")));
+        assert_eq!(s.grade, "7");
+        assert_eq!(s.enrollment_status, EnrollmentStatus::PreRegistered);
+        assert!(s.independent_student, "enrlytype3 = 121");
+        assert_eq!(s.org_email, "jdoe311@district.example");
+        assert_eq!(s.personal_email, "jamie@example.com");
+        assert_eq!(s.web_id, "pdoe");
+    }
+
+    #[test]
+    fn odd_student_values_warn_or_skip_but_never_fail() {
+        let json = r#"{"students":{"student":[
+            {"id":1,"name":{"first_name":"A","last_name":"B"},"demographics":{"gender":"Q","birth_date":"09/04/2012"},
+             "school_enrollment":{"enroll_status":"A"}},
+            {"id":2,"name":{"first_name":"C","last_name":"D"},"school_enrollment":""}]}}"#;
+        let answer: StudentsAnswer = serde_json::from_str(json).expect("parses");
+        let mut w = Warnings::default();
+        let mapped: Vec<_> = answer
+            .students
+            .student
+            .0
+            .iter()
+            .filter_map(|s| student(s, "", "GET /x", &mut w))
+            .collect();
+        assert_eq!(mapped.len(), 1);
+        assert_eq!(
+            mapped[0].enrollment_status,
+            EnrollmentStatus::Active,
+            "letter fallback"
+        );
+        assert_eq!(mapped[0].gender, Gender::Other("Q".into()));
+        assert_eq!(mapped[0].birth_date, None);
+        let messages: Vec<_> =
+            w.0.iter()
+                .map(|w| (w.record.as_str(), w.message.as_str()))
+                .collect();
+        assert_eq!(messages.len(), 3, "{messages:?}");
+        assert!(messages
+            .iter()
+            .any(|(r, m)| *r == "2" && m.contains("enrollment status")));
+        assert!(!mapped[0].independent_student);
+    }
+
+    fn person_tables() -> PersonTables {
+        PersonTables {
+            person: table(
+                "person",
+                &[
+                    &[("id", "501"), ("firstname", "Pat"), ("lastname", "Doe")],
+                    &[("id", "502"), ("firstname", "Sam"), ("lastname", "Roe")],
+                ],
+            ),
+            email_assoc: table(
+                "personemailaddressassoc",
+                &[
+                    &[
+                        ("personid", "501"),
+                        ("emailaddressid", "2"),
+                        ("emailaddresspriorityorder", "2"),
+                    ],
+                    &[
+                        ("personid", "501"),
+                        ("emailaddressid", "1"),
+                        ("emailaddresspriorityorder", "1"),
+                    ],
+                    &[
+                        ("personid", "502"),
+                        ("emailaddressid", "3"),
+                        ("emailaddresspriorityorder", "1"),
+                    ],
+                ],
+            ),
+            email: table(
+                "emailaddress",
+                &[
+                    &[("emailaddressid", "1"), ("emailaddress", "pat@example.com")],
+                    &[
+                        ("emailaddressid", "2"),
+                        ("emailaddress", "pat.work@example.com"),
+                    ],
+                    &[("emailaddressid", "3"), ("emailaddress", "sam@example.com")],
+                ],
+            ),
+            phone_assoc: table(
+                "personphonenumberassoc",
+                &[
+                    &[
+                        ("personid", "501"),
+                        ("phonenumberid", "8"),
+                        ("phonetypecodesetid", "11"),
+                        ("phonenumberpriorityorder", "2"),
+                    ],
+                    &[
+                        ("personid", "501"),
+                        ("phonenumberid", "7"),
+                        ("phonetypecodesetid", "10"),
+                        ("phonenumberpriorityorder", "1"),
+                    ],
+                    &[
+                        ("personid", "502"),
+                        ("phonenumberid", "9"),
+                        ("phonetypecodesetid", "12"),
+                        ("phonenumberpriorityorder", "1"),
+                    ],
+                ],
+            ),
+            phone: table(
+                "phonenumber",
+                &[
+                    &[("phonenumberid", "7"), ("phonenumber", "403-555-0101")],
+                    &[("phonenumberid", "8"), ("phonenumber", "403-555-0102")],
+                    &[("phonenumberid", "9"), ("phonenumber", "403-555-0103")],
+                ],
+            ),
+            address_assoc: table(
+                "personaddressassoc",
+                &[&[
+                    ("personid", "501"),
+                    ("personaddressid", "40"),
+                    ("addresstypecodesetid", "20"),
+                    ("addresspriorityorder", "1"),
+                ]],
+            ),
+            address: table(
+                "personaddress",
+                &[&[
+                    ("personaddressid", "40"),
+                    ("street", "12 Elm St"),
+                    ("city", "Calgary"),
+                    ("statescodesetid", "30"),
+                    ("postalcode", "T2P 1A1"),
+                ]],
+            ),
+        }
+    }
+
+    #[test]
+    fn contacts_join_people_and_read_decision_making() {
+        let codes = codes();
+        let mut w = Warnings::default();
+        let people = people(&person_tables(), &codes, &mut w);
+        let pat = &people["501"];
+        assert_eq!(
+            pat.emails,
+            vec!["pat@example.com", "pat.work@example.com"],
+            "by priority"
+        );
+        assert_eq!(
+            pat.phones[0],
+            Phone {
+                number: "403-555-0101".into(),
+                kind: PhoneType::Home
+            }
+        );
+        assert_eq!(pat.phones[1].kind, PhoneType::Cell);
+        assert_eq!(
+            pat.physical_address.as_ref().map(|a| a.region.as_str()),
+            Some("AB")
+        );
+        assert!(pat.mailing_address.is_none());
+        assert_eq!(
+            people["502"].phones[0].kind,
+            PhoneType::Other("Pager".into())
+        );
+        assert_eq!(w.0.len(), 1, "unknown phone type warned: {:?}", w.0);
+
+        let tables = ContactTables {
+            assoc: table(
+                "studentcontactassoc",
+                &[
+                    &[
+                        ("studentcontactassocid", "90"),
+                        ("studentdcid", "4101"),
+                        ("personid", "501"),
+                        ("contactpriorityorder", "1"),
+                    ],
+                    &[
+                        ("studentcontactassocid", "91"),
+                        ("studentdcid", "4101"),
+                        ("personid", "502"),
+                        ("contactpriorityorder", "2"),
+                    ],
+                    &[
+                        ("studentcontactassocid", "92"),
+                        ("studentdcid", "4102"),
+                        ("personid", "501"),
+                        ("contactpriorityorder", "1"),
+                    ],
+                ],
+            ),
+            detail: table(
+                "studentcontactdetail",
+                &[
+                    &[
+                        ("studentcontactdetailid", "300"),
+                        ("studentcontactassocid", "90"),
+                        ("relationshiptypecodesetid", "1"),
+                        ("isactive", "1"),
+                        ("iscustodial", "1"),
+                        ("isemergency", "0"),
+                    ],
+                    &[
+                        ("studentcontactdetailid", "301"),
+                        ("studentcontactassocid", "91"),
+                        ("relationshiptypecodesetid", "2"),
+                        ("isactive", "1"),
+                        ("iscustodial", "0"),
+                        ("isemergency", "1"),
+                    ],
+                    &[
+                        ("studentcontactdetailid", "302"),
+                        ("studentcontactassocid", "92"),
+                        ("relationshiptypecodesetid", "1"),
+                        ("isactive", "0"),
+                        ("iscustodial", "1"),
+                        ("isemergency", "0"),
+                    ],
+                ],
+            ),
+            u_detail: table(
+                "u_studentcontactdetail",
+                &[&[("studentcontactdetailid", "300"), ("isdecisionmaking", "1")]],
+            ),
+        };
+        let mut w = Warnings::default();
+        let contacts = contacts(&tables, &people, &codes, &mut w);
+        assert_eq!(
+            contacts.len(),
+            2,
+            "the inactive detail of 4102 is not a current contact"
+        );
+        let (pat, sam) = (&contacts[0], &contacts[1]);
+        assert_eq!(
+            (pat.source_id.as_str(), pat.student_source_id.as_str()),
+            ("501", "4101")
+        );
+        assert_eq!(pat.relationship, Relationship::Mother);
+        assert_eq!(pat.contact_type, ContactType::Guardian);
+        assert_eq!(pat.decision_making, Some(true));
+        assert_eq!(
+            sam.relationship,
+            Relationship::Other("Probation Officer".into())
+        );
+        assert_eq!(sam.contact_type, ContactType::Emergency);
+        assert_eq!(
+            sam.decision_making,
+            Some(false),
+            "no u_studentcontactdetail row is not 1"
+        );
+        assert_eq!(w.0.len(), 1, "unknown relationship warned: {:?}", w.0);
+    }
+
+    #[test]
+    fn guardian_accounts_group_rows_and_take_the_person_behind_them() {
+        let rows = records(
+            r#"{"name":"Students","record":[
+            {"id":4101,"name":"Students","tables":{"students":{"dcid":"4101"},"guardian":{"guardianid":"700","firstname":"Pat","lastname":"Doe"},
+              "pcas_account":{"username":"pdoe"},"pcas_emailcontact":{"emailaddress":"pat@example.com"}}},
+            {"id":4102,"name":"Students","tables":{"students":{"dcid":"4102"},"guardian":{"guardianid":"700","firstname":"Pat","lastname":"Doe"},
+              "pcas_account":{"username":"pdoe"},"pcas_emailcontact":{"emailaddress":"pat@example.com"}}},
+            {"id":4101,"name":"Students","tables":{"students":{"dcid":"4101"},"guardian":{"guardianid":"701","firstname":"Web","lastname":"Only"},
+              "pcas_account":{"username":"4101web"},"pcas_emailcontact":{"emailaddress":""}}}]}"#,
+        );
+        let gpa = table(
+            "guardianpersonassoc",
+            &[&[("guardianid", "700"), ("personid", "501")]],
+        );
+        let people = people(&person_tables(), &codes(), &mut Warnings::default());
+        let accounts = guardian_accounts(&rows, &gpa, &people);
+        assert_eq!(accounts.len(), 2);
+        let pat = &accounts[0];
+        assert_eq!(pat.source_id.as_str(), "700");
+        assert_eq!(
+            (pat.email.as_str(), pat.username.as_str()),
+            ("pat@example.com", "pdoe")
+        );
+        assert_eq!(
+            pat.student_source_ids,
+            vec![SourceId::new("4101"), SourceId::new("4102")]
+        );
+        assert_eq!(pat.contact_source_ids, vec![SourceId::new("501")]);
+        assert_eq!(
+            (pat.home_phone.as_str(), pat.mobile_phone.as_str()),
+            ("403-555-0101", "403-555-0102")
+        );
+        assert_eq!(
+            pat.preferred_address().map(|a| a.street.as_str()),
+            Some("12 Elm St")
+        );
+        let web = &accounts[1];
+        assert!(
+            web.contact_source_ids.is_empty(),
+            "no contact person behind it"
+        );
+        assert_eq!(web.home_phone, "");
+    }
+}
