@@ -1,6 +1,7 @@
 //! The one place errors become gRPC `Status` codes. Matches are exhaustive so a new
 //! error variant cannot slip through with the wrong code.
 
+use engine::ConnectorError;
 use engine::EngineError;
 use model::{FieldError, ValidationErrors};
 use store::StoreError;
@@ -26,6 +27,29 @@ pub fn from_engine(e: EngineError) -> Status {
             Status::already_exists(format!("{entity} {id} already exists"))
         }
         EngineError::Store(e) => from_store(e),
+        EngineError::Connector { district, source } => from_connector(&district, source),
+    }
+}
+
+/// A connector that cannot serve the request: the district's configuration is the
+/// problem (`FAILED_PRECONDITION`), or the source failed (`UNAVAILABLE`).
+pub fn from_connector(district: &str, e: ConnectorError) -> Status {
+    let message = format!("district {district}: {e}");
+    match e {
+        ConnectorError::UnknownKind { .. }
+        | ConnectorError::Settings(_)
+        | ConnectorError::Unsupported { .. }
+        | ConnectorError::Unauthorized { .. }
+        | ConnectorError::Forbidden { .. }
+        | ConnectorError::NotFound { .. } => Status::failed_precondition(message),
+        ConnectorError::Unreachable { .. }
+        | ConnectorError::Timeout { .. }
+        | ConnectorError::Interrupted { .. }
+        | ConnectorError::Throttled { .. }
+        | ConnectorError::Http { .. }
+        | ConnectorError::Malformed { .. }
+        | ConnectorError::Incomplete { .. }
+        | ConnectorError::EndedEarly => Status::unavailable(message),
     }
 }
 

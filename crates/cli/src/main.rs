@@ -3,8 +3,11 @@
 //! The composition root: it loads the configuration, registers the connectors
 //! ([`registry`]), opens the store and hands both to the engine and the API.
 
+mod client;
 mod config;
+mod demo;
 mod logging;
+mod plugin;
 mod registry;
 mod serve;
 
@@ -38,6 +41,14 @@ struct Cli {
     /// Log format: text or json.
     #[arg(long, global = true)]
     log_format: Option<String>,
+    /// The running server that client commands talk to.
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTERSYNC_SERVER",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    server: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +68,24 @@ enum Command {
     },
     /// Print every configuration key with its environment variable.
     Config,
+    /// Run the service with a demo district served by a built-in PowerSchool simulator.
+    Demo(demo::DemoArgs),
+    /// Print the PowerSchool plugin XML a district installs (or write the .zip package).
+    PluginXml(plugin::PluginArgs),
+    /// District commands against a running server.
+    District {
+        #[command(subcommand)]
+        action: DistrictAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DistrictAction {
+    /// Test the district's connection: credentials, server, schools and field access.
+    Test {
+        /// The district id.
+        district: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -85,8 +114,10 @@ impl Cli {
         set("database_url", &self.database_url);
         set("log.level", &self.log_level);
         set("log.format", &self.log_format);
-        if let Command::Serve { listen } = &self.command {
-            set("listen", listen);
+        match &self.command {
+            Command::Serve { listen } => set("listen", listen),
+            Command::Demo(args) => set("listen", &args.listen),
+            _ => {}
         }
         flags
     }
@@ -101,10 +132,10 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("start the async runtime")?;
-    runtime.block_on(run(cli.command, config))
+    runtime.block_on(run(cli.command, config, cli.server))
 }
 
-async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
+async fn run(command: Command, config: config::Config, server: String) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => serve::run(config).await,
         Command::Migrate { action } => {
@@ -130,6 +161,11 @@ async fn run(command: Command, config: config::Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Demo(args) => demo::run(config, args).await,
+        Command::PluginXml(args) => plugin::run(&args),
+        Command::District {
+            action: DistrictAction::Test { district },
+        } => client::test_connection(&server, &district).await,
         Command::Config => {
             for (key, var, help) in config::KEYS {
                 println!("{key:<14} {var:<26} {help}");

@@ -23,7 +23,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     store.migrate().await.context("migrate the store")?;
     tracing::info!(database = %config.database_url_redacted(), backend = ?store.backend(), "store ready");
+    serve_engine(&config, Engine::new(store, registry::connectors())).await
+}
 
+/// Binds the configured address and serves `engine` until a signal.
+pub async fn serve_engine(config: &Config, engine: Engine) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("bind {}", config.listen))?;
@@ -32,7 +36,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     // Scripts and tests read the bound address (port 0 picks one) from this line.
     println!("rostersync listening on {addr}");
 
-    let engine = Engine::new(store, registry::connectors());
     api::serve(engine, listener, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

@@ -1,5 +1,6 @@
 //! The engine's error.
 
+use connector::ConnectorError;
 use model::ValidationErrors;
 use store::StoreError;
 
@@ -14,6 +15,13 @@ pub enum EngineError {
     AlreadyExists { entity: &'static str, id: String },
     #[error(transparent)]
     Store(StoreError),
+    /// The district's connector cannot do what was asked (its kind cannot pull in this
+    /// version, or its stored settings no longer parse).
+    #[error("district {district}: {source}")]
+    Connector {
+        district: String,
+        source: ConnectorError,
+    },
 }
 
 impl From<StoreError> for EngineError {

@@ -9,10 +9,11 @@
 //! HTTP, SQL or gRPC itself, or archive anything from a pull that was not complete.
 //! Start reading at [`Engine`].
 
+pub mod connection;
 pub mod districts;
 pub mod error;
 
-pub use connector::Registry;
+pub use connector::{CheckOutcome, CheckReport, ConnectorError, HttpConfig, Registry};
 pub use districts::{ConnectorDraft, DistrictDraft, DistrictUpdate};
 pub use error::EngineError;
 
@@ -23,11 +24,26 @@ use store::Store;
 pub struct Engine {
     store: Store,
     registry: Registry,
+    http: HttpConfig,
 }
 
 impl Engine {
     pub fn new(store: Store, registry: Registry) -> Self {
-        Self { store, registry }
+        Self {
+            store,
+            registry,
+            http: HttpConfig::default(),
+        }
+    }
+
+    /// Replaces how connectors talk HTTP (timeouts, retries).
+    pub fn with_http(mut self, http: HttpConfig) -> Self {
+        self.http = http;
+        self
+    }
+
+    pub fn http(&self) -> &HttpConfig {
+        &self.http
     }
 
     pub fn store(&self) -> &Store {

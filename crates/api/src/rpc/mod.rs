@@ -78,6 +78,15 @@ impl SyncService for SyncApi {
         Ok(Response::new(connectors::list(&self.engine)))
     }
 
+    async fn test_connection(
+        &self,
+        request: Request<pb::TestConnectionRequest>,
+    ) -> Result<Response<pb::TestConnectionResponse>, Status> {
+        connectors::test(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn get_student(
         &self,
         request: Request<pb::GetStudentRequest>,
