@@ -1,11 +1,20 @@
 //! Loopback simulators of the district sources, written from the public documentation
 //! (`shared/reference/`), never from the connectors' code.
 //!
-//! Will own: an HTTP server on any loopback port per source — PowerSchool first (plugin
-//! OAuth token, `/ws/v1` resources, table access, PowerQueries, paging and its quirks),
-//! then Clever and OneRoster — serving a district generated deterministically from a seed
-//! and a size, with every case of seed 001 present, and per-test fault injection (401,
-//! 429 with Retry-After, 500, slow and dropped responses, malformed JSON, short pages).
+//! Owns: [`powerschool`] — a district generated deterministically from a seed and sizes
+//! (schools, families of students sharing contacts, portal accounts) holding every edge
+//! case of seed 001 ([`powerschool::Cases`]); the ground truth a correct connector yields
+//! from it, computed from the tables rather than the JSON; and an HTTP server on a
+//! loopback port speaking PowerSchool's wire format (plugin OAuth token, `/ws/v1`
+//! resources, table access, the `student_guardian_detail` PowerQuery, paging and its
+//! quirks, plugin grants) with per-test fault injection (401, 429 with Retry-After, 500,
+//! slow and dropped responses, malformed JSON, short pages) and a log of every request.
+//! Clever and OneRoster simulators will sit beside it.
 //!
 //! Must never: import a connector crate (a simulator that shared wire structs with the
-//! connector would be wrong in the same way twice), or listen beyond loopback.
+//! connector would be wrong in the same way twice), listen beyond loopback, or hold a
+//! lock across an await.
+//!
+//! Start reading at [`powerschool::Simulator`] and [`powerschool::District::generate`].
+
+pub mod powerschool;

@@ -7,6 +7,7 @@
 //! 401; a second 401 is reported.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use connector::http::{Body, Request};
@@ -17,7 +18,8 @@ use reqwest::header::{ACCEPT, AUTHORIZATION};
 use serde::de::DeserializeOwned;
 use tokio::sync::OnceCell;
 
-use crate::fields::{PowerQuery, TableRead};
+use crate::fields::{self, PowerQuery, TableRead};
+use crate::map::Codes;
 use crate::settings::PowerSchoolSettings;
 use crate::wire::{self, Record};
 
@@ -44,7 +46,11 @@ pub struct PsClient {
     page_size: Option<u32>,
     token: TokenCache,
     limits: OnceCell<Limits>,
+    codes: tokio::sync::Mutex<Option<(Instant, Arc<Codes>)>>,
 }
+
+/// How long spot reads reuse the code sets a pull or an earlier read fetched.
+const CODES_FRESH_FOR: Duration = Duration::from_secs(600);
 
 impl PsClient {
     pub fn new(settings: &PowerSchoolSettings, http: HttpClient) -> Arc<Self> {
@@ -56,6 +62,7 @@ impl PsClient {
             page_size: settings.page_size,
             token: TokenCache::new(),
             limits: OnceCell::new(),
+            codes: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -169,6 +176,21 @@ impl PsClient {
                 })
             })
             .await
+    }
+
+    /// The `codeset` table, read afresh (a pull) or reused while fresh (one-user reads).
+    pub async fn codes(&self, fresh: bool) -> Result<Arc<Codes>, ConnectorError> {
+        let mut slot = self.codes.lock().await;
+        if let Some((at, codes)) = slot.as_ref() {
+            if !fresh && at.elapsed() < CODES_FRESH_FOR {
+                return Ok(codes.clone());
+            }
+        }
+        let codes = Arc::new(Codes::from_records(
+            &self.table_rows(&fields::CODESET, "").await?,
+        ));
+        *slot = Some((Instant::now(), codes.clone()));
+        Ok(codes)
     }
 
     /// `GET <path>/count` of a `/ws/v1` list.

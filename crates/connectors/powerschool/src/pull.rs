@@ -51,7 +51,7 @@ pub fn roster(client: Arc<PsClient>) -> RosterStream {
 
 async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
     let limits = client.limits().await?.clone();
-    let codes = Codes::from_records(&client.table_rows(&fields::CODESET, "").await?);
+    let codes = client.codes(true).await?;
     tracing::debug!(codes = codes.len(), version = %limits.version, "powerschool pull started");
 
     let school_path = "/ws/v1/district/school";
@@ -123,7 +123,7 @@ pub async fn user(
     client: &PsClient,
     user: &UserRef,
 ) -> Result<Option<UserSnapshot>, ConnectorError> {
-    let codes = Codes::from_records(&client.table_rows(&fields::CODESET, "").await?);
+    let codes = client.codes(false).await?;
     let (students, rows, endpoint) = match user {
         UserRef::Student(id) => {
             let Some(student) = student_by_dcid(client, id.as_str()).await? else {

@@ -1,0 +1,153 @@
+//! The plugin's OAuth client credentials: `POST /oauth/access_token` hands out one token
+//! at a time, the same one until it expires or is revoked, with `expires_in` as a string
+//! of the seconds it has left.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use axum::http::HeaderMap;
+use base64::Engine as _;
+use serde_json::json;
+
+use super::config::SimConfig;
+use super::reply::Reply;
+
+/// How the district has set up the plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PluginState {
+    /// `false`: the token endpoint answers 401 `invalid_client`.
+    pub enabled: bool,
+    /// `false` (no `accessLevelV1Api="READ"`): `/ws/v1/*` except `/ws/v1/metadata`
+    /// answers 401.
+    pub v1_access: bool,
+    /// `None`: every field is granted. `Some`: the `"table.field"` names (lower-case) the
+    /// admin approved; table reads and PowerQueries touching another field answer 403.
+    pub granted: Option<BTreeSet<String>>,
+}
+
+impl Default for PluginState {
+    fn default() -> Self {
+        PluginState {
+            enabled: true,
+            v1_access: true,
+            granted: None,
+        }
+    }
+}
+
+impl PluginState {
+    /// Whether `table.field` may be read.
+    pub fn grants(&self, table: &str, field: &str) -> bool {
+        match &self.granted {
+            None => true,
+            Some(set) => set.contains(&format!(
+                "{}.{}",
+                table.to_ascii_lowercase(),
+                field.to_ascii_lowercase()
+            )),
+        }
+    }
+}
+
+/// The token in force, if any.
+#[derive(Debug)]
+pub(super) struct Tokens {
+    current: Option<(String, Instant)>,
+    rng: fastrand::Rng,
+}
+
+impl Tokens {
+    pub fn new(seed: u64) -> Tokens {
+        Tokens {
+            current: None,
+            rng: fastrand::Rng::with_seed(seed ^ 0x5eed_70ce),
+        }
+    }
+
+    /// The token in force (a new one if none is) and its remaining seconds.
+    fn issue(&mut self, lifetime: Duration) -> (String, u64) {
+        if let Some((token, at)) = &self.current {
+            let age = at.elapsed();
+            if age < lifetime {
+                return (token.clone(), (lifetime - age).as_secs());
+            }
+        }
+        let token = format!(
+            "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+            self.rng.u32(..),
+            self.rng.u16(..),
+            self.rng.u16(..0x1000),
+            self.rng.u16(0x8000..0xc000),
+            self.rng.u64(..) & 0xffff_ffff_ffff
+        );
+        self.current = Some((token.clone(), Instant::now()));
+        (token, lifetime.as_secs())
+    }
+
+    /// Whether `token` is the unexpired token in force.
+    pub fn is_valid(&self, token: &str, lifetime: Duration) -> bool {
+        self.current
+            .as_ref()
+            .is_some_and(|(t, at)| t == token && at.elapsed() < lifetime)
+    }
+
+    /// Drops the token in force: it answers 401 from now on.
+    pub fn revoke(&mut self) {
+        self.current = None;
+    }
+}
+
+/// `POST /oauth/access_token`.
+pub(super) fn access_token(
+    config: &SimConfig,
+    plugin: &PluginState,
+    tokens: &mut Tokens,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Reply {
+    let invalid_client = || Reply::json(401, &json!({ "error": "invalid_client" }));
+    let Some((id, secret)) = basic_credentials(headers) else {
+        return invalid_client();
+    };
+    if !plugin.enabled || id != config.client_id || secret != config.client_secret {
+        return invalid_client();
+    }
+    let grant = url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == "grant_type")
+        .map(|(_, v)| v.into_owned());
+    match grant.as_deref() {
+        Some("client_credentials") => {}
+        Some(_) => return Reply::json(400, &json!({ "error": "unsupported_grant_type" })),
+        None => return Reply::json(400, &json!({ "error": "invalid_request" })),
+    }
+    let (token, remaining) = tokens.issue(config.token_lifetime);
+    Reply::ok(&json!({
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": remaining.to_string(),
+    }))
+}
+
+/// The id and secret of an `Authorization: Basic …` header.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, encoded) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+}

@@ -1,0 +1,36 @@
+//! What a simulated district looks like and how its server behaves.
+
+use std::time::Duration;
+
+/// The size and seed of a generated district, and the server's plugin settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// Same seed and sizes, same district.
+    pub seed: u64,
+    pub schools: usize,
+    /// Every student, whatever the enrollment status.
+    pub students: usize,
+    /// Average number of parent contacts per family (most of whom hold a portal account).
+    pub guardians_per_student: f64,
+    /// The maximum page size of `/ws/v1` lists and table reads.
+    pub max_page_size: u32,
+    pub client_id: String,
+    pub client_secret: String,
+    /// How long an access token lives after it is issued.
+    pub token_lifetime: Duration,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 1,
+            schools: 4,
+            students: 60,
+            guardians_per_student: 1.6,
+            max_page_size: 100,
+            client_id: "rostersync-demo".to_owned(),
+            client_secret: "demo-secret-0000".to_owned(),
+            token_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The PowerSchool simulator: a seeded district generator ([`District::generate`]), the
+//! ground truth a correct connector must produce from it ([`District::expected_students`]
+//! and friends), and a loopback server ([`Simulator`]) speaking PowerSchool's wire format
+//! as `shared/reference/powerschool.md` documents it, quirks included.
+//!
+//! Endpoints: `POST /oauth/access_token`; `GET /ws/v1/metadata`, `/ws/v1/district/school`,
+//! `/ws/v1/school/{id}/student`, `/ws/v1/district/student`, `/ws/v1/student/{id}` (with
+//! `/count`); `GET /ws/schema/table/{table}` (and `/count`); `POST
+//! /ws/schema/query/com.pearson.core.guardian.student_guardian_detail` (and `/count`).
+//!
+//! Start reading at [`server`] (routing, faults, the request log), then [`data`] (the
+//! tables as plain structs) and [`cases`] (the edge cases every district holds).
+
+pub mod auth;
+pub mod cases;
+pub mod config;
+pub mod data;
+pub mod fault;
+mod generate;
+mod names;
+mod powerquery;
+mod query;
+mod reply;
+mod schema;
+pub mod server;
+mod tables;
+pub mod truth;
+mod v1;
+
+pub use auth::PluginState;
+pub use cases::Cases;
+pub use config::SimConfig;
+pub use data::*;
+pub use fault::{Fault, FaultKind, Match};
+pub use server::{RequestRecord, Simulator};
+pub use truth::ExpectedSchool;

@@ -1,0 +1,131 @@
+//! Request parameters shared by the endpoints: the query string, the FIQL-like `q`
+//! filter (`field==value`, `field==(a,b)`, `;` = AND) and paging.
+
+/// The decoded query string.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    pub fn parse(raw: &str) -> Params {
+        Params {
+            pairs: url::form_urlencoded::parse(raw.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        }
+    }
+
+    /// The first value of a parameter.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A comma-separated parameter as trimmed, non-empty names.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        self.get(name)
+            .map(|v| {
+                v.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// One `field==value` or `field==(a,b,…)` clause of a `q`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Clause {
+    pub field: String,
+    pub values: Vec<String>,
+}
+
+/// Parses a `q`: clauses joined by `;`, each an equality on one field. Other operators
+/// (`=gt=`, …) are refused with the message to answer.
+pub(super) fn parse_q(q: &str) -> Result<Vec<Clause>, String> {
+    let mut clauses = Vec::new();
+    for part in q.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((field, value)) = part.split_once("==") else {
+            return Err(format!("Invalid query expression: {part}"));
+        };
+        let field = field.trim();
+        if field.is_empty() || field.contains('=') {
+            return Err(format!("Invalid query expression: {part}"));
+        }
+        let value = value.trim();
+        let values = match value.strip_prefix('(').and_then(|v| v.strip_suffix(')')) {
+            Some(list) => list.split(',').map(|v| v.trim().to_owned()).collect(),
+            None => vec![value.to_owned()],
+        };
+        clauses.push(Clause {
+            field: field.to_owned(),
+            values,
+        });
+    }
+    Ok(clauses)
+}
+
+/// The rows of one page: `page` is 1-based (default 1); `pagesize` defaults to
+/// `default` and is capped at `max`; `0` means the default, or every row when
+/// `zero_is_all`. Returns the range of row positions, or the message to answer.
+pub(super) fn page_range(
+    params: &Params,
+    total: usize,
+    default: u32,
+    max: Option<u32>,
+    zero_is_all: bool,
+) -> Result<std::ops::Range<usize>, String> {
+    let number = |name: &str| -> Result<Option<u64>, String> {
+        match params.get(name).map(str::trim).filter(|v| !v.is_empty()) {
+            None => Ok(None),
+            Some(v) => v
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| format!("Invalid value for {name}: {v}")),
+        }
+    };
+    let page = number("page")?.unwrap_or(1).max(1);
+    let size = match number("pagesize")? {
+        None => u64::from(default),
+        Some(0) if zero_is_all => return Ok(0..total),
+        Some(0) => u64::from(default),
+        Some(n) => n,
+    };
+    let size = match max {
+        Some(max) => size.min(u64::from(max)),
+        None => size,
+    }
+    .max(1);
+    let start = (page - 1).saturating_mul(size).min(total as u64) as usize;
+    let end = (start as u64).saturating_add(size).min(total as u64) as usize;
+    Ok(start..end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn q_reads_lists_and_single_values() {
+        let q = parse_q("school_enrollment.enroll_status_code==(-1,0);local_id==200311").unwrap();
+        assert_eq!(q[0].field, "school_enrollment.enroll_status_code");
+        assert_eq!(q[0].values, vec!["-1", "0"]);
+        assert_eq!(q[1].values, vec!["200311"]);
+        assert!(parse_q("grade_level=gt=5").is_err());
+    }
+
+    #[test]
+    fn pages_are_one_based_and_capped() {
+        let p = Params::parse("page=2&pagesize=500");
+        assert_eq!(page_range(&p, 250, 100, Some(100), false).unwrap(), 100..200);
+        let p = Params::parse("page=9&pagesize=7");
+        assert_eq!(page_range(&p, 20, 100, Some(100), false).unwrap(), 20..20);
+        let p = Params::parse("pagesize=0");
+        assert_eq!(page_range(&p, 250, 100, None, true).unwrap(), 0..250);
+        assert!(page_range(&Params::parse("page=x"), 1, 1, None, false).is_err());
+    }
+}
