@@ -27,14 +27,29 @@ impl Server {
     /// Starts the binary on `backend` with debug logging to a file in its own directory.
     pub async fn start(backend: Backend) -> Self {
         let db = TestDatabase::new(backend).await;
+        let url = db.url().to_owned();
+        Self::spawn(&["serve"], Some(&url), db)
+    }
+
+    /// Starts `rostersync demo` on the embedded default (SQLite in its data directory)
+    /// with a small simulated district.
+    pub async fn demo() -> Self {
+        let db = TestDatabase::new(Backend::Sqlite).await;
+        Self::spawn(&["demo", "--students", "40", "--schools", "3"], None, db)
+    }
+
+    fn spawn(command: &[&str], database_url: Option<&str>, db: TestDatabase) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--log-level", "debug"])
-            .arg("--database-url")
-            .arg(db.url())
+        let mut cmd = Command::new(BIN);
+        cmd.args(command)
+            .args(["--listen", "127.0.0.1:0", "--log-level", "debug"])
             .arg("--data-dir")
-            .arg(dir.path().join("data"))
+            .arg(dir.path().join("data"));
+        if let Some(url) = database_url {
+            cmd.arg("--database-url").arg(url);
+        }
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
             .spawn()
@@ -171,13 +186,15 @@ pub fn assert_file_lacks(path: &Path, needle: &str) {
     );
 }
 
-/// Runs each named async test once on SQLite and once on PostgreSQL.
+/// Runs each named async test once on SQLite and once on PostgreSQL. The runtime has
+/// worker threads so that an in-process simulator keeps answering while a test waits on
+/// a child process (the CLI, grpcurl).
 #[macro_export]
 macro_rules! on_both_backends {
     ($($test:ident),+ $(,)?) => {
         mod sqlite {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
                     super::$test(store::Backend::Sqlite).await;
                 }
@@ -185,7 +202,7 @@ macro_rules! on_both_backends {
         }
         mod postgres {
             $(
-                #[tokio::test]
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $test() {
                     super::$test(store::Backend::Postgres).await;
                 }

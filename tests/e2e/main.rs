@@ -4,6 +4,7 @@
 mod harness;
 
 mod cli;
+mod connection;
 mod districts;
 mod reads;
 mod surface;

@@ -25,11 +25,18 @@ struct Facts<'a>(&'a District);
 
 impl Facts<'_> {
     fn student(&self, dcid: &str) -> &rostersync_sim::powerschool::Student {
-        self.0.student(id(dcid)).unwrap_or_else(|| panic!("student {dcid} missing"))
+        self.0
+            .student(id(dcid))
+            .unwrap_or_else(|| panic!("student {dcid} missing"))
     }
 
     fn login_email(&self, guardian: &str) -> String {
-        let g = self.0.guardians.iter().find(|g| g.id == id(guardian)).expect("guardian");
+        let g = self
+            .0
+            .guardians
+            .iter()
+            .find(|g| g.id == id(guardian))
+            .expect("guardian");
         let account = self
             .0
             .pcas_accounts
@@ -45,7 +52,12 @@ impl Facts<'_> {
     }
 
     fn username(&self, guardian: &str) -> String {
-        let g = self.0.guardians.iter().find(|g| g.id == id(guardian)).expect("guardian");
+        let g = self
+            .0
+            .guardians
+            .iter()
+            .find(|g| g.id == id(guardian))
+            .expect("guardian");
         self.0
             .pcas_accounts
             .iter()
@@ -55,7 +67,12 @@ impl Facts<'_> {
     }
 
     fn enabled(&self, guardian: &str) -> bool {
-        let g = self.0.guardians.iter().find(|g| g.id == id(guardian)).expect("guardian");
+        let g = self
+            .0
+            .guardians
+            .iter()
+            .find(|g| g.id == id(guardian))
+            .expect("guardian");
         self.0
             .pcas_accounts
             .iter()
@@ -83,7 +100,12 @@ impl Facts<'_> {
             .person_email_address_assocs
             .iter()
             .filter(|a| a.person_id == person)
-            .filter_map(|a| self.0.email_addresses.iter().find(|e| e.id == a.email_address_id))
+            .filter_map(|a| {
+                self.0
+                    .email_addresses
+                    .iter()
+                    .find(|e| e.id == a.email_address_id)
+            })
             .map(|e| e.address.clone())
             .collect()
     }
@@ -91,7 +113,12 @@ impl Facts<'_> {
     /// (person id, detail id, active, relationship code) of a student's contacts.
     fn contacts(&self, student: &str) -> Vec<(u64, u64, bool, String)> {
         let mut out = Vec::new();
-        for assoc in self.0.student_contact_assocs.iter().filter(|a| a.student_dcid == id(student)) {
+        for assoc in self
+            .0
+            .student_contact_assocs
+            .iter()
+            .filter(|a| a.student_dcid == id(student))
+        {
             for detail in self
                 .0
                 .student_contact_details
@@ -144,17 +171,28 @@ fn assert_cases(d: &District, label: &str) {
     assert_eq!(s.s_ab_stu_x.enrlytype2.as_deref(), Some("121"), "{label}");
     assert!(s.is_current(), "{label}");
     let email = f.login_email(&c.independent_full_guardian);
-    assert_eq!(s.u_student.personalemail.as_deref(), Some(email.as_str()), "{label}");
+    assert_eq!(
+        s.u_student.personalemail.as_deref(),
+        Some(email.as_str()),
+        "{label}"
+    );
     assert!(f.has_access(&c.independent_full_guardian, &c.independent_full_student));
-    assert!(f.emails(id(&c.independent_full_contact)).contains(&email), "{label}");
-    assert!(f.contact_emails(&c.independent_full_student).contains(&email));
+    assert!(
+        f.emails(id(&c.independent_full_contact)).contains(&email),
+        "{label}"
+    );
+    assert!(f
+        .contact_emails(&c.independent_full_student)
+        .contains(&email));
 
     let s = f.student(&c.independent_read_only_student);
     assert!(s.is_independent() && s.is_current(), "{label}");
     let email = f.login_email(&c.independent_read_only_guardian);
     assert_ne!(s.u_student.orgemail.as_deref(), Some(email.as_str()));
     assert_ne!(s.u_student.personalemail.as_deref(), Some(email.as_str()));
-    assert!(f.contact_emails(&c.independent_read_only_student).contains(&email));
+    assert!(f
+        .contact_emails(&c.independent_read_only_student)
+        .contains(&email));
 
     let not_dm = f.contacts(&c.not_decision_making_student);
     let (_, detail, ..) = not_dm
@@ -162,7 +200,10 @@ fn assert_cases(d: &District, label: &str) {
         .find(|(p, ..)| *p == id(&c.not_decision_making_contact))
         .expect("not decision-making contact");
     assert_eq!(f.decision(*detail), Some(false), "{label}");
-    assert_eq!(f.persons_of(&c.not_decision_making_guardian), vec![id(&c.not_decision_making_contact)]);
+    assert_eq!(
+        f.persons_of(&c.not_decision_making_guardian),
+        vec![id(&c.not_decision_making_contact)]
+    );
 
     let rows = f.contacts(&c.no_decision_row_student);
     let (_, detail, ..) = rows
@@ -175,7 +216,10 @@ fn assert_cases(d: &District, label: &str) {
     let first = id(&c.shared_email_decision_making_contact);
     let second = id(&c.shared_email_other_contact);
     let email = f.login_email(&c.shared_email_guardian);
-    assert!(f.emails(first).contains(&email) && f.emails(second).contains(&email), "{label}");
+    assert!(
+        f.emails(first).contains(&email) && f.emails(second).contains(&email),
+        "{label}"
+    );
     let decision_of = |person: u64| {
         shared
             .iter()
@@ -192,19 +236,32 @@ fn assert_cases(d: &District, label: &str) {
     assert!(f.has_access(&c.web_access_guardian, &c.web_access_student));
 
     let email = f.login_email(&c.unmatched_email_guardian);
-    assert!(!f.contact_emails(&c.unmatched_email_student).contains(&email), "{label}");
+    assert!(
+        !f.contact_emails(&c.unmatched_email_student)
+            .contains(&email),
+        "{label}"
+    );
     assert!(f.has_access(&c.unmatched_email_guardian, &c.unmatched_email_student));
     assert!(!f.persons_of(&c.unmatched_email_guardian).is_empty());
 
     assert!(!f.enabled(&c.disabled_guardian), "{label}");
     assert!(f.has_access(&c.disabled_guardian, &c.disabled_student));
 
-    assert!(!f.has_access(&c.no_data_access_guardian, &c.no_data_access_student), "{label}");
+    assert!(
+        !f.has_access(&c.no_data_access_guardian, &c.no_data_access_student),
+        "{label}"
+    );
     let person = f.persons_of(&c.no_data_access_guardian)[0];
-    assert!(f.contacts(&c.no_data_access_student).iter().any(|(p, ..)| *p == person));
+    assert!(f
+        .contacts(&c.no_data_access_student)
+        .iter()
+        .any(|(p, ..)| *p == person));
 
     assert_eq!(f.student(&c.pre_registered_student).enroll_status_code, -1);
-    assert!([1, 5].contains(&f.student(&c.inactive_student).enroll_status_code), "{label}");
+    assert!(
+        [1, 5].contains(&f.student(&c.inactive_student).enroll_status_code),
+        "{label}"
+    );
     assert_eq!(f.student(&c.transferred_student).enroll_status_code, 2);
     assert_eq!(f.student(&c.graduated_student).enroll_status_code, 3);
 
@@ -216,7 +273,11 @@ fn assert_cases(d: &District, label: &str) {
     assert!(f
         .contacts(&c.unknown_relationship_student)
         .iter()
-        .any(|(p, _, active, code)| *p == id(&c.unknown_relationship_contact) && *active && code == "Probation Officer"));
+        .any(
+            |(p, _, active, code)| *p == id(&c.unknown_relationship_contact)
+                && *active
+                && code == "Probation Officer"
+        ));
 
     let rows: Vec<_> = f
         .contacts(&c.inactive_detail_student)
@@ -227,7 +288,11 @@ fn assert_cases(d: &District, label: &str) {
     assert!(!rows[0].2);
 
     assert_eq!(c.sibling_students.len(), 2);
-    let schools: BTreeSet<u64> = c.sibling_students.iter().map(|s| f.student(s).school_dcid).collect();
+    let schools: BTreeSet<u64> = c
+        .sibling_students
+        .iter()
+        .map(|s| f.student(s).school_dcid)
+        .collect();
     if d.schools.len() > 1 {
         assert_eq!(schools.len(), 2, "{label}: siblings in different schools");
     }
@@ -253,10 +318,21 @@ fn the_same_seed_makes_the_same_district() {
 #[test]
 fn every_case_is_present_whatever_the_seed_and_size() {
     for seed in [0, 1, 2, 3, 42, 99, 1234, u64::MAX] {
-        for (schools, students) in [(2, 20), (4, 20), (3, 21), (4, 37), (4, 60), (5, 120), (4, 200)] {
+        for (schools, students) in [
+            (2, 20),
+            (4, 20),
+            (3, 21),
+            (4, 37),
+            (4, 60),
+            (5, 120),
+            (4, 200),
+        ] {
             let d = District::generate(&config(seed, schools, students));
             assert_eq!(d.students.len(), students);
-            assert_cases(&d, &format!("seed {seed}, {schools} schools, {students} students"));
+            assert_cases(
+                &d,
+                &format!("seed {seed}, {schools} schools, {students} students"),
+            );
         }
     }
 }
@@ -274,14 +350,22 @@ fn expected_students_are_those_of_status_zero_or_minus_one() {
     let d = District::generate(&config(3, 4, 200));
     let c = d.cases();
     let expected = d.expected_students();
-    let current = d.students.iter().filter(|s| s.enroll_status_code <= 0).count();
+    let current = d
+        .students
+        .iter()
+        .filter(|s| s.enroll_status_code <= 0)
+        .count();
     assert_eq!(expected.len(), current);
     assert!(current < d.students.len(), "some students are not current");
     let ids: Vec<u64> = expected.iter().map(|s| id(s.source_id.as_str())).collect();
     let mut sorted = ids.clone();
     sorted.sort_unstable();
     assert_eq!(ids, sorted);
-    for gone in [&c.inactive_student, &c.transferred_student, &c.graduated_student] {
+    for gone in [
+        &c.inactive_student,
+        &c.transferred_student,
+        &c.graduated_student,
+    ] {
         assert!(!ids.contains(&id(gone)));
     }
     let pre = expected
@@ -289,7 +373,10 @@ fn expected_students_are_those_of_status_zero_or_minus_one() {
         .find(|s| s.source_id.as_str() == c.pre_registered_student)
         .expect("pre-registered student is expected");
     assert_eq!(pre.enrollment_status, EnrollmentStatus::PreRegistered);
-    let x = expected.iter().find(|s| s.source_id.as_str() == c.gender_x_student).expect("gender X");
+    let x = expected
+        .iter()
+        .find(|s| s.source_id.as_str() == c.gender_x_student)
+        .expect("gender X");
     assert_eq!(x.gender, Gender::NonBinary);
     let full = expected
         .iter()
@@ -299,7 +386,12 @@ fn expected_students_are_those_of_status_zero_or_minus_one() {
     let raw = d.student(id(&c.independent_full_student)).expect("student");
     assert_eq!(full.student_number, raw.local_id.to_string());
     assert_eq!(full.state_id.len(), 9);
-    assert_eq!(full.school_source_id.as_ref().map(|s| s.as_str().to_owned()), Some(raw.school_dcid.to_string()));
+    assert_eq!(
+        full.school_source_id
+            .as_ref()
+            .map(|s| s.as_str().to_owned()),
+        Some(raw.school_dcid.to_string())
+    );
     assert_eq!(full.grade, raw.grade_level.to_string());
     assert_eq!(d.expected_schools().len(), 4);
 }
@@ -322,24 +414,45 @@ fn expected_contacts_follow_the_cases() {
             .find(|k| k.student_source_id.as_str() == student && k.source_id.as_str() == person)
     };
     assert!(find(&c.inactive_detail_student, &c.inactive_detail_contact).is_none());
-    let officer = find(&c.unknown_relationship_student, &c.unknown_relationship_contact).expect("officer");
-    assert_eq!(officer.relationship, Relationship::Other("Probation Officer".into()));
+    let officer = find(
+        &c.unknown_relationship_student,
+        &c.unknown_relationship_contact,
+    )
+    .expect("officer");
+    assert_eq!(
+        officer.relationship,
+        Relationship::Other("Probation Officer".into())
+    );
     assert_eq!(officer.contact_type, ContactType::Other("contact".into()));
-    let not_dm = find(&c.not_decision_making_student, &c.not_decision_making_contact).expect("contact");
+    let not_dm = find(
+        &c.not_decision_making_student,
+        &c.not_decision_making_contact,
+    )
+    .expect("contact");
     assert_eq!(not_dm.decision_making, Some(false));
     assert_eq!(not_dm.contact_type, ContactType::Guardian);
     let no_row = find(&c.no_decision_row_student, &c.no_decision_row_contact).expect("contact");
     assert_eq!(no_row.decision_making, Some(false));
-    let a = find(&c.shared_email_student, &c.shared_email_decision_making_contact).expect("contact");
+    let a = find(
+        &c.shared_email_student,
+        &c.shared_email_decision_making_contact,
+    )
+    .expect("contact");
     let b = find(&c.shared_email_student, &c.shared_email_other_contact).expect("contact");
     assert_eq!(a.decision_making, Some(true));
     assert_eq!(b.decision_making, Some(false));
     assert_eq!(a.emails.first(), b.emails.first());
-    let gone: BTreeSet<&str> = [&c.inactive_student, &c.transferred_student, &c.graduated_student]
-        .into_iter()
-        .map(String::as_str)
-        .collect();
-    assert!(contacts.iter().all(|k| !gone.contains(k.student_source_id.as_str())));
+    let gone: BTreeSet<&str> = [
+        &c.inactive_student,
+        &c.transferred_student,
+        &c.graduated_student,
+    ]
+    .into_iter()
+    .map(String::as_str)
+    .collect();
+    assert!(contacts
+        .iter()
+        .all(|k| !gone.contains(k.student_source_id.as_str())));
 }
 
 #[test]
@@ -354,7 +467,12 @@ fn expected_guardian_accounts_follow_the_cases() {
     let account = |g: &str| accounts.iter().find(|a| a.source_id.as_str() == g);
     let students = |g: &str| -> Vec<String> {
         account(g)
-            .map(|a| a.student_source_ids.iter().map(|s| s.as_str().to_owned()).collect())
+            .map(|a| {
+                a.student_source_ids
+                    .iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     assert!(account(&c.disabled_guardian).is_none());
@@ -369,20 +487,37 @@ fn expected_guardian_accounts_follow_the_cases() {
     assert!(web.physical_address.is_none());
     let mailing = account(&c.mailing_address_guardian).expect("mailing");
     assert!(mailing.mailing_address.is_some() && mailing.physical_address.is_some());
-    assert!(mailing.mailing_address.as_ref().is_some_and(|a| a.street.starts_with("PO Box") && !a.region.is_empty()));
+    assert!(mailing
+        .mailing_address
+        .as_ref()
+        .is_some_and(|a| a.street.starts_with("PO Box") && !a.region.is_empty()));
     let physical = account(&c.physical_only_guardian).expect("physical only");
     assert!(physical.mailing_address.is_none() && physical.physical_address.is_some());
     let full = account(&c.independent_full_guardian).expect("independent full");
     let student = d.student(id(&c.independent_full_student)).expect("student");
-    assert_eq!(Some(full.email.as_str()), student.u_student.personalemail.as_deref());
-    let gone: BTreeSet<&str> = [&c.inactive_student, &c.transferred_student, &c.graduated_student]
-        .into_iter()
-        .map(String::as_str)
-        .collect();
+    assert_eq!(
+        Some(full.email.as_str()),
+        student.u_student.personalemail.as_deref()
+    );
+    let gone: BTreeSet<&str> = [
+        &c.inactive_student,
+        &c.transferred_student,
+        &c.graduated_student,
+    ]
+    .into_iter()
+    .map(String::as_str)
+    .collect();
     for a in &accounts {
         assert!(!a.student_source_ids.is_empty());
-        assert!(a.student_source_ids.iter().all(|s| !gone.contains(s.as_str())));
-        let mut contact_ids: Vec<u64> = a.contact_source_ids.iter().map(|s| id(s.as_str())).collect();
+        assert!(a
+            .student_source_ids
+            .iter()
+            .all(|s| !gone.contains(s.as_str())));
+        let mut contact_ids: Vec<u64> = a
+            .contact_source_ids
+            .iter()
+            .map(|s| id(s.as_str()))
+            .collect();
         let before = contact_ids.clone();
         contact_ids.sort_unstable();
         assert_eq!(before, contact_ids);
@@ -398,7 +533,11 @@ fn students_of_one_school_span_several_pages_of_seven() {
             .iter()
             .filter(|s| s.school_dcid == school.dcid && s.is_current())
             .count();
-        assert!(current > 7, "school {} has {current} current students", school.dcid);
+        assert!(
+            current > 7,
+            "school {} has {current} current students",
+            school.dcid
+        );
     }
 }
 

@@ -323,6 +323,49 @@ pub fn connectors_to_proto(registry: &Registry) -> pb::ListConnectorsResponse {
     pb::ListConnectorsResponse { connectors }
 }
 
+/// A connector check as the API answers it.
+pub fn check_to_proto(report: &CheckReport) -> pb::TestConnectionResponse {
+    let steps: Vec<pb::ConnectionCheckStep> = report
+        .steps
+        .iter()
+        .map(|step| {
+            let (outcome, detail, cause) = match &step.outcome {
+                CheckOutcome::Passed { detail } => (pb::CheckOutcome::Passed, detail, ""),
+                CheckOutcome::Failed { problem, cause } => {
+                    (pb::CheckOutcome::Failed, problem, cause.as_str())
+                }
+                CheckOutcome::Skipped { reason } => (pb::CheckOutcome::Skipped, reason, ""),
+            };
+            pb::ConnectionCheckStep {
+                name: step.name.clone(),
+                outcome: outcome as i32,
+                detail: detail.clone(),
+                cause: cause.to_owned(),
+            }
+        })
+        .collect();
+    let summary = match report.steps.iter().find_map(|s| match &s.outcome {
+        CheckOutcome::Failed { problem, .. } => Some(format!("{}: {problem}", s.name)),
+        _ => None,
+    }) {
+        Some(problem) => problem,
+        None => format!(
+            "connected to {}: {} schools, {} students",
+            report.source_version.as_deref().unwrap_or("the source"),
+            report.schools.map_or("?".into(), |n| n.to_string()),
+            report.students.map_or("?".into(), |n| n.to_string()),
+        ),
+    };
+    pb::TestConnectionResponse {
+        ok: report.ok(),
+        summary,
+        steps,
+        source_version: report.source_version.clone().unwrap_or_default(),
+        schools: report.schools,
+        students: report.students,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,48 +409,5 @@ mod tests {
                 "settings.staff_permissions.values[0]"
             ]
         );
-    }
-}
-
-/// A connector check as the API answers it.
-pub fn check_to_proto(report: &CheckReport) -> pb::TestConnectionResponse {
-    let steps: Vec<pb::ConnectionCheckStep> = report
-        .steps
-        .iter()
-        .map(|step| {
-            let (outcome, detail, cause) = match &step.outcome {
-                CheckOutcome::Passed { detail } => (pb::CheckOutcome::Passed, detail, ""),
-                CheckOutcome::Failed { problem, cause } => {
-                    (pb::CheckOutcome::Failed, problem, cause.as_str())
-                }
-                CheckOutcome::Skipped { reason } => (pb::CheckOutcome::Skipped, reason, ""),
-            };
-            pb::ConnectionCheckStep {
-                name: step.name.clone(),
-                outcome: outcome as i32,
-                detail: detail.clone(),
-                cause: cause.to_owned(),
-            }
-        })
-        .collect();
-    let summary = match report.steps.iter().find_map(|s| match &s.outcome {
-        CheckOutcome::Failed { problem, .. } => Some(format!("{}: {problem}", s.name)),
-        _ => None,
-    }) {
-        Some(problem) => problem,
-        None => format!(
-            "connected to {}: {} schools, {} students",
-            report.source_version.as_deref().unwrap_or("the source"),
-            report.schools.map_or("?".into(), |n| n.to_string()),
-            report.students.map_or("?".into(), |n| n.to_string()),
-        ),
-    };
-    pb::TestConnectionResponse {
-        ok: report.ok(),
-        summary,
-        steps,
-        source_version: report.source_version.clone().unwrap_or_default(),
-        schools: report.schools,
-        students: report.students,
     }
 }

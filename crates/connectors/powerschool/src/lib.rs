@@ -82,7 +82,8 @@ impl ConnectorFactory for PowerSchoolFactory {
 #[derive(Debug, Clone)]
 pub struct PowerSchoolConnector {
     client: Arc<PsClient>,
-    base_url: url::Url,
+    settings: PowerSchoolSettings,
+    http: HttpConfig,
 }
 
 impl PowerSchoolConnector {
@@ -90,16 +91,38 @@ impl PowerSchoolConnector {
         let mut http = http.clone();
         http.min_interval = http.min_interval.max(settings.min_request_interval);
         Ok(PowerSchoolConnector {
-            client: PsClient::new(settings, HttpClient::new(http)?),
-            base_url: settings.base_url.clone(),
+            client: PsClient::new(settings, HttpClient::new(http.clone())?),
+            settings: settings.clone(),
+            http,
         })
+    }
+
+    /// A client for `check`: one retry and a short timeout, so an administrator testing a
+    /// wrong URL hears back in seconds rather than after a night's patience.
+    fn quick_client(&self) -> Result<Arc<PsClient>, ConnectorError> {
+        let mut http = self.http.clone();
+        http.retry.retries = http.retry.retries.min(1);
+        http.request_timeout = http.request_timeout.min(std::time::Duration::from_secs(30));
+        http.max_retry_after = http.max_retry_after.min(std::time::Duration::from_secs(5));
+        Ok(PsClient::new(&self.settings, HttpClient::new(http)?))
     }
 }
 
 #[async_trait::async_trait]
 impl Connector for PowerSchoolConnector {
     async fn check(&self) -> CheckReport {
-        check::check(&self.client, &self.base_url).await
+        match self.quick_client() {
+            Ok(client) => check::check(&client, &self.settings.base_url).await,
+            Err(e) => {
+                let mut report = CheckReport::default();
+                report.failed(
+                    "authenticate",
+                    "the connection could not be set up on this machine",
+                    e.to_string(),
+                );
+                report
+            }
+        }
     }
 
     fn roster(&self) -> RosterStream {

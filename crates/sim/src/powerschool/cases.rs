@@ -2,8 +2,9 @@
 //! 20 students holds, whatever the seed: each is built by one family builder below, placed
 //! at a random position among the random families.
 
-use super::generate::{Builder, Decision, Link, Member};
+use super::generate::{Builder, Member};
 use super::names;
+use super::rows::{Decision, Link};
 
 /// The ids (as PowerSchool renders them) of the edge-case records of a district.
 /// Student ids are DCIDs, contact ids are person ids, guardian ids are guardian ids.
@@ -134,8 +135,20 @@ fn siblings(b: &mut Builder, c: &mut Cases) {
     let p1 = b.add_person(&mother);
     let p2 = b.add_person(&father);
     for student in [s1, s2] {
-        b.link(student, p1, 1, Link::parent(b.codes.mother, Decision::Yes), false);
-        b.link(student, p2, 2, Link::parent(b.codes.father, Decision::Yes), false);
+        b.link(
+            student,
+            p1,
+            1,
+            Link::parent(b.codes.mother, Decision::Yes),
+            false,
+        );
+        b.link(
+            student,
+            p2,
+            2,
+            Link::parent(b.codes.father, Decision::Yes),
+            false,
+        );
     }
     let g1 = b.account_for(p1, &mother, true);
     let g2 = b.account_for(p2, &father, true);
@@ -150,7 +163,8 @@ fn siblings(b: &mut Builder, c: &mut Cases) {
     c.no_data_access_student = s2.to_string();
 }
 
-/// A high-school student of `family` whose enrollment types are set by `types`.
+/// A high-school student of `family`, independent: enrollment type 121 in field `slot`
+/// (1–3), an org e-mail, and type 100 elsewhere.
 fn independent_student(b: &mut Builder, family: &super::generate::Family, slot: usize) -> u64 {
     let school = b.school_with_grade(10);
     let student = b.add_student(
@@ -181,7 +195,13 @@ fn independent_full(b: &mut Builder, c: &mut Cases) {
     let student = independent_student(b, &family, 2);
     let parent = b.person_spec(&family, true);
     let person = b.add_person(&parent);
-    b.link(student, person, 1, Link::parent(b.codes.mother, Decision::Yes), false);
+    b.link(
+        student,
+        person,
+        1,
+        Link::parent(b.codes.mother, Decision::Yes),
+        false,
+    );
     let guardian = b.account_for(person, &parent, true);
     b.grant(guardian, student);
     let email = parent.emails.first().cloned();
@@ -198,7 +218,13 @@ fn independent_read_only(b: &mut Builder, c: &mut Cases) {
     let student = independent_student(b, &family, 3);
     let parent = b.person_spec(&family, false);
     let person = b.add_person(&parent);
-    b.link(student, person, 1, Link::parent(b.codes.father, Decision::Yes), false);
+    b.link(
+        student,
+        person,
+        1,
+        Link::parent(b.codes.father, Decision::Yes),
+        false,
+    );
     let guardian = b.account_for(person, &parent, true);
     b.grant(guardian, student);
     let own = b.email("student", &family.last_name);
@@ -217,8 +243,20 @@ fn shared_email(b: &mut Builder, c: &mut Cases) {
     father.emails = mother.emails.iter().take(1).cloned().collect();
     let p1 = b.add_person(&mother);
     let p2 = b.add_person(&father);
-    b.link(student, p1, 1, Link::parent(b.codes.mother, Decision::Yes), false);
-    b.link(student, p2, 2, Link::parent(b.codes.father, Decision::No), false);
+    b.link(
+        student,
+        p1,
+        1,
+        Link::parent(b.codes.mother, Decision::Yes),
+        false,
+    );
+    b.link(
+        student,
+        p2,
+        2,
+        Link::parent(b.codes.father, Decision::No),
+        false,
+    );
     let guardian = b.account_for(p1, &mother, true);
     b.grant(guardian, student);
     c.shared_email_student = student.to_string();
@@ -235,13 +273,30 @@ fn decision_rows(b: &mut Builder, c: &mut Cases) {
     let mother = b.person_spec(&family, true);
     let father = b.person_spec(&family, false);
     let mut officer = b.person_spec(&family, false);
-    officer.last_name = b.rng.choice(names::LAST.iter()).copied().unwrap_or("Doe").to_owned();
+    officer.last_name = b
+        .rng
+        .choice(names::LAST.iter())
+        .copied()
+        .unwrap_or("Doe")
+        .to_owned();
     officer.addresses.clear();
     let p1 = b.add_person(&mother);
     let p2 = b.add_person(&father);
     let p3 = b.add_person(&officer);
-    b.link(student, p1, 1, Link::parent(b.codes.mother, Decision::No), false);
-    b.link(student, p2, 2, Link::parent(b.codes.father, Decision::Absent), false);
+    b.link(
+        student,
+        p1,
+        1,
+        Link::parent(b.codes.mother, Decision::No),
+        false,
+    );
+    b.link(
+        student,
+        p2,
+        2,
+        Link::parent(b.codes.father, Decision::Absent),
+        false,
+    );
     let officer_link = Link {
         relationship: b.codes.probation_officer,
         custodial: false,
@@ -275,7 +330,13 @@ fn web_access(b: &mut Builder, c: &mut Cases) {
     }
     let mother = b.person_spec(&family, true);
     let person = b.add_person(&mother);
-    b.link(student, person, 1, Link::parent(b.codes.mother, Decision::Yes), false);
+    b.link(
+        student,
+        person,
+        1,
+        Link::parent(b.codes.mother, Decision::Yes),
+        false,
+    );
     let email = mother.emails.first().cloned().unwrap_or_default();
     let names = (mother.first_name.as_str(), mother.last_name.as_str());
     let web = b.add_guardian(names, None, &email, &web_id, true);
@@ -298,7 +359,13 @@ fn disabled_account(b: &mut Builder, c: &mut Cases) {
     let grandmother = b.person_spec(&family, true);
     let p1 = b.add_person(&father);
     let p2 = b.add_person(&grandmother);
-    b.link(student, p1, 1, Link::parent(b.codes.father, Decision::Yes), false);
+    b.link(
+        student,
+        p1,
+        1,
+        Link::parent(b.codes.father, Decision::Yes),
+        false,
+    );
     let former = Link {
         relationship: b.codes.grandmother,
         custodial: false,

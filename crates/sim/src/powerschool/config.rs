@@ -7,6 +7,7 @@ use std::time::Duration;
 pub struct SimConfig {
     /// Same seed and sizes, same district.
     pub seed: u64,
+    /// At least one school is generated.
     pub schools: usize,
     /// Every student, whatever the enrollment status.
     pub students: usize,

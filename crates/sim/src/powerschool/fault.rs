@@ -143,7 +143,10 @@ mod tests {
 
     #[test]
     fn method_and_prefix_must_both_match() {
-        let mut faults = vec![Fault::new(Match::post("/ws/schema/query"), FaultKind::Unauthorized)];
+        let mut faults = vec![Fault::new(
+            Match::post("/ws/schema/query"),
+            FaultKind::Unauthorized,
+        )];
         assert_eq!(take(&mut faults, "GET", "/ws/schema/query/x"), None);
         assert_eq!(take(&mut faults, "POST", "/ws/v1/x"), None);
         assert_eq!(

@@ -3,6 +3,8 @@
 //!
 //! Every id comes from one counter, so no two rows of any tables share an id and a
 //! connector that confuses a person id with a guardian id or a DCID finds nothing.
+//! The row-adding primitives (persons, contact links, portal accounts) live in
+//! [`super::rows`].
 
 use chrono::{Datelike, NaiveDate};
 
@@ -10,9 +12,10 @@ use super::cases::{self, Cases};
 use super::config::SimConfig;
 use super::data::*;
 use super::names;
+use super::rows::{Decision, Link, PersonSpec};
 
 /// The ids of the code set rows every district has.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(super) struct Codes {
     pub mother: u64,
     pub father: u64,
@@ -30,54 +33,12 @@ pub(super) struct Codes {
     pub state_bc: u64,
 }
 
-/// Whether a contact's `u_studentcontactdetail` row says decision-making, or is absent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Decision {
-    Yes,
-    No,
-    Absent,
-}
-
-/// How a person is a contact of a student.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Link {
-    pub relationship: u64,
-    pub custodial: bool,
-    pub emergency: bool,
-    pub decision: Decision,
-    pub active: bool,
-}
-
-impl Link {
-    pub fn parent(relationship: u64, decision: Decision) -> Link {
-        Link {
-            relationship,
-            custodial: true,
-            emergency: false,
-            decision,
-            active: true,
-        }
-    }
-}
-
 /// A household: the name, home and phone its members share.
 #[derive(Debug, Clone)]
 pub(super) struct Family {
     pub last_name: String,
     pub address: PostalAddress,
     pub home_phone: String,
-}
-
-/// A person to add, with their e-mails, phones and addresses in priority order.
-#[derive(Debug, Clone, Default)]
-pub(super) struct PersonSpec {
-    pub first_name: String,
-    pub last_name: String,
-    pub emails: Vec<String>,
-    /// (phone type code set id, number)
-    pub phones: Vec<(u64, String)>,
-    /// (address type code set id, address)
-    pub addresses: Vec<(u64, PostalAddress)>,
 }
 
 /// A student of a family to add.
@@ -112,9 +73,6 @@ pub(super) struct Builder {
     guardians_per_family: f64,
 }
 
-/// How many students the edge-case families take together.
-pub(super) const CASE_STUDENTS: usize = cases::CASE_STUDENTS;
-
 impl District {
     /// Generates a district, deterministically from the seed and sizes of `config`.
     ///
@@ -127,7 +85,7 @@ impl District {
         let mut left = config.students;
         if config.students >= 20 {
             plan.extend(cases::FAMILIES.iter().map(|_| None));
-            left -= CASE_STUDENTS;
+            left -= cases::CASE_STUDENTS;
         }
         while left > 0 {
             let size = match b.rng.u32(0..100) {
@@ -145,12 +103,10 @@ impl District {
         for family in plan {
             match family {
                 Some(size) => {
-                    let members = vec![Member::active(); size];
-                    let members: Vec<Member> = members
-                        .into_iter()
-                        .map(|mut m| {
-                            m.status = b.random_status();
-                            m
+                    let members: Vec<Member> = (0..size)
+                        .map(|_| Member {
+                            status: b.random_status(),
+                            ..Member::active()
                         })
                         .collect();
                     b.random_family(&members);
@@ -175,22 +131,7 @@ impl Builder {
         let mut b = Builder {
             rng,
             d: District::default(),
-            codes: Codes {
-                mother: 0,
-                father: 0,
-                guardian: 0,
-                grandmother: 0,
-                aunt: 0,
-                stepfather: 0,
-                probation_officer: 0,
-                phone_home: 0,
-                phone_mobile: 0,
-                phone_work: 0,
-                address_home: 0,
-                address_mailing: 0,
-                state_ab: 0,
-                state_bc: 0,
-            },
+            codes: Codes::default(),
             next_id: 1001,
             next_student_row: 1,
             next_local_id: 200_001 + (config.seed % 1000) * 1000,
@@ -233,7 +174,9 @@ impl Builder {
     }
 
     fn pick<'a>(&mut self, list: &[&'a str]) -> &'a str {
-        list.get(self.rng.usize(0..list.len())).copied().unwrap_or("")
+        list.get(self.rng.usize(0..list.len()))
+            .copied()
+            .unwrap_or("")
     }
 
     fn schools(&mut self, count: usize) {
@@ -352,7 +295,9 @@ impl Builder {
         let school = self.d.schools[school_index.min(self.d.schools.len() - 1)].clone();
         let grade_level = match member.status {
             3 => school.high_grade,
-            -1 => school.low_grade.max(self.rng.i32(school.low_grade..=school.high_grade) - 6),
+            -1 => school
+                .low_grade
+                .max(self.rng.i32(school.low_grade..=school.high_grade) - 6),
             _ => self.rng.i32(school.low_grade..=school.high_grade),
         };
         let gender = match member.gender {
@@ -407,7 +352,8 @@ impl Builder {
         } else {
             date(2025 - self.rng.i32(0..3), 8, 28)
         };
-        let mailing_address = (self.rng.u32(0..100) < 15).then(|| self.mailing_address(&family.address));
+        let mailing_address =
+            (self.rng.u32(0..100) < 15).then(|| self.mailing_address(&family.address));
         let orgemail = (self.rng.u32(0..100) < 95)
             .then(|| format!("{student_username}@{}", names::DISTRICT_DOMAIN));
         let personalemail = (grade_level >= 4 && self.rng.u32(0..100) < 35)
@@ -518,201 +464,6 @@ impl Builder {
             phones,
             addresses,
         }
-    }
-
-    /// Adds a person with their e-mail, phone and address rows; returns the person id.
-    pub fn add_person(&mut self, spec: &PersonSpec) -> u64 {
-        let person_id = self.id();
-        self.d.persons.push(Person {
-            id: person_id,
-            first_name: spec.first_name.clone(),
-            last_name: spec.last_name.clone(),
-            is_active: true,
-        });
-        for (i, email) in spec.emails.iter().enumerate() {
-            let email_address_id = self.id();
-            self.d.email_addresses.push(EmailAddress {
-                id: email_address_id,
-                address: email.clone(),
-            });
-            let id = self.id();
-            self.d.person_email_address_assocs.push(PersonEmailAddressAssoc {
-                id,
-                person_id,
-                email_address_id,
-                is_primary: i == 0,
-                priority_order: i as u32 + 1,
-            });
-        }
-        for (i, (kind, number)) in spec.phones.iter().enumerate() {
-            let phone_number_id = self.id();
-            self.d.phone_numbers.push(PhoneNumber {
-                id: phone_number_id,
-                number: number.clone(),
-            });
-            let id = self.id();
-            self.d.person_phone_number_assocs.push(PersonPhoneNumberAssoc {
-                id,
-                person_id,
-                phone_number_id,
-                phone_type_codeset_id: *kind,
-                is_preferred: i == 0,
-                priority_order: i as u32 + 1,
-            });
-        }
-        for (i, (kind, address)) in spec.addresses.iter().enumerate() {
-            let person_address_id = self.id();
-            let state = if address.state_province == "BC" {
-                self.codes.state_bc
-            } else {
-                self.codes.state_ab
-            };
-            self.d.person_addresses.push(PersonAddress {
-                id: person_address_id,
-                street: address.street.clone(),
-                city: address.city.clone(),
-                state_codeset_id: state,
-                postal_code: address.postal_code.clone(),
-            });
-            let id = self.id();
-            self.d.person_address_assocs.push(PersonAddressAssoc {
-                id,
-                person_id,
-                person_address_id,
-                address_type_codeset_id: *kind,
-                priority_order: i as u32 + 1,
-            });
-        }
-        person_id
-    }
-
-    /// Makes `person` a contact of `student`; with `history`, sometimes an older inactive
-    /// detail row precedes the current one. Returns the detail id of the link.
-    pub fn link(&mut self, student: u64, person: u64, priority: u32, link: Link, history: bool) -> u64 {
-        let assoc = self.id();
-        self.d.student_contact_assocs.push(StudentContactAssoc {
-            id: assoc,
-            student_dcid: student,
-            person_id: person,
-            contact_priority_order: priority,
-        });
-        if history && link.active && self.rng.u32(0..100) < 4 {
-            let old = self.id();
-            self.d.student_contact_details.push(StudentContactDetail {
-                id: old,
-                student_contact_assoc_id: assoc,
-                relationship_type_codeset_id: self.codes.guardian,
-                is_active: false,
-                is_custodial: false,
-                is_emergency: true,
-            });
-            self.d.u_student_contact_details.push(UStudentContactDetail {
-                student_contact_detail_id: old,
-                is_decision_making: false,
-            });
-        }
-        let detail = self.id();
-        self.d.student_contact_details.push(StudentContactDetail {
-            id: detail,
-            student_contact_assoc_id: assoc,
-            relationship_type_codeset_id: link.relationship,
-            is_active: link.active,
-            is_custodial: link.custodial,
-            is_emergency: link.emergency,
-        });
-        if link.decision != Decision::Absent {
-            self.d.u_student_contact_details.push(UStudentContactDetail {
-                student_contact_detail_id: detail,
-                is_decision_making: link.decision == Decision::Yes,
-            });
-        }
-        detail
-    }
-
-    /// Adds a portal account: a guardian, its PCAS account and login e-mail, and, when a
-    /// person is given, the guardian–person association. Returns the guardian id.
-    pub fn add_guardian(
-        &mut self,
-        names: (&str, &str),
-        person: Option<u64>,
-        email: &str,
-        username: &str,
-        enabled: bool,
-    ) -> u64 {
-        let guardian_id = self.id();
-        let token = self.account_token();
-        self.d.guardians.push(Guardian {
-            id: guardian_id,
-            first_name: names.0.to_owned(),
-            last_name: names.1.to_owned(),
-            state_guardian_number: String::new(),
-            account_identifier: token.clone(),
-        });
-        let account_id = self.id();
-        self.d.pcas_accounts.push(PcasAccount {
-            id: account_id,
-            account_token: token,
-            username: username.to_owned(),
-            is_enabled: enabled,
-        });
-        let id = self.id();
-        self.d.pcas_email_contacts.push(PcasEmailContact {
-            id,
-            pcas_account_id: account_id,
-            email_address: email.to_owned(),
-        });
-        if let Some(person_id) = person {
-            let id = self.id();
-            self.d.guardian_person_assocs.push(GuardianPersonAssoc {
-                id,
-                guardian_id,
-                person_id,
-            });
-        }
-        guardian_id
-    }
-
-    /// An account for a contact person, logging in with their first e-mail.
-    pub fn account_for(&mut self, person: u64, spec: &PersonSpec, enabled: bool) -> u64 {
-        let email = spec.emails.first().cloned().unwrap_or_default();
-        let username = if self.rng.u32(0..100) < 70 {
-            email.clone()
-        } else {
-            format!(
-                "{}{}{}",
-                names::ascii_slug(&spec.first_name).chars().next().unwrap_or('p'),
-                names::ascii_slug(&spec.last_name),
-                self.rng.u32(10..100)
-            )
-        };
-        self.add_guardian(
-            (&spec.first_name, &spec.last_name),
-            Some(person),
-            &email,
-            &username,
-            enabled,
-        )
-    }
-
-    fn account_token(&mut self) -> String {
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            self.rng.u32(..),
-            self.rng.u16(..),
-            self.rng.u16(..),
-            self.rng.u16(..),
-            self.rng.u64(..) & 0xffff_ffff_ffff
-        )
-    }
-
-    /// Gives a guardian account data access to a student.
-    pub fn grant(&mut self, guardian: u64, student: u64) {
-        let id = self.id();
-        self.d.guardian_students.push(GuardianStudent {
-            id,
-            guardian_id: guardian,
-            student_dcid: student,
-        });
     }
 
     fn parent_count(&mut self) -> usize {

@@ -21,6 +21,7 @@ mod names;
 mod powerquery;
 mod query;
 mod reply;
+mod rows;
 mod schema;
 pub mod server;
 mod tables;

@@ -11,7 +11,8 @@ use super::data::District;
 use super::query::{page_range, Params};
 use super::reply::Reply;
 
-pub(super) const STUDENT_GUARDIAN_DETAIL: &str = "com.pearson.core.guardian.student_guardian_detail";
+pub(super) const STUDENT_GUARDIAN_DETAIL: &str =
+    "com.pearson.core.guardian.student_guardian_detail";
 
 /// The fields the query reads, which the plugin must be granted.
 const FIELDS: &[&str] = &[
@@ -38,9 +39,13 @@ pub(super) struct DetailRecord {
 /// Every row of the query, by (student DCID, guardian id).
 pub(super) fn records(d: &District) -> Vec<DetailRecord> {
     let students: BTreeSet<u64> = d.students.iter().map(|s| s.dcid).collect();
-    let guardians: HashMap<u64, &super::data::Guardian> = d.guardians.iter().map(|g| (g.id, g)).collect();
-    let accounts: HashMap<&str, &super::data::PcasAccount> =
-        d.pcas_accounts.iter().map(|a| (a.account_token.as_str(), a)).collect();
+    let guardians: HashMap<u64, &super::data::Guardian> =
+        d.guardians.iter().map(|g| (g.id, g)).collect();
+    let accounts: HashMap<&str, &super::data::PcasAccount> = d
+        .pcas_accounts
+        .iter()
+        .map(|a| (a.account_token.as_str(), a))
+        .collect();
     let emails: HashMap<u64, &str> = d
         .pcas_email_contacts
         .iter()
@@ -107,7 +112,12 @@ fn ids(args: &serde_json::Map<String, Value>, name: &str) -> Result<Option<BTree
         let id = match &item {
             Value::Number(n) => n.as_u64(),
             Value::String(s) => s.trim().parse().ok(),
-            _ => return Err(Reply::message(400, format!("Invalid value for argument {name}: {item}"))),
+            _ => {
+                return Err(Reply::message(
+                    400,
+                    format!("Invalid value for argument {name}: {item}"),
+                ))
+            }
         };
         // An id that cannot exist matches nothing, as an unknown id does.
         set.insert(id.unwrap_or(0));
@@ -116,7 +126,13 @@ fn ids(args: &serde_json::Map<String, Value>, name: &str) -> Result<Option<BTree
 }
 
 /// Answers the query (or its count) from its rows.
-pub(super) fn answer(all: &[DetailRecord], body: &[u8], params: &Params, count: bool, short_page: bool) -> Reply {
+pub(super) fn answer(
+    all: &[DetailRecord],
+    body: &[u8],
+    params: &Params,
+    count: bool,
+    short_page: bool,
+) -> Reply {
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::Map::new()
     } else {
@@ -146,7 +162,11 @@ pub(super) fn answer(all: &[DetailRecord], body: &[u8], params: &Params, count: 
     };
     let rows: Vec<&DetailRecord> = rows
         .into_iter()
-        .filter(|r| guardians.as_ref().is_none_or(|g| g.contains(&r.guardian_id)))
+        .filter(|r| {
+            guardians
+                .as_ref()
+                .is_none_or(|g| g.contains(&r.guardian_id))
+        })
         .collect();
     if count {
         return Reply::ok(&json!({ "count": rows.len() }));
@@ -161,7 +181,10 @@ pub(super) fn answer(all: &[DetailRecord], body: &[u8], params: &Params, count: 
     }
     let records: Vec<Value> = page.iter().map(|r| record_json(r)).collect();
     let mut answer = json!({ "name": "Students", "record": records, "@extensions": "" });
-    if params.get("count").is_some_and(|c| c.eq_ignore_ascii_case("true")) {
+    if params
+        .get("count")
+        .is_some_and(|c| c.eq_ignore_ascii_case("true"))
+    {
         answer["count"] = rows.len().into();
     }
     Reply::ok(&answer)

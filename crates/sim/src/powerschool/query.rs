@@ -121,7 +121,10 @@ mod tests {
     #[test]
     fn pages_are_one_based_and_capped() {
         let p = Params::parse("page=2&pagesize=500");
-        assert_eq!(page_range(&p, 250, 100, Some(100), false).unwrap(), 100..200);
+        assert_eq!(
+            page_range(&p, 250, 100, Some(100), false).unwrap(),
+            100..200
+        );
         let p = Params::parse("page=9&pagesize=7");
         assert_eq!(page_range(&p, 20, 100, Some(100), false).unwrap(), 20..20);
         let p = Params::parse("pagesize=0");

@@ -21,9 +21,20 @@ pub(super) struct TableRequest {
 }
 
 /// Checks the table name, projection, `q` and grants. `Err` is the answer to give.
-pub(super) fn prepare(name: &str, count: bool, params: &Params, plugin: &PluginState) -> Result<TableRequest, Reply> {
-    if tables::NOT_SERVED.iter().any(|t| t.eq_ignore_ascii_case(name)) {
-        return Err(Reply::message(405, "GET, POST and PUT are not allowed on table"));
+pub(super) fn prepare(
+    name: &str,
+    count: bool,
+    params: &Params,
+    plugin: &PluginState,
+) -> Result<TableRequest, Reply> {
+    if tables::NOT_SERVED
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(name))
+    {
+        return Err(Reply::message(
+            405,
+            "GET, POST and PUT are not allowed on table",
+        ));
     }
     let Some(spec) = tables::spec(name) else {
         return Err(Reply::message(404, format!("Table not found: {name}")));
@@ -32,7 +43,12 @@ pub(super) fn prepare(name: &str, count: bool, params: &Params, plugin: &PluginS
         spec.columns
             .iter()
             .position(|c| c.eq_ignore_ascii_case(column))
-            .ok_or_else(|| Reply::invalid_field(format!("{column} is not valid column for table: {}", spec.canonical)))
+            .ok_or_else(|| {
+                Reply::invalid_field(format!(
+                    "{column} is not valid column for table: {}",
+                    spec.canonical
+                ))
+            })
     };
     let clauses = match params.get("q") {
         Some(q) => parse_q(q).map_err(|m| Reply::message(400, m))?,
@@ -44,8 +60,15 @@ pub(super) fn prepare(name: &str, count: bool, params: &Params, plugin: &PluginS
     }
     let mut projection = Vec::new();
     if !count {
-        let Some(list) = params.get("projection").map(str::trim).filter(|p| !p.is_empty()) else {
-            return Err(Reply::message(400, "Missing required parameter: projection"));
+        let Some(list) = params
+            .get("projection")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        else {
+            return Err(Reply::message(
+                400,
+                "Missing required parameter: projection",
+            ));
         };
         for column in list.split(',').map(str::trim).filter(|c| !c.is_empty()) {
             if column == "*" {
@@ -79,12 +102,24 @@ pub(super) fn prepare(name: &str, count: bool, params: &Params, plugin: &PluginS
 }
 
 /// Answers a prepared request from the table.
-pub(super) fn answer(table: &Table, request: &TableRequest, params: &Params, max_page_size: u32, short_page: bool) -> Reply {
+pub(super) fn answer(
+    table: &Table,
+    request: &TableRequest,
+    params: &Params,
+    max_page_size: u32,
+    short_page: bool,
+) -> Reply {
     let rows = table.select(&request.filters);
     if request.count {
         return Reply::ok(&json!({ "count": rows.len() }));
     }
-    let range = match page_range(params, rows.len(), max_page_size, Some(max_page_size), false) {
+    let range = match page_range(
+        params,
+        rows.len(),
+        max_page_size,
+        Some(max_page_size),
+        false,
+    ) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),
     };

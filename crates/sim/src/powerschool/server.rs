@@ -13,6 +13,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
+use futures::StreamExt as _;
 use serde_json::json;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -177,7 +178,11 @@ impl Simulator {
 
     /// Changes how the plugin is set up.
     pub fn set_plugin(&self, plugin: PluginState) {
-        *self.shared.plugin.write().unwrap_or_else(|e| e.into_inner()) = plugin;
+        *self
+            .shared
+            .plugin
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = plugin;
     }
 
     /// Makes the token in force answer 401 until a new one is requested.
@@ -201,7 +206,10 @@ impl Simulator {
             let _ = stop.send(());
         }
         if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err() {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
                 task.abort();
             }
         }
@@ -285,14 +293,16 @@ fn respond(reply: Reply) -> (u16, Response) {
 fn drop_mid_body(reply: Reply) -> Response {
     let full = reply.body.len();
     let half = Bytes::from(reply.body[..full / 2].to_vec());
-    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-        Ok(half),
+    // The pause lets the head and the first half reach the wire before the abort.
+    let first = futures::stream::once(async move { Ok::<Bytes, std::io::Error>(half) });
+    let abort = futures::stream::once(async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
         Err(std::io::Error::new(
             std::io::ErrorKind::ConnectionAborted,
             "connection dropped by fault injection",
-        )),
-    ];
-    let mut response = Response::new(Body::from_stream(futures::stream::iter(chunks)));
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(first.chain(abort)));
     *response.status_mut() = reply.status_code();
     reply.headers(&mut response);
     response
@@ -305,7 +315,11 @@ fn drop_mid_body(reply: Reply) -> Response {
 fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
     let trimmed = req.path.strip_suffix('/').unwrap_or(req.path);
     let segments: Vec<&str> = trimmed.split('/').skip(1).collect();
-    let plugin = shared.plugin.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let plugin = shared
+        .plugin
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let config = &shared.config;
     match (req.method, segments.as_slice()) {
         ("POST", ["oauth", "access_token"]) => {
@@ -344,7 +358,13 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
                 Err(reply) => return reply,
             };
             let table = shared.tables.get(request.spec, live.generation, district);
-            schema::answer(&table, &request, &req.params, config.max_page_size, req.short_page)
+            schema::answer(
+                &table,
+                &request,
+                &req.params,
+                config.max_page_size,
+                req.short_page,
+            )
         }
         ("POST", ["ws", "schema", "query", name, rest @ ..]) => {
             let count = match rest {
@@ -358,7 +378,9 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
             let records = {
                 let mut cache = lock(&shared.details);
                 match cache.as_ref() {
-                    Some((generation, records)) if *generation == live.generation => Arc::clone(records),
+                    Some((generation, records)) if *generation == live.generation => {
+                        Arc::clone(records)
+                    }
                     _ => {
                         let records = Arc::new(powerquery::records(district));
                         *cache = Some((live.generation, Arc::clone(&records)));

@@ -45,13 +45,27 @@ pub(super) const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "schools",
         canonical: "Schools",
-        columns: &["DCID", "ID", "School_Number", "Name", "Low_Grade", "High_Grade"],
+        columns: &[
+            "DCID",
+            "ID",
+            "School_Number",
+            "Name",
+            "Low_Grade",
+            "High_Grade",
+        ],
         rows: |d| {
             d.schools
                 .iter()
                 .enumerate()
                 .map(|(i, s)| {
-                    vec![v(s.dcid), v(i + 1), v(s.school_number), text(&s.name), v(s.low_grade), v(s.high_grade)]
+                    vec![
+                        v(s.dcid),
+                        v(i + 1),
+                        v(s.school_number),
+                        text(&s.name),
+                        v(s.low_grade),
+                        v(s.high_grade),
+                    ]
                 })
                 .collect()
         },
@@ -60,10 +74,31 @@ pub(super) const TABLES: &[TableSpec] = &[
         name: "students",
         canonical: "Students",
         columns: &[
-            "DCID", "ID", "Student_Number", "Student_Web_ID", "Web_ID", "State_StudentNumber",
-            "First_Name", "Middle_Name", "Last_Name", "Gender", "DOB", "SchoolID", "Grade_Level",
-            "Enroll_Status", "EntryDate", "ExitDate", "Home_Phone", "Street", "City", "State", "Zip",
-            "Mailing_Street", "Mailing_City", "Mailing_State", "Mailing_Zip",
+            "DCID",
+            "ID",
+            "Student_Number",
+            "Student_Web_ID",
+            "Web_ID",
+            "State_StudentNumber",
+            "First_Name",
+            "Middle_Name",
+            "Last_Name",
+            "Gender",
+            "DOB",
+            "SchoolID",
+            "Grade_Level",
+            "Enroll_Status",
+            "EntryDate",
+            "ExitDate",
+            "Home_Phone",
+            "Street",
+            "City",
+            "State",
+            "Zip",
+            "Mailing_Street",
+            "Mailing_City",
+            "Mailing_State",
+            "Mailing_Zip",
         ],
         rows: |d| {
             d.students
@@ -109,7 +144,13 @@ pub(super) const TABLES: &[TableSpec] = &[
         rows: |d| {
             d.students
                 .iter()
-                .map(|s| vec![v(s.dcid), s.u_student.orgemail.clone(), s.u_student.personalemail.clone()])
+                .map(|s| {
+                    vec![
+                        v(s.dcid),
+                        s.u_student.orgemail.clone(),
+                        s.u_student.personalemail.clone(),
+                    ]
+                })
                 .collect()
         },
     },
@@ -123,7 +164,12 @@ pub(super) const TABLES: &[TableSpec] = &[
                 .filter(|s| s.s_ab_stu_x != SAbStuX::default())
                 .map(|s| {
                     let x = &s.s_ab_stu_x;
-                    vec![v(s.dcid), x.enrlytype1.clone(), x.enrlytype2.clone(), x.enrlytype3.clone()]
+                    vec![
+                        v(s.dcid),
+                        x.enrlytype1.clone(),
+                        x.enrlytype2.clone(),
+                        x.enrlytype3.clone(),
+                    ]
                 })
                 .collect()
         },
@@ -135,18 +181,37 @@ pub(super) const TABLES: &[TableSpec] = &[
         rows: |d| {
             d.persons
                 .iter()
-                .map(|p| vec![v(p.id), text(&p.first_name), text(&p.last_name), flag(p.is_active)])
+                .map(|p| {
+                    vec![
+                        v(p.id),
+                        text(&p.first_name),
+                        text(&p.last_name),
+                        flag(p.is_active),
+                    ]
+                })
                 .collect()
         },
     },
     TableSpec {
         name: "studentcontactassoc",
         canonical: "StudentContactAssoc",
-        columns: &["StudentContactAssocID", "StudentDCID", "PersonID", "ContactPriorityOrder"],
+        columns: &[
+            "StudentContactAssocID",
+            "StudentDCID",
+            "PersonID",
+            "ContactPriorityOrder",
+        ],
         rows: |d| {
             d.student_contact_assocs
                 .iter()
-                .map(|a| vec![v(a.id), v(a.student_dcid), v(a.person_id), v(a.contact_priority_order)])
+                .map(|a| {
+                    vec![
+                        v(a.id),
+                        v(a.student_dcid),
+                        v(a.person_id),
+                        v(a.contact_priority_order),
+                    ]
+                })
                 .collect()
         },
     },
@@ -154,8 +219,12 @@ pub(super) const TABLES: &[TableSpec] = &[
         name: "studentcontactdetail",
         canonical: "StudentContactDetail",
         columns: &[
-            "StudentContactDetailID", "StudentContactAssocID", "RelationshipTypeCodeSetID",
-            "IsActive", "IsCustodial", "IsEmergency",
+            "StudentContactDetailID",
+            "StudentContactAssocID",
+            "RelationshipTypeCodeSetID",
+            "IsActive",
+            "IsCustodial",
+            "IsEmergency",
         ],
         rows: |d| {
             d.student_contact_details
@@ -188,13 +257,24 @@ pub(super) const TABLES: &[TableSpec] = &[
         name: "personemailaddressassoc",
         canonical: "PersonEmailAddressAssoc",
         columns: &[
-            "PersonEmailAddressAssocID", "PersonID", "EmailAddressID", "IsPrimaryEmailAddress",
+            "PersonEmailAddressAssocID",
+            "PersonID",
+            "EmailAddressID",
+            "IsPrimaryEmailAddress",
             "EmailAddressPriorityOrder",
         ],
         rows: |d| {
             d.person_email_address_assocs
                 .iter()
-                .map(|a| vec![v(a.id), v(a.person_id), v(a.email_address_id), flag(a.is_primary), v(a.priority_order)])
+                .map(|a| {
+                    vec![
+                        v(a.id),
+                        v(a.person_id),
+                        v(a.email_address_id),
+                        flag(a.is_primary),
+                        v(a.priority_order),
+                    ]
+                })
                 .collect()
         },
     },
@@ -202,14 +282,23 @@ pub(super) const TABLES: &[TableSpec] = &[
         name: "emailaddress",
         canonical: "EmailAddress",
         columns: &["EmailAddressID", "EmailAddress"],
-        rows: |d| d.email_addresses.iter().map(|e| vec![v(e.id), text(&e.address)]).collect(),
+        rows: |d| {
+            d.email_addresses
+                .iter()
+                .map(|e| vec![v(e.id), text(&e.address)])
+                .collect()
+        },
     },
     TableSpec {
         name: "personphonenumberassoc",
         canonical: "PersonPhoneNumberAssoc",
         columns: &[
-            "PersonPhoneNumberAssocID", "PersonID", "PhoneNumberID", "PhoneTypeCodeSetID",
-            "IsPreferred", "PhoneNumberPriorityOrder",
+            "PersonPhoneNumberAssocID",
+            "PersonID",
+            "PhoneNumberID",
+            "PhoneTypeCodeSetID",
+            "IsPreferred",
+            "PhoneNumberPriorityOrder",
         ],
         rows: |d| {
             d.person_phone_number_assocs
@@ -231,17 +320,34 @@ pub(super) const TABLES: &[TableSpec] = &[
         name: "phonenumber",
         canonical: "PhoneNumber",
         columns: &["PhoneNumberID", "PhoneNumber"],
-        rows: |d| d.phone_numbers.iter().map(|p| vec![v(p.id), text(&p.number)]).collect(),
+        rows: |d| {
+            d.phone_numbers
+                .iter()
+                .map(|p| vec![v(p.id), text(&p.number)])
+                .collect()
+        },
     },
     TableSpec {
         name: "personaddressassoc",
         canonical: "PersonAddressAssoc",
-        columns: &["PersonAddressAssocID", "PersonID", "PersonAddressID", "AddressTypeCodeSetID", "AddressPriorityOrder"],
+        columns: &[
+            "PersonAddressAssocID",
+            "PersonID",
+            "PersonAddressID",
+            "AddressTypeCodeSetID",
+            "AddressPriorityOrder",
+        ],
         rows: |d| {
             d.person_address_assocs
                 .iter()
                 .map(|a| {
-                    vec![v(a.id), v(a.person_id), v(a.person_address_id), v(a.address_type_codeset_id), v(a.priority_order)]
+                    vec![
+                        v(a.id),
+                        v(a.person_id),
+                        v(a.person_address_id),
+                        v(a.address_type_codeset_id),
+                        v(a.priority_order),
+                    ]
                 })
                 .collect()
         },
@@ -249,11 +355,25 @@ pub(super) const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "personaddress",
         canonical: "PersonAddress",
-        columns: &["PersonAddressID", "Street", "City", "StatesCodeSetID", "PostalCode"],
+        columns: &[
+            "PersonAddressID",
+            "Street",
+            "City",
+            "StatesCodeSetID",
+            "PostalCode",
+        ],
         rows: |d| {
             d.person_addresses
                 .iter()
-                .map(|a| vec![v(a.id), text(&a.street), text(&a.city), v(a.state_codeset_id), text(&a.postal_code)])
+                .map(|a| {
+                    vec![
+                        v(a.id),
+                        text(&a.street),
+                        text(&a.city),
+                        v(a.state_codeset_id),
+                        text(&a.postal_code),
+                    ]
+                })
                 .collect()
         },
     },
@@ -261,12 +381,23 @@ pub(super) const TABLES: &[TableSpec] = &[
         name: "codeset",
         canonical: "CodeSet",
         columns: &["CodeSetID", "CodeType", "Code"],
-        rows: |d| d.codesets.iter().map(|c| vec![v(c.id), text(&c.code_type), text(&c.code)]).collect(),
+        rows: |d| {
+            d.codesets
+                .iter()
+                .map(|c| vec![v(c.id), text(&c.code_type), text(&c.code)])
+                .collect()
+        },
     },
     TableSpec {
         name: "guardian",
         canonical: "Guardian",
-        columns: &["GuardianID", "FirstName", "LastName", "State_GuardianNumber", "AccountIdentifier"],
+        columns: &[
+            "GuardianID",
+            "FirstName",
+            "LastName",
+            "State_GuardianNumber",
+            "AccountIdentifier",
+        ],
         rows: |d| {
             d.guardians
                 .iter()
@@ -285,11 +416,23 @@ pub(super) const TABLES: &[TableSpec] = &[
     TableSpec {
         name: "pcas_account",
         canonical: "PCAS_Account",
-        columns: &["PCAS_AccountID", "PCAS_AccountToken", "Username", "IsEnabled"],
+        columns: &[
+            "PCAS_AccountID",
+            "PCAS_AccountToken",
+            "Username",
+            "IsEnabled",
+        ],
         rows: |d| {
             d.pcas_accounts
                 .iter()
-                .map(|a| vec![v(a.id), text(&a.account_token), text(&a.username), flag(a.is_enabled)])
+                .map(|a| {
+                    vec![
+                        v(a.id),
+                        text(&a.account_token),
+                        text(&a.username),
+                        flag(a.is_enabled),
+                    ]
+                })
                 .collect()
         },
     },
@@ -360,7 +503,11 @@ impl Table {
         rows.sort_by_key(|(key, _)| *key);
         let (keys, rows) = rows.into_iter().unzip();
         Table {
-            columns: spec.columns.iter().map(|c| c.to_ascii_lowercase()).collect(),
+            columns: spec
+                .columns
+                .iter()
+                .map(|c| c.to_ascii_lowercase())
+                .collect(),
             keys,
             rows,
             indexes: spec.columns.iter().map(|_| OnceLock::new()).collect(),
@@ -414,7 +561,12 @@ pub(super) struct TableCache {
 
 impl TableCache {
     /// The table at this generation of the district, built on first use.
-    pub fn get(&self, spec: &'static TableSpec, generation: u64, district: &District) -> Arc<Table> {
+    pub fn get(
+        &self,
+        spec: &'static TableSpec,
+        generation: u64,
+        district: &District,
+    ) -> Arc<Table> {
         let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((built, table)) = tables.get(spec.name) {
             if *built == generation {

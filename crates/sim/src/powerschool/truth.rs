@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use model::ids::SourceId;
-use model::roster::{Address, Contact, ContactType, EnrollmentStatus, Gender, Phone, PhoneType, Relationship};
+use model::roster::{
+    Address, Contact, ContactType, EnrollmentStatus, Gender, Phone, PhoneType, Relationship,
+};
 use model::source::{GuardianAccount, SourceStudent};
 
 use super::data::*;
@@ -74,7 +76,9 @@ impl District {
             .collect();
         let mut active_detail: HashMap<u64, &StudentContactDetail> = HashMap::new();
         for detail in self.student_contact_details.iter().filter(|d| d.is_active) {
-            let entry = active_detail.entry(detail.student_contact_assoc_id).or_insert(detail);
+            let entry = active_detail
+                .entry(detail.student_contact_assoc_id)
+                .or_insert(detail);
             if detail.id < entry.id {
                 *entry = detail;
             }
@@ -152,7 +156,10 @@ impl District {
             .collect();
         let mut persons_of: HashMap<u64, BTreeSet<u64>> = HashMap::new();
         for gpa in &self.guardian_person_assocs {
-            persons_of.entry(gpa.guardian_id).or_default().insert(gpa.person_id);
+            persons_of
+                .entry(gpa.guardian_id)
+                .or_default()
+                .insert(gpa.person_id);
         }
         let codes = self.codes_by_id();
         let code = |id: u64| codes.get(&id).map(|c| c.code.as_str()).unwrap_or("");
@@ -236,34 +243,45 @@ struct PersonInfo<'a> {
 
 impl<'a> PersonInfo<'a> {
     fn new(d: &'a District) -> PersonInfo<'a> {
-        let email_rows: HashMap<u64, &str> =
-            d.email_addresses.iter().map(|e| (e.id, e.address.as_str())).collect();
-        let phone_rows: HashMap<u64, &str> =
-            d.phone_numbers.iter().map(|p| (p.id, p.number.as_str())).collect();
+        let email_rows: HashMap<u64, &str> = d
+            .email_addresses
+            .iter()
+            .map(|e| (e.id, e.address.as_str()))
+            .collect();
+        let phone_rows: HashMap<u64, &str> = d
+            .phone_numbers
+            .iter()
+            .map(|p| (p.id, p.number.as_str()))
+            .collect();
         let address_rows: HashMap<u64, &PersonAddress> =
             d.person_addresses.iter().map(|a| (a.id, a)).collect();
         let mut emails: HashMap<u64, Vec<(u32, &str)>> = HashMap::new();
         for a in &d.person_email_address_assocs {
             if let Some(email) = email_rows.get(&a.email_address_id) {
-                emails.entry(a.person_id).or_default().push((a.priority_order, email));
+                emails
+                    .entry(a.person_id)
+                    .or_default()
+                    .push((a.priority_order, email));
             }
         }
         let mut phones: HashMap<u64, Vec<(u32, u64, &str)>> = HashMap::new();
         for a in &d.person_phone_number_assocs {
             if let Some(number) = phone_rows.get(&a.phone_number_id) {
-                phones
-                    .entry(a.person_id)
-                    .or_default()
-                    .push((a.priority_order, a.phone_type_codeset_id, number));
+                phones.entry(a.person_id).or_default().push((
+                    a.priority_order,
+                    a.phone_type_codeset_id,
+                    number,
+                ));
             }
         }
         let mut addresses: HashMap<u64, Vec<(u32, u64, &PersonAddress)>> = HashMap::new();
         for a in &d.person_address_assocs {
             if let Some(address) = address_rows.get(&a.person_address_id) {
-                addresses
-                    .entry(a.person_id)
-                    .or_default()
-                    .push((a.priority_order, a.address_type_codeset_id, address));
+                addresses.entry(a.person_id).or_default().push((
+                    a.priority_order,
+                    a.address_type_codeset_id,
+                    address,
+                ));
             }
         }
         for list in emails.values_mut() {

@@ -74,13 +74,18 @@ pub(super) fn route(
                 Err(reply) => reply,
             }
         }
-        ["district", "student"] | ["district", "student", "count"] => match select(d, None, params) {
+        ["district", "student"] | ["district", "student", "count"] => match select(d, None, params)
+        {
             Ok(students) => list(students, rest.len() == 3),
             Err(reply) => reply,
         },
         ["student", id] => match id.parse().ok().and_then(|id| d.student(id)) {
             Some(student) => {
-                let body = student_json(student, &params.list("expansions"), &params.list("extensions"));
+                let body = student_json(
+                    student,
+                    &params.list("expansions"),
+                    &params.list("extensions"),
+                );
                 Reply::ok(&json!({ "student": body }))
             }
             None => Reply::message(404, format!("Student not found: {id}")),
@@ -121,12 +126,19 @@ fn school_page(config: &SimConfig, d: &District, params: &Params, short_page: bo
 }
 
 /// The students of a school (or the district) that pass `q`, by DCID.
-fn select<'a>(d: &'a District, school: Option<u64>, params: &Params) -> Result<Vec<&'a Student>, Reply> {
+fn select<'a>(
+    d: &'a District,
+    school: Option<u64>,
+    params: &Params,
+) -> Result<Vec<&'a Student>, Reply> {
     let clauses = match params.get("q") {
         Some(q) => parse_q(q).map_err(|m| Reply::message(400, m))?,
         None => Vec::new(),
     };
-    let filters: Vec<Filter> = clauses.iter().map(Filter::parse).collect::<Result<_, _>>()?;
+    let filters: Vec<Filter> = clauses
+        .iter()
+        .map(Filter::parse)
+        .collect::<Result<_, _>>()?;
     let mut students: Vec<&Student> = d
         .students
         .iter()
@@ -152,8 +164,9 @@ impl Filter {
             c.values
                 .iter()
                 .map(|v| {
-                    v.parse()
-                        .map_err(|_| Reply::message(400, format!("Invalid value for {}: {v}", c.field)))
+                    v.parse().map_err(|_| {
+                        Reply::message(400, format!("Invalid value for {}: {v}", c.field))
+                    })
                 })
                 .collect()
         }
@@ -184,7 +197,12 @@ impl Filter {
     }
 }
 
-fn student_page(config: &SimConfig, students: Vec<&Student>, params: &Params, short_page: bool) -> Reply {
+fn student_page(
+    config: &SimConfig,
+    students: Vec<&Student>,
+    params: &Params,
+    short_page: bool,
+) -> Reply {
     let max = config.max_page_size;
     let range = match page_range(params, students.len(), max, Some(max), false) {
         Ok(range) => range,
@@ -240,7 +258,11 @@ pub(super) fn student_json(s: &Student, expansions: &[String], extensions: &[Str
     if wants("demographics") {
         let mut demo = Map::new();
         put(&mut demo, "gender", &s.gender);
-        put(&mut demo, "birth_date", &s.birth_date.format("%Y-%m-%d").to_string());
+        put(
+            &mut demo,
+            "birth_date",
+            &s.birth_date.format("%Y-%m-%d").to_string(),
+        );
         m.insert("demographics".into(), Value::Object(demo));
     }
     if wants("addresses") {
@@ -251,7 +273,11 @@ pub(super) fn student_json(s: &Student, expansions: &[String], extensions: &[Str
         if let Some(a) = &s.mailing_address {
             addresses.insert("mailing".into(), address_json(a));
         }
-        let value = if addresses.is_empty() { "".into() } else { Value::Object(addresses) };
+        let value = if addresses.is_empty() {
+            "".into()
+        } else {
+            Value::Object(addresses)
+        };
         m.insert("addresses".into(), value);
     }
     if wants("phones") {

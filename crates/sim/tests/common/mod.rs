@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use base64::Engine as _;
+use rostersync_sim::powerschool::{SimConfig, Simulator};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -26,12 +27,8 @@ impl HttpResponse {
     }
 
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {}",
-                String::from_utf8_lossy(&self.body)
-            )
-        })
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn text(&self) -> String {
@@ -40,7 +37,13 @@ impl HttpResponse {
 }
 
 /// Sends one request on a new connection and reads the answer to the end.
-pub async fn send(base_url: &str, method: &str, target: &str, headers: &[(&str, String)], body: &[u8]) -> HttpResponse {
+pub async fn send(
+    base_url: &str,
+    method: &str,
+    target: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> HttpResponse {
     let host = base_url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(host).await.expect("connect");
     let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: application/json\r\n");
@@ -65,10 +68,15 @@ pub async fn send(base_url: &str, method: &str, target: &str, headers: &[(&str, 
 }
 
 fn parse(raw: &[u8]) -> HttpResponse {
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete response head");
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        // The connection closed before a whole head arrived.
+        return HttpResponse {
+            status: 0,
+            headers: Vec::new(),
+            body: raw.to_vec(),
+            complete: false,
+        };
+    };
     let head = String::from_utf8_lossy(&raw[..end]).into_owned();
     let rest = &raw[end + 4..];
     let mut lines = head.split("\r\n");
@@ -90,14 +98,24 @@ fn parse(raw: &[u8]) -> HttpResponse {
     };
     if find("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
         let (body, complete) = dechunk(rest);
-        return HttpResponse { status, headers, body, complete };
+        return HttpResponse {
+            status,
+            headers,
+            body,
+            complete,
+        };
     }
     let body = rest.to_vec();
     let complete = match find("content-length").and_then(|v| v.parse::<usize>().ok()) {
         Some(len) => body.len() == len,
         None => true,
     };
-    HttpResponse { status, headers, body, complete }
+    HttpResponse {
+        status,
+        headers,
+        body,
+        complete,
+    }
 }
 
 fn dechunk(mut rest: &[u8]) -> (Vec<u8>, bool) {
@@ -131,7 +149,10 @@ pub struct Client {
 
 impl Client {
     pub fn new(base: String) -> Client {
-        Client { base, token: String::new() }
+        Client {
+            base,
+            token: String::new(),
+        }
     }
 
     /// `POST /oauth/access_token` with these credentials.
@@ -143,7 +164,10 @@ impl Client {
             "/oauth/access_token",
             &[
                 ("Authorization", format!("Basic {basic}")),
-                ("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8".to_owned()),
+                (
+                    "Content-Type",
+                    "application/x-www-form-urlencoded;charset=UTF-8".to_owned(),
+                ),
             ],
             b"grant_type=client_credentials",
         )
@@ -154,11 +178,21 @@ impl Client {
     pub async fn login(&mut self, id: &str, secret: &str) {
         let answer = self.token_request(id, secret).await;
         assert_eq!(answer.status, 200, "{}", answer.text());
-        self.token = answer.json()["access_token"].as_str().expect("token").to_owned();
+        self.token = answer.json()["access_token"]
+            .as_str()
+            .expect("token")
+            .to_owned();
     }
 
     pub async fn get(&self, target: &str) -> HttpResponse {
-        send(&self.base, "GET", target, &[("Authorization", format!("Bearer {}", self.token))], b"").await
+        send(
+            &self.base,
+            "GET",
+            target,
+            &[("Authorization", format!("Bearer {}", self.token))],
+            b"",
+        )
+        .await
     }
 
     pub async fn post(&self, target: &str, body: &str) -> HttpResponse {
@@ -183,4 +217,16 @@ pub fn as_list(value: &Value) -> Vec<Value> {
         Value::Null => Vec::new(),
         other => vec![other.clone()],
     }
+}
+
+/// Starts a simulator and logs a client in.
+pub async fn start(config: SimConfig) -> (Simulator, Client) {
+    let sim = Simulator::start(config).await.expect("simulator starts");
+    let mut client = Client::new(sim.base_url());
+    client.login(sim.client_id(), sim.client_secret()).await;
+    (sim, client)
+}
+
+pub async fn default_sim() -> (Simulator, Client) {
+    start(SimConfig::default()).await
 }

@@ -1,0 +1,284 @@
+//! TestConnection against the PowerSchool simulator, over gRPC, the CLI and grpcurl.
+
+use std::process::Command;
+
+use proto::v1 as pb;
+use sim::powerschool::{SimConfig, Simulator};
+use store::Backend;
+use tonic::Code;
+
+use crate::harness::{stdout, Server, BIN};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_district_against_the_simulator_tests_ok_and_names_what_breaks,
+    connection_tests_refuse_unknown_and_unsupported_districts,
+);
+
+fn powerschool(base_url: &str, client_id: &str, secret: &str) -> pb::ConnectorConfig {
+    pb::ConnectorConfig {
+        kind: "powerschool".into(),
+        settings: [
+            ("base_url", base_url),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+        secrets_set: vec![],
+    }
+}
+
+fn step<'a>(r: &'a pb::TestConnectionResponse, name: &str) -> &'a pb::ConnectionCheckStep {
+    r.steps
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("step {name} in {r:#?}"))
+}
+
+async fn a_district_against_the_simulator_tests_ok_and_names_what_breaks(backend: Backend) {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let server = Server::start(backend).await;
+    let mut client = server.client().await;
+    client
+        .create_district(pb::CreateDistrictRequest {
+            district_id: "sim".into(),
+            name: "Simulated district".into(),
+            connector: Some(powerschool(
+                &sim.base_url(),
+                sim.client_id(),
+                sim.client_secret(),
+            )),
+            settings: None,
+            time_zone: "America/Edmonton".into(),
+        })
+        .await
+        .expect("create");
+    let test = |id: &str| pb::TestConnectionRequest {
+        district_id: id.into(),
+    };
+
+    let ok = client
+        .test_connection(test("sim"))
+        .await
+        .expect("test")
+        .into_inner();
+    assert!(ok.ok, "{ok:#?}");
+    let (schools, students) = sim.district(|d| {
+        (
+            d.expected_schools().len() as u64,
+            d.expected_students().len() as u64,
+        )
+    });
+    assert_eq!((ok.schools, ok.students), (Some(schools), Some(students)));
+    assert!(
+        ok.summary.contains(&format!("{schools} schools")),
+        "{}",
+        ok.summary
+    );
+    assert!(ok
+        .steps
+        .iter()
+        .all(|s| s.outcome == pb::CheckOutcome::Passed as i32));
+
+    // The CLI prints the same steps and succeeds.
+    let cli = Command::new(BIN)
+        .args(["district", "test", "sim", "--server", &server.url()])
+        .output()
+        .expect("run the cli");
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let text = stdout(&cli);
+    assert!(
+        text.contains("ok   authenticate") && text.contains("OK: connected to PowerSchool"),
+        "{text}"
+    );
+
+    // grpcurl, as support would call it.
+    let out = server.grpcurl(
+        &["-d", r#"{"district_id":"sim"}"#],
+        &["rostersync.v1.SyncService/TestConnection"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).contains("\"ok\": true"), "{}", stdout(&out));
+
+    // Bad credentials: named for the administrator, the secret never shown.
+    client
+        .update_district(pb::UpdateDistrictRequest {
+            district_id: "sim".into(),
+            connector: Some(powerschool(
+                &sim.base_url(),
+                sim.client_id(),
+                "not-the-secret",
+            )),
+            ..Default::default()
+        })
+        .await
+        .expect("update");
+    let bad = client
+        .test_connection(test("sim"))
+        .await
+        .expect("test")
+        .into_inner();
+    assert!(!bad.ok);
+    let auth = step(&bad, "authenticate");
+    assert_eq!(auth.outcome, pb::CheckOutcome::Failed as i32);
+    assert!(
+        auth.detail.contains("refused the client id and secret"),
+        "{}",
+        auth.detail
+    );
+    assert!(
+        auth.cause.contains("POST /oauth/access_token"),
+        "{}",
+        auth.cause
+    );
+    assert!(bad.summary.starts_with("authenticate:"), "{}", bad.summary);
+    assert!(!format!("{bad:?}").contains("not-the-secret"));
+    let cli = Command::new(BIN)
+        .args(["district", "test", "sim", "--server", &server.url()])
+        .output()
+        .expect("run the cli");
+    assert!(!cli.status.success(), "a failed test exits non-zero");
+    assert!(
+        stdout(&cli).contains("FAIL authenticate"),
+        "{}",
+        stdout(&cli)
+    );
+
+    // An unreachable URL.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    client
+        .update_district(pb::UpdateDistrictRequest {
+            district_id: "sim".into(),
+            connector: Some(powerschool(
+                &format!("http://127.0.0.1:{closed}"),
+                sim.client_id(),
+                sim.client_secret(),
+            )),
+            ..Default::default()
+        })
+        .await
+        .expect("update");
+    let started = std::time::Instant::now();
+    let gone = client
+        .test_connection(test("sim"))
+        .await
+        .expect("test")
+        .into_inner();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "answers quickly"
+    );
+    assert!(
+        step(&gone, "authenticate").detail.contains("cannot reach"),
+        "{gone:#?}"
+    );
+    assert!(
+        !server.log().contains(sim.client_secret()),
+        "no secret in the server log"
+    );
+}
+
+async fn connection_tests_refuse_unknown_and_unsupported_districts(backend: Backend) {
+    let server = Server::start(backend).await;
+    let mut client = server.client().await;
+    let missing = client
+        .test_connection(pb::TestConnectionRequest {
+            district_id: "nowhere".into(),
+        })
+        .await
+        .expect_err("must be refused");
+    assert_eq!(missing.code(), Code::NotFound);
+    assert!(missing.message().contains("nowhere"));
+    let malformed = client
+        .test_connection(pb::TestConnectionRequest {
+            district_id: "Not A Slug".into(),
+        })
+        .await
+        .expect_err("must be refused");
+    assert_eq!(malformed.code(), Code::InvalidArgument);
+
+    client
+        .create_district(pb::CreateDistrictRequest {
+            district_id: "clever-one".into(),
+            name: "Clever district".into(),
+            connector: Some(pb::ConnectorConfig {
+                kind: "clever".into(),
+                settings: [
+                    ("district_id", "5b2ad81a709e300001e2cd7a"),
+                    ("district_token", "clever-token-never-shown"),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+                secrets_set: vec![],
+            }),
+            settings: Some(pb::DistrictSettings {
+                phone_types: Some(pb::TypeSelection {
+                    all: false,
+                    values: vec!["home".into()],
+                }),
+                ..Default::default()
+            }),
+            time_zone: "America/Chicago".into(),
+        })
+        .await
+        .expect("create");
+    let unsupported = client
+        .test_connection(pb::TestConnectionRequest {
+            district_id: "clever-one".into(),
+        })
+        .await
+        .expect_err("must be refused");
+    assert_eq!(unsupported.code(), Code::FailedPrecondition);
+    assert!(
+        unsupported.message().contains("clever"),
+        "{}",
+        unsupported.message()
+    );
+}
+
+/// README's run command: the demo district answers TestConnection OK, through grpcurl.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_district_tests_ok() {
+    let mut server = Server::demo().await;
+    let out = server.grpcurl(
+        &["-d", r#"{"district_id":"demo"}"#],
+        &["rostersync.v1.SyncService/TestConnection"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("\"ok\": true"), "{text}");
+    assert!(text.contains("\"students\": \""), "{text}");
+    let mut client = server.client().await;
+    let demo = client
+        .get_district(pb::GetDistrictRequest {
+            district_id: "demo".into(),
+        })
+        .await
+        .expect("the demo district exists")
+        .into_inner();
+    assert_eq!(
+        demo.connector.map(|c| c.kind),
+        Some("powerschool".to_owned())
+    );
+    assert!(server.stop().success());
+}
