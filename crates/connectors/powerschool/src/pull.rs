@@ -15,6 +15,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use connector::{
     roster_stream, ConnectorError, PageWalk, PullCounts, PullStop, PullWarning, RosterEvent,
     RosterSink, RosterStream, UserRef, UserSnapshot,
@@ -79,30 +81,26 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
         schools: declared_schools,
         ..PullCounts::default()
     };
-    let extensions = fields::student_extensions();
+    let concurrency = client.http().config().concurrency.max(1);
     for school in &schools {
         let path = format!("/ws/v1/school/{}/student", school.id.as_str());
         let endpoint = format!("GET {path}");
         let count = client.v1_count(&path, &[("q", STATUS_FILTER)]).await?;
         declared.students += count;
         let mut walk = PageWalk::new(endpoint.clone(), limits.student_page, Some(count));
-        while let Some(page) = walk.next_page() {
-            let (size, page) = (limits.student_page.to_string(), page.to_string());
-            let answer: wire::StudentsAnswer = client
-                .get(
-                    &path,
-                    &[
-                        ("q", STATUS_FILTER),
-                        ("expansions", fields::STUDENT_EXPANSIONS),
-                        ("extensions", &extensions),
-                        ("pagesize", &size),
-                        ("page", &page),
-                    ],
-                )
-                .await?;
-            let students = answer.students.student.0;
-            walk.record(students.len())?;
-            let batch = batch(client, &codes, &students, &endpoint, None).await?;
+        // The pages are known from the count: several are fetched and completed at once,
+        // and handed on in order.
+        let page_size = walk.page_size();
+        let pages = count.div_ceil(u64::from(page_size));
+        let mut batches = futures::stream::iter(1..=pages)
+            .map(|page| student_page(client, &codes, &path, &endpoint, page_size, page))
+            .buffered(concurrency);
+        while let Some(batch) = batches.next().await {
+            let (rows, batch) = batch?;
+            if walk.next_page().is_none() {
+                break;
+            }
+            walk.record(rows)?;
             declared.contacts += batch.contacts.len() as u64;
             declared.guardian_accounts += batch.guardian_accounts.len() as u64;
             for w in batch.warnings {
@@ -113,9 +111,42 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
             sink.send(RosterEvent::GuardianAccounts(batch.guardian_accounts))
                 .await?;
         }
+        if walk.next_page().is_some() {
+            // Fewer rows than counted and no short page to say so: the pages ran out.
+            walk.record(0)?;
+        }
     }
     sink.send(RosterEvent::Complete(declared)).await?;
     Ok(())
+}
+
+/// One page of a school's students with everything the rules need about them; also the
+/// number of rows the page held.
+async fn student_page(
+    client: &PsClient,
+    codes: &Codes,
+    path: &str,
+    endpoint: &str,
+    page_size: u32,
+    page: u64,
+) -> Result<(usize, Batch), ConnectorError> {
+    let (size, page) = (page_size.to_string(), page.to_string());
+    let extensions = fields::student_extensions();
+    let answer: wire::StudentsAnswer = client
+        .get(
+            path,
+            &[
+                ("q", STATUS_FILTER),
+                ("expansions", fields::STUDENT_EXPANSIONS),
+                ("extensions", &extensions),
+                ("pagesize", &size),
+                ("page", &page),
+            ],
+        )
+        .await?;
+    let students = answer.students.student.0;
+    let batch = batch(client, codes, &students, endpoint, None).await?;
+    Ok((students.len(), batch))
 }
 
 /// One user now (spot sync).

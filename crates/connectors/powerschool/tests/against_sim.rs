@@ -510,7 +510,7 @@ async fn a_short_page_fails_the_pull_naming_the_endpoint() {
             Match::get("/ws/schema/table/studentcontactassoc"),
             FaultKind::ShortPage,
         )
-        .skip(1),
+        .times(1_000),
     );
     let err = pull(connector(&sim).as_ref())
         .await

@@ -1,0 +1,69 @@
+//! Times a full PowerSchool pull from the simulator: `cargo run --release -p
+//! rostersync-powerschool --example pull_rate -- STUDENTS [SCHOOLS]`. Prints the records
+//! pulled, the requests made and the rate.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use connector::{ConnectorFactory, HttpConfig, RosterEvent, Tally};
+use futures::StreamExt;
+use model::district::ConnectorConfig;
+use model::Secret;
+use rostersync_powerschool::PowerSchoolFactory;
+use sim::powerschool::{SimConfig, Simulator};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let students: usize = args.next().map_or(Ok(10_000), |a| a.parse())?;
+    let schools: usize = args
+        .next()
+        .map_or(Ok(students / 2_500 + 1), |a| a.parse())?;
+    let generated = Instant::now();
+    let sim = Simulator::start(SimConfig {
+        students,
+        schools,
+        ..SimConfig::default()
+    })
+    .await?;
+    println!(
+        "simulator: {students} students in {schools} schools, generated in {:.2?}",
+        generated.elapsed()
+    );
+    let config = ConnectorConfig {
+        kind: "powerschool".into(),
+        settings: BTreeMap::from([
+            ("base_url".to_owned(), sim.base_url()),
+            ("client_id".to_owned(), sim.client_id().to_owned()),
+        ]),
+        secrets: BTreeMap::from([("client_secret".to_owned(), Secret::new(sim.client_secret()))]),
+    };
+    let connector = PowerSchoolFactory.build(&config, &HttpConfig::default())?;
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let mut declared = None;
+    let mut stream = connector.roster();
+    while let Some(event) = stream.next().await {
+        let event = event?;
+        tally.add(&event);
+        if let RosterEvent::Complete(counts) = event {
+            declared = Some(counts);
+        }
+    }
+    let elapsed = started.elapsed();
+    let declared = declared.ok_or("the pull did not complete")?;
+    let r = tally.received;
+    println!(
+        "pulled {} schools, {} students, {} contacts, {} guardian accounts in {:.2?} ({:.0} students/s), {} requests; counts agree: {}",
+        r.schools,
+        r.students,
+        r.contacts,
+        r.guardian_accounts,
+        elapsed,
+        r.students as f64 / elapsed.as_secs_f64(),
+        sim.requests().len(),
+        tally.verify(&declared).is_empty()
+    );
+    sim.shutdown().await;
+    Ok(())
+}
