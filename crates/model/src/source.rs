@@ -25,6 +25,11 @@ pub struct SourceStudent {
     pub personal_email: String,
     /// The legacy parent web access id (PowerSchool `Students.Web_ID`), if any.
     pub web_id: String,
+    /// The student's own e-mail as the source's contact details hold it.
+    pub email: String,
+    pub home_phone: String,
+    pub mailing_address: Option<Address>,
+    pub physical_address: Option<Address>,
 }
 
 /// A guardian's portal account as the source lists it (PowerSchool: a `Guardian` with

@@ -173,7 +173,7 @@ pub const STUDENT_EXTENSIONS: &[TableRead] = &[
 ];
 
 /// The `/ws/v1` student expansions the connector asks for.
-pub const STUDENT_EXPANSIONS: &str = "demographics,school_enrollment";
+pub const STUDENT_EXPANSIONS: &str = "demographics,addresses,phones,school_enrollment,contact_info";
 
 /// The `extensions` parameter of student requests.
 pub fn student_extensions() -> String {

@@ -197,7 +197,33 @@ pub fn student(
             .unwrap_or_default()
             .to_owned(),
         web_id: web_id.to_owned(),
+        email: w
+            .contact_info
+            .0
+            .as_ref()
+            .map(|c| c.email.as_str().to_owned())
+            .unwrap_or_default(),
+        home_phone: w
+            .phones
+            .0
+            .as_ref()
+            .and_then(|p| p.main.0.as_ref())
+            .map(|n| n.number.as_str().to_owned())
+            .unwrap_or_default(),
+        mailing_address: w.addresses.0.as_ref().and_then(|a| postal(&a.mailing)),
+        physical_address: w.addresses.0.as_ref().and_then(|a| postal(&a.physical)),
     })
+}
+
+fn postal(a: &wire::Expansion<wire::PostalAddress>) -> Option<Address> {
+    let a = a.0.as_ref()?;
+    let address = Address {
+        street: a.street.as_str().to_owned(),
+        city: a.city.as_str().to_owned(),
+        region: a.state_province.as_str().to_owned(),
+        postal_code: a.postal_code.as_str().to_owned(),
+    };
+    (!address.is_empty()).then_some(address)
 }
 
 /// What the person tables say about one person.
@@ -599,6 +625,8 @@ mod tests {
     const STUDENT: &str = r#"{"students":{"student":{"id":4101,"local_id":200311,"student_username":"jdoe311",
         "state_province_id":"123456789","name":{"first_name":"Jamie","middle_name":"Lee","last_name":"Doe"},
         "demographics":{"gender":"F","birth_date":"2012-04-09"},
+        "addresses":{"physical":{"street":"12 Elm St","city":"Calgary","state_province":"AB","postal_code":"T2P 1A1"}},
+        "phones":{"main":{"number":"403-555-0199"}},"contact_info":{"email":"jdoe311@district.example"},
         "school_enrollment":{"enroll_status":"P","enroll_status_code":-1,"grade_level":7,"school_id":17,"school_number":1201},
         "_extension_data":{"_table_extension":[
           {"name":"u_student","recordFound":false,"_field":[{"name":"orgemail","type":"String","value":"jdoe311@district.example"},
@@ -631,6 +659,15 @@ mod tests {
         assert_eq!(s.org_email, "jdoe311@district.example");
         assert_eq!(s.personal_email, "jamie@example.com");
         assert_eq!(s.web_id, "pdoe");
+        assert_eq!(s.email, "jdoe311@district.example");
+        assert_eq!(s.home_phone, "403-555-0199");
+        assert_eq!(s.mailing_address, None);
+        assert_eq!(
+            s.physical_address
+                .as_ref()
+                .map(|a| (a.city.as_str(), a.region.as_str())),
+            Some(("Calgary", "AB"))
+        );
     }
 
     #[test]

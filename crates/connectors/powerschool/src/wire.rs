@@ -172,6 +172,12 @@ pub struct Student {
     pub demographics: Expansion<Demographics>,
     #[serde(default)]
     pub school_enrollment: Expansion<SchoolEnrollment>,
+    #[serde(default)]
+    pub addresses: Expansion<Addresses>,
+    #[serde(default)]
+    pub phones: Expansion<Phones>,
+    #[serde(default)]
+    pub contact_info: Expansion<ContactInfo>,
     #[serde(default, rename = "_extension_data")]
     pub extension_data: Expansion<ExtensionData>,
 }
@@ -184,6 +190,44 @@ pub struct Name {
     pub middle_name: Text,
     #[serde(default)]
     pub last_name: Text,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Addresses {
+    #[serde(default)]
+    pub physical: Expansion<PostalAddress>,
+    #[serde(default)]
+    pub mailing: Expansion<PostalAddress>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct PostalAddress {
+    #[serde(default)]
+    pub street: Text,
+    #[serde(default)]
+    pub city: Text,
+    #[serde(default)]
+    pub state_province: Text,
+    #[serde(default)]
+    pub postal_code: Text,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct Phones {
+    #[serde(default)]
+    pub main: Expansion<PhoneNumber>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct PhoneNumber {
+    #[serde(default)]
+    pub number: Text,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+pub struct ContactInfo {
+    #[serde(default)]
+    pub email: Text,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]

@@ -59,6 +59,10 @@ impl District {
                 org_email: s.u_student.orgemail.clone().unwrap_or_default(),
                 personal_email: s.u_student.personalemail.clone().unwrap_or_default(),
                 web_id: s.web_id.clone(),
+                email: s.u_student.orgemail.clone().unwrap_or_default(),
+                home_phone: s.home_phone.clone(),
+                mailing_address: s.mailing_address.as_ref().map(address),
+                physical_address: s.physical_address.as_ref().map(address),
             })
             .collect()
     }
@@ -321,5 +325,15 @@ impl<'a> PersonInfo<'a> {
             .get(&person)
             .map(|list| list.iter().map(|(_, k, a)| (*k, *a)).collect())
             .unwrap_or_default()
+    }
+}
+
+/// A `/ws/v1` postal address in the model.
+fn address(a: &super::data::PostalAddress) -> model::roster::Address {
+    model::roster::Address {
+        street: a.street.clone(),
+        city: a.city.clone(),
+        region: a.state_province.clone(),
+        postal_code: a.postal_code.clone(),
     }
 }
