@@ -7,15 +7,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use connector::conformance::{collect, CollectError, Roster};
 use connector::{
-    CheckOutcome, CheckReport, Connector, ConnectorError, ConnectorFactory, HttpConfig, PullCounts,
-    PullWarning, RetryPolicy, RosterEvent, Tally, UserRef,
+    CheckOutcome, CheckReport, Connector, ConnectorError, ConnectorFactory, HttpConfig,
+    RetryPolicy, UserRef,
 };
 use futures::StreamExt;
 use model::district::ConnectorConfig;
 use model::ids::SourceId;
-use model::roster::{Contact, EnrollmentStatus, Relationship, School};
-use model::source::{GuardianAccount, SourceStudent};
+use model::roster::{Contact, EnrollmentStatus, Relationship};
+use model::source::GuardianAccount;
 use model::Secret;
 use powerschool::{fields, PowerSchoolFactory};
 use rostersync_powerschool as powerschool;
@@ -69,94 +70,37 @@ async fn simulator() -> Simulator {
         .expect("simulator starts")
 }
 
-/// Everything a pull delivered, guardian accounts merged across batches.
-#[derive(Debug, Default)]
-struct Pulled {
-    schools: Vec<School>,
-    students: Vec<SourceStudent>,
-    contacts: Vec<Contact>,
-    accounts: BTreeMap<String, GuardianAccount>,
-    warnings: Vec<PullWarning>,
-    declared: Option<PullCounts>,
-    tally: Tally,
-}
-
-impl Pulled {
-    fn student(&self, id: &str) -> Option<&SourceStudent> {
-        self.students.iter().find(|s| s.source_id.as_str() == id)
-    }
-
-    fn contact(&self, student: &str, person: &str) -> Option<&Contact> {
-        self.contacts
-            .iter()
-            .find(|c| c.student_source_id.as_str() == student && c.source_id.as_str() == person)
-    }
-
-    fn account(&self, id: &str) -> &GuardianAccount {
-        self.accounts
-            .get(id)
-            .unwrap_or_else(|| panic!("guardian account {id} pulled"))
-    }
-}
-
 fn numeric(s: &SourceId) -> u64 {
     s.as_str().parse().expect("numeric id")
 }
 
-async fn pull(c: &dyn Connector) -> Result<Pulled, ConnectorError> {
-    let mut out = Pulled::default();
-    let mut stream = c.roster();
-    while let Some(item) = stream.next().await {
-        let event = item?;
-        assert!(out.declared.is_none(), "nothing may follow Complete");
-        out.tally.add(&event);
-        match event {
-            RosterEvent::Schools(v) => out.schools.extend(v),
-            RosterEvent::Students(v) => out.students.extend(v),
-            RosterEvent::Contacts(v) => out.contacts.extend(v),
-            RosterEvent::GuardianAccounts(v) => {
-                for a in v {
-                    match out.accounts.get_mut(a.source_id.as_str()) {
-                        Some(seen) => {
-                            let mut merged = seen.student_source_ids.clone();
-                            merged.extend(a.student_source_ids.iter().cloned());
-                            merged.sort_by_key(numeric);
-                            merged.dedup();
-                            let mut other = a.clone();
-                            other.student_source_ids = seen.student_source_ids.clone();
-                            assert_eq!(&other, seen, "an account is the same in every batch");
-                            seen.student_source_ids = merged;
-                        }
-                        None => {
-                            out.accounts.insert(a.source_id.as_str().to_owned(), a);
-                        }
-                    }
-                }
-            }
-            RosterEvent::Warning(w) => out.warnings.push(w),
-            RosterEvent::Complete(counts) => out.declared = Some(counts),
-            RosterEvent::Staff(_) | RosterEvent::Classrooms(_) | RosterEvent::Enrollments(_) => {
-                panic!("PowerSchool pulls no staff or classes yet")
-            }
-        }
-    }
-    out.students.sort_by_key(|s| numeric(&s.source_id));
-    out.contacts
+/// A whole pull through the conformance kit, students and contacts in id order.
+async fn pull(c: &dyn Connector) -> Result<Roster, ConnectorError> {
+    let mut roster = match collect(c.roster()).await {
+        Ok(roster) => roster,
+        Err(CollectError::Connector(e)) => return Err(e),
+        Err(violation) => panic!("{violation}"),
+    };
+    roster.students.sort_by_key(|s| numeric(&s.source_id));
+    roster
+        .contacts
         .sort_by_key(|c| (numeric(&c.student_source_id), numeric(&c.source_id)));
-    Ok(out)
-}
-
-fn assert_whole(pulled: &Pulled) {
-    let declared = pulled.declared.expect("the pull ended with Complete");
-    assert_eq!(
-        pulled.tally.verify(&declared),
-        vec![],
-        "declared counts agree"
+    for a in roster.guardian_accounts.values_mut() {
+        a.student_source_ids.sort_by_key(numeric);
+    }
+    assert!(
+        roster.staff.is_empty() && roster.classrooms.is_empty() && roster.enrollments.is_empty()
     );
+    Ok(roster)
 }
 
-async fn assert_matches_truth(sim: &Simulator, pulled: &Pulled) {
-    assert_whole(pulled);
+fn account<'a>(roster: &'a Roster, id: &str) -> &'a GuardianAccount {
+    roster
+        .guardian_account(id)
+        .unwrap_or_else(|| panic!("guardian account {id} pulled"))
+}
+
+async fn assert_matches_truth(sim: &Simulator, pulled: &Roster) {
     let (schools, students, mut contacts, accounts) = sim.district(|d| {
         (
             d.expected_schools(),
@@ -196,7 +140,7 @@ async fn assert_matches_truth(sim: &Simulator, pulled: &Pulled) {
             want.student_source_id.as_str()
         );
     }
-    let got: Vec<&GuardianAccount> = pulled.accounts.values().collect();
+    let got: Vec<&GuardianAccount> = pulled.guardian_accounts.values().collect();
     let mut want: Vec<&GuardianAccount> = accounts.iter().collect();
     want.sort_by_key(|a| a.source_id.as_str().to_owned());
     assert_eq!(got.len(), want.len(), "guardian account count");
@@ -224,7 +168,6 @@ async fn every_seed_001_case_comes_through_exactly() {
     let sim = simulator().await;
     let cases = sim.district(|d| d.cases().clone());
     let p = pull(connector(&sim).as_ref()).await.expect("pull");
-    assert_whole(&p);
 
     // Enrollment status ≤ 0 only: pre-registered in, inactive / transferred / graduated out.
     let pre = p
@@ -251,7 +194,7 @@ async fn every_seed_001_case_comes_through_exactly() {
         .student(&cases.independent_full_student)
         .expect("independent");
     assert!(full.independent_student);
-    let full_guardian = p.account(&cases.independent_full_guardian);
+    let full_guardian = account(&p, &cases.independent_full_guardian);
     assert!(
         policy_email_eq(&full_guardian.email, &full.personal_email),
         "guardian uses the student's personal e-mail"
@@ -260,7 +203,7 @@ async fn every_seed_001_case_comes_through_exactly() {
         .student(&cases.independent_read_only_student)
         .expect("independent");
     assert!(ro.independent_student);
-    let ro_guardian = p.account(&cases.independent_read_only_guardian);
+    let ro_guardian = account(&p, &cases.independent_read_only_guardian);
     assert!(
         !policy_email_eq(&ro_guardian.email, &ro.org_email)
             && !policy_email_eq(&ro_guardian.email, &ro.personal_email)
@@ -299,20 +242,20 @@ async fn every_seed_001_case_comes_through_exactly() {
         (a.decision_making, b.decision_making),
         (Some(true), Some(false))
     );
-    let shared = &p.account(&cases.shared_email_guardian).email;
+    let shared = &account(&p, &cases.shared_email_guardian).email;
     assert!(
         a.emails.iter().any(|e| policy_email_eq(e, shared))
             && b.emails.iter().any(|e| policy_email_eq(e, shared))
     );
 
     // A legacy web access account: its login is the student's web_id, no person behind it.
-    let web = p.account(&cases.web_access_guardian);
+    let web = account(&p, &cases.web_access_guardian);
     let student = p.student(&cases.web_access_student).expect("student");
     assert_eq!(web.username, student.web_id);
     assert!(web.contact_source_ids.is_empty());
 
     // A guardian whose e-mail matches no contact of the student.
-    let unmatched = p.account(&cases.unmatched_email_guardian);
+    let unmatched = account(&p, &cases.unmatched_email_guardian);
     assert!(p
         .contacts
         .iter()
@@ -323,21 +266,21 @@ async fn every_seed_001_case_comes_through_exactly() {
             .any(|e| policy_email_eq(e, &unmatched.email))));
 
     // Disabled portal account: not listed. Missing data access: not listed for that student.
-    assert!(!p.accounts.contains_key(&cases.disabled_guardian));
-    let no_access = p.account(&cases.no_data_access_guardian);
+    assert!(!p.guardian_accounts.contains_key(&cases.disabled_guardian));
+    let no_access = account(&p, &cases.no_data_access_guardian);
     assert!(!no_access
         .student_source_ids
         .iter()
         .any(|s| s.as_str() == cases.no_data_access_student));
 
     // Addresses: mailing when present, else physical.
-    let mailing = p.account(&cases.mailing_address_guardian);
+    let mailing = account(&p, &cases.mailing_address_guardian);
     assert!(mailing.mailing_address.is_some());
     assert_eq!(
         mailing.preferred_address(),
         mailing.mailing_address.as_ref()
     );
-    let physical = p.account(&cases.physical_only_guardian);
+    let physical = account(&p, &cases.physical_only_guardian);
     assert!(physical.mailing_address.is_none() && physical.physical_address.is_some());
     assert_eq!(
         physical.preferred_address(),
@@ -370,7 +313,7 @@ async fn every_seed_001_case_comes_through_exactly() {
         .is_none());
 
     // A guardian of two siblings in different schools sees both.
-    let sibling = p.account(&cases.sibling_guardian);
+    let sibling = account(&p, &cases.sibling_guardian);
     let ids: Vec<&str> = sibling
         .student_source_ids
         .iter()
