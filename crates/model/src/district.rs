@@ -153,6 +153,51 @@ impl Limit {
     }
 }
 
+/// A row of the access-tier matrix (SPEC §3): a link tier, or an incomplete account.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessRow {
+    Full,
+    Restricted,
+    ReadOnly,
+    IncompleteAccount,
+}
+
+/// What a guardian does with forms and e-mails for a student (SPEC §3's columns).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Capability {
+    ViewForms,
+    CreateForms,
+    EditForms,
+    ReceiveEmails,
+}
+
+/// How far a capability reaches.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    All,
+    StarterFormsOnly,
+    /// Only forms the guardian created.
+    OwnFormsOnly,
+    Nothing,
+}
+
+/// One cell of the access matrix a district sets differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AccessOverride {
+    pub row: AccessRow,
+    pub capability: Capability,
+    pub scope: Scope,
+}
+
 /// Import thresholds (seed 003), evaluated on a run's plan.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Thresholds {
@@ -192,6 +237,9 @@ pub struct DistrictSettings {
     pub phone_types: Selection<PhoneType>,
     pub staff_permissions: BTreeSet<StaffPermission>,
     pub thresholds: Thresholds,
+    /// Changes to the access-tier matrix (SPEC §3) for this district.
+    #[serde(default)]
+    pub access_overrides: Vec<AccessOverride>,
 }
 
 impl Default for DistrictSettings {
@@ -208,6 +256,7 @@ impl Default for DistrictSettings {
             phone_types: Selection::All,
             staff_permissions: BTreeSet::new(),
             thresholds: Thresholds::default(),
+            access_overrides: Vec::new(),
         }
     }
 }

@@ -1,12 +1,27 @@
 //! The guardian/contact-type policy: pure functions the engine calls once per student.
 //!
-//! Owns: seed 001's link rules 1–5, reconciliation with the links we already hold, the
-//! access-tier matrix (SPEC §3) with district overrides, the district settings that filter
-//! contact types, relationships and phone types (SPEC §4), and the explanation of every
-//! decision (a stable rule id and the facts it used). Each rule lives in a file named for
-//! it whose doc cites the seed sentence it implements. Start with [`email`].
+//! Owns: seed 001's link rules 1–5 ([`rules`], one file per rule citing the seed
+//! sentence, applied by [`rules::evaluate`]); reconciliation with the links we already
+//! hold ([`reconcile`]); the access-tier matrix with district overrides ([`tiers`]); the
+//! district settings that filter contact types, relationships and phone types, map phones
+//! to the SMS and phone fields, and protect active users' contact details ([`settings`]);
+//! the one e-mail comparison ([`email`]); and every decision in words ([`explain`]). Each
+//! decision carries a stable rule id and the facts it used.
 //!
 //! Must never: do I/O, be async, or depend on tokio, sea-orm, tonic or reqwest; the engine
-//! passes in every fact a rule needs.
+//! passes in every fact a rule needs. Start reading at [`rules::evaluate`], then
+//! [`reconcile::reconcile`].
 
 pub mod email;
+pub mod explain;
+pub mod reconcile;
+pub mod rules;
+pub mod settings;
+pub mod tiers;
+
+pub use explain::explain;
+pub use reconcile::{
+    reconcile, HeldLink, KnownGuardian, LinkChange, LinkOutcome, Reconciled, SisRelationship,
+};
+pub use rules::{evaluate, Verdict};
+pub use tiers::AccessMatrix;

@@ -6,8 +6,8 @@ use engine::ConnectorDraft;
 use engine::Registry;
 use engine::{CheckOutcome, CheckReport};
 use model::district::{
-    ArchivedStudents, District, DistrictSettings, Limit, Selection, StaffPermission,
-    StudentIdSource, Thresholds,
+    AccessOverride, AccessRow, ArchivedStudents, Capability, District, DistrictSettings, Limit,
+    Scope, Selection, StaffPermission, StudentIdSource, Thresholds,
 };
 use model::roster::{ContactType, PhoneType, Relationship};
 use model::ValidationErrors;
@@ -76,6 +76,7 @@ pub fn settings_to_proto(s: &DistrictSettings) -> pb::DistrictSettings {
         phone_types,
         staff_permissions,
         thresholds,
+        access_overrides,
     } = s;
     pb::DistrictSettings {
         daily_sync_enabled: Some(*daily_sync_enabled),
@@ -107,7 +108,81 @@ pub fn settings_to_proto(s: &DistrictSettings) -> pb::DistrictSettings {
             links_removed: Some(limit_to_proto(&thresholds.links_removed)),
             links_downgraded: Some(limit_to_proto(&thresholds.links_downgraded)),
         }),
+        access_overrides: Some(pb::AccessOverrides {
+            values: access_overrides.iter().map(override_to_proto).collect(),
+        }),
     }
+}
+
+fn override_to_proto(o: &AccessOverride) -> pb::AccessOverride {
+    pb::AccessOverride {
+        row: match o.row {
+            AccessRow::Full => pb::AccessRow::Full,
+            AccessRow::Restricted => pb::AccessRow::Restricted,
+            AccessRow::ReadOnly => pb::AccessRow::ReadOnly,
+            AccessRow::IncompleteAccount => pb::AccessRow::IncompleteAccount,
+        } as i32,
+        capability: match o.capability {
+            Capability::ViewForms => pb::Capability::ViewForms,
+            Capability::CreateForms => pb::Capability::CreateForms,
+            Capability::EditForms => pb::Capability::EditForms,
+            Capability::ReceiveEmails => pb::Capability::ReceiveEmails,
+        } as i32,
+        scope: match o.scope {
+            Scope::All => pb::Scope::All,
+            Scope::StarterFormsOnly => pb::Scope::StarterFormsOnly,
+            Scope::OwnFormsOnly => pb::Scope::OwnFormsOnly,
+            Scope::Nothing => pb::Scope::Nothing,
+        } as i32,
+    }
+}
+
+fn override_from_proto(
+    o: &pb::AccessOverride,
+    path: &str,
+    errors: &mut ValidationErrors,
+) -> Option<AccessOverride> {
+    let row = match pb::AccessRow::try_from(o.row) {
+        Ok(pb::AccessRow::Full) => Some(AccessRow::Full),
+        Ok(pb::AccessRow::Restricted) => Some(AccessRow::Restricted),
+        Ok(pb::AccessRow::ReadOnly) => Some(AccessRow::ReadOnly),
+        Ok(pb::AccessRow::IncompleteAccount) => Some(AccessRow::IncompleteAccount),
+        _ => None,
+    };
+    let capability = match pb::Capability::try_from(o.capability) {
+        Ok(pb::Capability::ViewForms) => Some(Capability::ViewForms),
+        Ok(pb::Capability::CreateForms) => Some(Capability::CreateForms),
+        Ok(pb::Capability::EditForms) => Some(Capability::EditForms),
+        Ok(pb::Capability::ReceiveEmails) => Some(Capability::ReceiveEmails),
+        _ => None,
+    };
+    let scope = match pb::Scope::try_from(o.scope) {
+        Ok(pb::Scope::All) => Some(Scope::All),
+        Ok(pb::Scope::StarterFormsOnly) => Some(Scope::StarterFormsOnly),
+        Ok(pb::Scope::OwnFormsOnly) => Some(Scope::OwnFormsOnly),
+        Ok(pb::Scope::Nothing) => Some(Scope::Nothing),
+        _ => None,
+    };
+    if row.is_none() {
+        errors.push(
+            format!("{path}.row"),
+            "choose one of the ACCESS_ROW_ values",
+        );
+    }
+    if capability.is_none() {
+        errors.push(
+            format!("{path}.capability"),
+            "choose one of the CAPABILITY_ values",
+        );
+    }
+    if scope.is_none() {
+        errors.push(format!("{path}.scope"), "choose one of the SCOPE_ values");
+    }
+    Some(AccessOverride {
+        row: row?,
+        capability: capability?,
+        scope: scope?,
+    })
 }
 
 fn permission_to_proto(p: StaffPermission) -> pb::StaffPermission {
@@ -191,6 +266,7 @@ pub fn apply_settings(
         phone_types,
         staff_permissions,
         thresholds,
+        access_overrides,
     } = patch;
     let mut errors = ValidationErrors::new();
     if let Some(v) = daily_sync_enabled {
@@ -254,6 +330,19 @@ pub fn apply_settings(
         {
             target.phone_types = s;
         }
+    }
+    if let Some(o) = access_overrides {
+        let mut values = Vec::with_capacity(o.values.len());
+        for (i, v) in o.values.iter().enumerate() {
+            if let Some(v) = override_from_proto(
+                v,
+                &format!("settings.access_overrides.values[{i}]"),
+                &mut errors,
+            ) {
+                values.push(v);
+            }
+        }
+        target.access_overrides = values;
     }
     if let Some(p) = staff_permissions {
         let mut set = BTreeSet::new();
