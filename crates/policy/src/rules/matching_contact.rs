@@ -7,28 +7,32 @@
 //! A contact "has" an e-mail if any of its addresses is it; e-mails compare as
 //! [`crate::email::same_email`] says.
 
+use model::ids::SourceId;
 use model::link::{Decision, RuleId};
 use model::roster::Contact;
-use model::source::GuardianAccount;
+use model::source::{GuardianAccount, SourceStudent};
 
 use crate::email::same_email;
 
 pub const RULE: &str = "ps.rule3.no_matching_contact";
 
-/// The contacts of the student that share the account's e-mail.
-pub fn matching<'a>(contacts: &'a [Contact], email: &str) -> Vec<&'a Contact> {
+/// The contacts of `student` that share the e-mail; contacts of other students never
+/// count.
+pub fn matching<'a>(contacts: &'a [Contact], student: &SourceId, email: &str) -> Vec<&'a Contact> {
     contacts
         .iter()
+        .filter(|c| &c.student_source_id == student)
         .filter(|c| c.emails.iter().any(|e| same_email(e, email)))
         .collect()
 }
 
 pub fn check<'a>(
     contacts: &'a [Contact],
+    student: &SourceStudent,
     account: &GuardianAccount,
     base: Decision,
 ) -> Result<Vec<&'a Contact>, Decision> {
-    let found = matching(contacts, &account.email);
+    let found = matching(contacts, &student.source_id, &account.email);
     if !found.is_empty() {
         return Ok(found);
     }
@@ -37,5 +41,11 @@ pub fn check<'a>(
         ..base
     }
     .fact("account_email", &account.email)
-    .fact("student_contacts", contacts.len()))
+    .fact(
+        "student_contacts",
+        contacts
+            .iter()
+            .filter(|c| c.student_source_id == student.source_id)
+            .count(),
+    ))
 }

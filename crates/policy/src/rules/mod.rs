@@ -51,7 +51,8 @@ pub const GUARDIANS_NOT_MANAGED: &str = "settings.guardians_not_managed";
 /// Rule id: every rule holds; full access.
 pub const FULL_ACCESS: &str = "ps.link.full";
 
-/// Applies rules 1–5 to `account` for `student`, whose contacts are `contacts`.
+/// Applies rules 1–5 to `account` for `student`. `contacts` may hold other students'
+/// contacts too; only the student's own count.
 pub fn evaluate(
     student: &SourceStudent,
     contacts: &[Contact],
@@ -73,7 +74,7 @@ pub fn evaluate(
     if let Err(d) = student_guardian_detail::check(student, account, base.clone()) {
         return Verdict::Ignore(d);
     }
-    let matching = match matching_contact::check(contacts, account, base.clone()) {
+    let matching = match matching_contact::check(contacts, student, account, base.clone()) {
         Ok(m) => m,
         Err(d) => return Verdict::Ignore(d),
     };
