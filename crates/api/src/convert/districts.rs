@@ -467,6 +467,11 @@ mod tests {
         };
         s.staff_permissions.insert(StaffPermission::UsersManager);
         s.thresholds.links_removed.max_count = Some(25);
+        s.access_overrides.push(AccessOverride {
+            row: AccessRow::ReadOnly,
+            capability: Capability::ReceiveEmails,
+            scope: Scope::All,
+        });
         let mut back = DistrictSettings {
             daily_sync_enabled: true,
             ..DistrictSettings::default()
@@ -485,6 +490,13 @@ mod tests {
             daily_sync_enabled: Some(true),
             student_id_source: Some(0),
             staff_permissions: Some(pb::StaffPermissions { values: vec![99] }),
+            access_overrides: Some(pb::AccessOverrides {
+                values: vec![pb::AccessOverride {
+                    row: pb::AccessRow::Full as i32,
+                    capability: 0,
+                    scope: pb::Scope::Nothing as i32,
+                }],
+            }),
             ..pb::DistrictSettings::default()
         };
         let err = apply_settings(&mut s, patch).expect_err("must be refused");
@@ -495,6 +507,7 @@ mod tests {
             paths,
             [
                 "settings.student_id_source",
+                "settings.access_overrides.values[0].capability",
                 "settings.staff_permissions.values[0]"
             ]
         );
