@@ -16,6 +16,7 @@ pub mod error;
 pub mod ids;
 pub mod link;
 pub mod roster;
+pub mod run;
 pub mod secret;
 pub mod source;
 

@@ -1,0 +1,166 @@
+//! Sync runs and their plans: what a run is doing, what it intends to change, and what it
+//! changed.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::change::{Entity, FieldChange, Operation};
+use crate::ids::{DistrictId, RunId};
+use crate::link::Link;
+use crate::roster::{Guardian, Student};
+
+/// A full run writes; a dry run stops at the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunMode {
+    Full,
+    DryRun,
+}
+
+/// Why a run started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunTrigger {
+    Manual,
+    Schedule,
+}
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    Running,
+    /// Stopped before writing: its plan went over a threshold; approve or cancel it.
+    Paused,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl RunState {
+    /// Whether the run can change no more.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            RunState::Succeeded | RunState::Failed | RunState::Cancelled
+        )
+    }
+}
+
+/// The step a run is at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunPhase {
+    Pulling,
+    Checking,
+    Applying,
+    Done,
+}
+
+/// Counts of a run, as it goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunCounts {
+    /// Records received from the source, by kind (`students`, `contacts`, …).
+    pub fetched: BTreeMap<String, u64>,
+    /// Planned changes by `entity.operation` (`student.create`, `link.delete`, …).
+    pub planned: BTreeMap<String, u64>,
+    /// Planned changes per school (`school source id` → count) for the summary.
+    pub planned_by_school: BTreeMap<String, u64>,
+    /// Plan items applied so far.
+    pub applied: u64,
+    /// Plan items in all.
+    pub plan_items: u64,
+    pub warnings: u64,
+}
+
+/// A threshold the plan went over (seed 003).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ThresholdTrip {
+    /// `students_archived`, `guardians_archived`, `links_removed`, `links_downgraded`.
+    pub limit: String,
+    /// How many the plan would do.
+    pub count: u64,
+    /// Out of how many held before the run.
+    pub of: u64,
+    pub max_percent: Option<f64>,
+    pub max_count: Option<u64>,
+}
+
+/// One sync run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SyncRun {
+    pub id: RunId,
+    pub district_id: DistrictId,
+    pub mode: RunMode,
+    pub trigger: RunTrigger,
+    pub state: RunState,
+    pub phase: RunPhase,
+    /// Why it failed, in words.
+    pub error: Option<String>,
+    pub counts: RunCounts,
+    pub trips: Vec<ThresholdTrip>,
+    /// Warnings of the pull (at most the first hundred kept).
+    pub warnings: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// One change a run intends: the record as it will be, and its field changes.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum PlanItem {
+    Student {
+        operation: Operation,
+        student: Student,
+        source_hash: String,
+        changes: Vec<FieldChange>,
+    },
+    Guardian {
+        operation: Operation,
+        guardian: Guardian,
+        source_hash: String,
+        changes: Vec<FieldChange>,
+    },
+    Link {
+        operation: Operation,
+        link: Link,
+        changes: Vec<FieldChange>,
+    },
+}
+
+impl PlanItem {
+    pub fn entity(&self) -> Entity {
+        match self {
+            PlanItem::Student { .. } => Entity::Student,
+            PlanItem::Guardian { .. } => Entity::Guardian,
+            PlanItem::Link { .. } => Entity::Link,
+        }
+    }
+
+    pub fn operation(&self) -> Operation {
+        match self {
+            PlanItem::Student { operation, .. }
+            | PlanItem::Guardian { operation, .. }
+            | PlanItem::Link { operation, .. } => *operation,
+        }
+    }
+
+    /// Our id of the record (`student/guardian` for a link).
+    pub fn record_id(&self) -> String {
+        match self {
+            PlanItem::Student { student, .. } => student.id.to_string(),
+            PlanItem::Guardian { guardian, .. } => guardian.id.to_string(),
+            PlanItem::Link { link, .. } => format!("{}/{}", link.student_id, link.guardian_id),
+        }
+    }
+
+    pub fn changes(&self) -> &[FieldChange] {
+        match self {
+            PlanItem::Student { changes, .. }
+            | PlanItem::Guardian { changes, .. }
+            | PlanItem::Link { changes, .. } => changes,
+        }
+    }
+}
