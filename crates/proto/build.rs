@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "rostersync/v1/districts.proto",
         "rostersync/v1/roster.proto",
+        "rostersync/v1/runs.proto",
         "rostersync/v1/sync_service.proto",
     ];
     let paths: Vec<PathBuf> = files.iter().map(|f| root.join(f)).collect();

@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261124_000001_create_districts;
 mod m20261124_000002_create_roster;
 mod m20261124_000003_create_runs_and_change_log;
+mod m20261124_000004_create_run_plan;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_create_districts::Migration),
             Box::new(m20261124_000002_create_roster::Migration),
             Box::new(m20261124_000003_create_runs_and_change_log::Migration),
+            Box::new(m20261124_000004_create_run_plan::Migration),
         ]
     }
 }

@@ -7,4 +7,5 @@ mod cli;
 mod connection;
 mod districts;
 mod reads;
+mod runs;
 mod surface;

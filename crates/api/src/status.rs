@@ -28,6 +28,7 @@ pub fn from_engine(e: EngineError) -> Status {
         }
         EngineError::Store(e) => from_store(e),
         EngineError::Connector { district, source } => from_connector(&district, source),
+        EngineError::Precondition(message) => Status::failed_precondition(message),
     }
 }
 

@@ -10,6 +10,7 @@ mod logging;
 mod plugin;
 mod registry;
 mod serve;
+mod sync;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -72,6 +73,11 @@ enum Command {
     Demo(demo::DemoArgs),
     /// Print the PowerSchool plugin XML a district installs (or write the .zip package).
     PluginXml(plugin::PluginArgs),
+    /// District sync runs through a running server.
+    Sync {
+        #[command(subcommand)]
+        command: sync::SyncCommand,
+    },
     /// District commands against a running server.
     District {
         #[command(subcommand)]
@@ -162,6 +168,7 @@ async fn run(command: Command, config: config::Config, server: String) -> anyhow
             Ok(())
         }
         Command::Demo(args) => demo::run(config, args).await,
+        Command::Sync { command } => sync::run(&server, command).await,
         Command::PluginXml(args) => plugin::run(&args),
         Command::District {
             action: DistrictAction::Test { district },

@@ -15,6 +15,10 @@ pub enum EngineError {
     AlreadyExists { entity: &'static str, id: String },
     #[error(transparent)]
     Store(StoreError),
+    /// The request cannot be honoured in the current state (a run already in progress,
+    /// approving a run that is not paused).
+    #[error("{0}")]
+    Precondition(String),
     /// The district's connector cannot do what was asked (its kind cannot pull in this
     /// version, or its stored settings no longer parse).
     #[error("district {district}: {source}")]

@@ -12,6 +12,7 @@
 pub mod connection;
 pub mod districts;
 pub mod error;
+pub mod sync;
 
 pub use connector::{CheckOutcome, CheckReport, ConnectorError, HttpConfig, Registry};
 pub use districts::{ConnectorDraft, DistrictDraft, DistrictUpdate};
@@ -25,6 +26,7 @@ pub struct Engine {
     store: Store,
     registry: Registry,
     http: HttpConfig,
+    runs: std::sync::Arc<sync::RunRegistry>,
 }
 
 impl Engine {
@@ -33,6 +35,7 @@ impl Engine {
             store,
             registry,
             http: HttpConfig::default(),
+            runs: std::sync::Arc::default(),
         }
     }
 
@@ -53,4 +56,11 @@ impl Engine {
     pub fn registry(&self) -> &Registry {
         &self.registry
     }
+}
+
+/// Now, at the precision the store keeps (microseconds), so a record read back equals
+/// the one written.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
 }

@@ -72,6 +72,10 @@ pub struct RunCounts {
     /// Plan items in all.
     pub plan_items: u64,
     pub warnings: u64,
+    /// What the district's data looked like when a paused plan was made; approving checks
+    /// it has not moved.
+    #[serde(default)]
+    pub fingerprint: String,
 }
 
 /// A threshold the plan went over (seed 003).

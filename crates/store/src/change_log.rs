@@ -2,10 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use model::change::{ChangeRecord, ChangeSource, Entity, FieldChange, Operation};
-use model::ids::DistrictId;
+use model::ids::{DistrictId, RunId};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 use crate::convert::{named, parse};
@@ -35,27 +36,8 @@ impl Store {
         if changes.is_empty() {
             return Ok(());
         }
-        let (kind, id) = source_parts(source);
         let txn = self.db().begin().await?;
-        for (chunk_no, chunk) in changes.chunks(BATCH_ROWS).enumerate() {
-            let base = first_seq + (chunk_no * BATCH_ROWS) as u64;
-            let rows = chunk.iter().enumerate().map(|(i, c)| {
-                sea_orm::IntoActiveModel::into_active_model(row::Model {
-                    district_id: district.to_string(),
-                    source_kind: kind.to_owned(),
-                    source_id: id.clone(),
-                    seq: (base + i as u64) as i64,
-                    entity: c.entity.as_str().to_owned(),
-                    record_id: c.record_id.clone(),
-                    operation: c.operation.as_str().to_owned(),
-                    field: c.field.clone(),
-                    old_value: c.old_value.clone(),
-                    new_value: c.new_value.clone(),
-                    at,
-                })
-            });
-            row::Entity::insert_many(rows).exec(&txn).await?;
-        }
+        append(&txn, district, source, first_seq, changes.iter(), at).await?;
         txn.commit().await?;
         Ok(())
     }
@@ -93,6 +75,84 @@ impl Store {
             .count(self.db())
             .await?)
     }
+
+    /// How many change-log rows the run `run` wrote in a district.
+    pub async fn count_change_log_rows_of_run(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+    ) -> Result<u64, StoreError> {
+        let (kind, id) = source_parts(ChangeSource::Run(run));
+        Ok(row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::SourceKind.eq(kind))
+            .filter(row::Column::SourceId.eq(id))
+            .count(self.db())
+            .await?)
+    }
+
+    /// The number the next change of `source` takes: one past the highest, or 0 when the
+    /// log has none.
+    pub async fn next_change_seq(
+        &self,
+        district: &DistrictId,
+        source: ChangeSource,
+    ) -> Result<u64, StoreError> {
+        let (kind, id) = source_parts(source);
+        let max: Option<Option<i64>> = row::Entity::find()
+            .select_only()
+            .expr(Expr::col(row::Column::Seq).max())
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::SourceKind.eq(kind))
+            .filter(row::Column::SourceId.eq(id.as_str()))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        match max.flatten() {
+            None => Ok(0),
+            Some(max) => {
+                let max: u64 = parse(ENTITY, &id, "seq", &max.to_string())?;
+                Ok(max + 1)
+            }
+        }
+    }
+}
+
+/// Appends `changes` for `source` on `conn`, numbered from `first_seq`, [`BATCH_ROWS`]
+/// per statement; returns how many rows it wrote.
+pub(crate) async fn append<'a, C: ConnectionTrait>(
+    conn: &C,
+    district: &DistrictId,
+    source: ChangeSource,
+    first_seq: u64,
+    changes: impl Iterator<Item = &'a FieldChange>,
+    at: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    let (kind, id) = source_parts(source);
+    let rows: Vec<row::Model> = changes
+        .enumerate()
+        .map(|(i, c)| row::Model {
+            district_id: district.to_string(),
+            source_kind: kind.to_owned(),
+            source_id: id.clone(),
+            seq: (first_seq + i as u64) as i64,
+            entity: c.entity.as_str().to_owned(),
+            record_id: c.record_id.clone(),
+            operation: c.operation.as_str().to_owned(),
+            field: c.field.clone(),
+            old_value: c.old_value.clone(),
+            new_value: c.new_value.clone(),
+            at,
+        })
+        .collect();
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let models = chunk
+            .iter()
+            .cloned()
+            .map(sea_orm::IntoActiveModel::into_active_model);
+        row::Entity::insert_many(models).exec(conn).await?;
+    }
+    Ok(rows.len() as u64)
 }
 
 fn from_row(source: ChangeSource, m: row::Model) -> Result<ChangeRecord, StoreError> {

@@ -45,11 +45,38 @@ pub(crate) fn named<T>(
         .ok_or_else(|| StoreError::corrupt(entity, id, field, format!("unknown value {raw:?}")))
 }
 
+/// The name serde gives a unit enum variant (`dry_run`): how enum columns are written.
+pub(crate) fn name_of<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        // Only unit variants are stored this way; anything else is kept readable.
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// Reads an enum column written by [`name_of`], or reports the stored record as corrupt.
+pub(crate) fn from_name<T: serde::de::DeserializeOwned>(
+    entity: &'static str,
+    id: &str,
+    field: &'static str,
+    raw: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(raw.to_owned()))
+        .map_err(|_| StoreError::corrupt(entity, id, field, format!("unknown value {raw:?}")))
+}
+
+/// `at` at the precision both databases keep (microseconds): what a stored time reads
+/// back as, on either backend.
+pub(crate) fn stored(at: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    at.trunc_subsecs(6)
+}
+
 /// The current time at the precision both databases keep (microseconds), so a stored
 /// time reads back equal to the one written.
 pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
-    use chrono::SubsecRound;
-    chrono::Utc::now().trunc_subsecs(6)
+    stored(chrono::Utc::now())
 }
 
 /// The record a lookup found, read into the model, or `NotFound` naming what was asked.

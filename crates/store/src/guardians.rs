@@ -1,10 +1,12 @@
 //! Guardian accounts: read one or several, and write many in one statement per batch.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use model::ids::{DistrictId, GuardianId, SourceId};
 use model::roster::{AccountStatus, Address, Guardian};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
 
 use crate::convert::{found, named, parse};
 use crate::entities::guardians as row;
@@ -62,6 +64,47 @@ impl Store {
         Ok(out)
     }
 
+    /// The guardians with these ids, keyed by id, in one query per [`BATCH_ROWS`] ids;
+    /// unknown ids are left out.
+    pub async fn guardians_by_id(
+        &self,
+        district: &DistrictId,
+        ids: &[GuardianId],
+    ) -> Result<HashMap<GuardianId, Guardian>, StoreError> {
+        Ok(self
+            .get_guardians(district, ids)
+            .await?
+            .into_iter()
+            .map(|g| (g.id, g))
+            .collect())
+    }
+
+    /// The guardians with these source ids, with their source hashes, keyed by source
+    /// id; unknown ids are left out. One query per [`BATCH_ROWS`] ids.
+    pub async fn guardians_by_source(
+        &self,
+        district: &DistrictId,
+        source_ids: &[SourceId],
+    ) -> Result<HashMap<SourceId, Synced<Guardian>>, StoreError> {
+        let mut out = HashMap::with_capacity(source_ids.len());
+        for chunk in source_ids.chunks(BATCH_ROWS) {
+            let rows = row::Entity::find()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::SourceId.is_in(chunk.iter().map(SourceId::as_str)))
+                .all(self.db())
+                .await?;
+            for m in rows {
+                let source_hash = m.source_hash.clone();
+                let value = from_row(m)?;
+                // The filter matched the source id, so it is there.
+                if let Some(source_id) = value.source_id.clone() {
+                    out.insert(source_id, Synced { value, source_hash });
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Inserts or replaces guardians by id, in one transaction.
     pub async fn upsert_guardians(
         &self,
@@ -69,43 +112,62 @@ impl Store {
         guardians: &[Synced<Guardian>],
     ) -> Result<(), StoreError> {
         let now = crate::convert::now();
+        let rows = guardians
+            .iter()
+            .map(|g| to_row(district, &g.value, &g.source_hash, now))
+            .collect();
         let txn = self.db().begin().await?;
-        for chunk in guardians.chunks(BATCH_ROWS) {
-            let rows = chunk
-                .iter()
-                .map(|g| sea_orm::IntoActiveModel::into_active_model(to_row(district, g, now)));
-            row::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([row::Column::DistrictId, row::Column::Id])
-                        .update_columns([
-                            row::Column::SourceId,
-                            row::Column::FirstName,
-                            row::Column::LastName,
-                            row::Column::Email,
-                            row::Column::HomePhone,
-                            row::Column::MobilePhone,
-                            row::Column::AddressStreet,
-                            row::Column::AddressCity,
-                            row::Column::AddressRegion,
-                            row::Column::AddressPostalCode,
-                            row::Column::Status,
-                            row::Column::SisConnected,
-                            row::Column::Archived,
-                            row::Column::SourceHash,
-                            row::Column::UpdatedAt,
-                        ])
-                        .to_owned(),
-                )
-                .exec(&txn)
-                .await?;
-        }
+        write(&txn, rows).await?;
         txn.commit().await?;
         Ok(())
     }
 }
 
-fn to_row(district: &DistrictId, g: &Synced<Guardian>, now: chrono::DateTime<Utc>) -> row::Model {
-    let v = &g.value;
+/// Inserts or replaces guardian rows by id on `conn`, [`BATCH_ROWS`] per statement. Each
+/// id must appear at most once.
+pub(crate) async fn write<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<row::Model>,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let models = chunk
+            .iter()
+            .cloned()
+            .map(sea_orm::IntoActiveModel::into_active_model);
+        row::Entity::insert_many(models)
+            .on_conflict(
+                OnConflict::columns([row::Column::DistrictId, row::Column::Id])
+                    .update_columns([
+                        row::Column::SourceId,
+                        row::Column::FirstName,
+                        row::Column::LastName,
+                        row::Column::Email,
+                        row::Column::HomePhone,
+                        row::Column::MobilePhone,
+                        row::Column::AddressStreet,
+                        row::Column::AddressCity,
+                        row::Column::AddressRegion,
+                        row::Column::AddressPostalCode,
+                        row::Column::Status,
+                        row::Column::SisConnected,
+                        row::Column::Archived,
+                        row::Column::SourceHash,
+                        row::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(crate) fn to_row(
+    district: &DistrictId,
+    v: &Guardian,
+    source_hash: &str,
+    now: chrono::DateTime<Utc>,
+) -> row::Model {
     row::Model {
         district_id: district.to_string(),
         id: v.id.to_string(),
@@ -122,7 +184,7 @@ fn to_row(district: &DistrictId, g: &Synced<Guardian>, now: chrono::DateTime<Utc
         status: v.status.as_str().to_owned(),
         sis_connected: v.sis_connected,
         archived: v.archived,
-        source_hash: g.source_hash.clone(),
+        source_hash: source_hash.to_owned(),
         created_at: now,
         updated_at: now,
     }

@@ -2,8 +2,8 @@
 //!
 //! Owns: private sea-orm entities ([`entities`]), repositories that take and return
 //! model types ([`districts`], [`students`], [`guardians`], [`links`], [`forms`],
-//! [`change_log`]), connecting and migrating ([`Store`]). Later: runs, plans, checkpoints
-//! and leases.
+//! [`change_log`]), sync runs and their checkpoints ([`runs`]), run plans and applying
+//! them ([`plan`]), connecting and migrating ([`Store`]). Later: leases.
 //!
 //! Must never: let a query cross districts (every table is keyed by district first and
 //! every repository call names its district), write outside a transaction what must land
@@ -18,6 +18,8 @@ pub mod districts;
 pub mod forms;
 pub mod guardians;
 pub mod links;
+pub mod plan;
+pub mod runs;
 pub mod students;
 
 #[cfg(any(test, feature = "testing"))]

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use model::ids::{DistrictId, GuardianId, StudentId};
 use model::link::{AccessTier, Decision, Link, LinkOrigin, RuleId};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, TransactionTrait,
+};
 
 use crate::convert::{json, named, parse, to_json};
 use crate::entities::links as row;
@@ -48,6 +51,36 @@ impl Store {
             .collect()
     }
 
+    /// The links of these students, in one query per [`BATCH_ROWS`] students, ordered by
+    /// student then guardian.
+    pub async fn links_of_students(
+        &self,
+        district: &DistrictId,
+        students: &[StudentId],
+    ) -> Result<Vec<Link>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in students.chunks(BATCH_ROWS) {
+            let rows = row::Entity::find()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::StudentId.is_in(chunk.iter().map(|s| s.to_string())))
+                .all(self.db())
+                .await?;
+            for m in rows {
+                out.push(from_row(m)?);
+            }
+        }
+        out.sort_by_key(|l| (l.student_id, l.guardian_id));
+        Ok(out)
+    }
+
+    /// How many links a district holds.
+    pub async fn count_links(&self, district: &DistrictId) -> Result<u64, StoreError> {
+        Ok(row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .count(self.db())
+            .await?)
+    }
+
     /// Inserts or replaces links by (student, guardian), in one transaction.
     pub async fn upsert_links(
         &self,
@@ -55,35 +88,72 @@ impl Store {
         links: &[Link],
     ) -> Result<(), StoreError> {
         let txn = self.db().begin().await?;
-        for chunk in links.chunks(BATCH_ROWS) {
-            let rows = chunk
-                .iter()
-                .map(|l| sea_orm::IntoActiveModel::into_active_model(to_row(district, l)));
-            row::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([
-                        row::Column::DistrictId,
-                        row::Column::StudentId,
-                        row::Column::GuardianId,
-                    ])
-                    .update_columns([
-                        row::Column::Origin,
-                        row::Column::Tier,
-                        row::Column::RuleId,
-                        row::Column::Facts,
-                        row::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-                )
-                .exec(&txn)
-                .await?;
-        }
+        write(&txn, links.iter().map(|l| to_row(district, l)).collect()).await?;
         txn.commit().await?;
         Ok(())
     }
 }
 
-fn to_row(district: &DistrictId, l: &Link) -> row::Model {
+/// Inserts or replaces link rows by (student, guardian) on `conn`, [`BATCH_ROWS`] per
+/// statement. Each pair must appear at most once.
+pub(crate) async fn write<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<row::Model>,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let models = chunk
+            .iter()
+            .cloned()
+            .map(sea_orm::IntoActiveModel::into_active_model);
+        row::Entity::insert_many(models)
+            .on_conflict(
+                OnConflict::columns([
+                    row::Column::DistrictId,
+                    row::Column::StudentId,
+                    row::Column::GuardianId,
+                ])
+                .update_columns([
+                    row::Column::Origin,
+                    row::Column::Tier,
+                    row::Column::RuleId,
+                    row::Column::Facts,
+                    row::Column::UpdatedAt,
+                ])
+                .to_owned(),
+            )
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Deletes the links of these (student, guardian) pairs on `conn`, one statement per
+/// [`BATCH_ROWS`] pairs.
+pub(crate) async fn delete<C: ConnectionTrait>(
+    conn: &C,
+    district: &DistrictId,
+    pairs: &[(StudentId, GuardianId)],
+) -> Result<(), StoreError> {
+    for chunk in pairs.chunks(BATCH_ROWS) {
+        let any_pair = chunk
+            .iter()
+            .fold(Condition::any(), |cond, (student, guardian)| {
+                cond.add(
+                    Condition::all()
+                        .add(row::Column::StudentId.eq(student.to_string()))
+                        .add(row::Column::GuardianId.eq(guardian.to_string())),
+                )
+            });
+        row::Entity::delete_many()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(any_pair)
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(crate) fn to_row(district: &DistrictId, l: &Link) -> row::Model {
     row::Model {
         district_id: district.to_string(),
         student_id: l.student_id.to_string(),

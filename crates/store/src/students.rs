@@ -1,10 +1,16 @@
-//! Students: read one, and write many in one statement per batch.
+//! Students: read one or a batch, page through the active ones, and write many in one
+//! statement per batch.
+
+use std::collections::HashMap;
 
 use chrono::Utc;
 use model::ids::{DistrictId, SourceId, StudentId};
 use model::roster::{EnrollmentStatus, Gender, Student};
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+};
 
 use crate::convert::{found, parse};
 use crate::entities::students as row;
@@ -49,46 +55,128 @@ impl Store {
         students: &[Synced<Student>],
     ) -> Result<(), StoreError> {
         let now = crate::convert::now();
+        let rows = students
+            .iter()
+            .map(|s| to_row(district, &s.value, &s.source_hash, now))
+            .collect();
         let txn = self.db().begin().await?;
-        for chunk in students.chunks(BATCH_ROWS) {
-            let rows = chunk
-                .iter()
-                .map(|s| sea_orm::IntoActiveModel::into_active_model(to_row(district, s, now)));
-            row::Entity::insert_many(rows)
-                .on_conflict(
-                    OnConflict::columns([row::Column::DistrictId, row::Column::Id])
-                        .update_columns([
-                            row::Column::SourceId,
-                            row::Column::StudentNumber,
-                            row::Column::StateId,
-                            row::Column::LegalFirstName,
-                            row::Column::LegalLastName,
-                            row::Column::MiddleName,
-                            row::Column::BirthDate,
-                            row::Column::Gender,
-                            row::Column::SchoolSourceId,
-                            row::Column::Grade,
-                            row::Column::EnrollmentStatus,
-                            row::Column::IndependentStudent,
-                            row::Column::OrgEmail,
-                            row::Column::PersonalEmail,
-                            row::Column::WebId,
-                            row::Column::Archived,
-                            row::Column::SourceHash,
-                            row::Column::UpdatedAt,
-                        ])
-                        .to_owned(),
-                )
-                .exec(&txn)
-                .await?;
-        }
+        write(&txn, rows).await?;
         txn.commit().await?;
         Ok(())
     }
+
+    /// The students with these source ids, with their source hashes, keyed by source id;
+    /// unknown ids are left out. One query per [`BATCH_ROWS`] ids.
+    pub async fn students_by_source(
+        &self,
+        district: &DistrictId,
+        source_ids: &[SourceId],
+    ) -> Result<HashMap<SourceId, Synced<Student>>, StoreError> {
+        let mut out = HashMap::with_capacity(source_ids.len());
+        for chunk in source_ids.chunks(BATCH_ROWS) {
+            let rows = row::Entity::find()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::SourceId.is_in(chunk.iter().map(SourceId::as_str)))
+                .all(self.db())
+                .await?;
+            for m in rows {
+                let source_hash = m.source_hash.clone();
+                let value = from_row(m)?;
+                out.insert(value.source_id.clone(), Synced { value, source_hash });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Non-archived students ordered by source id, after `after` (exclusive), at most
+    /// `limit`: the archive sweep pages through it. The order is the database's order of
+    /// source ids, the same one `after` is compared in.
+    pub async fn active_students_page(
+        &self,
+        district: &DistrictId,
+        after: Option<&SourceId>,
+        limit: u64,
+    ) -> Result<Vec<(StudentId, SourceId)>, StoreError> {
+        let mut query = row::Entity::find()
+            .select_only()
+            .column(row::Column::Id)
+            .column(row::Column::SourceId)
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::Archived.eq(false))
+            .order_by_asc(row::Column::SourceId);
+        if let Some(after) = after {
+            query = query.filter(row::Column::SourceId.gt(after.as_str()));
+        }
+        let rows: Vec<(String, String)> = query.limit(limit).into_tuple().all(self.db()).await?;
+        rows.into_iter()
+            .map(|(id, source_id)| {
+                Ok((parse(ENTITY, &id, "id", &id)?, SourceId::new(source_id)))
+            })
+            .collect()
+    }
+
+    /// How many of a district's students are archived (`true`) or not (`false`).
+    pub async fn count_students(
+        &self,
+        district: &DistrictId,
+        archived: bool,
+    ) -> Result<u64, StoreError> {
+        Ok(row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::Archived.eq(archived))
+            .count(self.db())
+            .await?)
+    }
 }
 
-fn to_row(district: &DistrictId, s: &Synced<Student>, now: chrono::DateTime<Utc>) -> row::Model {
-    let v = &s.value;
+/// Inserts or replaces student rows by id on `conn`, [`BATCH_ROWS`] per statement. Each
+/// id must appear at most once.
+pub(crate) async fn write<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<row::Model>,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let models = chunk
+            .iter()
+            .cloned()
+            .map(sea_orm::IntoActiveModel::into_active_model);
+        row::Entity::insert_many(models)
+            .on_conflict(
+                OnConflict::columns([row::Column::DistrictId, row::Column::Id])
+                    .update_columns([
+                        row::Column::SourceId,
+                        row::Column::StudentNumber,
+                        row::Column::StateId,
+                        row::Column::LegalFirstName,
+                        row::Column::LegalLastName,
+                        row::Column::MiddleName,
+                        row::Column::BirthDate,
+                        row::Column::Gender,
+                        row::Column::SchoolSourceId,
+                        row::Column::Grade,
+                        row::Column::EnrollmentStatus,
+                        row::Column::IndependentStudent,
+                        row::Column::OrgEmail,
+                        row::Column::PersonalEmail,
+                        row::Column::WebId,
+                        row::Column::Archived,
+                        row::Column::SourceHash,
+                        row::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub(crate) fn to_row(
+    district: &DistrictId,
+    v: &Student,
+    source_hash: &str,
+    now: chrono::DateTime<Utc>,
+) -> row::Model {
     row::Model {
         district_id: district.to_string(),
         id: v.id.to_string(),
@@ -108,7 +196,7 @@ fn to_row(district: &DistrictId, s: &Synced<Student>, now: chrono::DateTime<Utc>
         personal_email: v.personal_email.clone(),
         web_id: v.web_id.clone(),
         archived: v.archived,
-        source_hash: s.source_hash.clone(),
+        source_hash: source_hash.to_owned(),
         created_at: now,
         updated_at: now,
     }

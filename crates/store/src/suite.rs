@@ -46,6 +46,11 @@ on_both_backends!(
     form_authorship_is_recorded_once,
 );
 
+// Runs, plans and the batch reads a sync plans with; each file runs on both backends too.
+mod plan;
+mod reads;
+mod runs;
+
 fn district_id(s: &str) -> DistrictId {
     s.parse().expect("valid district id")
 }
@@ -141,7 +146,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     let db = TestDatabase::new(backend).await;
     let store = db.store().await;
     let (applied, pending) = store.migration_status().await.expect("status");
-    assert_eq!(applied.len(), 3, "{applied:?}");
+    assert_eq!(applied.len(), 4, "{applied:?}");
     assert!(pending.is_empty());
     let tables = store.table_names().await.expect("tables");
     for t in [
@@ -151,6 +156,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
         "links",
         "change_log",
         "sync_runs",
+        "run_plan",
     ] {
         assert!(tables.iter().any(|n| n == t), "{t} missing from {tables:?}");
     }

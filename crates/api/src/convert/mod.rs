@@ -3,6 +3,7 @@
 
 pub mod districts;
 pub mod roster;
+pub mod runs;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 

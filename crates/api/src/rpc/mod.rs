@@ -4,6 +4,7 @@
 mod connectors;
 mod districts;
 mod reads;
+mod runs;
 
 use engine::Engine;
 use model::ids::DistrictId;
@@ -83,6 +84,71 @@ impl SyncService for SyncApi {
         request: Request<pb::TestConnectionRequest>,
     ) -> Result<Response<pb::TestConnectionResponse>, Status> {
         connectors::test(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn start_sync(
+        &self,
+        request: Request<pb::StartSyncRequest>,
+    ) -> Result<Response<pb::SyncRun>, Status> {
+        runs::start(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_sync_run(
+        &self,
+        request: Request<pb::GetSyncRunRequest>,
+    ) -> Result<Response<pb::SyncRun>, Status> {
+        runs::get(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_sync_runs(
+        &self,
+        request: Request<pb::ListSyncRunsRequest>,
+    ) -> Result<Response<pb::ListSyncRunsResponse>, Status> {
+        runs::list(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    type WatchSyncRunStream = runs::WatchStream;
+
+    async fn watch_sync_run(
+        &self,
+        request: Request<pb::WatchSyncRunRequest>,
+    ) -> Result<Response<Self::WatchSyncRunStream>, Status> {
+        runs::watch(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_run_changes(
+        &self,
+        request: Request<pb::ListRunChangesRequest>,
+    ) -> Result<Response<pb::ListRunChangesResponse>, Status> {
+        runs::changes(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn approve_sync_run(
+        &self,
+        request: Request<pb::ApproveSyncRunRequest>,
+    ) -> Result<Response<pb::SyncRun>, Status> {
+        runs::approve(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn cancel_sync_run(
+        &self,
+        request: Request<pb::CancelSyncRunRequest>,
+    ) -> Result<Response<pb::SyncRun>, Status> {
+        runs::cancel(&self.engine, request.into_inner())
             .await
             .map(Response::new)
     }

@@ -15,6 +15,7 @@ pub mod enrollments;
 pub mod form_authorships;
 pub mod guardians;
 pub mod links;
+pub mod run_plan;
 // Read and written by sync runs (the engine's apply); no repository uses it yet.
 #[allow(dead_code)]
 pub mod schools;
@@ -22,6 +23,4 @@ pub mod schools;
 #[allow(dead_code)]
 pub mod staff;
 pub mod students;
-// Read and written by sync runs (the engine's apply); no repository uses it yet.
-#[allow(dead_code)]
 pub mod sync_runs;

@@ -1,0 +1,191 @@
+//! Sync runs: start, read, list, watch, plan, approve, cancel.
+
+use std::time::Duration;
+
+use engine::Engine;
+use model::change::{Entity, Operation};
+use model::ids::RunId;
+use model::run::{RunMode, RunState, RunTrigger};
+use proto::v1 as pb;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+use super::district_id;
+use crate::convert::runs::{change_to_proto, run_to_proto};
+use crate::status::{from_engine, invalid_field};
+
+fn run_id(raw: &str) -> Result<RunId, Status> {
+    if raw.trim().is_empty() {
+        return Err(Status::invalid_argument("run_id: is required"));
+    }
+    raw.trim().parse().map_err(invalid_field)
+}
+
+pub(super) async fn start(engine: &Engine, r: pb::StartSyncRequest) -> Result<pb::SyncRun, Status> {
+    let district = district_id(&r.district_id)?;
+    let mode = if r.dry_run {
+        RunMode::DryRun
+    } else {
+        RunMode::Full
+    };
+    let run = engine
+        .start_sync(&district, mode, RunTrigger::Manual)
+        .await
+        .map_err(from_engine)?;
+    Ok(run_to_proto(&run))
+}
+
+pub(super) async fn get(engine: &Engine, r: pb::GetSyncRunRequest) -> Result<pb::SyncRun, Status> {
+    let district = district_id(&r.district_id)?;
+    let id = run_id(&r.run_id)?;
+    let run = engine.get_run(&district, id).await.map_err(from_engine)?;
+    Ok(run_to_proto(&run))
+}
+
+fn page(token: &str, field: &str) -> Result<u64, Status> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    token
+        .parse()
+        .map_err(|_| Status::invalid_argument(format!("{field}: is not a token this server gave")))
+}
+
+pub(super) async fn list(
+    engine: &Engine,
+    r: pb::ListSyncRunsRequest,
+) -> Result<pb::ListSyncRunsResponse, Status> {
+    let district = district_id(&r.district_id)?;
+    let size = match r.page_size {
+        0 => 50,
+        n => u64::from(n.min(500)),
+    };
+    let offset = page(&r.page_token, "page_token")?;
+    let runs = engine
+        .list_runs(&district, size + 1, offset)
+        .await
+        .map_err(from_engine)?;
+    let more = runs.len() as u64 > size;
+    Ok(pb::ListSyncRunsResponse {
+        runs: runs.iter().take(size as usize).map(run_to_proto).collect(),
+        next_page_token: if more {
+            (offset + size).to_string()
+        } else {
+            String::new()
+        },
+    })
+}
+
+pub(super) async fn changes(
+    engine: &Engine,
+    r: pb::ListRunChangesRequest,
+) -> Result<pb::ListRunChangesResponse, Status> {
+    let district = district_id(&r.district_id)?;
+    let id = run_id(&r.run_id)?;
+    let entity = match r.entity.trim() {
+        "" => None,
+        e => Some(Entity::parse(e).ok_or_else(|| {
+            Status::invalid_argument(format!(
+                "entity: {e:?} is not one of student, guardian, link"
+            ))
+        })?),
+    };
+    let operation = match r.operation.trim() {
+        "" => None,
+        o => Some(Operation::parse(o).ok_or_else(|| {
+            Status::invalid_argument(format!(
+                "operation: {o:?} is not one of create, update, archive, unarchive, delete"
+            ))
+        })?),
+    };
+    let size = match r.page_size {
+        0 => 100,
+        n => u64::from(n.min(1000)),
+    };
+    let after = match r.page_token.as_str() {
+        "" => None,
+        t => Some(page(t, "page_token")?),
+    };
+    let items = engine
+        .list_run_changes(&district, id, entity, operation, after, size + 1)
+        .await
+        .map_err(from_engine)?;
+    let more = items.len() as u64 > size;
+    let shown: Vec<_> = items.iter().take(size as usize).collect();
+    Ok(pb::ListRunChangesResponse {
+        next_page_token: match (more, shown.last()) {
+            (true, Some((seq, _))) => seq.to_string(),
+            _ => String::new(),
+        },
+        changes: shown
+            .iter()
+            .map(|(seq, item)| change_to_proto(*seq, item))
+            .collect(),
+    })
+}
+
+pub(super) async fn approve(
+    engine: &Engine,
+    r: pb::ApproveSyncRunRequest,
+) -> Result<pb::SyncRun, Status> {
+    let district = district_id(&r.district_id)?;
+    let id = run_id(&r.run_id)?;
+    let run = engine
+        .approve_run(&district, id)
+        .await
+        .map_err(from_engine)?;
+    Ok(run_to_proto(&run))
+}
+
+pub(super) async fn cancel(
+    engine: &Engine,
+    r: pb::CancelSyncRunRequest,
+) -> Result<pb::SyncRun, Status> {
+    let district = district_id(&r.district_id)?;
+    let id = run_id(&r.run_id)?;
+    let run = engine
+        .cancel_run(&district, id)
+        .await
+        .map_err(from_engine)?;
+    Ok(run_to_proto(&run))
+}
+
+/// How often a watch looks at the run.
+const WATCH_EVERY: Duration = Duration::from_millis(250);
+
+pub(super) type WatchStream = ReceiverStream<Result<pb::SyncRun, Status>>;
+
+/// Streams the run each time it changes, ending after it ends or pauses.
+pub(super) async fn watch(
+    engine: &Engine,
+    r: pb::WatchSyncRunRequest,
+) -> Result<WatchStream, Status> {
+    let district = district_id(&r.district_id)?;
+    let id = run_id(&r.run_id)?;
+    let first = engine.get_run(&district, id).await.map_err(from_engine)?;
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        let mut last = first;
+        if tx.send(Ok(run_to_proto(&last))).await.is_err() {
+            return;
+        }
+        while !(last.state.is_final() || last.state == RunState::Paused) {
+            tokio::time::sleep(WATCH_EVERY).await;
+            let now = match engine.get_run(&district, id).await {
+                Ok(run) => run,
+                Err(e) => {
+                    let _ = tx.send(Err(from_engine(e))).await;
+                    return;
+                }
+            };
+            if now != last {
+                if tx.send(Ok(run_to_proto(&now))).await.is_err() {
+                    return;
+                }
+                last = now;
+            }
+        }
+    });
+    Ok(ReceiverStream::new(rx))
+}

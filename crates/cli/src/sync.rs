@@ -1,0 +1,368 @@
+//! `rostersync sync …`: district runs through a running server.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use proto::v1 as pb;
+use tokio_stream::StreamExt;
+
+use crate::client::{connect, status_error};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SyncCommand {
+    /// Start a district run (plan, check thresholds, apply).
+    Start {
+        #[arg(long)]
+        district: String,
+        /// Stop at the plan: report what would change, write nothing else.
+        #[arg(long)]
+        dry_run: bool,
+        /// Follow the run with a live progress display until it ends.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Show a run: state, phase, counts, thresholds tripped.
+    Show {
+        #[arg(long)]
+        district: String,
+        run: String,
+    },
+    /// List a district's runs, newest first.
+    List {
+        #[arg(long)]
+        district: String,
+    },
+    /// Apply the stored plan of a run paused by a threshold.
+    Approve {
+        #[arg(long)]
+        district: String,
+        run: String,
+    },
+    /// Cancel a paused or running run.
+    Cancel {
+        #[arg(long)]
+        district: String,
+        run: String,
+    },
+    /// A run's planned (or applied) changes, field by field.
+    Changes {
+        #[arg(long)]
+        district: String,
+        run: String,
+        /// Only this entity: student, guardian or link.
+        #[arg(long, default_value = "")]
+        entity: String,
+        /// Only this operation: create, update, archive, unarchive or delete.
+        #[arg(long, default_value = "")]
+        operation: String,
+        /// CSV: seq, entity, operation, record, field, old, new, tier, rule.
+        #[arg(long)]
+        csv: bool,
+    },
+}
+
+pub async fn run(server: &str, command: SyncCommand) -> anyhow::Result<()> {
+    let mut client = connect(server).await?;
+    match command {
+        SyncCommand::Start {
+            district,
+            dry_run,
+            watch,
+        } => {
+            let run = client
+                .start_sync(pb::StartSyncRequest {
+                    district_id: district.clone(),
+                    dry_run,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            println!("run {} started for district {district}", run.run_id);
+            if watch {
+                let last = follow(&mut client, &district, &run.run_id).await?;
+                print!("{}", render(&last));
+                if last.state == pb::RunState::Failed as i32 {
+                    anyhow::bail!("run {} failed", last.run_id);
+                }
+            }
+        }
+        SyncCommand::Show { district, run } => {
+            let r = client
+                .get_sync_run(pb::GetSyncRunRequest {
+                    district_id: district,
+                    run_id: run,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            print!("{}", render(&r));
+        }
+        SyncCommand::List { district } => {
+            let page = client
+                .list_sync_runs(pb::ListSyncRunsRequest {
+                    district_id: district,
+                    page_size: 50,
+                    page_token: String::new(),
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            for r in page.runs {
+                println!(
+                    "{}  {:<9} {:<8} {:>7} planned {:>7} applied  {}",
+                    r.run_id,
+                    state(r.state),
+                    mode(r.mode),
+                    r.plan_items,
+                    r.applied,
+                    r.created_at
+                );
+            }
+        }
+        SyncCommand::Approve { district, run } => {
+            let r = client
+                .approve_sync_run(pb::ApproveSyncRunRequest {
+                    district_id: district.clone(),
+                    run_id: run.clone(),
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            println!(
+                "run {} approved; applying {} planned changes",
+                r.run_id, r.plan_items
+            );
+        }
+        SyncCommand::Cancel { district, run } => {
+            let r = client
+                .cancel_sync_run(pb::CancelSyncRunRequest {
+                    district_id: district,
+                    run_id: run,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            println!("run {} is {}", r.run_id, state(r.state));
+        }
+        SyncCommand::Changes {
+            district,
+            run,
+            entity,
+            operation,
+            csv,
+        } => {
+            let mut token = String::new();
+            if csv {
+                println!(
+                    "seq,entity,operation,record_id,source_id,field,old_value,new_value,tier,rule"
+                );
+            }
+            loop {
+                let page = client
+                    .list_run_changes(pb::ListRunChangesRequest {
+                        district_id: district.clone(),
+                        run_id: run.clone(),
+                        entity: entity.clone(),
+                        operation: operation.clone(),
+                        page_size: 500,
+                        page_token: token,
+                    })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                for c in &page.changes {
+                    print_change(c, csv);
+                }
+                if page.next_page_token.is_empty() {
+                    break;
+                }
+                token = page.next_page_token;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_change(c: &pb::RunChange, csv: bool) {
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    if csv {
+        let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+        let fields: Vec<&pb::FieldValueChange> = c.fields.iter().collect();
+        if fields.is_empty() {
+            println!(
+                "{},{},{},{},{},,,,{},{}",
+                c.seq,
+                c.entity,
+                c.operation,
+                q(&c.record_id),
+                q(&c.source_id),
+                q(&c.tier),
+                q(&c.rule)
+            );
+        }
+        for f in fields {
+            println!(
+                "{},{},{},{},{},{},{},{},{},{}",
+                c.seq,
+                c.entity,
+                c.operation,
+                q(&c.record_id),
+                q(&c.source_id),
+                q(&f.field),
+                q(&value(&f.old_value)),
+                q(&value(&f.new_value)),
+                q(&c.tier),
+                q(&c.rule)
+            );
+        }
+        return;
+    }
+    let subject = if c.source_id.is_empty() {
+        c.record_id.clone()
+    } else {
+        format!("{} (source {})", c.record_id, c.source_id)
+    };
+    let rule = if c.rule.is_empty() {
+        String::new()
+    } else {
+        format!("  [{} {}]", c.tier, c.rule)
+    };
+    println!("#{} {} {} {subject}{rule}", c.seq, c.operation, c.entity);
+    for f in &c.fields {
+        println!(
+            "    {}: {:?} → {:?}",
+            f.field,
+            value(&f.old_value),
+            value(&f.new_value)
+        );
+    }
+}
+
+fn state(s: i32) -> &'static str {
+    match pb::RunState::try_from(s) {
+        Ok(pb::RunState::Running) => "running",
+        Ok(pb::RunState::Paused) => "paused",
+        Ok(pb::RunState::Succeeded) => "succeeded",
+        Ok(pb::RunState::Failed) => "failed",
+        Ok(pb::RunState::Cancelled) => "cancelled",
+        _ => "unknown",
+    }
+}
+
+fn phase(p: i32) -> &'static str {
+    match pb::RunPhase::try_from(p) {
+        Ok(pb::RunPhase::Pulling) => "pulling",
+        Ok(pb::RunPhase::Checking) => "checking",
+        Ok(pb::RunPhase::Applying) => "applying",
+        Ok(pb::RunPhase::Done) => "done",
+        _ => "unknown",
+    }
+}
+
+fn mode(m: i32) -> &'static str {
+    if m == pb::RunMode::DryRun as i32 {
+        "dry run"
+    } else {
+        "full"
+    }
+}
+
+/// A run as text.
+pub fn render(r: &pb::SyncRun) -> String {
+    let mut out = format!(
+        "run {} ({}, {}) of district {}: {} — {}\n",
+        r.run_id,
+        mode(r.mode),
+        r.trigger,
+        r.district_id,
+        state(r.state),
+        phase(r.phase)
+    );
+    if !r.error.is_empty() {
+        out.push_str(&format!("  error: {}\n", r.error));
+    }
+    let list = |m: &std::collections::BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    out.push_str(&format!("  fetched: {}\n", list(&r.fetched)));
+    out.push_str(&format!(
+        "  planned: {} changes ({})\n",
+        r.plan_items,
+        list(&r.planned)
+    ));
+    out.push_str(&format!("  applied: {}\n", r.applied));
+    for t in &r.trips {
+        let limit = match (t.max_percent, t.max_count) {
+            (Some(p), Some(c)) => format!("{p}% or {c}"),
+            (Some(p), None) => format!("{p}%"),
+            (None, Some(c)) => c.to_string(),
+            (None, None) => "none".into(),
+        };
+        out.push_str(&format!(
+            "  threshold {}: {} of {} (limit {limit}) — approve or cancel the run\n",
+            t.limit, t.count, t.of
+        ));
+    }
+    if r.warning_count > 0 {
+        out.push_str(&format!(
+            "  warnings: {} (first: {})\n",
+            r.warning_count,
+            r.warnings.first().cloned().unwrap_or_default()
+        ));
+    }
+    out
+}
+
+/// Follows a run to its end, drawing a live progress line on a terminal.
+async fn follow(
+    client: &mut proto::v1::sync_service_client::SyncServiceClient<tonic::transport::Channel>,
+    district: &str,
+    run: &str,
+) -> anyhow::Result<pb::SyncRun> {
+    let mut stream = client
+        .watch_sync_run(pb::WatchSyncRunRequest {
+            district_id: district.into(),
+            run_id: run.into(),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let bar = if std::io::stderr().is_terminal() {
+        ProgressBar::new(0)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let started = Instant::now();
+    let mut last = None;
+    while let Some(update) = stream.next().await {
+        let r = update.map_err(status_error)?;
+        let fetched = r.fetched.get("students").copied().unwrap_or_default();
+        if r.phase == pb::RunPhase::Applying as i32 {
+            bar.set_length(r.plan_items);
+            bar.set_position(r.applied);
+        } else {
+            bar.set_length(r.plan_items.max(1));
+            bar.set_position(r.plan_items);
+        }
+        bar.set_message(format!(
+            "{} · {} planned · {} students fetched · {:.0?}",
+            phase(r.phase),
+            r.plan_items,
+            fetched,
+            started.elapsed()
+        ));
+        last = Some(r);
+    }
+    bar.finish_and_clear();
+    last.ok_or_else(|| anyhow::anyhow!("the server sent nothing about run {run}"))
+}

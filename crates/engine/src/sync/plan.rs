@@ -1,0 +1,485 @@
+//! Planning one batch: the source's students, contacts and guardian accounts against what
+//! the store holds, through the policy, into plan items. Pure: the caller loads
+//! [`BatchState`] from the store and stores the items.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use model::change::{Entity, Operation};
+use model::district::DistrictSettings;
+use model::ids::{GuardianId, SourceId, StudentId};
+use model::link::{Link, LinkOrigin};
+use model::roster::{AccountStatus, Address, Contact, Guardian, Phone, PhoneType, Student};
+use model::run::PlanItem;
+use model::source::{GuardianAccount, SourceStudent};
+use policy::reconcile::{GuardianRef, HeldLink, KnownGuardian, LinkChange, SisRelationship};
+use policy::settings::{contact_details_update, phone_fields, ContactDetails, PhoneFields};
+use sha2::{Digest, Sha256};
+use store::Synced;
+
+use super::diff::{changes, guardian_fields, link_fields, student_fields};
+
+/// One page of the source: students with their contacts and guardian accounts.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub students: Vec<SourceStudent>,
+    pub contacts: Vec<Contact>,
+    pub accounts: Vec<GuardianAccount>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        self.students.is_empty() && self.contacts.is_empty() && self.accounts.is_empty()
+    }
+}
+
+/// What the store holds about one batch.
+#[derive(Debug, Default)]
+pub struct BatchState {
+    pub students: HashMap<SourceId, Synced<Student>>,
+    /// Our guardians holding the batch's SIS accounts, by account id.
+    pub guardians: HashMap<SourceId, Synced<Guardian>>,
+    /// The links of the batch's known students.
+    pub links: Vec<Link>,
+    /// The guardians of those links.
+    pub linked_guardians: HashMap<GuardianId, Guardian>,
+    /// (guardian, student) pairs where the guardian created a form for the student.
+    pub form_authors: HashSet<(GuardianId, StudentId)>,
+}
+
+/// Plans a run batch by batch; remembers what earlier batches planned.
+#[derive(Debug)]
+pub struct Planner {
+    settings: DistrictSettings,
+    now: DateTime<Utc>,
+    /// Guardians planned (or found unchanged) so far, by SIS account id.
+    guardians: HashMap<SourceId, Guardian>,
+    /// Students the source listed.
+    seen: HashSet<SourceId>,
+}
+
+/// A content hash: the same source record always hashes the same.
+pub fn content_hash<T: serde::Serialize>(value: &T) -> String {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    hex::encode(&Sha256::digest(&json)[..16])
+}
+
+impl Planner {
+    pub fn new(settings: DistrictSettings, now: DateTime<Utc>) -> Self {
+        Planner {
+            settings,
+            now,
+            guardians: HashMap::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Whether the source listed this student in this run.
+    pub fn saw(&self, source_id: &SourceId) -> bool {
+        self.seen.contains(source_id)
+    }
+
+    /// The plan items of one batch.
+    pub fn plan_batch(&mut self, batch: &Batch, state: &BatchState) -> Vec<PlanItem> {
+        let mut items = Vec::new();
+
+        // Students.
+        let mut ids: HashMap<SourceId, StudentId> = HashMap::new();
+        for src in &batch.students {
+            if !self.seen.insert(src.source_id.clone()) {
+                continue;
+            }
+            let existing = state.students.get(&src.source_id);
+            let hash = content_hash(src);
+            let id = existing.map_or_else(StudentId::new, |s| s.value.id);
+            ids.insert(src.source_id.clone(), id);
+            if let Some(e) = existing {
+                if e.source_hash == hash && !e.value.archived {
+                    continue;
+                }
+            }
+            let student = student_from_source(src, id);
+            let operation = match existing {
+                None => Operation::Create,
+                Some(e) if e.value.archived => Operation::Unarchive,
+                Some(_) => Operation::Update,
+            };
+            let old = existing.map(|e| student_fields(&e.value));
+            let record = student.id.to_string();
+            items.push(PlanItem::Student {
+                operation,
+                changes: changes(
+                    Entity::Student,
+                    &record,
+                    operation,
+                    old.as_ref(),
+                    &student_fields(&student),
+                ),
+                student,
+                source_hash: hash,
+            });
+        }
+
+        // Links: the rules on every SIS relationship, reconciled with the held links.
+        let accounts: BTreeMap<&SourceId, &GuardianAccount> =
+            batch.accounts.iter().map(|a| (&a.source_id, a)).collect();
+        let mut known: Vec<KnownGuardian> = state
+            .guardians
+            .iter()
+            .map(|(s, g)| KnownGuardian {
+                id: g.value.id,
+                source_id: s.clone(),
+            })
+            .collect();
+        known.extend(self.guardians.iter().map(|(s, g)| KnownGuardian {
+            id: g.id,
+            source_id: s.clone(),
+        }));
+        let mut guardian_edits: BTreeMap<GuardianId, Guardian> = BTreeMap::new();
+        let mut link_items = Vec::new();
+        let mut new_accounts: Vec<&GuardianAccount> = Vec::new();
+        for src in &batch.students {
+            let Some(&student_id) = ids.get(&src.source_id) else {
+                continue;
+            };
+            let sis: Vec<SisRelationship> = accounts
+                .values()
+                .filter(|a| a.student_source_ids.contains(&src.source_id))
+                .map(|a| SisRelationship {
+                    account: (*a).clone(),
+                    verdict: policy::evaluate(src, &batch.contacts, a, &self.settings),
+                })
+                .collect();
+            let held_links: Vec<&Link> = state
+                .links
+                .iter()
+                .filter(|l| l.student_id == student_id)
+                .collect();
+            let held: Vec<HeldLink> = held_links
+                .iter()
+                .map(|l| {
+                    let g = state.linked_guardians.get(&l.guardian_id);
+                    HeldLink {
+                        guardian: l.guardian_id,
+                        guardian_source_id: g.and_then(|g| g.source_id.clone()),
+                        guardian_email: g.map(|g| g.email.clone()).unwrap_or_default(),
+                        origin: l.origin,
+                        tier: l.tier,
+                        rule: l.decision.rule.clone(),
+                    }
+                })
+                .collect();
+            let authors = state
+                .form_authors
+                .iter()
+                .filter(|(_, s)| *s == student_id)
+                .map(|(g, _)| *g)
+                .collect();
+            let out = policy::reconcile(&held, &sis, &authors, &known);
+            for o in out.links {
+                let guardian_id = match &o.guardian {
+                    GuardianRef::Existing(id) => *id,
+                    GuardianRef::New(source) => match self.guardians.get(source) {
+                        Some(g) => g.id,
+                        None => {
+                            let Some(account) = accounts.get(source) else {
+                                continue;
+                            };
+                            let g = self.new_guardian(account);
+                            let id = g.id;
+                            self.guardians.insert(source.clone(), g);
+                            new_accounts.push(account);
+                            known.push(KnownGuardian {
+                                id,
+                                source_id: source.clone(),
+                            });
+                            id
+                        }
+                    },
+                };
+                let link = Link {
+                    student_id,
+                    guardian_id,
+                    origin: o.origin,
+                    tier: o.tier,
+                    decision: o.decision.clone(),
+                    updated_at: self.now,
+                };
+                let record = format!("{student_id}/{guardian_id}");
+                let held = held_links.iter().find(|l| l.guardian_id == guardian_id);
+                let (operation, old) = match (&o.change, held) {
+                    (LinkChange::Unchanged, _) => continue,
+                    (LinkChange::Created, None) => (Operation::Create, None),
+                    (LinkChange::Created | LinkChange::Updated { .. }, Some(h)) => {
+                        (Operation::Update, Some(link_fields(h)))
+                    }
+                    (LinkChange::Updated { .. }, None) => (Operation::Create, None),
+                    (LinkChange::Removed, _) => (Operation::Delete, None),
+                };
+                let link = match (operation, held) {
+                    (Operation::Delete, Some(h)) => (*h).clone(),
+                    _ => link,
+                };
+                link_items.push(PlanItem::Link {
+                    operation,
+                    changes: changes(
+                        Entity::Link,
+                        &record,
+                        operation,
+                        old.as_ref(),
+                        &link_fields(&link),
+                    ),
+                    link,
+                });
+            }
+            for (guardian, _) in out.incomplete {
+                if let Some(g) = self.current_guardian(guardian, state, &guardian_edits) {
+                    if g.status != AccountStatus::Incomplete {
+                        guardian_edits.insert(
+                            guardian,
+                            Guardian {
+                                status: AccountStatus::Incomplete,
+                                ..g
+                            },
+                        );
+                    }
+                }
+            }
+            for (guardian, source) in out.connect {
+                if let Some(g) = self.current_guardian(guardian, state, &guardian_edits) {
+                    guardian_edits.insert(
+                        guardian,
+                        Guardian {
+                            source_id: Some(source),
+                            sis_connected: true,
+                            ..g
+                        },
+                    );
+                }
+            }
+        }
+
+        // Guardians: new accounts the links need, and the batch's accounts we hold.
+        for account in new_accounts {
+            let Some(g) = self.guardians.get(&account.source_id).cloned() else {
+                continue;
+            };
+            let g = guardian_edits.remove(&g.id).unwrap_or(g);
+            self.guardians.insert(account.source_id.clone(), g.clone());
+            let record = g.id.to_string();
+            items.push(PlanItem::Guardian {
+                operation: Operation::Create,
+                changes: changes(
+                    Entity::Guardian,
+                    &record,
+                    Operation::Create,
+                    None,
+                    &guardian_fields(&g),
+                ),
+                source_hash: self.account_hash(account),
+                guardian: g,
+            });
+        }
+        for account in accounts.values() {
+            let Some(existing) = state.guardians.get(&account.source_id) else {
+                continue;
+            };
+            if self.guardians.contains_key(&account.source_id) {
+                continue;
+            }
+            let hash = self.account_hash(account);
+            let edited = guardian_edits.remove(&existing.value.id);
+            let updated = if existing.source_hash == hash && edited.is_none() {
+                self.guardians
+                    .insert(account.source_id.clone(), existing.value.clone());
+                continue;
+            } else {
+                let base = edited.unwrap_or_else(|| existing.value.clone());
+                self.updated_guardian(&base, account)
+            };
+            self.guardians
+                .insert(account.source_id.clone(), updated.clone());
+            let record = updated.id.to_string();
+            let c = changes(
+                Entity::Guardian,
+                &record,
+                Operation::Update,
+                Some(&guardian_fields(&existing.value)),
+                &guardian_fields(&updated),
+            );
+            items.push(PlanItem::Guardian {
+                operation: Operation::Update,
+                changes: c,
+                source_hash: hash,
+                guardian: updated,
+            });
+        }
+        for (id, edited) in guardian_edits {
+            let before = state
+                .linked_guardians
+                .get(&id)
+                .cloned()
+                .or_else(|| self.guardians.values().find(|g| g.id == id).cloned());
+            let Some(before) = before else { continue };
+            if let Some(source) = &edited.source_id {
+                self.guardians.insert(source.clone(), edited.clone());
+            }
+            let record = id.to_string();
+            let c = changes(
+                Entity::Guardian,
+                &record,
+                Operation::Update,
+                Some(&guardian_fields(&before)),
+                &guardian_fields(&edited),
+            );
+            if c.is_empty() {
+                continue;
+            }
+            let source_hash = state
+                .guardians
+                .values()
+                .find(|g| g.value.id == id)
+                .map(|g| g.source_hash.clone())
+                .unwrap_or_default();
+            items.push(PlanItem::Guardian {
+                operation: Operation::Update,
+                changes: c,
+                source_hash,
+                guardian: edited,
+            });
+        }
+        items.extend(link_items);
+        items
+    }
+
+    fn current_guardian(
+        &self,
+        id: GuardianId,
+        state: &BatchState,
+        edits: &BTreeMap<GuardianId, Guardian>,
+    ) -> Option<Guardian> {
+        edits
+            .get(&id)
+            .cloned()
+            .or_else(|| state.linked_guardians.get(&id).cloned())
+            .or_else(|| self.guardians.values().find(|g| g.id == id).cloned())
+    }
+
+    /// The account's hash, with the settings that shape the guardian record; the students
+    /// listed vary by batch and are left out.
+    fn account_hash(&self, account: &GuardianAccount) -> String {
+        let mut a = account.clone();
+        a.student_source_ids.clear();
+        content_hash(&(
+            a,
+            &self.settings.phone_types,
+            self.settings.update_active_contact_details,
+        ))
+    }
+
+    fn incoming(&self, account: &GuardianAccount) -> (ContactDetails, Address) {
+        let phones = [
+            Phone {
+                number: account.home_phone.clone(),
+                kind: PhoneType::Home,
+            },
+            Phone {
+                number: account.mobile_phone.clone(),
+                kind: PhoneType::Cell,
+            },
+        ];
+        let details = ContactDetails {
+            email: account.email.trim().to_owned(),
+            phones: phone_fields(&phones, &self.settings.phone_types),
+        };
+        (
+            details,
+            account.preferred_address().cloned().unwrap_or_default(),
+        )
+    }
+
+    fn new_guardian(&self, account: &GuardianAccount) -> Guardian {
+        let (details, address) = self.incoming(account);
+        Guardian {
+            id: GuardianId::new(),
+            source_id: Some(account.source_id.clone()),
+            first_name: account.first_name.trim().to_owned(),
+            last_name: account.last_name.trim().to_owned(),
+            email: details.email,
+            home_phone: details.phones.home_phone,
+            mobile_phone: details.phones.mobile_phone,
+            address,
+            status: AccountStatus::Pending,
+            sis_connected: true,
+            archived: false,
+        }
+    }
+
+    fn updated_guardian(&self, current: &Guardian, account: &GuardianAccount) -> Guardian {
+        let (incoming, address) = self.incoming(account);
+        let held = ContactDetails {
+            email: current.email.clone(),
+            phones: PhoneFields {
+                home_phone: current.home_phone.clone(),
+                mobile_phone: current.mobile_phone.clone(),
+            },
+        };
+        let (details, _) = contact_details_update(current.status, &held, incoming, &self.settings);
+        Guardian {
+            first_name: account.first_name.trim().to_owned(),
+            last_name: account.last_name.trim().to_owned(),
+            email: details.email,
+            home_phone: details.phones.home_phone,
+            mobile_phone: details.phones.mobile_phone,
+            address,
+            sis_connected: true,
+            archived: false,
+            ..current.clone()
+        }
+    }
+}
+
+/// Our student record of a source student.
+pub fn student_from_source(src: &SourceStudent, id: StudentId) -> Student {
+    Student {
+        id,
+        source_id: src.source_id.clone(),
+        student_number: src.student_number.trim().to_owned(),
+        state_id: src.state_id.trim().to_owned(),
+        legal_first_name: src.legal_first_name.trim().to_owned(),
+        legal_last_name: src.legal_last_name.trim().to_owned(),
+        middle_name: src.middle_name.trim().to_owned(),
+        birth_date: src.birth_date,
+        gender: src.gender.clone(),
+        school_source_id: src.school_source_id.clone(),
+        grade: src.grade.trim().to_owned(),
+        enrollment_status: src.enrollment_status.clone(),
+        independent_student: src.independent_student,
+        org_email: src.org_email.trim().to_owned(),
+        personal_email: src.personal_email.trim().to_owned(),
+        web_id: src.web_id.trim().to_owned(),
+        archived: false,
+    }
+}
+
+/// Whether a link change lowers access: from Full to anything less.
+pub fn is_downgrade(item: &PlanItem) -> bool {
+    match item {
+        PlanItem::Link {
+            operation: Operation::Update,
+            link,
+            changes,
+        } => {
+            link.tier != model::link::AccessTier::Full
+                && changes
+                    .iter()
+                    .any(|c| c.field == "tier" && c.old_value.as_deref() == Some("full"))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a link removal takes away a link the SIS made.
+pub fn is_link_removal(item: &PlanItem) -> bool {
+    matches!(item, PlanItem::Link { operation: Operation::Delete, link, .. } if link.origin == LinkOrigin::Sis)
+}

@@ -1,0 +1,21 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "run_plan")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub district_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub run_id: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub seq: i64,
+    pub entity: String,
+    pub operation: String,
+    pub record_id: String,
+    pub item: String,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

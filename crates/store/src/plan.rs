@@ -1,0 +1,232 @@
+//! Run plans: the items a run intends to apply, numbered in order, and applying them.
+//!
+//! A plan is written whole before anything is applied, so a run paused over a threshold
+//! can be approved later. Applying takes the items after the run's checkpoint a batch at
+//! a time: each batch's records, change-log rows and new checkpoint land in one
+//! transaction, so a crash leaves the last committed checkpoint, never half a batch.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use model::change::{ChangeSource, Entity, Operation};
+use model::ids::{DistrictId, GuardianId, RunId, StudentId};
+use model::link::Link;
+use model::run::PlanItem;
+use sea_orm::{
+    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+
+use crate::convert::{json, stored, to_json};
+use crate::entities::run_plan as row;
+use crate::{change_log, guardians, links, runs, students, Store, StoreError, BATCH_ROWS};
+
+const ENTITY: &str = "plan item";
+
+impl Store {
+    /// Appends `items` to the run's plan, numbered from `first_seq`, in one transaction.
+    /// Appending a number the plan already holds fails and writes nothing.
+    pub async fn append_plan(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+        first_seq: u64,
+        items: &[PlanItem],
+    ) -> Result<(), StoreError> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let run_id = run.to_string();
+        let txn = self.db().begin().await?;
+        for (chunk_no, chunk) in items.chunks(BATCH_ROWS).enumerate() {
+            let base = first_seq + (chunk_no * BATCH_ROWS) as u64;
+            let rows = chunk.iter().enumerate().map(|(i, item)| {
+                sea_orm::IntoActiveModel::into_active_model(row::Model {
+                    district_id: district.to_string(),
+                    run_id: run_id.clone(),
+                    seq: (base + i as u64) as i64,
+                    entity: item.entity().as_str().to_owned(),
+                    operation: item.operation().as_str().to_owned(),
+                    record_id: item.record_id(),
+                    item: to_json(item),
+                })
+            });
+            row::Entity::insert_many(rows).exec(&txn).await?;
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The run's plan items after `after_seq` (exclusive), in order, at most `limit`.
+    pub async fn read_plan(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+        after_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<(u64, PlanItem)>, StoreError> {
+        self.list_plan(district, run, None, None, after_seq, limit)
+            .await
+    }
+
+    /// Like [`Store::read_plan`], keeping only the items about `entity` and doing
+    /// `operation`, when given.
+    pub async fn list_plan(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+        entity: Option<Entity>,
+        operation: Option<Operation>,
+        after_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<(u64, PlanItem)>, StoreError> {
+        let mut query = row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::RunId.eq(run.to_string()));
+        if let Some(entity) = entity {
+            query = query.filter(row::Column::Entity.eq(entity.as_str()));
+        }
+        if let Some(operation) = operation {
+            query = query.filter(row::Column::Operation.eq(operation.as_str()));
+        }
+        if let Some(after) = after_seq {
+            query = query.filter(row::Column::Seq.gt(after as i64));
+        }
+        query
+            .order_by_asc(row::Column::Seq)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// How many items the run's plan holds.
+    pub async fn count_plan(&self, district: &DistrictId, run: RunId) -> Result<u64, StoreError> {
+        Ok(row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::RunId.eq(run.to_string()))
+            .count(self.db())
+            .await?)
+    }
+
+    /// Applies plan items in one transaction: upserts each student and guardian with its
+    /// source hash, upserts each created or updated link and deletes each deleted one;
+    /// appends every item's changes to the change log under the run, numbered from
+    /// `first_change_seq`, at `at`; and sets the run's checkpoint to the last item's
+    /// number. Returns how many change-log rows it wrote.
+    ///
+    /// Items are applied in order: when one record appears twice, the later item wins.
+    /// Any failure (a change number already used, an unknown run) writes nothing.
+    pub async fn apply_plan_items(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+        items: &[(u64, PlanItem)],
+        first_change_seq: u64,
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let Some((last_seq, _)) = items.last() else {
+            return Ok(0);
+        };
+        let now = crate::convert::now();
+        let writes = Writes::of(district, items, now);
+
+        let txn = self.db().begin().await?;
+        students::write(&txn, writes.students.into_values().collect()).await?;
+        guardians::write(&txn, writes.guardians.into_values().collect()).await?;
+        let (upserts, deletes): (Vec<_>, Vec<_>) = writes
+            .links
+            .into_iter()
+            .partition(|(_, link)| link.is_some());
+        links::write(
+            &txn,
+            upserts
+                .into_iter()
+                .filter_map(|(_, link)| link.map(|l| links::to_row(district, &l)))
+                .collect(),
+        )
+        .await?;
+        let deletes: Vec<_> = deletes.into_iter().map(|(pair, _)| pair).collect();
+        links::delete(&txn, district, &deletes).await?;
+        let written = change_log::append(
+            &txn,
+            district,
+            ChangeSource::Run(run),
+            first_change_seq,
+            items.iter().flat_map(|(_, item)| item.changes()),
+            stored(at),
+        )
+        .await?;
+        runs::set_checkpoint(&txn, district, run, *last_seq).await?;
+        txn.commit().await?;
+        Ok(written)
+    }
+}
+
+/// What a batch of plan items leaves behind, one entry per record: the rows to upsert,
+/// and for links `None` where the link is to be deleted.
+struct Writes {
+    students: BTreeMap<StudentId, crate::entities::students::Model>,
+    guardians: BTreeMap<GuardianId, crate::entities::guardians::Model>,
+    links: BTreeMap<(StudentId, GuardianId), Option<Link>>,
+}
+
+impl Writes {
+    fn of(district: &DistrictId, items: &[(u64, PlanItem)], now: DateTime<Utc>) -> Self {
+        let mut writes = Writes {
+            students: BTreeMap::new(),
+            guardians: BTreeMap::new(),
+            links: BTreeMap::new(),
+        };
+        for (_, item) in items {
+            match item {
+                // Students and guardians are archived, never deleted: every operation
+                // writes the record as the item holds it.
+                PlanItem::Student {
+                    operation: _,
+                    student,
+                    source_hash,
+                    changes: _,
+                } => {
+                    let row = students::to_row(district, student, source_hash, now);
+                    writes.students.insert(student.id, row);
+                }
+                PlanItem::Guardian {
+                    operation: _,
+                    guardian,
+                    source_hash,
+                    changes: _,
+                } => {
+                    let row = guardians::to_row(district, guardian, source_hash, now);
+                    writes.guardians.insert(guardian.id, row);
+                }
+                PlanItem::Link {
+                    operation,
+                    link,
+                    changes: _,
+                } => {
+                    let kept = match operation {
+                        Operation::Delete => None,
+                        Operation::Create
+                        | Operation::Update
+                        | Operation::Archive
+                        | Operation::Unarchive => Some(link.clone()),
+                    };
+                    writes
+                        .links
+                        .insert((link.student_id, link.guardian_id), kept);
+                }
+            }
+        }
+        writes
+    }
+}
+
+fn from_row(m: row::Model) -> Result<(u64, PlanItem), StoreError> {
+    let id = format!("{}#{}", m.run_id, m.seq);
+    let seq = u64::try_from(m.seq).map_err(|e| StoreError::corrupt(ENTITY, &id, "seq", e))?;
+    let item: PlanItem = json(ENTITY, &id, "item", &m.item)?;
+    Ok((seq, item))
+}

@@ -1,0 +1,216 @@
+//! Sync runs: what a run is doing and how far it got. A run's lease and checkpoint are
+//! written by their own calls, never by [`Store::update_run`], so saving a run's progress
+//! cannot undo what applying its plan recorded.
+
+use model::ids::{DistrictId, RunId};
+use model::run::{RunCounts, RunState, SyncRun, ThresholdTrip};
+use sea_orm::SqlErr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::convert::{found, from_name, json, name_of, parse, stored, to_json};
+use crate::entities::sync_runs as row;
+use crate::{Store, StoreError};
+
+const ENTITY: &str = "sync run";
+
+/// What the `counts` column holds: a run's counts, threshold trips and warnings, read
+/// and written whole.
+#[derive(serde::Serialize)]
+struct DetailOut<'a> {
+    counts: &'a RunCounts,
+    trips: &'a [ThresholdTrip],
+    warnings: &'a [String],
+}
+
+#[derive(serde::Deserialize)]
+struct DetailIn {
+    counts: RunCounts,
+    #[serde(default)]
+    trips: Vec<ThresholdTrip>,
+    #[serde(default)]
+    warnings: Vec<String>,
+}
+
+impl Store {
+    /// Stores a new run, without a lease or checkpoint. `AlreadyExists` if its id is
+    /// taken in the district, `NotFound` if the district is unknown.
+    pub async fn create_run(&self, run: &SyncRun) -> Result<(), StoreError> {
+        let inserted = row::Entity::insert(to_row(run).into_active_model())
+            .exec(self.db())
+            .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) => match e.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => Err(StoreError::AlreadyExists {
+                    entity: ENTITY,
+                    id: run.id.to_string(),
+                }),
+                Some(SqlErr::ForeignKeyConstraintViolation(_)) => Err(StoreError::NotFound {
+                    entity: "district",
+                    id: run.district_id.to_string(),
+                }),
+                _ => Err(e.into()),
+            },
+        }
+    }
+
+    pub async fn get_run(&self, district: &DistrictId, id: RunId) -> Result<SyncRun, StoreError> {
+        let row = row::Entity::find_by_id((district.to_string(), id.to_string()))
+            .one(self.db())
+            .await?;
+        found(row, ENTITY, || id.to_string(), from_row)
+    }
+
+    /// Replaces every field of a stored run (same district and id) but its lease and
+    /// checkpoint; `NotFound` if there is no such run.
+    pub async fn update_run(&self, run: &SyncRun) -> Result<(), StoreError> {
+        let mut active = to_row(run).into_active_model().reset_all();
+        active.district_id = ActiveValue::NotSet;
+        active.id = ActiveValue::NotSet;
+        active.lease_owner = ActiveValue::NotSet;
+        active.lease_expires_at = ActiveValue::NotSet;
+        active.checkpoint = ActiveValue::NotSet;
+        let updated = row::Entity::update_many()
+            .set(active)
+            .filter(row::Column::DistrictId.eq(run.district_id.as_str()))
+            .filter(row::Column::Id.eq(run.id.to_string()))
+            .exec(self.db())
+            .await?;
+        if updated.rows_affected == 0 {
+            return Err(StoreError::NotFound {
+                entity: ENTITY,
+                id: run.id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A district's runs, newest first (by creation time, then id), `limit` after
+    /// skipping `offset`.
+    pub async fn list_runs(
+        &self,
+        district: &DistrictId,
+        limit: u64,
+        offset: u64,
+    ) -> Result<Vec<SyncRun>, StoreError> {
+        row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .order_by_desc(row::Column::CreatedAt)
+            .order_by_desc(row::Column::Id)
+            .limit(limit)
+            .offset(offset)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// A district's runs that are running or paused, oldest first.
+    pub async fn open_runs(&self, district: &DistrictId) -> Result<Vec<SyncRun>, StoreError> {
+        row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(
+                row::Column::State.is_in([name_of(&RunState::Running), name_of(&RunState::Paused)]),
+            )
+            .order_by_asc(row::Column::CreatedAt)
+            .order_by_asc(row::Column::Id)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
+    /// The sequence number of the last plan item the run applied, if any;
+    /// `NotFound` if there is no such run.
+    pub async fn run_checkpoint(
+        &self,
+        district: &DistrictId,
+        id: RunId,
+    ) -> Result<Option<u64>, StoreError> {
+        let row: Option<Option<String>> = row::Entity::find()
+            .select_only()
+            .column(row::Column::Checkpoint)
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::Id.eq(id.to_string()))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        let checkpoint = found(row, ENTITY, || id.to_string(), Ok)?;
+        checkpoint
+            .map(|raw| parse(ENTITY, &id.to_string(), "checkpoint", &raw))
+            .transpose()
+    }
+}
+
+/// Records `seq` as the run's checkpoint, on `conn` (the transaction that applied it).
+pub(crate) async fn set_checkpoint<C: ConnectionTrait>(
+    conn: &C,
+    district: &DistrictId,
+    run: RunId,
+    seq: u64,
+) -> Result<(), StoreError> {
+    let updated = row::Entity::update_many()
+        .col_expr(
+            row::Column::Checkpoint,
+            sea_orm::sea_query::Expr::value(seq.to_string()),
+        )
+        .filter(row::Column::DistrictId.eq(district.as_str()))
+        .filter(row::Column::Id.eq(run.to_string()))
+        .exec(conn)
+        .await?;
+    if updated.rows_affected == 0 {
+        return Err(StoreError::NotFound {
+            entity: ENTITY,
+            id: run.to_string(),
+        });
+    }
+    Ok(())
+}
+
+fn to_row(run: &SyncRun) -> row::Model {
+    row::Model {
+        district_id: run.district_id.to_string(),
+        id: run.id.to_string(),
+        mode: name_of(&run.mode),
+        trigger: name_of(&run.trigger),
+        state: name_of(&run.state),
+        phase: name_of(&run.phase),
+        error: run.error.clone(),
+        counts: to_json(&DetailOut {
+            counts: &run.counts,
+            trips: &run.trips,
+            warnings: &run.warnings,
+        }),
+        created_at: stored(run.created_at),
+        started_at: run.started_at.map(stored),
+        finished_at: run.finished_at.map(stored),
+        lease_owner: None,
+        lease_expires_at: None,
+        checkpoint: None,
+    }
+}
+
+fn from_row(m: row::Model) -> Result<SyncRun, StoreError> {
+    let id = m.id.as_str();
+    let detail: DetailIn = json(ENTITY, id, "counts", &m.counts)?;
+    Ok(SyncRun {
+        id: parse(ENTITY, id, "id", id)?,
+        district_id: parse(ENTITY, id, "district_id", &m.district_id)?,
+        mode: from_name(ENTITY, id, "mode", &m.mode)?,
+        trigger: from_name(ENTITY, id, "trigger", &m.trigger)?,
+        state: from_name(ENTITY, id, "state", &m.state)?,
+        phase: from_name(ENTITY, id, "phase", &m.phase)?,
+        error: m.error,
+        counts: detail.counts,
+        trips: detail.trips,
+        warnings: detail.warnings,
+        created_at: m.created_at,
+        started_at: m.started_at,
+        finished_at: m.finished_at,
+    })
+}

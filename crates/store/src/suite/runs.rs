@@ -1,0 +1,250 @@
+//! Sync runs: stored whole, listed newest first, open ones oldest first.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
+use model::ids::{DistrictId, RunId};
+use model::run::{RunCounts, RunMode, RunPhase, RunState, RunTrigger, SyncRun, ThresholdTrip};
+
+use super::{district, district_id, store_with_district};
+use crate::{Backend, StoreError};
+
+on_both_backends!(
+    a_run_reads_back_exactly_as_stored,
+    a_run_is_replaced_whole_by_update,
+    a_duplicate_unknown_or_misplaced_run_is_refused,
+    runs_are_listed_newest_first_and_paged,
+    open_runs_are_the_running_and_paused_ones_oldest_first,
+);
+
+/// A time with microseconds, which both databases keep exactly.
+pub(super) fn at(minute: u32, micros: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 24, 9, minute, 0)
+        .single()
+        .unwrap_or_default()
+        + Duration::microseconds(micros)
+}
+
+pub(super) fn run(district: &DistrictId, created_at: DateTime<Utc>) -> SyncRun {
+    SyncRun {
+        id: RunId::new(),
+        district_id: district.clone(),
+        mode: RunMode::Full,
+        trigger: RunTrigger::Manual,
+        state: RunState::Running,
+        phase: RunPhase::Pulling,
+        error: None,
+        counts: RunCounts::default(),
+        trips: Vec::new(),
+        warnings: Vec::new(),
+        created_at,
+        started_at: None,
+        finished_at: None,
+    }
+}
+
+/// A run with every field set to something other than its default.
+fn finished_run(district: &DistrictId) -> SyncRun {
+    SyncRun {
+        mode: RunMode::DryRun,
+        trigger: RunTrigger::Schedule,
+        state: RunState::Failed,
+        phase: RunPhase::Checking,
+        error: Some("the pull was not complete".into()),
+        counts: RunCounts {
+            fetched: BTreeMap::from([("students".into(), 1_200), ("contacts".into(), 2_410)]),
+            planned: BTreeMap::from([("student.archive".into(), 40), ("link.delete".into(), 7)]),
+            planned_by_school: BTreeMap::from([("17".into(), 30), ("18".into(), 17)]),
+            applied: 12,
+            plan_items: 47,
+            warnings: 2,
+        },
+        trips: vec![
+            ThresholdTrip {
+                limit: "students_archived".into(),
+                count: 40,
+                of: 1_200,
+                max_percent: Some(100.0 / 3.0),
+                max_count: None,
+            },
+            ThresholdTrip {
+                limit: "links_removed".into(),
+                count: 7,
+                of: 3,
+                max_percent: Some(0.1 + 0.2),
+                max_count: Some(5),
+            },
+        ],
+        warnings: vec![
+            "unknown relationship \"Step-aunt\" read as other".into(),
+            "contact 88 has no e-mail".into(),
+        ],
+        started_at: Some(at(1, 250_001)),
+        finished_at: Some(at(9, 999_999)),
+        ..run(district, at(0, 123_456))
+    }
+}
+
+async fn a_run_reads_back_exactly_as_stored(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    let full = finished_run(&cbe);
+    store.create_run(&full).await.expect("create");
+    assert_eq!(store.get_run(&cbe, full.id).await.expect("get"), full);
+    assert_eq!(
+        store.run_checkpoint(&cbe, full.id).await.expect("checkpoint"),
+        None,
+        "a new run has applied nothing"
+    );
+
+    // Times keep microseconds on both databases; finer digits are dropped when stored.
+    let precise = at(2, 0) + Duration::nanoseconds(123_456_789);
+    let fine = SyncRun {
+        started_at: Some(precise),
+        ..run(&cbe, precise)
+    };
+    store.create_run(&fine).await.expect("create");
+    let read = store.get_run(&cbe, fine.id).await.expect("get");
+    assert_eq!(read.created_at, precise.trunc_subsecs(6));
+    assert_eq!(read.started_at, Some(precise.trunc_subsecs(6)));
+}
+
+async fn a_run_is_replaced_whole_by_update(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    let started = run(&cbe, at(0, 5));
+    store.create_run(&started).await.expect("create");
+
+    let finished = SyncRun {
+        id: started.id,
+        ..finished_run(&cbe)
+    };
+    store.update_run(&finished).await.expect("update");
+    assert_eq!(store.get_run(&cbe, started.id).await.expect("get"), finished);
+
+    let cleared = SyncRun {
+        error: None,
+        trips: Vec::new(),
+        warnings: Vec::new(),
+        finished_at: None,
+        ..finished.clone()
+    };
+    store.update_run(&cleared).await.expect("update");
+    assert_eq!(store.get_run(&cbe, started.id).await.expect("get"), cleared);
+
+    let ghost = run(&cbe, at(0, 0));
+    match store.update_run(&ghost).await {
+        Err(StoreError::NotFound { entity, id }) => {
+            assert_eq!((entity, id), ("sync run", ghost.id.to_string()));
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+}
+
+async fn a_duplicate_unknown_or_misplaced_run_is_refused(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    let first = run(&cbe, at(0, 0));
+    store.create_run(&first).await.expect("create");
+    match store.create_run(&first).await {
+        Err(StoreError::AlreadyExists { entity, id }) => {
+            assert_eq!((entity, id), ("sync run", first.id.to_string()));
+        }
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
+
+    let nowhere = run(&district_id("nowhere"), at(0, 0));
+    match store.create_run(&nowhere).await {
+        Err(StoreError::NotFound { entity, id }) => {
+            assert_eq!((entity, id.as_str()), ("district", "nowhere"));
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+
+    let unknown = RunId::new();
+    match store.get_run(&cbe, unknown).await {
+        Err(StoreError::NotFound { entity, id }) => {
+            assert_eq!((entity, id), ("sync run", unknown.to_string()));
+        }
+        other => panic!("expected NotFound, got {other:?}"),
+    }
+    assert!(matches!(
+        store.run_checkpoint(&cbe, unknown).await,
+        Err(StoreError::NotFound {
+            entity: "sync run",
+            ..
+        })
+    ));
+
+    // A run is found only in its own district.
+    store
+        .create_district(&district("other"))
+        .await
+        .expect("create district");
+    assert!(matches!(
+        store.get_run(&district_id("other"), first.id).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+async fn runs_are_listed_newest_first_and_paged(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    store
+        .create_district(&district("other"))
+        .await
+        .expect("create district");
+    let oldest = run(&cbe, at(0, 0));
+    let middle = run(&cbe, at(5, 0));
+    let newest = run(&cbe, at(10, 0));
+    // Two runs created in the same microsecond come newest-id first.
+    let tied = run(&cbe, at(10, 0));
+    let elsewhere = run(&district_id("other"), at(20, 0));
+    for r in [&middle, &oldest, &tied, &newest, &elsewhere] {
+        store.create_run(r).await.expect("create");
+    }
+    let (high, low) = if newest.id > tied.id {
+        (&newest, &tied)
+    } else {
+        (&tied, &newest)
+    };
+
+    let listed = store.list_runs(&cbe, 10, 0).await.expect("list");
+    let ids: Vec<RunId> = listed.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [high.id, low.id, middle.id, oldest.id]);
+    assert_eq!(listed[2], middle);
+
+    let page = store.list_runs(&cbe, 2, 2).await.expect("page 2");
+    let ids: Vec<RunId> = page.iter().map(|r| r.id).collect();
+    assert_eq!(ids, [middle.id, oldest.id]);
+    assert!(store
+        .list_runs(&cbe, 2, 4)
+        .await
+        .expect("past the end")
+        .is_empty());
+}
+
+async fn open_runs_are_the_running_and_paused_ones_oldest_first(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    let states = [
+        (RunState::Succeeded, 0),
+        (RunState::Paused, 1),
+        (RunState::Failed, 2),
+        (RunState::Running, 3),
+        (RunState::Cancelled, 4),
+    ];
+    let mut runs = Vec::new();
+    for (state, minute) in states {
+        let r = SyncRun {
+            state,
+            ..run(&cbe, at(minute, 0))
+        };
+        store.create_run(&r).await.expect("create");
+        runs.push(r);
+    }
+    let open = store.open_runs(&cbe).await.expect("open");
+    assert_eq!(open, vec![runs[1].clone(), runs[3].clone()]);
+
+    let mut done = runs[1].clone();
+    done.state = RunState::Cancelled;
+    done.finished_at = Some(at(30, 0));
+    store.update_run(&done).await.expect("cancel");
+    let open = store.open_runs(&cbe).await.expect("open");
+    assert_eq!(open, vec![runs[3].clone()]);
+}

@@ -1,0 +1,414 @@
+//! District sync runs end to end: the real server over gRPC against the PowerSchool
+//! simulator, on SQLite and PostgreSQL.
+
+use std::time::Duration;
+
+use model::ids::{DistrictId, RunId, SourceId};
+use proto::v1 as pb;
+use proto::v1::sync_service_client::SyncServiceClient;
+use sim::powerschool::{Fault, FaultKind, Match, SimConfig, Simulator};
+use store::{Backend, Store};
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+use tonic::Code;
+
+use crate::harness::Server;
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_first_run_creates_the_roster_and_a_second_writes_nothing,
+    a_plan_over_a_threshold_pauses_until_approved_or_cancelled,
+    a_truncated_pull_fails_without_archiving,
+);
+
+const DISTRICT: &str = "sim";
+
+async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channel>) {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let server = Server::start(backend).await;
+    let mut client = server.client().await;
+    client
+        .create_district(pb::CreateDistrictRequest {
+            district_id: DISTRICT.into(),
+            name: "Simulated district".into(),
+            connector: Some(pb::ConnectorConfig {
+                kind: "powerschool".into(),
+                settings: [
+                    ("base_url", sim.base_url()),
+                    ("client_id", sim.client_id().to_owned()),
+                    ("client_secret", sim.client_secret().to_owned()),
+                    ("page_size", "7".to_owned()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+                secrets_set: vec![],
+            }),
+            settings: None,
+            time_zone: "America/Edmonton".into(),
+        })
+        .await
+        .expect("create the district");
+    (sim, server, client)
+}
+
+/// Starts a run and follows it to its end (or pause).
+async fn run(client: &mut SyncServiceClient<Channel>, dry_run: bool) -> pb::SyncRun {
+    let started = client
+        .start_sync(pb::StartSyncRequest {
+            district_id: DISTRICT.into(),
+            dry_run,
+        })
+        .await
+        .expect("start")
+        .into_inner();
+    follow(client, &started.run_id).await
+}
+
+async fn follow(client: &mut SyncServiceClient<Channel>, run_id: &str) -> pb::SyncRun {
+    let mut stream = client
+        .watch_sync_run(pb::WatchSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: run_id.into(),
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut last = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while let Some(item) = tokio::time::timeout_at(deadline, stream.next())
+        .await
+        .expect("the run ends in time")
+    {
+        last = Some(item.expect("a run update"));
+    }
+    last.expect("at least one update")
+}
+
+async fn changes(
+    client: &mut SyncServiceClient<Channel>,
+    run_id: &str,
+    entity: &str,
+    operation: &str,
+) -> Vec<pb::RunChange> {
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_run_changes(pb::ListRunChangesRequest {
+                district_id: DISTRICT.into(),
+                run_id: run_id.into(),
+                entity: entity.into(),
+                operation: operation.into(),
+                page_size: 50,
+                page_token: token,
+            })
+            .await
+            .expect("changes")
+            .into_inner();
+        out.extend(page.changes);
+        if page.next_page_token.is_empty() {
+            return out;
+        }
+        token = page.next_page_token;
+    }
+}
+
+fn district() -> DistrictId {
+    DISTRICT.parse().expect("district id")
+}
+
+async fn change_log_rows(store: &Store, run_id: &str) -> u64 {
+    let id: RunId = run_id.parse().expect("run id");
+    store
+        .count_change_log_rows_of_run(&district(), id)
+        .await
+        .expect("count")
+}
+
+/// The tier and rule of the link between a student and a guardian, by their SIS ids.
+async fn link(store: &Store, student: &str, guardian: &str) -> Option<(String, String)> {
+    let d = district();
+    let s = store
+        .find_student_by_source(&d, &SourceId::new(student))
+        .await
+        .expect("student");
+    let g = store
+        .find_guardian_by_source(&d, &SourceId::new(guardian))
+        .await
+        .ok()?;
+    store
+        .list_student_links(&d, s.id)
+        .await
+        .expect("links")
+        .into_iter()
+        .find(|l| l.guardian_id == g.id)
+        .map(|l| (l.tier.as_str().to_owned(), l.decision.rule.to_string()))
+}
+
+fn ok(run: &pb::SyncRun) {
+    assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
+}
+
+async fn a_first_run_creates_the_roster_and_a_second_writes_nothing(backend: Backend) {
+    let (sim, server, mut client) = setup(backend).await;
+    let store = server.store().await;
+    let cases = sim.district(|d| d.cases().clone());
+    let students = sim.district(|d| d.expected_students().len() as u64);
+
+    // A dry run plans everything and writes nothing else.
+    let dry = run(&mut client, true).await;
+    ok(&dry);
+    assert_eq!(
+        dry.planned.get("student.create"),
+        Some(&students),
+        "{dry:#?}"
+    );
+    assert_eq!(
+        store
+            .count_students(&district(), false)
+            .await
+            .expect("count"),
+        0,
+        "a dry run writes no student"
+    );
+    assert_eq!(change_log_rows(&store, &dry.run_id).await, 0);
+
+    // The first run creates what the dry run said.
+    let first = run(&mut client, false).await;
+    ok(&first);
+    assert_eq!(
+        first.planned, dry.planned,
+        "the dry run reported what the run then did"
+    );
+    assert_eq!(first.applied, first.plan_items);
+    assert_eq!(
+        store
+            .count_students(&district(), false)
+            .await
+            .expect("count"),
+        students
+    );
+    assert!(change_log_rows(&store, &first.run_id).await > 0);
+
+    // Tiers and rule ids of seed 001's cases.
+    let expect = [
+        (
+            &cases.independent_full_student,
+            &cases.independent_full_guardian,
+            Some(("full", "ps.link.full")),
+        ),
+        (
+            &cases.independent_read_only_student,
+            &cases.independent_read_only_guardian,
+            Some(("read_only", "ps.rule5.release_of_information")),
+        ),
+        (
+            &cases.not_decision_making_student,
+            &cases.not_decision_making_guardian,
+            Some(("restricted", "ps.rule4.not_decision_making")),
+        ),
+        (
+            &cases.no_decision_row_student,
+            &cases.no_decision_row_guardian,
+            Some(("restricted", "ps.rule4.not_decision_making")),
+        ),
+        (
+            &cases.shared_email_student,
+            &cases.shared_email_guardian,
+            Some(("restricted", "ps.rule4.not_decision_making")),
+        ),
+        (&cases.web_access_student, &cases.web_access_guardian, None),
+        (
+            &cases.unmatched_email_student,
+            &cases.unmatched_email_guardian,
+            None,
+        ),
+        (&cases.disabled_student, &cases.disabled_guardian, None),
+    ];
+    for (student, guardian, want) in expect {
+        let got = link(&store, student, guardian).await;
+        let want = want.map(|(t, r)| (t.to_owned(), r.to_owned()));
+        assert_eq!(got, want, "student {student}, guardian {guardian}");
+    }
+
+    // Nothing changed at the source: nothing is written.
+    let second = run(&mut client, false).await;
+    ok(&second);
+    assert_eq!(second.plan_items, 0, "{second:#?}");
+    assert_eq!(change_log_rows(&store, &second.run_id).await, 0);
+
+    // One grade changes: exactly that field change.
+    let dcid: u64 = cases.pre_registered_student.parse().expect("dcid");
+    let (old, new) = sim.edit(|d| {
+        let s = d.student_mut(dcid).expect("student");
+        let old = s.grade_level;
+        s.grade_level = if old == 12 { 11 } else { old + 1 };
+        (old, s.grade_level)
+    });
+    let third = run(&mut client, false).await;
+    ok(&third);
+    let moved = changes(&mut client, &third.run_id, "", "").await;
+    assert_eq!(moved.len(), 1, "{moved:#?}");
+    assert_eq!(
+        (moved[0].entity.as_str(), moved[0].operation.as_str()),
+        ("student", "update")
+    );
+    assert_eq!(moved[0].fields.len(), 1);
+    let f = &moved[0].fields[0];
+    assert_eq!(
+        (f.field.as_str(), f.old_value.clone(), f.new_value.clone()),
+        ("grade", Some(old.to_string()), Some(new.to_string()))
+    );
+    assert_eq!(change_log_rows(&store, &third.run_id).await, 1);
+
+    // One run per district at a time.
+    let started = client
+        .start_sync(pb::StartSyncRequest {
+            district_id: DISTRICT.into(),
+            dry_run: false,
+        })
+        .await
+        .expect("start")
+        .into_inner();
+    let busy = client
+        .start_sync(pb::StartSyncRequest {
+            district_id: DISTRICT.into(),
+            dry_run: false,
+        })
+        .await
+        .expect_err("must be refused");
+    assert_eq!(busy.code(), Code::FailedPrecondition);
+    ok(&follow(&mut client, &started.run_id).await);
+}
+
+async fn a_plan_over_a_threshold_pauses_until_approved_or_cancelled(backend: Backend) {
+    let (sim, server, mut client) = setup(backend).await;
+    let store = server.store().await;
+    ok(&run(&mut client, false).await);
+    let held = store
+        .count_students(&district(), false)
+        .await
+        .expect("count");
+
+    // Half the students leave.
+    let leaving: Vec<u64> = sim.district(|d| {
+        d.expected_students()
+            .iter()
+            .map(|s| s.source_id.as_str().parse::<u64>().expect("dcid"))
+            .step_by(2)
+            .collect()
+    });
+    sim.edit(|d| {
+        for dcid in &leaving {
+            if let Some(s) = d.student_mut(*dcid) {
+                s.enroll_status_code = 2;
+            }
+        }
+    });
+    let paused = run(&mut client, false).await;
+    assert_eq!(paused.state, pb::RunState::Paused as i32, "{paused:#?}");
+    let trip = paused
+        .trips
+        .iter()
+        .find(|t| t.limit == "students_archived")
+        .expect("the student threshold tripped");
+    assert_eq!((trip.count, trip.of), (leaving.len() as u64, held));
+    let archives = changes(&mut client, &paused.run_id, "student", "archive").await;
+    assert_eq!(
+        archives.len(),
+        leaving.len(),
+        "the rows that tripped it are listed"
+    );
+    assert_eq!(
+        store
+            .count_students(&district(), false)
+            .await
+            .expect("count"),
+        held,
+        "nothing written while paused"
+    );
+
+    // Cancel drops it.
+    let cancelled = client
+        .cancel_sync_run(pb::CancelSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: paused.run_id.clone(),
+        })
+        .await
+        .expect("cancel")
+        .into_inner();
+    assert_eq!(cancelled.state, pb::RunState::Cancelled as i32);
+    assert_eq!(
+        store
+            .count_students(&district(), false)
+            .await
+            .expect("count"),
+        held
+    );
+    let again = client
+        .approve_sync_run(pb::ApproveSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: paused.run_id.clone(),
+        })
+        .await
+        .expect_err("a cancelled run cannot be approved");
+    assert_eq!(again.code(), Code::FailedPrecondition);
+
+    // Approve applies exactly the stored plan.
+    let paused = run(&mut client, false).await;
+    assert_eq!(paused.state, pb::RunState::Paused as i32);
+    client
+        .approve_sync_run(pb::ApproveSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: paused.run_id.clone(),
+        })
+        .await
+        .expect("approve");
+    let done = follow(&mut client, &paused.run_id).await;
+    ok(&done);
+    assert_eq!(done.applied, paused.plan_items);
+    assert_eq!(
+        store
+            .count_students(&district(), false)
+            .await
+            .expect("count"),
+        held - leaving.len() as u64
+    );
+    assert_eq!(
+        store
+            .count_students(&district(), true)
+            .await
+            .expect("count"),
+        leaving.len() as u64
+    );
+}
+
+async fn a_truncated_pull_fails_without_archiving(backend: Backend) {
+    let (sim, server, mut client) = setup(backend).await;
+    let store = server.store().await;
+    ok(&run(&mut client, false).await);
+    let held = store
+        .count_students(&district(), false)
+        .await
+        .expect("count");
+    sim.inject(Fault::new(Match::get("/ws/v1/school/"), FaultKind::ShortPage).times(1_000));
+    let failed = run(&mut client, false).await;
+    assert_eq!(failed.state, pb::RunState::Failed as i32, "{failed:#?}");
+    assert!(failed.error.contains("incomplete"), "{}", failed.error);
+    assert!(
+        failed.error.contains("/ws/v1/school/"),
+        "the error names the endpoint: {}",
+        failed.error
+    );
+    assert_eq!(
+        store
+            .count_students(&district(), false)
+            .await
+            .expect("count"),
+        held
+    );
+    assert_eq!(change_log_rows(&store, &failed.run_id).await, 0);
+}
