@@ -12,6 +12,7 @@
 pub mod connection;
 pub mod districts;
 pub mod error;
+pub mod schedule;
 pub mod sync;
 
 pub use connector::{CheckOutcome, CheckReport, ConnectorError, HttpConfig, Registry};

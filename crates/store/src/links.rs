@@ -6,8 +6,8 @@ use model::ids::{DistrictId, GuardianId, StudentId};
 use model::link::{AccessTier, Decision, Link, LinkOrigin, RuleId};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, TransactionTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
 };
 
 use crate::convert::{json, named, parse, to_json};

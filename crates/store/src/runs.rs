@@ -6,8 +6,8 @@ use model::ids::{DistrictId, RunId};
 use model::run::{RunCounts, RunState, SyncRun, ThresholdTrip};
 use sea_orm::SqlErr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::convert::{found, from_name, json, name_of, parse, stored, to_json};

@@ -109,9 +109,7 @@ impl Store {
         }
         let rows: Vec<(String, String)> = query.limit(limit).into_tuple().all(self.db()).await?;
         rows.into_iter()
-            .map(|(id, source_id)| {
-                Ok((parse(ENTITY, &id, "id", &id)?, SourceId::new(source_id)))
-            })
+            .map(|(id, source_id)| Ok((parse(ENTITY, &id, "id", &id)?, SourceId::new(source_id))))
             .collect()
     }
 

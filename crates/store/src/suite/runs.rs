@@ -58,6 +58,7 @@ fn finished_run(district: &DistrictId) -> SyncRun {
             applied: 12,
             plan_items: 47,
             warnings: 2,
+            fingerprint: "students:1200;contacts:2410".into(),
         },
         trips: vec![
             ThresholdTrip {
@@ -68,10 +69,18 @@ fn finished_run(district: &DistrictId) -> SyncRun {
                 max_count: None,
             },
             ThresholdTrip {
+                limit: "guardians_archived".into(),
+                count: 1,
+                of: 10,
+                max_percent: Some(98.56906946328695),
+                max_count: None,
+            },
+            ThresholdTrip {
                 limit: "links_removed".into(),
                 count: 7,
                 of: 3,
-                max_percent: Some(0.1 + 0.2),
+                // Shortest decimal forms that a fast float parser reads back one bit off.
+                max_percent: Some(39.430133835633676),
                 max_count: Some(5),
             },
         ],
@@ -91,7 +100,10 @@ async fn a_run_reads_back_exactly_as_stored(backend: Backend) {
     store.create_run(&full).await.expect("create");
     assert_eq!(store.get_run(&cbe, full.id).await.expect("get"), full);
     assert_eq!(
-        store.run_checkpoint(&cbe, full.id).await.expect("checkpoint"),
+        store
+            .run_checkpoint(&cbe, full.id)
+            .await
+            .expect("checkpoint"),
         None,
         "a new run has applied nothing"
     );
@@ -118,7 +130,10 @@ async fn a_run_is_replaced_whole_by_update(backend: Backend) {
         ..finished_run(&cbe)
     };
     store.update_run(&finished).await.expect("update");
-    assert_eq!(store.get_run(&cbe, started.id).await.expect("get"), finished);
+    assert_eq!(
+        store.get_run(&cbe, started.id).await.expect("get"),
+        finished
+    );
 
     let cleared = SyncRun {
         error: None,

@@ -1,0 +1,114 @@
+//! The nightly run (seed 001): "The nightly sync generally runs from 0:00 MST until it is
+//! complete … If there is a failure, it will not attempt to run again until the next day."
+//!
+//! Each district with daily sync on gets one scheduled run per night, started at the first
+//! tick after 00:00 in its own time zone. A night whose midnight does not exist (a DST
+//! change at midnight) starts at the first moment of the day that does. A service that was
+//! down at midnight catches up within the night's window; a run that failed is not tried
+//! again until the next midnight.
+
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// How long after midnight a missed nightly run is still started.
+pub const CATCH_UP: Duration = Duration::hours(6);
+
+/// The start of the local day containing `now` in `tz`, as UTC.
+pub fn last_midnight(tz: Tz, now: DateTime<Utc>) -> DateTime<Utc> {
+    let local_date = now.with_timezone(&tz).date_naive();
+    let mut at = local_date.and_time(NaiveTime::MIN);
+    // A midnight skipped by a DST change: the day starts at the first local time that exists.
+    for _ in 0..4 {
+        match tz.from_local_datetime(&at) {
+            chrono::LocalResult::Single(t) => return t.with_timezone(&Utc),
+            chrono::LocalResult::Ambiguous(first, _) => return first.with_timezone(&Utc),
+            chrono::LocalResult::None => at += Duration::minutes(30),
+        }
+    }
+    now
+}
+
+/// Whether tonight's run of a district is due: daily sync on, within the catch-up window
+/// after its midnight, and no scheduled run started since that midnight.
+pub fn nightly_due(
+    enabled: bool,
+    tz: Tz,
+    now: DateTime<Utc>,
+    last_scheduled: Option<DateTime<Utc>>,
+) -> bool {
+    if !enabled {
+        return false;
+    }
+    let midnight = last_midnight(tz, now);
+    now - midnight < CATCH_UP && last_scheduled.is_none_or(|t| t < midnight)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        s.parse().expect("time")
+    }
+
+    #[test]
+    fn midnight_is_local_and_dst_correct() {
+        let edmonton: Tz = "America/Edmonton".parse().expect("tz");
+        // Winter: UTC−7.
+        assert_eq!(
+            last_midnight(edmonton, utc("2026-01-15T10:00:00Z")),
+            utc("2026-01-15T07:00:00Z")
+        );
+        // Summer: UTC−6.
+        assert_eq!(
+            last_midnight(edmonton, utc("2026-07-15T10:00:00Z")),
+            utc("2026-07-15T06:00:00Z")
+        );
+        // The night DST starts (8 March 2026, 02:00 → 03:00) midnight is still UTC−7.
+        assert_eq!(
+            last_midnight(edmonton, utc("2026-03-08T12:00:00Z")),
+            utc("2026-03-08T07:00:00Z")
+        );
+        // Before local midnight it is still the previous day there.
+        assert_eq!(
+            last_midnight(edmonton, utc("2026-01-15T05:00:00Z")),
+            utc("2026-01-14T07:00:00Z")
+        );
+    }
+
+    #[test]
+    fn a_skipped_midnight_starts_the_day_at_the_first_existing_time() {
+        // Asia/Beirut moves 00:00 → 01:00 on the last Sunday of March.
+        let beirut: Tz = "Asia/Beirut".parse().expect("tz");
+        let day = last_midnight(beirut, utc("2026-03-29T12:00:00Z"));
+        assert_eq!(
+            day.with_timezone(&beirut).format("%H:%M").to_string(),
+            "01:00"
+        );
+    }
+
+    #[test]
+    fn one_run_per_night_and_none_after_a_failure_until_the_next() {
+        let tz: Tz = "America/Edmonton".parse().expect("tz");
+        let just_after = utc("2026-01-15T07:00:30Z");
+        assert!(nightly_due(true, tz, just_after, None));
+        assert!(!nightly_due(false, tz, just_after, None), "daily sync off");
+        assert!(
+            nightly_due(true, tz, just_after, Some(utc("2026-01-14T07:00:10Z"))),
+            "yesterday's run does not count"
+        );
+        let failed_tonight = Some(utc("2026-01-15T07:00:10Z"));
+        assert!(
+            !nightly_due(true, tz, utc("2026-01-15T09:00:00Z"), failed_tonight),
+            "no retry tonight"
+        );
+        assert!(
+            nightly_due(true, tz, utc("2026-01-16T07:00:05Z"), failed_tonight),
+            "the next night"
+        );
+        assert!(
+            !nightly_due(true, tz, utc("2026-01-15T20:00:00Z"), None),
+            "past the catch-up window"
+        );
+    }
+}
