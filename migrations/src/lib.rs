@@ -12,6 +12,7 @@ mod m20261124_000001_create_districts;
 mod m20261124_000002_create_roster;
 mod m20261124_000003_create_runs_and_change_log;
 mod m20261124_000004_create_run_plan;
+mod m20261124_000005_one_open_run_per_district;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_roster::Migration),
             Box::new(m20261124_000003_create_runs_and_change_log::Migration),
             Box::new(m20261124_000004_create_run_plan::Migration),
+            Box::new(m20261124_000005_one_open_run_per_district::Migration),
         ]
     }
 }

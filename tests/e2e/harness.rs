@@ -19,34 +19,83 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_rostersync");
 pub struct Server {
     child: Option<Child>,
     pub addr: String,
-    pub db: TestDatabase,
+    /// The database, owned by the first server of a test (dropped with it); a second
+    /// replica shares it.
+    _db: Option<TestDatabase>,
+    database_url: Option<String>,
+    command: Vec<String>,
+    env: Vec<(String, String)>,
     pub dir: tempfile::TempDir,
 }
 
 impl Server {
     /// Starts the binary on `backend` with debug logging to a file in its own directory.
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, &[]).await
+    }
+
+    /// Starts the binary on `backend` with extra `ROSTERSYNC_*` environment.
+    pub async fn start_with(backend: Backend, env: &[(&str, &str)]) -> Self {
         let db = TestDatabase::new(backend).await;
         let url = db.url().to_owned();
-        Self::spawn(&["serve"], Some(&url), db)
+        Self::spawn(&["serve"], Some(url), Some(db), env)
+    }
+
+    /// A second replica on this server's database.
+    pub fn replica(&self, env: &[(&str, &str)]) -> Self {
+        Self::spawn(&["serve"], self.database_url.clone(), None, env)
     }
 
     /// Starts `rostersync demo` on the embedded default (SQLite in its data directory)
     /// with a small simulated district.
     pub async fn demo() -> Self {
         let db = TestDatabase::new(Backend::Sqlite).await;
-        Self::spawn(&["demo", "--students", "40", "--schools", "3"], None, db)
+        Self::spawn(
+            &["demo", "--students", "40", "--schools", "3"],
+            None,
+            Some(db),
+            &[],
+        )
     }
 
-    fn spawn(command: &[&str], database_url: Option<&str>, db: TestDatabase) -> Self {
+    fn spawn(
+        command: &[&str],
+        database_url: Option<String>,
+        db: Option<TestDatabase>,
+        env: &[(&str, &str)],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let log = std::fs::File::create(dir.path().join("server.log")).expect("log file");
+        let mut server = Self {
+            child: None,
+            addr: String::new(),
+            _db: db,
+            database_url,
+            command: command.iter().map(|c| (*c).to_owned()).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            dir,
+        };
+        server.launch();
+        server
+    }
+
+    /// Starts (or starts again) the process, appending to its log.
+    fn launch(&mut self) {
+        let dir = &self.dir;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.path().join("server.log"))
+            .expect("log file");
         let mut cmd = Command::new(BIN);
-        cmd.args(command)
+        cmd.args(&self.command)
             .args(["--listen", "127.0.0.1:0", "--log-level", "debug"])
             .arg("--data-dir")
-            .arg(dir.path().join("data"));
-        if let Some(url) = database_url {
+            .arg(dir.path().join("data"))
+            .envs(self.env.iter().cloned());
+        if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
         }
         let mut child = cmd
@@ -72,12 +121,21 @@ impl Server {
                 panic!("the server did not report its address within 60 s; its log:\n{log}");
             }
         };
-        Self {
-            child: Some(child),
-            addr,
-            db,
-            dir,
-        }
+        self.child = Some(child);
+        self.addr = addr;
+    }
+
+    /// Kills the process at once (SIGKILL): no shutdown, nothing flushed.
+    pub fn kill(&mut self) {
+        let mut child = self.child.take().expect("server running");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Starts the process again on the same database, directory and environment.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "stop or kill the server first");
+        self.launch();
     }
 
     pub fn url(&self) -> String {
@@ -92,9 +150,11 @@ impl Server {
 
     /// A second handle on the server's database, to arrange or inspect rows.
     pub async fn store(&self) -> Store {
-        Store::connect(self.db.url())
-            .await
-            .expect("open the server's store")
+        let url = self
+            .database_url
+            .clone()
+            .expect("a server with a database url");
+        Store::connect(&url).await.expect("open the server's store")
     }
 
     pub fn log_path(&self) -> PathBuf {

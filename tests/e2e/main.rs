@@ -7,5 +7,6 @@ mod cli;
 mod connection;
 mod districts;
 mod reads;
+mod resilience;
 mod runs;
 mod surface;

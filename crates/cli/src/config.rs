@@ -30,6 +30,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "sqlite://PATH or postgres://…; empty: SQLite in data_dir (DATABASE_URL is read too)",
     ),
     (
+        "instance_id",
+        "ROSTERSYNC_INSTANCE_ID",
+        "this replica's name on run leases; unique per replica (default: the host name)",
+    ),
+    (
+        "run_lease_seconds",
+        "ROSTERSYNC_RUN_LEASE_SECONDS",
+        "how long a run's lease lasts unrenewed before another replica takes the run over (5-3600, default 60)",
+    ),
+    (
         "log.level",
         "ROSTERSYNC_LOG_LEVEL",
         "tracing filter, e.g. info or rostersync=debug (default info)",
@@ -56,6 +66,8 @@ pub struct Config {
     pub database_url: Option<String>,
     pub log_level: String,
     pub log_format: LogFormat,
+    pub instance_id: String,
+    pub run_lease: std::time::Duration,
 }
 
 impl Config {
@@ -116,6 +128,16 @@ pub fn load(
     values.insert("data_dir", (DEFAULT_DATA_DIR.to_owned(), Origin::Default));
     values.insert("log.level", ("info".to_owned(), Origin::Default));
     values.insert("log.format", ("text".to_owned(), Origin::Default));
+    values.insert("run_lease_seconds", ("60".to_owned(), Origin::Default));
+    let host = env
+        .get("HOSTNAME")
+        .cloned()
+        .filter(|h| !h.trim().is_empty())
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "rostersync".to_owned());
+    values.insert("instance_id", (host, Origin::Default));
 
     if let Some(path) = file {
         match std::fs::read_to_string(path) {
@@ -226,6 +248,31 @@ pub fn load(
         None => LogFormat::Text,
     };
 
+    let instance_id = match get("instance_id") {
+        Some((v, origin)) => {
+            let v = v.trim().to_owned();
+            if v.is_empty() || v.len() > 100 {
+                fail("instance_id", &origin, "must be 1 to 100 characters".into());
+            }
+            v
+        }
+        None => "rostersync".into(),
+    };
+    let run_lease = match get("run_lease_seconds") {
+        Some((v, origin)) => match v.trim().parse::<u64>() {
+            Ok(n) if (5..=3600).contains(&n) => std::time::Duration::from_secs(n),
+            _ => {
+                fail(
+                    "run_lease_seconds",
+                    &origin,
+                    format!("{v:?} is not a whole number of seconds from 5 to 3600"),
+                );
+                std::time::Duration::from_secs(60)
+            }
+        },
+        None => std::time::Duration::from_secs(60),
+    };
+
     match (listen, problems.is_empty()) {
         (Some(listen), true) => Ok(Config {
             listen,
@@ -233,6 +280,8 @@ pub fn load(
             database_url,
             log_level,
             log_format,
+            instance_id,
+            run_lease,
         }),
         _ => Err(ConfigError(problems)),
     }

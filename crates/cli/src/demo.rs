@@ -10,7 +10,7 @@ use model::ids::DistrictId;
 use sim::powerschool::{SimConfig, Simulator};
 
 use crate::config::Config;
-use crate::{registry, serve};
+use crate::serve;
 
 /// The demo district's id.
 pub const DEMO_DISTRICT: &str = "demo";
@@ -45,7 +45,7 @@ pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<()> {
 
     let store = serve::open_store(&config).await?;
     store.migrate().await.context("migrate the store")?;
-    let engine = Engine::new(store, registry::connectors());
+    let engine = serve::engine(&config, store);
     configure(&engine, &simulator).await?;
     println!("demo district {DEMO_DISTRICT:?} points at the simulator");
 

@@ -23,7 +23,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     store.migrate().await.context("migrate the store")?;
     tracing::info!(database = %config.database_url_redacted(), backend = ?store.backend(), "store ready");
-    serve_engine(&config, Engine::new(store, registry::connectors())).await
+    serve_engine(&config, engine(&config, store)).await
+}
+
+/// The engine as configured: the connectors, this replica's name and lease span.
+pub fn engine(config: &Config, store: Store) -> Engine {
+    Engine::new(store, registry::connectors()).with_instance(&config.instance_id, config.run_lease)
 }
 
 /// Binds the configured address and serves `engine` until a signal.
@@ -36,9 +41,21 @@ pub async fn serve_engine(config: &Config, engine: Engine) -> anyhow::Result<()>
     // Scripts and tests read the bound address (port 0 picks one) from this line.
     println!("rostersync listening on {addr}");
 
-    api::serve(engine, listener, shutdown_signal()).await?;
+    // One signal stops both the API and the background work (resume, nightly runs).
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let background = tokio::spawn(engine.clone().background(wait(stopped.clone())));
+    api::serve(engine, listener, wait(stopped)).await?;
+    background.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+async fn wait(mut stopped: tokio::sync::watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|s| *s).await;
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -28,6 +28,10 @@ pub struct Engine {
     registry: Registry,
     http: HttpConfig,
     runs: std::sync::Arc<sync::RunRegistry>,
+    /// This process's name on run leases (one per replica).
+    instance: std::sync::Arc<str>,
+    /// How long a run's lease lasts without renewal.
+    lease: std::time::Duration,
 }
 
 impl Engine {
@@ -37,7 +41,17 @@ impl Engine {
             registry,
             http: HttpConfig::default(),
             runs: std::sync::Arc::default(),
+            instance: std::sync::Arc::from("rostersync"),
+            lease: std::time::Duration::from_secs(60),
         }
+    }
+
+    /// Names this replica on run leases and sets how long a lease lasts: a replica that
+    /// dies holding a run loses it after `lease`, and another replica takes it over.
+    pub fn with_instance(mut self, instance: &str, lease: std::time::Duration) -> Self {
+        self.instance = std::sync::Arc::from(instance);
+        self.lease = lease;
+        self
     }
 
     /// Replaces how connectors talk HTTP (timeouts, retries).

@@ -102,6 +102,19 @@ impl Store {
             .collect()
     }
 
+    /// Drops a run's plan and its checkpoint (a run planned again from the start).
+    pub async fn delete_plan(&self, district: &DistrictId, run: RunId) -> Result<u64, StoreError> {
+        let txn = self.db().begin().await?;
+        let deleted = row::Entity::delete_many()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::RunId.eq(run.to_string()))
+            .exec(&txn)
+            .await?;
+        crate::runs::clear_checkpoint(&txn, district, run).await?;
+        txn.commit().await?;
+        Ok(deleted.rows_affected)
+    }
+
     /// How many items the run's plan holds.
     pub async fn count_plan(&self, district: &DistrictId, run: RunId) -> Result<u64, StoreError> {
         Ok(row::Entity::find()

@@ -35,8 +35,9 @@ struct DetailIn {
 }
 
 impl Store {
-    /// Stores a new run, without a lease or checkpoint. `AlreadyExists` if its id is
-    /// taken in the district, `NotFound` if the district is unknown.
+    /// Stores a new run, without a lease or checkpoint. `AlreadyExists` (entity "open
+    /// sync run") if the district already has a running or paused run — the database
+    /// holds at most one — and `NotFound` if the district is unknown.
     pub async fn create_run(&self, run: &SyncRun) -> Result<(), StoreError> {
         let inserted = row::Entity::insert(to_row(run).into_active_model())
             .exec(self.db())
@@ -44,10 +45,20 @@ impl Store {
         match inserted {
             Ok(_) => Ok(()),
             Err(e) => match e.sql_err() {
-                Some(SqlErr::UniqueConstraintViolation(_)) => Err(StoreError::AlreadyExists {
-                    entity: ENTITY,
-                    id: run.id.to_string(),
-                }),
+                // The same id again, or a second open run in the district.
+                Some(SqlErr::UniqueConstraintViolation(_)) => {
+                    if self.get_run(&run.district_id, run.id).await.is_ok() {
+                        Err(StoreError::AlreadyExists {
+                            entity: ENTITY,
+                            id: run.id.to_string(),
+                        })
+                    } else {
+                        Err(StoreError::AlreadyExists {
+                            entity: "open sync run",
+                            id: run.district_id.to_string(),
+                        })
+                    }
+                }
                 Some(SqlErr::ForeignKeyConstraintViolation(_)) => Err(StoreError::NotFound {
                     entity: "district",
                     id: run.district_id.to_string(),
@@ -125,6 +136,68 @@ impl Store {
             .collect()
     }
 
+    /// Takes or renews the run's lease for `owner` until `until`. False when another
+    /// owner holds a lease that has not lapsed at `now`: exactly one replica works a run.
+    pub async fn acquire_run_lease(
+        &self,
+        district: &DistrictId,
+        id: RunId,
+        owner: &str,
+        now: chrono::DateTime<chrono::Utc>,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<bool, StoreError> {
+        use sea_orm::sea_query::{Condition, Expr};
+        let updated = row::Entity::update_many()
+            .col_expr(row::Column::LeaseOwner, Expr::value(owner))
+            .col_expr(row::Column::LeaseExpiresAt, Expr::value(stored(until)))
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::Id.eq(id.to_string()))
+            .filter(
+                Condition::any()
+                    .add(row::Column::LeaseOwner.is_null())
+                    .add(row::Column::LeaseOwner.eq(owner))
+                    .add(row::Column::LeaseExpiresAt.lt(stored(now))),
+            )
+            .exec(self.db())
+            .await?;
+        Ok(updated.rows_affected == 1)
+    }
+
+    /// Gives up `owner`'s lease on the run (nothing if another owner holds it).
+    pub async fn release_run_lease(
+        &self,
+        district: &DistrictId,
+        id: RunId,
+        owner: &str,
+    ) -> Result<(), StoreError> {
+        use sea_orm::sea_query::Expr;
+        row::Entity::update_many()
+            .col_expr(row::Column::LeaseOwner, Expr::value(Option::<String>::None))
+            .col_expr(
+                row::Column::LeaseExpiresAt,
+                Expr::value(Option::<chrono::DateTime<chrono::Utc>>::None),
+            )
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::Id.eq(id.to_string()))
+            .filter(row::Column::LeaseOwner.eq(owner))
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    /// Who holds the run's lease, and until when.
+    pub async fn run_lease(
+        &self,
+        district: &DistrictId,
+        id: RunId,
+    ) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, StoreError> {
+        let row = row::Entity::find_by_id((district.to_string(), id.to_string()))
+            .one(self.db())
+            .await?;
+        let row = found(row, ENTITY, || id.to_string(), Ok)?;
+        Ok(row.lease_owner.zip(row.lease_expires_at))
+    }
+
     /// The sequence number of the last plan item the run applied, if any;
     /// `NotFound` if there is no such run.
     pub async fn run_checkpoint(
@@ -169,6 +242,24 @@ pub(crate) async fn set_checkpoint<C: ConnectionTrait>(
             id: run.to_string(),
         });
     }
+    Ok(())
+}
+
+/// Forgets the run's checkpoint, on `conn` (the transaction that dropped its plan).
+pub(crate) async fn clear_checkpoint<C: ConnectionTrait>(
+    conn: &C,
+    district: &DistrictId,
+    run: RunId,
+) -> Result<(), StoreError> {
+    row::Entity::update_many()
+        .col_expr(
+            row::Column::Checkpoint,
+            sea_orm::sea_query::Expr::value(Option::<String>::None),
+        )
+        .filter(row::Column::DistrictId.eq(district.as_str()))
+        .filter(row::Column::Id.eq(run.to_string()))
+        .exec(conn)
+        .await?;
     Ok(())
 }
 

@@ -146,7 +146,7 @@ async fn migrations_go_up_down_and_up_again(backend: Backend) {
     let db = TestDatabase::new(backend).await;
     let store = db.store().await;
     let (applied, pending) = store.migration_status().await.expect("status");
-    assert_eq!(applied.len(), 4, "{applied:?}");
+    assert_eq!(applied.len(), 5, "{applied:?}");
     assert!(pending.is_empty());
     let tables = store.table_names().await.expect("tables");
     for t in [

@@ -36,21 +36,41 @@ const KEPT_WARNINGS: usize = 100;
 /// Students per page of the archive sweep.
 const SWEEP_PAGE: u64 = 1_000;
 
+/// How a run in this process is told to stop.
+#[derive(Debug, Default)]
+pub struct RunControl {
+    /// Someone asked to cancel the run.
+    cancel: AtomicBool,
+    /// The run's lease went to another replica: stop without writing anything more.
+    lost: AtomicBool,
+}
+
+impl RunControl {
+    fn stopping(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst) || self.lost.load(Ordering::SeqCst)
+    }
+}
+
 /// The runs this process is working on, one per district.
 #[derive(Debug, Default)]
 pub struct RunRegistry {
-    active: Mutex<HashMap<DistrictId, (RunId, Arc<AtomicBool>)>>,
+    active: Mutex<HashMap<DistrictId, (RunId, Arc<RunControl>)>>,
 }
 
 impl RunRegistry {
-    fn claim(&self, district: &DistrictId, run: RunId) -> Option<Arc<AtomicBool>> {
+    fn claim(&self, district: &DistrictId, run: RunId) -> Option<Arc<RunControl>> {
         let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
         if active.contains_key(district) {
             return None;
         }
-        let cancel = Arc::new(AtomicBool::new(false));
-        active.insert(district.clone(), (run, cancel.clone()));
-        Some(cancel)
+        let control = Arc::new(RunControl::default());
+        active.insert(district.clone(), (run, control.clone()));
+        Some(control)
+    }
+
+    fn holds(&self, district: &DistrictId) -> bool {
+        let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
+        active.contains_key(district)
     }
 
     fn release(&self, district: &DistrictId, run: RunId) {
@@ -63,13 +83,24 @@ impl RunRegistry {
     fn cancel(&self, district: &DistrictId, run: RunId) -> bool {
         let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
         match active.get(district) {
-            Some((id, flag)) if *id == run => {
-                flag.store(true, Ordering::SeqCst);
+            Some((id, control)) if *id == run => {
+                control.cancel.store(true, Ordering::SeqCst);
                 true
             }
             _ => false,
         }
     }
+}
+
+/// How a run starts working.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Resume {
+    /// A new run.
+    No,
+    /// Interrupted before its plan was whole: plan again from the start.
+    Replan,
+    /// Interrupted while applying, or approved: apply from the checkpoint.
+    Apply,
 }
 
 /// Why a run stopped before its end.
@@ -124,17 +155,37 @@ impl Engine {
         };
         if let Err(e) = self.store.create_run(&run).await {
             self.runs.release(district, run.id);
-            return Err(e.into());
+            return Err(match e {
+                store::StoreError::AlreadyExists {
+                    entity: "open sync run",
+                    ..
+                } => EngineError::Precondition(format!(
+                    "district {district} already has an open run; one run per district at a time"
+                )),
+                other => other.into(),
+            });
+        }
+        let now = crate::now();
+        if !self
+            .store
+            .acquire_run_lease(
+                district,
+                run.id,
+                &self.instance,
+                now,
+                now + self.lease_span(),
+            )
+            .await?
+        {
+            self.runs.release(district, run.id);
+            return Err(EngineError::Precondition(format!(
+                "run {} is held by another replica",
+                run.id
+            )));
         }
         tracing::info!(district = %district, run = %run.id, ?mode, "sync run started");
-        let engine = self.clone();
         let started = run.clone();
-        tokio::spawn(async move {
-            let id = run.id;
-            let district_id = run.district_id.clone();
-            engine.execute(d, run, connector, cancel).await;
-            engine.runs.release(&district_id, id);
-        });
+        self.spawn_run(d, run, connector, cancel, Resume::No);
         Ok(started)
     }
 
@@ -194,20 +245,25 @@ impl Engine {
                 "district {district} has a run in progress"
             )));
         };
+        let now = crate::now();
+        if !self
+            .store
+            .acquire_run_lease(district, id, &self.instance, now, now + self.lease_span())
+            .await?
+        {
+            self.runs.release(district, id);
+            return Err(EngineError::Precondition(format!(
+                "run {id} is held by another replica"
+            )));
+        }
         run.state = RunState::Running;
         run.phase = RunPhase::Applying;
         self.store.update_run(&run).await?;
         tracing::info!(district = %district, run = %id, "paused run approved");
-        let engine = self.clone();
+        let d = self.get_district(district).await?;
+        let connector = self.connector(&d)?;
         let answer = run.clone();
-        tokio::spawn(async move {
-            let district_id = run.district_id.clone();
-            let result = engine.apply(&mut run, &cancel).await;
-            engine
-                .finish(&mut run, result.map(|_| RunState::Succeeded))
-                .await;
-            engine.runs.release(&district_id, id);
-        });
+        self.spawn_run(d, run, connector, cancel, Resume::Apply);
         Ok(answer)
     }
 
@@ -251,24 +307,230 @@ impl Engine {
         ))
     }
 
-    async fn execute(
+    fn lease_span(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(60))
+    }
+
+    /// Works `run` in the background while renewing its lease; a lost lease stops it.
+    fn spawn_run(
         &self,
         district: District,
         mut run: SyncRun,
         connector: Arc<dyn Connector>,
-        cancel: Arc<AtomicBool>,
+        control: Arc<RunControl>,
+        resume: Resume,
     ) {
-        let result = self
-            .pull_and_plan(&district, &mut run, connector, &cancel)
-            .await;
-        let result = match result {
-            Ok(impact) => {
-                self.check_and_apply(&district, &mut run, impact, &cancel)
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let id = run.id;
+            let district_id = run.district_id.clone();
+            let renewer = engine.renew_lease(district_id.clone(), id, control.clone());
+            let result = match resume {
+                Resume::Apply => engine
+                    .apply(&mut run, &control)
                     .await
+                    .map(|_| RunState::Succeeded),
+                Resume::No | Resume::Replan => {
+                    if resume == Resume::Replan {
+                        if let Err(e) = engine.store.delete_plan(&district_id, id).await {
+                            tracing::error!(run = %id, error = %e, "cannot drop the interrupted plan");
+                        }
+                        run.counts = RunCounts::default();
+                        run.trips.clear();
+                        run.warnings.clear();
+                        run.phase = RunPhase::Pulling;
+                    }
+                    match engine
+                        .pull_and_plan(&district, &mut run, connector, &control)
+                        .await
+                    {
+                        Ok(impact) => {
+                            engine
+                                .check_and_apply(&district, &mut run, impact, &control)
+                                .await
+                        }
+                        Err(stop) => Err(stop),
+                    }
+                }
+            };
+            renewer.abort();
+            if control.lost.load(Ordering::SeqCst) {
+                tracing::warn!(run = %id, "the run's lease went to another replica; this replica stopped working it");
+            } else {
+                engine.finish(&mut run, result).await;
+                if let Err(e) = engine
+                    .store
+                    .release_run_lease(&district_id, id, &engine.instance)
+                    .await
+                {
+                    tracing::warn!(run = %id, error = %e, "cannot release the run's lease");
+                }
             }
-            Err(stop) => Err(stop),
-        };
-        self.finish(&mut run, result).await;
+            engine.runs.release(&district_id, id);
+        });
+    }
+
+    /// Renews the run's lease every third of its span; stops the run if it is lost.
+    fn renew_lease(
+        &self,
+        district: DistrictId,
+        id: RunId,
+        control: Arc<RunControl>,
+    ) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let every = engine.lease / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                let now = crate::now();
+                match engine
+                    .store
+                    .acquire_run_lease(
+                        &district,
+                        id,
+                        &engine.instance,
+                        now,
+                        now + engine.lease_span(),
+                    )
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        control.lost.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(run = %id, error = %e, "cannot renew the run's lease; trying again")
+                    }
+                }
+            }
+        })
+    }
+
+    /// Takes over every running run no live replica holds (this process after a restart,
+    /// or a replica that died) and resumes it: an apply from its checkpoint, a pull from
+    /// the start. Returns how many it resumed.
+    pub async fn resume_interrupted(&self) -> Result<usize, EngineError> {
+        let mut resumed = 0;
+        let mut after = None;
+        loop {
+            let page = self.store.list_districts(after.as_ref(), 100).await?;
+            for d in &page.districts {
+                if self.runs.holds(&d.id) {
+                    continue;
+                }
+                for run in self.store.open_runs(&d.id).await? {
+                    if run.state != RunState::Running {
+                        continue;
+                    }
+                    let now = crate::now();
+                    let taken = self
+                        .store
+                        .acquire_run_lease(
+                            &d.id,
+                            run.id,
+                            &self.instance,
+                            now,
+                            now + self.lease_span(),
+                        )
+                        .await?;
+                    if !taken {
+                        continue;
+                    }
+                    let Some(control) = self.runs.claim(&d.id, run.id) else {
+                        continue;
+                    };
+                    let connector = match self.connector(d) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            self.runs.release(&d.id, run.id);
+                            let mut failed = run.clone();
+                            self.finish(&mut failed, Err(Stop::Failed(e.to_string())))
+                                .await;
+                            continue;
+                        }
+                    };
+                    let how = if run.phase == RunPhase::Applying {
+                        Resume::Apply
+                    } else {
+                        Resume::Replan
+                    };
+                    tracing::info!(district = %d.id, run = %run.id, phase = ?run.phase, "resuming an interrupted run");
+                    self.spawn_run(d.clone(), run, connector, control, how);
+                    resumed += 1;
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(resumed),
+            }
+        }
+    }
+
+    /// Starts tonight's run of every district whose nightly run is due.
+    pub async fn start_due_nightly_runs(&self) -> Result<usize, EngineError> {
+        let now = crate::now();
+        let mut started = 0;
+        let mut after = None;
+        loop {
+            let page = self.store.list_districts(after.as_ref(), 100).await?;
+            for d in &page.districts {
+                if !d.settings.daily_sync_enabled {
+                    continue;
+                }
+                let last = self
+                    .store
+                    .list_runs(&d.id, 50, 0)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.trigger == RunTrigger::Schedule)
+                    .map(|r| r.created_at);
+                if !crate::schedule::nightly_due(true, d.time_zone, now, last) {
+                    continue;
+                }
+                match self
+                    .start_sync(&d.id, RunMode::Full, RunTrigger::Schedule)
+                    .await
+                {
+                    Ok(run) => {
+                        tracing::info!(district = %d.id, run = %run.id, "nightly run started");
+                        started += 1;
+                    }
+                    Err(EngineError::Precondition(why)) => {
+                        tracing::info!(district = %d.id, "nightly run not started: {why}")
+                    }
+                    Err(e) => {
+                        tracing::warn!(district = %d.id, error = %e, "nightly run could not start")
+                    }
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(started),
+            }
+        }
+    }
+
+    /// The service's background work until `shutdown`: resume interrupted runs at once,
+    /// then keep taking over lapsed runs and starting nightly runs.
+    pub async fn background(self, shutdown: impl std::future::Future<Output = ()>) {
+        let tick = (self.lease / 3).clamp(
+            std::time::Duration::from_millis(200),
+            std::time::Duration::from_secs(30),
+        );
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.resume_interrupted().await {
+                tracing::warn!(error = %e, "cannot look for interrupted runs");
+            }
+            if let Err(e) = self.start_due_nightly_runs().await {
+                tracing::warn!(error = %e, "cannot start nightly runs");
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(tick) => {}
+            }
+        }
     }
 
     async fn finish(&self, run: &mut SyncRun, result: Result<RunState, Stop>) {
@@ -301,7 +563,7 @@ impl Engine {
         district: &District,
         run: &mut SyncRun,
         connector: Arc<dyn Connector>,
-        cancel: &AtomicBool,
+        cancel: &RunControl,
     ) -> Result<PlanImpact, Stop> {
         let id = &district.id;
         let mut impact = PlanImpact {
@@ -316,7 +578,7 @@ impl Engine {
         let mut pending = Batch::default();
         let mut seq = 0u64;
         while let Some(item) = stream.next().await {
-            if cancel.load(Ordering::SeqCst) {
+            if cancel.stopping() {
                 return Err(Stop::Cancelled);
             }
             let event = item
@@ -550,7 +812,7 @@ impl Engine {
         district: &District,
         run: &mut SyncRun,
         impact: PlanImpact,
-        cancel: &AtomicBool,
+        cancel: &RunControl,
     ) -> Result<RunState, Stop> {
         run.phase = RunPhase::Checking;
         run.trips = thresholds::trips(&district.settings.thresholds, &impact);
@@ -570,17 +832,19 @@ impl Engine {
     }
 
     /// Applies the stored plan from the run's checkpoint on.
-    async fn apply(&self, run: &mut SyncRun, cancel: &AtomicBool) -> Result<(), Stop> {
+    async fn apply(&self, run: &mut SyncRun, cancel: &RunControl) -> Result<(), Stop> {
         run.phase = RunPhase::Applying;
         self.store.update_run(run).await?;
         let district = run.district_id.clone();
         let mut after = self.store.run_checkpoint(&district, run.id).await?;
+        // Plan items are numbered from 0 without gaps: the checkpoint says how many are in.
+        run.counts.applied = after.map_or(0, |seq| seq + 1);
         let mut change_seq = self
             .store
             .next_change_seq(&district, ChangeSource::Run(run.id))
             .await?;
         loop {
-            if cancel.load(Ordering::SeqCst) {
+            if cancel.stopping() {
                 return Err(Stop::Cancelled);
             }
             let page = self

@@ -15,6 +15,7 @@ on_both_backends!(
     a_duplicate_unknown_or_misplaced_run_is_refused,
     runs_are_listed_newest_first_and_paged,
     open_runs_are_the_running_and_paused_ones_oldest_first,
+    a_run_lease_is_held_by_one_owner_until_it_lapses,
 );
 
 /// A time with microseconds, which both databases keep exactly.
@@ -25,13 +26,14 @@ pub(super) fn at(minute: u32, micros: i64) -> DateTime<Utc> {
         + Duration::microseconds(micros)
 }
 
+/// A finished run (a district holds one open run at most, so tests open them explicitly).
 pub(super) fn run(district: &DistrictId, created_at: DateTime<Utc>) -> SyncRun {
     SyncRun {
         id: RunId::new(),
         district_id: district.clone(),
         mode: RunMode::Full,
         trigger: RunTrigger::Manual,
-        state: RunState::Running,
+        state: RunState::Succeeded,
         phase: RunPhase::Pulling,
         error: None,
         counts: RunCounts::default(),
@@ -241,7 +243,6 @@ async fn open_runs_are_the_running_and_paused_ones_oldest_first(backend: Backend
         (RunState::Succeeded, 0),
         (RunState::Paused, 1),
         (RunState::Failed, 2),
-        (RunState::Running, 3),
         (RunState::Cancelled, 4),
     ];
     let mut runs = Vec::new();
@@ -254,12 +255,110 @@ async fn open_runs_are_the_running_and_paused_ones_oldest_first(backend: Backend
         runs.push(r);
     }
     let open = store.open_runs(&cbe).await.expect("open");
-    assert_eq!(open, vec![runs[1].clone(), runs[3].clone()]);
+    assert_eq!(open, vec![runs[1].clone()]);
+
+    // The database holds one open run per district: a second one is refused.
+    let second = SyncRun {
+        state: RunState::Running,
+        ..run(&cbe, at(5, 0))
+    };
+    match store.create_run(&second).await {
+        Err(StoreError::AlreadyExists { entity, id }) => {
+            assert_eq!((entity, id.as_str()), ("open sync run", "cbe"));
+        }
+        other => panic!("expected AlreadyExists, got {other:?}"),
+    }
 
     let mut done = runs[1].clone();
     done.state = RunState::Cancelled;
     done.finished_at = Some(at(30, 0));
     store.update_run(&done).await.expect("cancel");
-    let open = store.open_runs(&cbe).await.expect("open");
-    assert_eq!(open, vec![runs[3].clone()]);
+    assert!(store.open_runs(&cbe).await.expect("open").is_empty());
+    store
+        .create_run(&second)
+        .await
+        .expect("open again once the first closed");
+    assert_eq!(store.open_runs(&cbe).await.expect("open"), vec![second]);
+}
+
+async fn a_run_lease_is_held_by_one_owner_until_it_lapses(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    let r = SyncRun {
+        state: RunState::Running,
+        ..run(&cbe, at(0, 0))
+    };
+    store.create_run(&r).await.expect("create");
+    let t0 = at(10, 0);
+    let lease = Duration::seconds(60);
+    assert!(store
+        .acquire_run_lease(&cbe, r.id, "a", t0, t0 + lease)
+        .await
+        .expect("acquire"));
+    assert!(
+        !store
+            .acquire_run_lease(
+                &cbe,
+                r.id,
+                "b",
+                t0 + Duration::seconds(30),
+                t0 + Duration::seconds(90)
+            )
+            .await
+            .expect("refused"),
+        "a live lease is not taken"
+    );
+    assert!(store
+        .acquire_run_lease(
+            &cbe,
+            r.id,
+            "a",
+            t0 + Duration::seconds(30),
+            t0 + Duration::seconds(90)
+        )
+        .await
+        .expect("renew"));
+    assert_eq!(
+        store.run_lease(&cbe, r.id).await.expect("lease"),
+        Some(("a".to_owned(), t0 + Duration::seconds(90)))
+    );
+    let later = t0 + Duration::seconds(91);
+    assert!(
+        store
+            .acquire_run_lease(&cbe, r.id, "b", later, later + lease)
+            .await
+            .expect("take over"),
+        "a lapsed lease is taken over"
+    );
+    store
+        .release_run_lease(&cbe, r.id, "a")
+        .await
+        .expect("release by a former owner");
+    assert_eq!(
+        store
+            .run_lease(&cbe, r.id)
+            .await
+            .expect("lease")
+            .map(|l| l.0),
+        Some("b".to_owned()),
+        "only the owner releases"
+    );
+    store
+        .release_run_lease(&cbe, r.id, "b")
+        .await
+        .expect("release");
+    assert_eq!(store.run_lease(&cbe, r.id).await.expect("lease"), None);
+    // Saving progress leaves the lease alone.
+    assert!(store
+        .acquire_run_lease(&cbe, r.id, "c", later, later + lease)
+        .await
+        .expect("acquire"));
+    store.update_run(&r).await.expect("update");
+    assert_eq!(
+        store
+            .run_lease(&cbe, r.id)
+            .await
+            .expect("lease")
+            .map(|l| l.0),
+        Some("c".to_owned())
+    );
 }
