@@ -55,13 +55,13 @@ async fn migrate_applies_reports_and_reverts_on_sqlite() {
     let status = run(&["migrate", "status"]);
     assert_eq!(
         status.lines().filter(|l| l.starts_with("applied")).count(),
-        3,
+        5,
         "{status}"
     );
     run(&["migrate", "down", "--steps", "1"]);
     let status = run(&["migrate", "status"]);
     assert!(
-        status.contains("pending  m20261124_000003_create_runs_and_change_log"),
+        status.contains("pending  m20261124_000005_one_open_run_per_district"),
         "{status}"
     );
 }
