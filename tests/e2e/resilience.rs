@@ -90,7 +90,7 @@ fn district() -> DistrictId {
     DISTRICT.parse().expect("district")
 }
 
-/// Every field change the run planned.
+/// The change-log rows the run's plan makes.
 async fn planned_changes(store: &Store, run: RunId) -> u64 {
     let mut total = 0;
     let mut after = None;

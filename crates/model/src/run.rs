@@ -160,6 +160,45 @@ impl PlanItem {
         }
     }
 
+    /// The rows this item leaves in the change log: an update (archive, unarchive) one
+    /// row per field that moved; a creation or deletion one row for the whole record,
+    /// field `*`, its value a JSON object of the record's fields (new for a creation, old
+    /// for a deletion). Every field's value is recorded either way, in a tenth of the rows.
+    pub fn log_changes(&self) -> Vec<FieldChange> {
+        let changes = self.changes();
+        let whole = |pick: fn(&FieldChange) -> &Option<String>| {
+            let fields: serde_json::Map<String, serde_json::Value> = changes
+                .iter()
+                .filter_map(|c| {
+                    pick(c)
+                        .as_ref()
+                        .map(|v| (c.field.clone(), serde_json::Value::from(v.as_str())))
+                })
+                .collect();
+            serde_json::Value::Object(fields).to_string()
+        };
+        match self.operation() {
+            _ if changes.is_empty() => Vec::new(),
+            Operation::Create => vec![FieldChange {
+                entity: self.entity(),
+                record_id: self.record_id(),
+                operation: Operation::Create,
+                field: "*".into(),
+                old_value: None,
+                new_value: Some(whole(|c| &c.new_value)),
+            }],
+            Operation::Delete => vec![FieldChange {
+                entity: self.entity(),
+                record_id: self.record_id(),
+                operation: Operation::Delete,
+                field: "*".into(),
+                old_value: Some(whole(|c| &c.old_value)),
+                new_value: None,
+            }],
+            _ => changes.to_vec(),
+        }
+    }
+
     pub fn changes(&self) -> &[FieldChange] {
         match self {
             PlanItem::Student { changes, .. }

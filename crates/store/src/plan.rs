@@ -163,12 +163,16 @@ impl Store {
         .await?;
         let deletes: Vec<_> = deletes.into_iter().map(|(pair, _)| pair).collect();
         links::delete(&txn, district, &deletes).await?;
+        let log: Vec<_> = items
+            .iter()
+            .flat_map(|(_, item)| item.log_changes())
+            .collect();
         let written = change_log::append(
             &txn,
             district,
             ChangeSource::Run(run),
             first_change_seq,
-            items.iter().flat_map(|(_, item)| item.changes()),
+            log.iter(),
             stored(at),
         )
         .await?;

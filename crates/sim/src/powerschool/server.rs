@@ -99,7 +99,16 @@ impl Simulator {
 
     /// Serves `district` on `127.0.0.1`, any free port.
     pub async fn serve(district: District, config: SimConfig) -> std::io::Result<Simulator> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::serve_on(district, config, 0).await
+    }
+
+    /// Serves `district` on loopback port `port` (0: any free port).
+    pub async fn serve_on(
+        district: District,
+        config: SimConfig,
+        port: u16,
+    ) -> std::io::Result<Simulator> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             tokens: Mutex::new(Tokens::new(config.seed)),
