@@ -264,6 +264,50 @@ async fn a_first_run_creates_the_roster_and_a_second_writes_nothing(backend: Bac
     );
     assert_eq!(change_log_rows(&store, &third.run_id).await, 1);
 
+    // The command line: a watched run, its changes as CSV.
+    let cli = std::process::Command::new(crate::harness::BIN)
+        .args([
+            "sync",
+            "start",
+            "--district",
+            DISTRICT,
+            "--watch",
+            "--server",
+            &server.url(),
+        ])
+        .output()
+        .expect("run the cli");
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    let text = String::from_utf8_lossy(&cli.stdout);
+    assert!(
+        text.contains("succeeded") && text.contains("planned: 0 changes"),
+        "{text}"
+    );
+    let csv = std::process::Command::new(crate::harness::BIN)
+        .args([
+            "sync",
+            "changes",
+            "--district",
+            DISTRICT,
+            &third.run_id,
+            "--csv",
+            "--server",
+            &server.url(),
+        ])
+        .output()
+        .expect("run the cli");
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(
+        lines[0].starts_with("seq,entity,operation") && lines[1].contains("\"grade\""),
+        "{csv}"
+    );
+
     // One run per district at a time.
     let started = client
         .start_sync(pb::StartSyncRequest {
@@ -356,6 +400,48 @@ async fn a_plan_over_a_threshold_pauses_until_approved_or_cancelled(backend: Bac
         .await
         .expect_err("a cancelled run cannot be approved");
     assert_eq!(again.code(), Code::FailedPrecondition);
+
+    // Approving a plan the store moved under is refused.
+    let paused = run(&mut client, false).await;
+    assert_eq!(paused.state, pb::RunState::Paused as i32);
+    let moved = model::change::FieldChange {
+        entity: model::change::Entity::Student,
+        record_id: "elsewhere".into(),
+        operation: model::change::Operation::Update,
+        field: "grade".into(),
+        old_value: Some("6".into()),
+        new_value: Some("7".into()),
+    };
+    store
+        .append_changes(
+            &district(),
+            model::change::ChangeSource::SpotSync(model::ids::SpotSyncId::new()),
+            0,
+            &[moved],
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("another writer changes the district");
+    let stale = client
+        .approve_sync_run(pb::ApproveSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: paused.run_id.clone(),
+        })
+        .await
+        .expect_err("a plan the store moved under is not applied");
+    assert_eq!(stale.code(), Code::FailedPrecondition);
+    assert!(
+        stale.message().contains("changed since"),
+        "{}",
+        stale.message()
+    );
+    client
+        .cancel_sync_run(pb::CancelSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: paused.run_id.clone(),
+        })
+        .await
+        .expect("cancel");
 
     // Approve applies exactly the stored plan.
     let paused = run(&mut client, false).await;
