@@ -10,6 +10,7 @@ mod logging;
 mod plugin;
 mod registry;
 mod serve;
+mod spot;
 mod sync;
 
 use std::collections::BTreeMap;
@@ -77,6 +78,25 @@ enum Command {
     Sync {
         #[command(subcommand)]
         command: sync::SyncCommand,
+    },
+    /// Bring one user (our student or guardian id) up to date from the SIS now.
+    SpotSync {
+        #[arg(long)]
+        district: String,
+        /// Our id of the student or guardian.
+        user: String,
+        /// Say what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Why a guardian has the access they have to a student: tier, rule and facts.
+    Why {
+        #[arg(long)]
+        district: String,
+        /// Our student id.
+        student: String,
+        /// Our guardian id.
+        guardian: String,
     },
     /// District commands against a running server.
     District {
@@ -169,6 +189,16 @@ async fn run(command: Command, config: config::Config, server: String) -> anyhow
         }
         Command::Demo(args) => demo::run(config, args).await,
         Command::Sync { command } => sync::run(&server, command).await,
+        Command::SpotSync {
+            district,
+            user,
+            dry_run,
+        } => spot::spot_sync(&server, &district, &user, dry_run).await,
+        Command::Why {
+            district,
+            student,
+            guardian,
+        } => spot::why(&server, &district, &student, &guardian).await,
         Command::PluginXml(args) => plugin::run(&args),
         Command::District {
             action: DistrictAction::Test { district },

@@ -184,7 +184,7 @@ pub async fn run(server: &str, command: SyncCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_change(c: &pb::RunChange, csv: bool) {
+pub fn print_change(c: &pb::RunChange, csv: bool) {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     if csv {
         let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));

@@ -13,11 +13,13 @@ pub mod connection;
 pub mod districts;
 pub mod error;
 pub mod schedule;
+pub mod spot;
 pub mod sync;
 
 pub use connector::{CheckOutcome, CheckReport, ConnectorError, HttpConfig, Registry};
 pub use districts::{ConnectorDraft, DistrictDraft, DistrictUpdate};
 pub use error::EngineError;
+pub use policy::explain;
 
 use store::Store;
 

@@ -20,6 +20,7 @@ pub mod guardians;
 pub mod links;
 pub mod plan;
 pub mod runs;
+pub mod staff;
 pub mod students;
 
 #[cfg(any(test, feature = "testing"))]

@@ -143,6 +143,48 @@ impl Store {
         let Some((last_seq, _)) = items.last() else {
             return Ok(0);
         };
+        self.apply_items(
+            district,
+            ChangeSource::Run(run),
+            items,
+            first_change_seq,
+            at,
+            Some((run, *last_seq)),
+        )
+        .await
+    }
+
+    /// Applies the items of one spot sync in one transaction, its change-log rows under
+    /// the spot sync numbered from 0. Returns how many change-log rows it wrote.
+    pub async fn apply_spot_sync(
+        &self,
+        district: &DistrictId,
+        id: model::ids::SpotSyncId,
+        items: &[PlanItem],
+        at: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let numbered: Vec<(u64, PlanItem)> = items
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, item)| (i as u64, item))
+            .collect();
+        self.apply_items(district, ChangeSource::SpotSync(id), &numbered, 0, at, None)
+            .await
+    }
+
+    async fn apply_items(
+        &self,
+        district: &DistrictId,
+        source: ChangeSource,
+        items: &[(u64, PlanItem)],
+        first_change_seq: u64,
+        at: DateTime<Utc>,
+        checkpoint: Option<(RunId, u64)>,
+    ) -> Result<u64, StoreError> {
         let now = crate::convert::now();
         let writes = Writes::of(district, items, now);
 
@@ -170,13 +212,15 @@ impl Store {
         let written = change_log::append(
             &txn,
             district,
-            ChangeSource::Run(run),
+            source,
             first_change_seq,
             log.iter(),
             stored(at),
         )
         .await?;
-        runs::set_checkpoint(&txn, district, run, *last_seq).await?;
+        if let Some((run, seq)) = checkpoint {
+            runs::set_checkpoint(&txn, district, run, seq).await?;
+        }
         txn.commit().await?;
         Ok(written)
     }

@@ -141,5 +141,6 @@ pub fn link_to_proto(l: &Link, guardian: Option<&Guardian>) -> pb::StudentLink {
         rule_id: decision.rule.to_string(),
         facts: decision.facts.clone(),
         update_time: time(*updated_at),
+        explanation: engine::explain(decision),
     }
 }

@@ -153,6 +153,15 @@ impl SyncService for SyncApi {
             .map(Response::new)
     }
 
+    async fn spot_sync(
+        &self,
+        request: Request<pb::SpotSyncRequest>,
+    ) -> Result<Response<pb::SpotSyncResponse>, Status> {
+        runs::spot_sync(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn get_student(
         &self,
         request: Request<pb::GetStudentRequest>,

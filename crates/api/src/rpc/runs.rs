@@ -189,3 +189,28 @@ pub(super) async fn watch(
     });
     Ok(ReceiverStream::new(rx))
 }
+
+pub(super) async fn spot_sync(
+    engine: &Engine,
+    r: pb::SpotSyncRequest,
+) -> Result<pb::SpotSyncResponse, Status> {
+    let district = district_id(&r.district_id)?;
+    if r.user_id.trim().is_empty() {
+        return Err(Status::invalid_argument("user_id: is required"));
+    }
+    let out = engine
+        .spot_sync(&district, &r.user_id, r.dry_run)
+        .await
+        .map_err(from_engine)?;
+    Ok(pb::SpotSyncResponse {
+        spot_sync_id: out.id.to_string(),
+        user_kind: out.user_kind.to_owned(),
+        dry_run: out.dry_run,
+        changes: out
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| change_to_proto(i as u64, item))
+            .collect(),
+    })
+}

@@ -1,0 +1,467 @@
+//! Spot sync (seed 000): one user brought up to date from the district's SIS now, with the
+//! same policy as the nightly run and only the fields the seed names.
+//!
+//! > Student accounts: first name (legal), last name (legal), middle name, date of birth,
+//! > gender, ASN, current school, current grade, enrollment status, parents (only those
+//! > with active access accounts). Guardian accounts: first and last name, e-mail (of the
+//! > access account), home phone, cell phone, address (mailing if present, else
+//! > physical), students (only those for whom they have active access accounts).
+//!
+//! It never creates an account and never links an account that is not linked in the SIS;
+//! staff and profiles not connected to the SIS are refused. Its writes are one
+//! transaction, recorded in the change log under the spot sync.
+
+use std::collections::{BTreeSet, HashSet};
+
+use connector::UserRef;
+use model::change::{Entity, Operation};
+use model::ids::{DistrictId, GuardianId, SourceId, SpotSyncId, StaffId, StudentId};
+use model::link::Link;
+use model::roster::{AccountStatus, Guardian, Phone, PhoneType, Student};
+use model::run::PlanItem;
+use model::source::SourceStudent;
+use model::{FieldError, ValidationErrors};
+use policy::reconcile::{GuardianRef, HeldLink, KnownGuardian, LinkChange, SisRelationship};
+use policy::settings::{contact_details_update, phone_fields, ContactDetails, PhoneFields};
+
+use crate::sync::diff::{changes, guardian_fields, link_fields, student_fields};
+use crate::{Engine, EngineError};
+
+/// What a spot sync did (or, dry, would do).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpotSyncOutcome {
+    pub id: SpotSyncId,
+    /// `student` or `guardian`.
+    pub user_kind: &'static str,
+    pub dry_run: bool,
+    pub items: Vec<PlanItem>,
+}
+
+enum User {
+    Student(Student),
+    Guardian(Guardian),
+}
+
+impl Engine {
+    /// Brings one user (our student or guardian id) up to date from the SIS.
+    pub async fn spot_sync(
+        &self,
+        district: &DistrictId,
+        user_id: &str,
+        dry_run: bool,
+    ) -> Result<SpotSyncOutcome, EngineError> {
+        let d = self.get_district(district).await?;
+        let student_id: StudentId = user_id.parse().map_err(|_| {
+            EngineError::Invalid(ValidationErrors::from(FieldError::new(
+                "user_id",
+                format!("{user_id:?} is not a user id (a UUID)"),
+            )))
+        })?;
+        let uuid = student_id.as_uuid();
+        let user = match self.store.get_student(district, student_id).await {
+            Ok(s) => User::Student(s),
+            Err(store::StoreError::NotFound { .. }) => {
+                match self
+                    .store
+                    .get_guardian(district, GuardianId::from_uuid(uuid))
+                    .await
+                {
+                    Ok(g) => User::Guardian(g),
+                    Err(store::StoreError::NotFound { .. }) => {
+                        if self
+                            .store
+                            .staff_exists(district, StaffId::from_uuid(uuid))
+                            .await?
+                        {
+                            return Err(EngineError::Precondition(
+                                "spot sync does not support staff accounts".into(),
+                            ));
+                        }
+                        return Err(EngineError::NotFound {
+                            entity: "user",
+                            id: user_id.trim().to_owned(),
+                        });
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let connector = self.connector(&d)?;
+        let connector_error = |source| EngineError::Connector {
+            district: district.to_string(),
+            source,
+        };
+        let id = SpotSyncId::new();
+        let (kind, items) = match user {
+            User::Student(student) => {
+                let snapshot = connector
+                    .user(&UserRef::Student(student.source_id.clone()))
+                    .await
+                    .map_err(connector_error)?
+                    .ok_or_else(|| not_in_sis("student", &student.id.to_string()))?;
+                let src = snapshot
+                    .students
+                    .iter()
+                    .find(|s| s.source_id == student.source_id)
+                    .cloned()
+                    .ok_or_else(|| not_in_sis("student", &student.id.to_string()))?;
+                let mut items = Vec::new();
+                let updated = seed_000_student(&student, &src);
+                let old = student_fields(&student);
+                let c = changes(
+                    Entity::Student,
+                    &student.id.to_string(),
+                    Operation::Update,
+                    Some(&old),
+                    &student_fields(&updated),
+                );
+                let hash = self
+                    .store
+                    .students_by_source(district, &[student.source_id.clone()])
+                    .await?;
+                if !c.is_empty() {
+                    items.push(PlanItem::Student {
+                        operation: Operation::Update,
+                        student: updated,
+                        source_hash: hash
+                            .get(&student.source_id)
+                            .map(|s| s.source_hash.clone())
+                            .unwrap_or_default(),
+                        changes: c,
+                    });
+                }
+                let links = self
+                    .links_for(
+                        &d,
+                        &src,
+                        student.id,
+                        &snapshot.contacts,
+                        &snapshot.guardian_accounts,
+                        None,
+                    )
+                    .await?;
+                items.extend(links);
+                ("student", items)
+            }
+            User::Guardian(guardian) => {
+                let Some(source) = guardian
+                    .source_id
+                    .clone()
+                    .filter(|_| guardian.sis_connected)
+                else {
+                    return Err(EngineError::Precondition(format!(
+                        "guardian {} is not connected to the district's SIS; spot sync updates connected profiles only",
+                        guardian.id
+                    )));
+                };
+                let snapshot = connector
+                    .user(&UserRef::Guardian(source.clone()))
+                    .await
+                    .map_err(connector_error)?
+                    .unwrap_or_default();
+                let account = snapshot
+                    .guardian_accounts
+                    .iter()
+                    .find(|a| a.source_id == source);
+                let mut items = Vec::new();
+                if let Some(account) = account {
+                    let updated = self.seed_000_guardian(&guardian, account, &d.settings);
+                    let c = changes(
+                        Entity::Guardian,
+                        &guardian.id.to_string(),
+                        Operation::Update,
+                        Some(&guardian_fields(&guardian)),
+                        &guardian_fields(&updated),
+                    );
+                    if !c.is_empty() {
+                        let hash = self
+                            .store
+                            .guardians_by_source(district, &[source.clone()])
+                            .await?;
+                        items.push(PlanItem::Guardian {
+                            operation: Operation::Update,
+                            guardian: updated,
+                            source_hash: hash
+                                .get(&source)
+                                .map(|g| g.source_hash.clone())
+                                .unwrap_or_default(),
+                            changes: c,
+                        });
+                    }
+                }
+                // The students of the account at the source, and those linked here.
+                let listed: Vec<SourceId> = snapshot
+                    .students
+                    .iter()
+                    .map(|s| s.source_id.clone())
+                    .collect();
+                let ours = self.store.students_by_source(district, &listed).await?;
+                let held = self
+                    .store
+                    .list_guardian_links(district, guardian.id)
+                    .await?;
+                let mut done: HashSet<StudentId> = HashSet::new();
+                for src in &snapshot.students {
+                    let Some(student) = ours.get(&src.source_id) else {
+                        continue;
+                    };
+                    done.insert(student.value.id);
+                    let accounts: Vec<_> = account.into_iter().cloned().collect();
+                    items.extend(
+                        self.links_for(
+                            &d,
+                            src,
+                            student.value.id,
+                            &snapshot.contacts,
+                            &accounts,
+                            Some(guardian.id),
+                        )
+                        .await?,
+                    );
+                }
+                for link in held.iter().filter(|l| !done.contains(&l.student_id)) {
+                    let student = self.store.get_student(district, link.student_id).await?;
+                    let src = source_of(&student);
+                    items.extend(
+                        self.links_for(&d, &src, student.id, &[], &[], Some(guardian.id))
+                            .await?,
+                    );
+                }
+                ("guardian", items)
+            }
+        };
+        if !dry_run && !items.is_empty() {
+            self.store
+                .apply_spot_sync(district, id, &items, crate::now())
+                .await?;
+        }
+        tracing::info!(district = %district, spot_sync = %id, user = %user_id.trim(), kind, changes = items.len(), dry_run, "spot sync");
+        Ok(SpotSyncOutcome {
+            id,
+            user_kind: kind,
+            dry_run,
+            items,
+        })
+    }
+
+    /// The link changes of one student from its SIS relationships, as the nightly run
+    /// decides them, limited to `only` when given. Never creates a guardian account.
+    async fn links_for(
+        &self,
+        d: &model::district::District,
+        src: &SourceStudent,
+        student: StudentId,
+        contacts: &[model::roster::Contact],
+        accounts: &[model::source::GuardianAccount],
+        only: Option<GuardianId>,
+    ) -> Result<Vec<PlanItem>, EngineError> {
+        let district = &d.id;
+        let held_links = self.store.links_of_students(district, &[student]).await?;
+        let ids: Vec<GuardianId> = held_links.iter().map(|l| l.guardian_id).collect();
+        let linked = self.store.guardians_by_id(district, &ids).await?;
+        let sources: Vec<SourceId> = accounts.iter().map(|a| a.source_id.clone()).collect();
+        let known_by_source = self.store.guardians_by_source(district, &sources).await?;
+        let known: Vec<KnownGuardian> = known_by_source
+            .iter()
+            .map(|(s, g)| KnownGuardian {
+                id: g.value.id,
+                source_id: s.clone(),
+            })
+            .collect();
+        let authors: BTreeSet<GuardianId> = self
+            .store
+            .form_authors_of(district, &[student])
+            .await?
+            .into_iter()
+            .map(|f| f.guardian_id)
+            .collect();
+        let held: Vec<HeldLink> = held_links
+            .iter()
+            .map(|l| {
+                let g = linked.get(&l.guardian_id);
+                HeldLink {
+                    guardian: l.guardian_id,
+                    guardian_source_id: g.and_then(|g| g.source_id.clone()),
+                    guardian_email: g.map(|g| g.email.clone()).unwrap_or_default(),
+                    origin: l.origin,
+                    tier: l.tier,
+                    rule: l.decision.rule.clone(),
+                }
+            })
+            .collect();
+        let sis: Vec<SisRelationship> = accounts
+            .iter()
+            .filter(|a| a.student_source_ids.contains(&src.source_id))
+            .map(|a| SisRelationship {
+                account: a.clone(),
+                verdict: policy::evaluate(src, contacts, a, &d.settings),
+            })
+            .collect();
+        let out = policy::reconcile(&held, &sis, &authors, &known);
+        let mut items = Vec::new();
+        let now = crate::now();
+        for o in out.links {
+            // Spot sync never creates an account.
+            let GuardianRef::Existing(guardian) = o.guardian else {
+                continue;
+            };
+            if only.is_some_and(|g| g != guardian) {
+                continue;
+            }
+            // A guardian the SIS does not list for this student keeps what it has unless
+            // the SIS itself made the link (only SIS links are dropped).
+            let held = held_links.iter().find(|l| l.guardian_id == guardian);
+            let link = Link {
+                student_id: student,
+                guardian_id: guardian,
+                origin: o.origin,
+                tier: o.tier,
+                decision: o.decision.clone(),
+                updated_at: now,
+            };
+            let record = format!("{student}/{guardian}");
+            let (operation, old) = match (&o.change, held) {
+                (LinkChange::Unchanged, _) => continue,
+                (LinkChange::Removed, Some(h)) => {
+                    items.push(PlanItem::Link {
+                        operation: Operation::Delete,
+                        changes: changes(
+                            Entity::Link,
+                            &record,
+                            Operation::Delete,
+                            None,
+                            &link_fields(h),
+                        ),
+                        link: h.clone(),
+                    });
+                    continue;
+                }
+                (LinkChange::Removed, None) => continue,
+                (_, Some(h)) => (Operation::Update, Some(link_fields(h))),
+                (_, None) => (Operation::Create, None),
+            };
+            items.push(PlanItem::Link {
+                operation,
+                changes: changes(
+                    Entity::Link,
+                    &record,
+                    operation,
+                    old.as_ref(),
+                    &link_fields(&link),
+                ),
+                link,
+            });
+        }
+        for (guardian, _) in out.incomplete {
+            if only.is_some_and(|g| g != guardian) {
+                continue;
+            }
+            if let Some(g) = linked.get(&guardian) {
+                if g.status != AccountStatus::Incomplete {
+                    let updated = Guardian {
+                        status: AccountStatus::Incomplete,
+                        ..g.clone()
+                    };
+                    items.push(PlanItem::Guardian {
+                        operation: Operation::Update,
+                        changes: changes(
+                            Entity::Guardian,
+                            &guardian.to_string(),
+                            Operation::Update,
+                            Some(&guardian_fields(g)),
+                            &guardian_fields(&updated),
+                        ),
+                        source_hash: String::new(),
+                        guardian: updated,
+                    });
+                }
+            }
+        }
+        Ok(items)
+    }
+
+    fn seed_000_guardian(
+        &self,
+        current: &Guardian,
+        account: &model::source::GuardianAccount,
+        settings: &model::district::DistrictSettings,
+    ) -> Guardian {
+        let phones = [
+            Phone {
+                number: account.home_phone.clone(),
+                kind: PhoneType::Home,
+            },
+            Phone {
+                number: account.mobile_phone.clone(),
+                kind: PhoneType::Cell,
+            },
+        ];
+        let incoming = ContactDetails {
+            email: account.email.trim().to_owned(),
+            phones: phone_fields(&phones, &settings.phone_types),
+        };
+        let held = ContactDetails {
+            email: current.email.clone(),
+            phones: PhoneFields {
+                home_phone: current.home_phone.clone(),
+                mobile_phone: current.mobile_phone.clone(),
+            },
+        };
+        let (details, _) = contact_details_update(current.status, &held, incoming, settings);
+        Guardian {
+            first_name: account.first_name.trim().to_owned(),
+            last_name: account.last_name.trim().to_owned(),
+            email: details.email,
+            home_phone: details.phones.home_phone,
+            mobile_phone: details.phones.mobile_phone,
+            address: account.preferred_address().cloned().unwrap_or_default(),
+            ..current.clone()
+        }
+    }
+}
+
+fn not_in_sis(kind: &str, id: &str) -> EngineError {
+    EngineError::Precondition(format!("the district's SIS no longer lists {kind} {id}"))
+}
+
+/// Exactly the fields seed 000 lets spot sync change on a student.
+fn seed_000_student(current: &Student, src: &SourceStudent) -> Student {
+    Student {
+        legal_first_name: src.legal_first_name.trim().to_owned(),
+        legal_last_name: src.legal_last_name.trim().to_owned(),
+        middle_name: src.middle_name.trim().to_owned(),
+        birth_date: src.birth_date,
+        gender: src.gender.clone(),
+        state_id: src.state_id.trim().to_owned(),
+        school_source_id: src.school_source_id.clone(),
+        grade: src.grade.trim().to_owned(),
+        enrollment_status: src.enrollment_status.clone(),
+        ..current.clone()
+    }
+}
+
+/// A held student as the policy sees it when the SIS no longer lists it for the account.
+fn source_of(s: &Student) -> SourceStudent {
+    SourceStudent {
+        source_id: s.source_id.clone(),
+        student_number: s.student_number.clone(),
+        state_id: s.state_id.clone(),
+        legal_first_name: s.legal_first_name.clone(),
+        legal_last_name: s.legal_last_name.clone(),
+        middle_name: s.middle_name.clone(),
+        birth_date: s.birth_date,
+        gender: s.gender.clone(),
+        school_source_id: s.school_source_id.clone(),
+        grade: s.grade.clone(),
+        enrollment_status: s.enrollment_status.clone(),
+        independent_student: s.independent_student,
+        org_email: s.org_email.clone(),
+        personal_email: s.personal_email.clone(),
+        web_id: s.web_id.clone(),
+        email: String::new(),
+        home_phone: String::new(),
+        mailing_address: None,
+        physical_address: None,
+    }
+}
