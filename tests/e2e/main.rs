@@ -9,4 +9,5 @@ mod districts;
 mod reads;
 mod resilience;
 mod runs;
+mod spot;
 mod surface;

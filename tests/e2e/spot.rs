@@ -1,0 +1,496 @@
+//! SpotSync end to end against the simulator: seed 000's fields, the nightly policy for
+//! links, refusals, no account ever created, consistency with a concurrent run, latency.
+
+use std::time::{Duration, Instant};
+
+use model::ids::{DistrictId, GuardianId, SourceId, StaffId};
+use model::roster::{AccountStatus, Address, Guardian, Staff};
+use proto::v1 as pb;
+use proto::v1::sync_service_client::SyncServiceClient;
+use sim::powerschool::{SimConfig, Simulator};
+use store::{Backend, Store, Synced};
+use tokio_stream::StreamExt;
+use tonic::transport::Channel;
+use tonic::Code;
+
+use crate::harness::Server;
+use crate::on_both_backends;
+
+on_both_backends!(
+    spot_sync_moves_exactly_seed_000s_fields_and_links,
+    spot_sync_refuses_staff_unlinked_and_unknown_users,
+    spot_sync_during_a_run_ends_consistent_and_answers_quickly,
+);
+
+const DISTRICT: &str = "sim";
+
+fn district() -> DistrictId {
+    DISTRICT.parse().expect("district")
+}
+
+async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channel>, Store) {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let server = Server::start(backend).await;
+    let mut client = server.client().await;
+    client
+        .create_district(pb::CreateDistrictRequest {
+            district_id: DISTRICT.into(),
+            name: "Simulated district".into(),
+            connector: Some(pb::ConnectorConfig {
+                kind: "powerschool".into(),
+                settings: [
+                    ("base_url", sim.base_url()),
+                    ("client_id", sim.client_id().to_owned()),
+                    ("client_secret", sim.client_secret().to_owned()),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect(),
+                secrets_set: vec![],
+            }),
+            settings: None,
+            time_zone: "America/Edmonton".into(),
+        })
+        .await
+        .expect("create");
+    let run = sync(&mut client).await;
+    assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
+    let store = server.store().await;
+    (sim, server, client, store)
+}
+
+async fn sync(client: &mut SyncServiceClient<Channel>) -> pb::SyncRun {
+    let run = client
+        .start_sync(pb::StartSyncRequest {
+            district_id: DISTRICT.into(),
+            dry_run: false,
+        })
+        .await
+        .expect("start")
+        .into_inner();
+    let mut stream = client
+        .watch_sync_run(pb::WatchSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: run.run_id,
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut last = None;
+    while let Some(r) = stream.next().await {
+        last = Some(r.expect("update"));
+    }
+    last.expect("an update")
+}
+
+async fn spot(
+    client: &mut SyncServiceClient<Channel>,
+    user: &str,
+    dry_run: bool,
+) -> Result<pb::SpotSyncResponse, tonic::Status> {
+    client
+        .spot_sync(pb::SpotSyncRequest {
+            district_id: DISTRICT.into(),
+            user_id: user.into(),
+            dry_run,
+        })
+        .await
+        .map(|r| r.into_inner())
+}
+
+fn fields(change: &pb::RunChange) -> Vec<(String, String, String)> {
+    change
+        .fields
+        .iter()
+        .map(|f| {
+            (
+                f.field.clone(),
+                f.old_value.clone().unwrap_or_default(),
+                f.new_value.clone().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+async fn guardian_of(store: &Store, source: &str) -> Option<Guardian> {
+    store
+        .find_guardian_by_source(&district(), &SourceId::new(source))
+        .await
+        .ok()
+}
+
+async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
+    let (sim, _server, mut client, store) = setup(backend).await;
+    let cases = sim.district(|d| d.cases().clone());
+    let d = district();
+
+    // A student whose grade, school and legal last name changed, and whose org e-mail
+    // changed too (not a spot-sync field: it stays).
+    let dcid: u64 = cases.shared_email_student.parse().expect("dcid");
+    let student = store
+        .find_student_by_source(&d, &SourceId::new(dcid.to_string()))
+        .await
+        .expect("student");
+    let (school, number, grade) = sim.district(|dist| {
+        let s = dist.student(dcid).expect("student");
+        let other = dist
+            .schools
+            .iter()
+            .find(|x| x.dcid != s.school_dcid)
+            .expect("another school");
+        (
+            other.dcid,
+            other.school_number,
+            if s.grade_level >= 12 {
+                11
+            } else {
+                s.grade_level + 1
+            },
+        )
+    });
+    sim.edit(|dist| {
+        let s = dist.student_mut(dcid).expect("student");
+        s.school_dcid = school;
+        s.school_number = number;
+        s.grade_level = grade;
+        s.last_name = "Legal-Name".into();
+        s.u_student.orgemail = Some("moved@district.example".into());
+    });
+    let dry = spot(&mut client, &student.id.to_string(), true)
+        .await
+        .expect("dry run");
+    assert!(dry.dry_run);
+    let out = spot(&mut client, &student.id.to_string(), false)
+        .await
+        .expect("spot sync");
+    assert_eq!(out.user_kind, "student");
+    assert_eq!(
+        out.changes, dry.changes,
+        "the dry run said what the sync then did"
+    );
+    let moved: Vec<_> = out
+        .changes
+        .iter()
+        .filter(|c| c.entity == "student")
+        .collect();
+    assert_eq!(moved.len(), 1);
+    let mut got: Vec<String> = fields(moved[0]).into_iter().map(|(f, _, _)| f).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        ["grade", "legal_last_name", "school_source_id"],
+        "{:#?}",
+        moved[0]
+    );
+    let after = store.get_student(&d, student.id).await.expect("student");
+    assert_eq!(
+        (after.grade.clone(), after.school_source_id.clone()),
+        (grade.to_string(), Some(SourceId::new(school.to_string())))
+    );
+    assert_eq!(after.legal_last_name, "Legal-Name");
+    assert_eq!(after.org_email, student.org_email, "not a spot-sync field");
+    let logged = store
+        .list_changes(
+            &d,
+            model::change::ChangeSource::SpotSync(out.spot_sync_id.parse().expect("id")),
+            None,
+            100,
+        )
+        .await
+        .expect("change log");
+    assert_eq!(
+        logged.len(),
+        3,
+        "three field changes, logged under the spot sync"
+    );
+
+    // A guardian whose mailing address disappeared falls back to the physical one.
+    let gid: u64 = cases.mailing_address_guardian.parse().expect("id");
+    let g = guardian_of(&store, &cases.mailing_address_guardian)
+        .await
+        .expect("guardian");
+    assert!(g.address.street.starts_with("PO Box"), "{:?}", g.address);
+    sim.edit(|dist| {
+        let person = dist
+            .guardian_person_assocs
+            .iter()
+            .find(|a| a.guardian_id == gid)
+            .expect("person")
+            .person_id;
+        let mailing = dist.codeset_id("Address", "Mailing").expect("code");
+        dist.person_address_assocs
+            .retain(|a| !(a.person_id == person && a.address_type_codeset_id == mailing));
+    });
+    let out = spot(&mut client, &g.id.to_string(), false)
+        .await
+        .expect("spot sync");
+    assert_eq!(out.user_kind, "guardian");
+    let g2 = guardian_of(&store, &cases.mailing_address_guardian)
+        .await
+        .expect("guardian");
+    assert!(
+        !g2.address.street.starts_with("PO Box") && !g2.address.street.is_empty(),
+        "{:?}",
+        g2.address
+    );
+    assert_eq!(
+        (g2.first_name.clone(), g2.email.clone()),
+        (g.first_name.clone(), g.email.clone())
+    );
+
+    // The access account's e-mail moves away from the contact's: the guardian takes the
+    // account's e-mail, and rule 3 drops the SIS links.
+    let sibling: u64 = cases.sibling_guardian.parse().expect("id");
+    let before = guardian_of(&store, &cases.sibling_guardian)
+        .await
+        .expect("guardian");
+    sim.edit(|dist| {
+        let token = dist
+            .guardians
+            .iter()
+            .find(|x| x.id == sibling)
+            .expect("guardian")
+            .account_identifier
+            .clone();
+        let account = dist
+            .pcas_accounts
+            .iter()
+            .find(|a| a.account_token == token)
+            .expect("account")
+            .id;
+        for e in dist
+            .pcas_email_contacts
+            .iter_mut()
+            .filter(|e| e.pcas_account_id == account)
+        {
+            e.email_address = "new.login@family.example".into();
+        }
+    });
+    let out = spot(&mut client, &before.id.to_string(), false)
+        .await
+        .expect("spot sync");
+    let after = guardian_of(&store, &cases.sibling_guardian)
+        .await
+        .expect("guardian");
+    assert_eq!(after.email, "new.login@family.example");
+    let dropped: Vec<_> = out
+        .changes
+        .iter()
+        .filter(|c| c.entity == "link" && c.operation == "delete")
+        .collect();
+    assert_eq!(
+        dropped.len(),
+        cases.sibling_students.len(),
+        "{:#?}",
+        out.changes
+    );
+    assert!(store
+        .list_guardian_links(&d, before.id)
+        .await
+        .expect("links")
+        .is_empty());
+
+    // A parent without an active access account is not linked, and no account is made.
+    let disabled = store
+        .find_student_by_source(&d, &SourceId::new(cases.disabled_student.as_str()))
+        .await
+        .expect("student");
+    spot(&mut client, &disabled.id.to_string(), false)
+        .await
+        .expect("spot sync");
+    assert!(
+        guardian_of(&store, &cases.disabled_guardian)
+            .await
+            .is_none(),
+        "no account created"
+    );
+    // Nor for an account the rules ignore (a web access account).
+    let web = store
+        .find_student_by_source(&d, &SourceId::new(cases.web_access_student.as_str()))
+        .await
+        .expect("student");
+    spot(&mut client, &web.id.to_string(), false)
+        .await
+        .expect("spot sync");
+    assert!(guardian_of(&store, &cases.web_access_guardian)
+        .await
+        .is_none());
+}
+
+async fn spot_sync_refuses_staff_unlinked_and_unknown_users(backend: Backend) {
+    let (_sim, _server, mut client, store) = setup(backend).await;
+    let d = district();
+    let staff = Staff {
+        id: StaffId::new(),
+        source_id: SourceId::new("T-100"),
+        first_name: "Sam".into(),
+        last_name: "Teacher".into(),
+        email: "sam@district.example".into(),
+        school_source_ids: vec![],
+        archived: false,
+    };
+    store.insert_staff(&d, &staff).await.expect("staff");
+    let refused = spot(&mut client, &staff.id.to_string(), false)
+        .await
+        .expect_err("staff refused");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused
+            .message()
+            .contains("does not support staff accounts"),
+        "{}",
+        refused.message()
+    );
+
+    let local = Guardian {
+        id: GuardianId::new(),
+        source_id: None,
+        first_name: "Lee".into(),
+        last_name: "Local".into(),
+        email: "lee@family.example".into(),
+        home_phone: String::new(),
+        mobile_phone: String::new(),
+        address: Address::default(),
+        status: AccountStatus::Active,
+        sis_connected: false,
+        archived: false,
+    };
+    store
+        .upsert_guardians(
+            &d,
+            &[Synced {
+                value: local.clone(),
+                source_hash: String::new(),
+            }],
+        )
+        .await
+        .expect("guardian");
+    let refused = spot(&mut client, &local.id.to_string(), false)
+        .await
+        .expect_err("unlinked refused");
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("not connected"),
+        "{}",
+        refused.message()
+    );
+
+    let unknown = spot(&mut client, &GuardianId::new().to_string(), false)
+        .await
+        .expect_err("unknown");
+    assert_eq!(unknown.code(), Code::NotFound);
+    let malformed = spot(&mut client, "not-an-id", false)
+        .await
+        .expect_err("malformed");
+    assert_eq!(malformed.code(), Code::InvalidArgument);
+    assert!(malformed.message().contains("user_id"));
+}
+
+async fn spot_sync_during_a_run_ends_consistent_and_answers_quickly(backend: Backend) {
+    let (sim, server, mut client, store) = setup(backend).await;
+    let d = district();
+    let cases = sim.district(|d| d.cases().clone());
+    let dcid: u64 = cases.pre_registered_student.parse().expect("dcid");
+    let student = store
+        .find_student_by_source(&d, &SourceId::new(dcid.to_string()))
+        .await
+        .expect("student");
+    sim.edit(|dist| {
+        let s = dist.student_mut(dcid).expect("student");
+        s.grade_level = if s.grade_level >= 12 {
+            11
+        } else {
+            s.grade_level + 1
+        };
+    });
+    let want = sim.district(|dist| dist.student(dcid).expect("student").grade_level.to_string());
+
+    // A run and spot syncs of the same student at once.
+    let run = client
+        .start_sync(pb::StartSyncRequest {
+            district_id: DISTRICT.into(),
+            dry_run: false,
+        })
+        .await
+        .expect("start")
+        .into_inner();
+    for _ in 0..5 {
+        spot(&mut client, &student.id.to_string(), false)
+            .await
+            .expect("spot sync during a run");
+    }
+    let mut stream = client
+        .watch_sync_run(pb::WatchSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: run.run_id,
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut last = None;
+    while let Some(r) = stream.next().await {
+        last = Some(r.expect("update"));
+    }
+    assert_eq!(last.expect("end").state, pb::RunState::Succeeded as i32);
+    assert_eq!(
+        store
+            .get_student(&d, student.id)
+            .await
+            .expect("student")
+            .grade,
+        want
+    );
+    let again = sync(&mut client).await;
+    assert_eq!(
+        again.plan_items, 0,
+        "the store equals the source: {again:#?}"
+    );
+
+    // 16 callers at once, 8 spot syncs each: p50 and p99.
+    let ids: Vec<String> = sim.district(|dist| {
+        dist.expected_students()
+            .iter()
+            .map(|s| s.source_id.to_string())
+            .collect()
+    });
+    let mut ours = Vec::new();
+    for s in ids.iter().take(16) {
+        ours.push(
+            store
+                .find_student_by_source(&d, &SourceId::new(s.as_str()))
+                .await
+                .expect("student")
+                .id
+                .to_string(),
+        );
+    }
+    let mut tasks = Vec::new();
+    for user in ours {
+        let url = server.url();
+        tasks.push(tokio::spawn(async move {
+            let mut c = SyncServiceClient::connect(url).await.expect("connect");
+            let mut took = Vec::new();
+            for _ in 0..8 {
+                let t = Instant::now();
+                spot(&mut c, &user, false).await.expect("spot sync");
+                took.push(t.elapsed());
+            }
+            took
+        }));
+    }
+    let mut all: Vec<Duration> = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("caller"));
+    }
+    all.sort();
+    let p = |q: f64| all[((all.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "spot sync latency, 16 concurrent callers, {} calls: p50 {:?}, p99 {:?}",
+        all.len(),
+        p(0.5),
+        p(0.99)
+    );
+    assert!(p(0.99) < Duration::from_secs(5), "p99 {:?}", p(0.99));
+}
