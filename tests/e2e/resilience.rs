@@ -105,7 +105,7 @@ async fn planned_changes(store: &Store, run: RunId) -> u64 {
         after = Some(*last);
         total += page
             .iter()
-            .map(|(_, item)| item.changes().len() as u64)
+            .map(|(_, item)| item.log_changes().len() as u64)
             .sum::<u64>();
     }
 }

@@ -118,7 +118,7 @@ impl Engine {
                 );
                 let hash = self
                     .store
-                    .students_by_source(district, &[student.source_id.clone()])
+                    .students_by_source(district, std::slice::from_ref(&student.source_id))
                     .await?;
                 if !c.is_empty() {
                     items.push(PlanItem::Student {
@@ -177,7 +177,7 @@ impl Engine {
                     if !c.is_empty() {
                         let hash = self
                             .store
-                            .guardians_by_source(district, &[source.clone()])
+                            .guardians_by_source(district, std::slice::from_ref(&source))
                             .await?;
                         items.push(PlanItem::Guardian {
                             operation: Operation::Update,
