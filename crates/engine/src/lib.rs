@@ -1,9 +1,10 @@
 //! The engine: wires connectors, the policy and the store.
 //!
 //! Owns: district configuration ([`districts`]: validation of a whole district against
-//! its connector's settings description before anything is stored), and, as it grows,
-//! district sync runs (pull → policy → plan → thresholds and completeness checks → apply;
-//! dry run, approve, cancel, resume, the nightly schedule, leases) and spot sync.
+//! its connector's settings description before anything is stored); connection tests
+//! ([`connection`]); district sync runs ([`sync`]: pull → policy → plan → completeness and
+//! threshold checks → apply; dry run, approve, cancel, leases, resume after a restart or a
+//! dead replica); the nightly schedule ([`schedule`]); and spot sync ([`spot`]).
 //!
 //! Must never: name a concrete connector (it receives a [`connector::Registry`]), speak
 //! HTTP, SQL or gRPC itself, or archive anything from a pull that was not complete.

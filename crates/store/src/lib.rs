@@ -2,8 +2,9 @@
 //!
 //! Owns: private sea-orm entities ([`entities`]), repositories that take and return
 //! model types ([`districts`], [`students`], [`guardians`], [`links`], [`forms`],
-//! [`change_log`]), sync runs and their checkpoints ([`runs`]), run plans and applying
-//! them ([`plan`]), connecting and migrating ([`Store`]). Later: leases.
+//! [`change_log`], [`staff`]), sync runs with their checkpoints and leases ([`runs`]), run
+//! plans and applying them, and spot syncs ([`plan`]), connecting and migrating
+//! ([`Store`]).
 //!
 //! Must never: let a query cross districts (every table is keyed by district first and
 //! every repository call names its district), write outside a transaction what must land
