@@ -115,6 +115,35 @@ impl Store {
         Ok(deleted.rows_affected)
     }
 
+    /// Drops the plans of a district's finished runs beyond the newest `keep` runs (the
+    /// change log keeps what they applied); open runs keep theirs. Returns the items
+    /// dropped.
+    pub async fn prune_plans(&self, district: &DistrictId, keep: u64) -> Result<u64, StoreError> {
+        let mut dropped = 0;
+        let mut offset = keep;
+        loop {
+            let older = self.list_runs(district, 100, offset).await?;
+            if older.is_empty() {
+                return Ok(dropped);
+            }
+            offset += older.len() as u64;
+            let ids: Vec<String> = older
+                .iter()
+                .filter(|r| r.state.is_final())
+                .map(|r| r.id.to_string())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            let deleted = row::Entity::delete_many()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::RunId.is_in(ids))
+                .exec(self.db())
+                .await?;
+            dropped += deleted.rows_affected;
+        }
+    }
+
     /// How many items the run's plan holds.
     pub async fn count_plan(&self, district: &DistrictId, run: RunId) -> Result<u64, StoreError> {
         Ok(row::Entity::find()

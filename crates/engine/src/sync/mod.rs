@@ -33,6 +33,9 @@ use thresholds::PlanImpact;
 const APPLY_PAGE: u64 = 500;
 /// Warnings kept on a run record.
 const KEPT_WARNINGS: usize = 100;
+/// Runs per district whose plans are kept (ListRunChanges); older runs keep their
+/// change-log rows only.
+const KEPT_PLANS: u64 = 20;
 /// Students per page of the archive sweep.
 const SWEEP_PAGE: u64 = 1_000;
 
@@ -555,6 +558,17 @@ impl Engine {
         }
         if let Err(e) = self.store.update_run(run).await {
             tracing::error!(run = %run.id, error = %e, "cannot record the end of a run");
+        }
+        if state.is_final() {
+            match self.store.prune_plans(&run.district_id, KEPT_PLANS).await {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(district = %run.district_id, items = n, "plans of older runs dropped")
+                }
+                Err(e) => {
+                    tracing::warn!(district = %run.district_id, error = %e, "cannot drop older plans")
+                }
+            }
         }
     }
 

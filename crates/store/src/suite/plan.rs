@@ -4,7 +4,7 @@ use model::change::{ChangeSource, Entity, FieldChange, Operation};
 use model::ids::{DistrictId, GuardianId, RunId, StudentId};
 use model::link::{AccessTier, Decision, Link, LinkOrigin};
 use model::roster::{Guardian, Student};
-use model::run::{PlanItem, SyncRun};
+use model::run::{PlanItem, RunState, SyncRun};
 
 use super::runs::{at, run};
 use super::{guardian, store_with_district, student, synced};
@@ -17,6 +17,7 @@ on_both_backends!(
     a_failed_apply_writes_nothing,
     a_later_item_for_the_same_record_wins,
     large_batches_apply_in_several_statements,
+    plans_of_old_finished_runs_are_pruned,
 );
 
 fn change(entity: Entity, record_id: String, operation: Operation, field: &str) -> FieldChange {
@@ -472,4 +473,41 @@ async fn large_batches_apply_in_several_statements(backend: Backend) {
         store.run_checkpoint(&cbe, r.id).await.expect("checkpoint"),
         Some(3_599)
     );
+}
+
+async fn plans_of_old_finished_runs_are_pruned(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    let item = student_item(Operation::Create, &student("4100"));
+    let mut runs = Vec::new();
+    for (minute, state) in [
+        (1, RunState::Succeeded),
+        (2, RunState::Failed),
+        (3, RunState::Paused),
+        (4, RunState::Succeeded),
+    ] {
+        let r = SyncRun {
+            state,
+            ..run(&cbe, at(minute, 0))
+        };
+        store.create_run(&r).await.expect("create run");
+        store
+            .append_plan(&cbe, r.id, 0, std::slice::from_ref(&item))
+            .await
+            .expect("plan");
+        runs.push(r);
+    }
+    // Keep the newest run's plan; the paused run keeps its own whatever its age.
+    let dropped = store.prune_plans(&cbe, 1).await.expect("prune");
+    assert_eq!(dropped, 2);
+    let counts: Vec<u64> = plan_counts(&store, &cbe, &runs).await;
+    assert_eq!(counts, [0, 0, 1, 1]);
+    assert_eq!(store.prune_plans(&cbe, 1).await.expect("again"), 0);
+}
+
+async fn plan_counts(store: &Store, cbe: &DistrictId, runs: &[SyncRun]) -> Vec<u64> {
+    let mut out = Vec::new();
+    for r in runs {
+        out.push(store.count_plan(cbe, r.id).await.expect("count"));
+    }
+    out
 }
