@@ -17,14 +17,14 @@ use connector::UserRef;
 use model::change::{Entity, Operation};
 use model::ids::{DistrictId, GuardianId, SourceId, SpotSyncId, StaffId, StudentId};
 use model::link::Link;
-use model::roster::{AccountStatus, Guardian, Phone, PhoneType, Student};
+use model::roster::{AccountStatus, Guardian, Student};
 use model::run::PlanItem;
 use model::source::SourceStudent;
 use model::{FieldError, ValidationErrors};
-use policy::reconcile::{GuardianRef, HeldLink, KnownGuardian, LinkChange, SisRelationship};
-use policy::settings::{contact_details_update, phone_fields, ContactDetails, PhoneFields};
+use policy::reconcile::{GuardianRef, KnownGuardian, SisRelationship};
 
-use crate::sync::diff::{changes, guardian_fields, link_fields, student_fields};
+use crate::sync::diff::{changes, guardian_fields, student_fields};
+use crate::sync::plan::{guardian_from_account, held_links_of, link_item};
 use crate::{Engine, EngineError};
 
 /// What a spot sync did (or, dry, would do).
@@ -166,7 +166,7 @@ impl Engine {
                     .find(|a| a.source_id == source);
                 let mut items = Vec::new();
                 if let Some(account) = account {
-                    let updated = self.seed_000_guardian(&guardian, account, &d.settings);
+                    let updated = guardian_from_account(Some(&guardian), account, &d.settings);
                     let c = changes(
                         Entity::Guardian,
                         &guardian.id.to_string(),
@@ -276,20 +276,8 @@ impl Engine {
             .into_iter()
             .map(|f| f.guardian_id)
             .collect();
-        let held: Vec<HeldLink> = held_links
-            .iter()
-            .map(|l| {
-                let g = linked.get(&l.guardian_id);
-                HeldLink {
-                    guardian: l.guardian_id,
-                    guardian_source_id: g.and_then(|g| g.source_id.clone()),
-                    guardian_email: g.map(|g| g.email.clone()).unwrap_or_default(),
-                    origin: l.origin,
-                    tier: l.tier,
-                    rule: l.decision.rule.clone(),
-                }
-            })
-            .collect();
+        let refs: Vec<&Link> = held_links.iter().collect();
+        let held = held_links_of(&refs, &linked);
         let sis: Vec<SisRelationship> = accounts
             .iter()
             .filter(|a| a.student_source_ids.contains(&src.source_id))
@@ -309,49 +297,8 @@ impl Engine {
             if only.is_some_and(|g| g != guardian) {
                 continue;
             }
-            // A guardian the SIS does not list for this student keeps what it has unless
-            // the SIS itself made the link (only SIS links are dropped).
             let held = held_links.iter().find(|l| l.guardian_id == guardian);
-            let link = Link {
-                student_id: student,
-                guardian_id: guardian,
-                origin: o.origin,
-                tier: o.tier,
-                decision: o.decision.clone(),
-                updated_at: now,
-            };
-            let record = format!("{student}/{guardian}");
-            let (operation, old) = match (&o.change, held) {
-                (LinkChange::Unchanged, _) => continue,
-                (LinkChange::Removed, Some(h)) => {
-                    items.push(PlanItem::Link {
-                        operation: Operation::Delete,
-                        changes: changes(
-                            Entity::Link,
-                            &record,
-                            Operation::Delete,
-                            None,
-                            &link_fields(h),
-                        ),
-                        link: h.clone(),
-                    });
-                    continue;
-                }
-                (LinkChange::Removed, None) => continue,
-                (_, Some(h)) => (Operation::Update, Some(link_fields(h))),
-                (_, None) => (Operation::Create, None),
-            };
-            items.push(PlanItem::Link {
-                operation,
-                changes: changes(
-                    Entity::Link,
-                    &record,
-                    operation,
-                    old.as_ref(),
-                    &link_fields(&link),
-                ),
-                link,
-            });
+            items.extend(link_item(&o, student, guardian, held, now));
         }
         for (guardian, _) in out.incomplete {
             if only.is_some_and(|g| g != guardian) {
@@ -379,45 +326,6 @@ impl Engine {
             }
         }
         Ok(items)
-    }
-
-    fn seed_000_guardian(
-        &self,
-        current: &Guardian,
-        account: &model::source::GuardianAccount,
-        settings: &model::district::DistrictSettings,
-    ) -> Guardian {
-        let phones = [
-            Phone {
-                number: account.home_phone.clone(),
-                kind: PhoneType::Home,
-            },
-            Phone {
-                number: account.mobile_phone.clone(),
-                kind: PhoneType::Cell,
-            },
-        ];
-        let incoming = ContactDetails {
-            email: account.email.trim().to_owned(),
-            phones: phone_fields(&phones, &settings.phone_types),
-        };
-        let held = ContactDetails {
-            email: current.email.clone(),
-            phones: PhoneFields {
-                home_phone: current.home_phone.clone(),
-                mobile_phone: current.mobile_phone.clone(),
-            },
-        };
-        let (details, _) = contact_details_update(current.status, &held, incoming, settings);
-        Guardian {
-            first_name: account.first_name.trim().to_owned(),
-            last_name: account.last_name.trim().to_owned(),
-            email: details.email,
-            home_phone: details.phones.home_phone,
-            mobile_phone: details.phones.mobile_phone,
-            address: account.preferred_address().cloned().unwrap_or_default(),
-            ..current.clone()
-        }
     }
 }
 

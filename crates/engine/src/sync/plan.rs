@@ -12,7 +12,9 @@ use model::link::{Link, LinkOrigin};
 use model::roster::{AccountStatus, Address, Contact, Guardian, Phone, PhoneType, Student};
 use model::run::PlanItem;
 use model::source::{GuardianAccount, SourceStudent};
-use policy::reconcile::{GuardianRef, HeldLink, KnownGuardian, LinkChange, SisRelationship};
+use policy::reconcile::{
+    GuardianRef, HeldLink, KnownGuardian, LinkChange, LinkOutcome, SisRelationship,
+};
 use policy::settings::{contact_details_update, phone_fields, ContactDetails, PhoneFields};
 use sha2::{Digest, Sha256};
 use store::Synced;
@@ -155,20 +157,7 @@ impl Planner {
                 .iter()
                 .filter(|l| l.student_id == student_id)
                 .collect();
-            let held: Vec<HeldLink> = held_links
-                .iter()
-                .map(|l| {
-                    let g = state.linked_guardians.get(&l.guardian_id);
-                    HeldLink {
-                        guardian: l.guardian_id,
-                        guardian_source_id: g.and_then(|g| g.source_id.clone()),
-                        guardian_email: g.map(|g| g.email.clone()).unwrap_or_default(),
-                        origin: l.origin,
-                        tier: l.tier,
-                        rule: l.decision.rule.clone(),
-                    }
-                })
-                .collect();
+            let held = held_links_of(&held_links, &state.linked_guardians);
             let authors = state
                 .form_authors
                 .iter()
@@ -197,40 +186,13 @@ impl Planner {
                         }
                     },
                 };
-                let link = Link {
-                    student_id,
-                    guardian_id,
-                    origin: o.origin,
-                    tier: o.tier,
-                    decision: o.decision.clone(),
-                    updated_at: self.now,
-                };
-                let record = format!("{student_id}/{guardian_id}");
-                let held = held_links.iter().find(|l| l.guardian_id == guardian_id);
-                let (operation, old) = match (&o.change, held) {
-                    (LinkChange::Unchanged, _) => continue,
-                    (LinkChange::Created, None) => (Operation::Create, None),
-                    (LinkChange::Created | LinkChange::Updated { .. }, Some(h)) => {
-                        (Operation::Update, Some(link_fields(h)))
-                    }
-                    (LinkChange::Updated { .. }, None) => (Operation::Create, None),
-                    (LinkChange::Removed, _) => (Operation::Delete, None),
-                };
-                let link = match (operation, held) {
-                    (Operation::Delete, Some(h)) => (*h).clone(),
-                    _ => link,
-                };
-                link_items.push(PlanItem::Link {
-                    operation,
-                    changes: changes(
-                        Entity::Link,
-                        &record,
-                        operation,
-                        old.as_ref(),
-                        &link_fields(&link),
-                    ),
-                    link,
-                });
+                let held = held_links
+                    .iter()
+                    .find(|l| l.guardian_id == guardian_id)
+                    .copied();
+                if let Some(item) = link_item(&o, student_id, guardian_id, held, self.now) {
+                    link_items.push(item);
+                }
             }
             for (guardian, _) in out.incomplete {
                 if let Some(g) = self.current_guardian(guardian, state, &guardian_edits) {
@@ -377,66 +339,138 @@ impl Planner {
         ))
     }
 
-    fn incoming(&self, account: &GuardianAccount) -> (ContactDetails, Address) {
-        let phones = [
-            Phone {
-                number: account.home_phone.clone(),
-                kind: PhoneType::Home,
-            },
-            Phone {
-                number: account.mobile_phone.clone(),
-                kind: PhoneType::Cell,
-            },
-        ];
-        let details = ContactDetails {
-            email: account.email.trim().to_owned(),
-            phones: phone_fields(&phones, &self.settings.phone_types),
-        };
-        (
-            details,
-            account.preferred_address().cloned().unwrap_or_default(),
-        )
-    }
-
     fn new_guardian(&self, account: &GuardianAccount) -> Guardian {
-        let (details, address) = self.incoming(account);
-        Guardian {
-            id: GuardianId::new(),
-            source_id: Some(account.source_id.clone()),
-            first_name: account.first_name.trim().to_owned(),
-            last_name: account.last_name.trim().to_owned(),
-            email: details.email,
-            home_phone: details.phones.home_phone,
-            mobile_phone: details.phones.mobile_phone,
-            address,
-            status: AccountStatus::Pending,
-            sis_connected: true,
-            archived: false,
-        }
+        guardian_from_account(None, account, &self.settings)
     }
 
     fn updated_guardian(&self, current: &Guardian, account: &GuardianAccount) -> Guardian {
-        let (incoming, address) = self.incoming(account);
-        let held = ContactDetails {
-            email: current.email.clone(),
-            phones: PhoneFields {
-                home_phone: current.home_phone.clone(),
-                mobile_phone: current.mobile_phone.clone(),
-            },
-        };
-        let (details, _) = contact_details_update(current.status, &held, incoming, &self.settings);
-        Guardian {
-            first_name: account.first_name.trim().to_owned(),
-            last_name: account.last_name.trim().to_owned(),
-            email: details.email,
-            home_phone: details.phones.home_phone,
-            mobile_phone: details.phones.mobile_phone,
-            address,
+        guardian_from_account(Some(current), account, &self.settings)
+    }
+}
+
+/// A guardian as a SIS account makes it: a new account (`current` none) or the account
+/// we hold brought up to date — names, the access account's e-mail, phones mapped to the
+/// SMS and phone fields, the mailing-else-physical address — with an active user's
+/// e-mail and phones left alone unless the district allows updating them.
+pub fn guardian_from_account(
+    current: Option<&Guardian>,
+    account: &GuardianAccount,
+    settings: &DistrictSettings,
+) -> Guardian {
+    let phones = [
+        Phone {
+            number: account.home_phone.clone(),
+            kind: PhoneType::Home,
+        },
+        Phone {
+            number: account.mobile_phone.clone(),
+            kind: PhoneType::Cell,
+        },
+    ];
+    let incoming = ContactDetails {
+        email: account.email.trim().to_owned(),
+        phones: phone_fields(&phones, &settings.phone_types),
+    };
+    let address = account.preferred_address().cloned().unwrap_or_default();
+    let base = match current {
+        Some(current) => current.clone(),
+        None => Guardian {
+            id: GuardianId::new(),
+            source_id: Some(account.source_id.clone()),
+            first_name: String::new(),
+            last_name: String::new(),
+            email: String::new(),
+            home_phone: String::new(),
+            mobile_phone: String::new(),
+            address: Address::default(),
+            status: AccountStatus::Pending,
             sis_connected: true,
             archived: false,
-            ..current.clone()
+        },
+    };
+    let details = match current {
+        Some(current) => {
+            let held = ContactDetails {
+                email: current.email.clone(),
+                phones: PhoneFields {
+                    home_phone: current.home_phone.clone(),
+                    mobile_phone: current.mobile_phone.clone(),
+                },
+            };
+            contact_details_update(current.status, &held, incoming, settings).0
         }
+        None => incoming,
+    };
+    Guardian {
+        first_name: account.first_name.trim().to_owned(),
+        last_name: account.last_name.trim().to_owned(),
+        email: details.email,
+        home_phone: details.phones.home_phone,
+        mobile_phone: details.phones.mobile_phone,
+        address,
+        sis_connected: true,
+        archived: false,
+        ..base
     }
+}
+
+/// Held links as the reconciliation sees them, with their guardians' SIS ids and e-mails.
+pub fn held_links_of(links: &[&Link], guardians: &HashMap<GuardianId, Guardian>) -> Vec<HeldLink> {
+    links
+        .iter()
+        .map(|l| {
+            let g = guardians.get(&l.guardian_id);
+            HeldLink {
+                guardian: l.guardian_id,
+                guardian_source_id: g.and_then(|g| g.source_id.clone()),
+                guardian_email: g.map(|g| g.email.clone()).unwrap_or_default(),
+                origin: l.origin,
+                tier: l.tier,
+                rule: l.decision.rule.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The plan item of one reconciliation outcome, given the link held before (if any);
+/// none when nothing changes.
+pub fn link_item(
+    outcome: &LinkOutcome,
+    student: StudentId,
+    guardian: GuardianId,
+    held: Option<&Link>,
+    now: DateTime<Utc>,
+) -> Option<PlanItem> {
+    let (operation, link, old) = match (&outcome.change, held) {
+        (LinkChange::Unchanged, _) | (LinkChange::Removed, None) => return None,
+        (LinkChange::Removed, Some(h)) => (Operation::Delete, h.clone(), None),
+        (LinkChange::Created | LinkChange::Updated { .. }, held) => {
+            let link = Link {
+                student_id: student,
+                guardian_id: guardian,
+                origin: outcome.origin,
+                tier: outcome.tier,
+                decision: outcome.decision.clone(),
+                updated_at: now,
+            };
+            match held {
+                Some(h) => (Operation::Update, link, Some(link_fields(h))),
+                None => (Operation::Create, link, None),
+            }
+        }
+    };
+    let record = format!("{student}/{guardian}");
+    Some(PlanItem::Link {
+        operation,
+        changes: changes(
+            Entity::Link,
+            &record,
+            operation,
+            old.as_ref(),
+            &link_fields(&link),
+        ),
+        link,
+    })
 }
 
 /// Our student record of a source student.
