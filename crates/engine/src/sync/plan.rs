@@ -517,3 +517,171 @@ pub fn is_downgrade(item: &PlanItem) -> bool {
 pub fn is_link_removal(item: &PlanItem) -> bool {
     matches!(item, PlanItem::Link { operation: Operation::Delete, link, .. } if link.origin == LinkOrigin::Sis)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::roster::EnrollmentStatus;
+    use model::roster::{ContactType, Gender, Relationship};
+
+    fn src(id: &str) -> SourceStudent {
+        SourceStudent {
+            source_id: SourceId::new(id),
+            student_number: format!("20{id}"),
+            state_id: "123456789".into(),
+            legal_first_name: "Jamie".into(),
+            legal_last_name: "Doe".into(),
+            middle_name: String::new(),
+            birth_date: None,
+            gender: Gender::Female,
+            school_source_id: Some(SourceId::new("17")),
+            grade: "7".into(),
+            enrollment_status: EnrollmentStatus::Active,
+            independent_student: false,
+            org_email: String::new(),
+            personal_email: String::new(),
+            web_id: String::new(),
+            email: String::new(),
+            home_phone: String::new(),
+            mailing_address: None,
+            physical_address: None,
+        }
+    }
+
+    fn contact(student: &str, email: &str) -> Contact {
+        Contact {
+            source_id: SourceId::new("501"),
+            student_source_id: SourceId::new(student),
+            first_name: "Pat".into(),
+            last_name: "Doe".into(),
+            emails: vec![email.into()],
+            relationship: Relationship::Mother,
+            contact_type: ContactType::Guardian,
+            phones: vec![],
+            decision_making: Some(true),
+        }
+    }
+
+    fn account(id: &str, email: &str, students: &[&str]) -> GuardianAccount {
+        GuardianAccount {
+            source_id: SourceId::new(id),
+            first_name: "Pat".into(),
+            last_name: "Doe".into(),
+            email: email.into(),
+            username: email.into(),
+            home_phone: "403-555-0101".into(),
+            mobile_phone: "403-555-0102".into(),
+            mailing_address: None,
+            physical_address: None,
+            contact_source_ids: vec![SourceId::new("501")],
+            student_source_ids: students.iter().map(|s| SourceId::new(*s)).collect(),
+        }
+    }
+
+    fn ops(items: &[PlanItem]) -> Vec<String> {
+        items
+            .iter()
+            .map(|i| format!("{}.{}", i.entity().as_str(), i.operation().as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn a_new_district_gets_students_linked_guardians_and_links_only() {
+        let mut planner = Planner::new(DistrictSettings::default(), Utc::now());
+        let batch = Batch {
+            students: vec![src("1")],
+            contacts: vec![contact("1", "pat@x.example")],
+            accounts: vec![
+                account("700", "pat@x.example", &["1"]),
+                account("701", "nobody@x.example", &["1"]),
+            ],
+        };
+        let items = planner.plan_batch(&batch, &BatchState::default());
+        assert_eq!(
+            ops(&items),
+            ["student.create", "guardian.create", "link.create"]
+        );
+        let PlanItem::Link { link, .. } = &items[2] else {
+            panic!("a link")
+        };
+        assert_eq!(
+            (link.tier, link.decision.rule.as_str()),
+            (model::link::AccessTier::Full, "ps.link.full")
+        );
+        let PlanItem::Guardian { guardian, .. } = &items[1] else {
+            panic!("a guardian")
+        };
+        assert_eq!(
+            (guardian.home_phone.as_str(), guardian.mobile_phone.as_str()),
+            ("403-555-0101", "403-555-0102")
+        );
+    }
+
+    #[test]
+    fn an_account_in_two_batches_is_created_once_and_unchanged_records_plan_nothing() {
+        let mut planner = Planner::new(DistrictSettings::default(), Utc::now());
+        let first = Batch {
+            students: vec![src("1")],
+            contacts: vec![contact("1", "pat@x.example")],
+            accounts: vec![account("700", "pat@x.example", &["1"])],
+        };
+        let second = Batch {
+            students: vec![src("2")],
+            contacts: vec![contact("2", "pat@x.example")],
+            accounts: vec![account("700", "pat@x.example", &["2"])],
+        };
+        let a = planner.plan_batch(&first, &BatchState::default());
+        let b = planner.plan_batch(&second, &BatchState::default());
+        assert_eq!(
+            ops(&a),
+            ["student.create", "guardian.create", "link.create"]
+        );
+        assert_eq!(
+            ops(&b),
+            ["student.create", "link.create"],
+            "the guardian is not created twice"
+        );
+
+        // The store now holds the first batch exactly: planning it again plans nothing.
+        let (student, hash) = match &a[0] {
+            PlanItem::Student {
+                student,
+                source_hash,
+                ..
+            } => (student.clone(), source_hash.clone()),
+            _ => panic!("a student"),
+        };
+        let (guardian, ghash) = match &a[1] {
+            PlanItem::Guardian {
+                guardian,
+                source_hash,
+                ..
+            } => (guardian.clone(), source_hash.clone()),
+            _ => panic!("a guardian"),
+        };
+        let PlanItem::Link { link, .. } = &a[2] else {
+            panic!("a link")
+        };
+        let state = BatchState {
+            students: HashMap::from([(
+                student.source_id.clone(),
+                Synced {
+                    value: student,
+                    source_hash: hash,
+                },
+            )]),
+            guardians: HashMap::from([(
+                SourceId::new("700"),
+                Synced {
+                    value: guardian.clone(),
+                    source_hash: ghash,
+                },
+            )]),
+            links: vec![link.clone()],
+            linked_guardians: HashMap::from([(guardian.id, guardian)]),
+            form_authors: HashSet::new(),
+        };
+        let mut again = Planner::new(DistrictSettings::default(), Utc::now());
+        assert!(again.plan_batch(&first, &state).is_empty());
+    }
+}
