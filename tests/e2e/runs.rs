@@ -176,6 +176,25 @@ async fn a_first_run_creates_the_roster_and_a_second_writes_nothing(backend: Bac
     );
     assert_eq!(change_log_rows(&store, &dry.run_id).await, 0);
 
+    // Its summary counts per school and kind.
+    let by_school: u64 = dry
+        .planned_by_school
+        .iter()
+        .filter(|(k, _)| k.ends_with("/student.create"))
+        .map(|(_, n)| *n)
+        .sum();
+    assert_eq!(by_school, students, "{:#?}", dry.planned_by_school);
+    let schools = sim.district(|d| d.expected_schools());
+    for school in &schools {
+        assert!(
+            dry.planned_by_school
+                .contains_key(&format!("{}/student.create", school.source_id)),
+            "school {} in the summary: {:#?}",
+            school.source_id,
+            dry.planned_by_school
+        );
+    }
+
     // The first run creates what the dry run said.
     let first = run(&mut client, false).await;
     ok(&first);

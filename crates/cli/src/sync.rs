@@ -294,6 +294,24 @@ pub fn render(r: &pb::SyncRun) -> String {
         r.plan_items,
         list(&r.planned)
     ));
+    let mut schools: std::collections::BTreeMap<&str, Vec<String>> =
+        std::collections::BTreeMap::new();
+    for (key, n) in &r.planned_by_school {
+        if let Some((school, kind)) = key.split_once('/') {
+            schools
+                .entry(school)
+                .or_default()
+                .push(format!("{kind} {n}"));
+        }
+    }
+    for (school, kinds) in schools {
+        let school = if school.is_empty() {
+            "(no school)"
+        } else {
+            school
+        };
+        out.push_str(&format!("    school {school}: {}\n", kinds.join(", ")));
+    }
     out.push_str(&format!("  applied: {}\n", r.applied));
     for t in &r.trips {
         let limit = match (t.max_percent, t.max_count) {

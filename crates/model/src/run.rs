@@ -65,7 +65,8 @@ pub struct RunCounts {
     pub fetched: BTreeMap<String, u64>,
     /// Planned changes by `entity.operation` (`student.create`, `link.delete`, …).
     pub planned: BTreeMap<String, u64>,
-    /// Planned changes per school (`school source id` → count) for the summary.
+    /// Planned student and link changes per school and kind, keyed
+    /// `<school source id>/<entity>.<operation>`, for the summary.
     pub planned_by_school: BTreeMap<String, u64>,
     /// Plan items applied so far.
     pub applied: u64,

@@ -686,7 +686,8 @@ impl Engine {
     ) -> Result<u64, Stop> {
         let state = self.batch_state(&district.id, batch).await?;
         let items = planner.plan_batch(batch, &state);
-        let schools: HashMap<&SourceId, String> = batch
+        // The school of each student of the batch, by our id, for the per-school summary.
+        let school_of_source: HashMap<&SourceId, String> = batch
             .students
             .iter()
             .map(|s| {
@@ -699,11 +700,40 @@ impl Engine {
                 )
             })
             .collect();
+        let mut school_of: HashMap<model::ids::StudentId, String> = state
+            .students
+            .values()
+            .map(|s| {
+                let school = school_of_source
+                    .get(&s.value.source_id)
+                    .cloned()
+                    .unwrap_or_default();
+                (s.value.id, school)
+            })
+            .collect();
+        for item in &items {
+            if let PlanItem::Student { student, .. } = item {
+                let school = school_of_source
+                    .get(&student.source_id)
+                    .cloned()
+                    .unwrap_or_default();
+                school_of.insert(student.id, school);
+            }
+        }
         for item in &items {
             count(run, item);
-            if let PlanItem::Student { student, .. } = item {
-                let school = schools.get(&student.source_id).cloned().unwrap_or_default();
-                *run.counts.planned_by_school.entry(school).or_default() += 1;
+            let student = match item {
+                PlanItem::Student { student, .. } => Some(student.id),
+                PlanItem::Link { link, .. } => Some(link.student_id),
+                PlanItem::Guardian { .. } => None,
+            };
+            if let Some(school) = student.and_then(|id| school_of.get(&id)) {
+                let key = format!(
+                    "{school}/{}.{}",
+                    item.entity().as_str(),
+                    item.operation().as_str()
+                );
+                *run.counts.planned_by_school.entry(key).or_default() += 1;
             }
             if is_downgrade(item) {
                 impact.links_downgraded += 1;
@@ -812,6 +842,17 @@ impl Engine {
             impact.students_archived += items.len() as u64;
             for item in &items {
                 count(run, item);
+                if let PlanItem::Student { student, .. } = item {
+                    let school = student
+                        .school_source_id
+                        .as_ref()
+                        .map(|s| s.to_string())
+                        .unwrap_or_default();
+                    *run.counts
+                        .planned_by_school
+                        .entry(format!("{school}/student.archive"))
+                        .or_default() += 1;
+                }
             }
             self.store.append_plan(id, run.id, seq, &items).await?;
             seq += items.len() as u64;
