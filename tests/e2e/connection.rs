@@ -7,7 +7,7 @@ use sim::powerschool::{SimConfig, Simulator};
 use store::Backend;
 use tonic::Code;
 
-use crate::harness::{stdout, Server, BIN};
+use crate::harness::{powerschool_connector, stdout, Server, BIN};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -16,18 +16,7 @@ on_both_backends!(
 );
 
 fn powerschool(base_url: &str, client_id: &str, secret: &str) -> pb::ConnectorConfig {
-    pb::ConnectorConfig {
-        kind: "powerschool".into(),
-        settings: [
-            ("base_url", base_url),
-            ("client_id", client_id),
-            ("client_secret", secret),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect(),
-        secrets_set: vec![],
-    }
+    powerschool_connector(base_url, client_id, secret, &[])
 }
 
 fn step<'a>(r: &'a pb::TestConnectionResponse, name: &str) -> &'a pb::ConnectionCheckStep {

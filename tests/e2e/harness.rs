@@ -292,3 +292,92 @@ pub fn powerschool_request(id: &str) -> proto::v1::CreateDistrictRequest {
         time_zone: "America/Edmonton".into(),
     }
 }
+
+/// A PowerSchool connector with these settings (the secret among them).
+pub fn powerschool_connector(
+    base_url: &str,
+    client_id: &str,
+    secret: &str,
+    extra: &[(&str, &str)],
+) -> proto::v1::ConnectorConfig {
+    proto::v1::ConnectorConfig {
+        kind: "powerschool".into(),
+        settings: [
+            ("base_url", base_url),
+            ("client_id", client_id),
+            ("client_secret", secret),
+        ]
+        .iter()
+        .chain(extra)
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect(),
+        secrets_set: vec![],
+    }
+}
+
+/// Creates district `id` against the simulator, with `extra` connector settings.
+pub async fn create_sim_district(
+    client: &mut SyncServiceClient<Channel>,
+    id: &str,
+    sim: &sim::powerschool::Simulator,
+    extra: &[(&str, &str)],
+) {
+    client
+        .create_district(proto::v1::CreateDistrictRequest {
+            district_id: id.into(),
+            name: "Simulated district".into(),
+            connector: Some(powerschool_connector(
+                &sim.base_url(),
+                sim.client_id(),
+                sim.client_secret(),
+                extra,
+            )),
+            settings: None,
+            time_zone: "America/Edmonton".into(),
+        })
+        .await
+        .expect("create the district");
+}
+
+/// Follows a run through WatchSyncRun to its end (or pause), within two minutes.
+pub async fn follow_run(
+    client: &mut SyncServiceClient<Channel>,
+    district: &str,
+    run_id: &str,
+) -> proto::v1::SyncRun {
+    use tokio_stream::StreamExt;
+    let mut stream = client
+        .watch_sync_run(proto::v1::WatchSyncRunRequest {
+            district_id: district.into(),
+            run_id: run_id.into(),
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut last = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while let Some(item) = tokio::time::timeout_at(deadline, stream.next())
+        .await
+        .expect("the run ends in time")
+    {
+        last = Some(item.expect("a run update"));
+    }
+    last.expect("at least one update")
+}
+
+/// Starts a run of `district` and follows it to its end (or pause).
+pub async fn run_to_end(
+    client: &mut SyncServiceClient<Channel>,
+    district: &str,
+    dry_run: bool,
+) -> proto::v1::SyncRun {
+    let started = client
+        .start_sync(proto::v1::StartSyncRequest {
+            district_id: district.into(),
+            dry_run,
+        })
+        .await
+        .expect("start")
+        .into_inner();
+    follow_run(client, district, &started.run_id).await
+}

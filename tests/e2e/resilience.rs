@@ -12,7 +12,7 @@ use store::{Backend, Store};
 use tonic::transport::Channel;
 use tonic::Code;
 
-use crate::harness::Server;
+use crate::harness::{create_sim_district, Server};
 use crate::on_both_backends;
 
 on_both_backends!(a_run_killed_mid_apply_resumes_and_ends_as_if_uninterrupted);
@@ -20,27 +20,7 @@ on_both_backends!(a_run_killed_mid_apply_resumes_and_ends_as_if_uninterrupted);
 const DISTRICT: &str = "big";
 
 async fn create(client: &mut SyncServiceClient<Channel>, sim: &Simulator) {
-    client
-        .create_district(pb::CreateDistrictRequest {
-            district_id: DISTRICT.into(),
-            name: "A larger simulated district".into(),
-            connector: Some(pb::ConnectorConfig {
-                kind: "powerschool".into(),
-                settings: [
-                    ("base_url", sim.base_url()),
-                    ("client_id", sim.client_id().to_owned()),
-                    ("client_secret", sim.client_secret().to_owned()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-                secrets_set: vec![],
-            }),
-            settings: None,
-            time_zone: "America/Edmonton".into(),
-        })
-        .await
-        .expect("create the district");
+    create_sim_district(client, DISTRICT, sim, &[]).await;
 }
 
 async fn get(client: &mut SyncServiceClient<Channel>, run_id: &str) -> pb::SyncRun {

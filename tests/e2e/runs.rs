@@ -1,18 +1,15 @@
 //! District sync runs end to end: the real server over gRPC against the PowerSchool
 //! simulator, on SQLite and PostgreSQL.
 
-use std::time::Duration;
-
 use model::ids::{DistrictId, RunId, SourceId};
 use proto::v1 as pb;
 use proto::v1::sync_service_client::SyncServiceClient;
 use sim::powerschool::{Fault, FaultKind, Match, SimConfig, Simulator};
 use store::{Backend, Store};
-use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 use tonic::Code;
 
-use crate::harness::Server;
+use crate::harness::{create_sim_district, follow_run, run_to_end, Server};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -29,62 +26,17 @@ async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channe
         .expect("simulator");
     let server = Server::start(backend).await;
     let mut client = server.client().await;
-    client
-        .create_district(pb::CreateDistrictRequest {
-            district_id: DISTRICT.into(),
-            name: "Simulated district".into(),
-            connector: Some(pb::ConnectorConfig {
-                kind: "powerschool".into(),
-                settings: [
-                    ("base_url", sim.base_url()),
-                    ("client_id", sim.client_id().to_owned()),
-                    ("client_secret", sim.client_secret().to_owned()),
-                    ("page_size", "7".to_owned()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-                secrets_set: vec![],
-            }),
-            settings: None,
-            time_zone: "America/Edmonton".into(),
-        })
-        .await
-        .expect("create the district");
+    create_sim_district(&mut client, DISTRICT, &sim, &[("page_size", "7")]).await;
     (sim, server, client)
 }
 
 /// Starts a run and follows it to its end (or pause).
 async fn run(client: &mut SyncServiceClient<Channel>, dry_run: bool) -> pb::SyncRun {
-    let started = client
-        .start_sync(pb::StartSyncRequest {
-            district_id: DISTRICT.into(),
-            dry_run,
-        })
-        .await
-        .expect("start")
-        .into_inner();
-    follow(client, &started.run_id).await
+    run_to_end(client, DISTRICT, dry_run).await
 }
 
 async fn follow(client: &mut SyncServiceClient<Channel>, run_id: &str) -> pb::SyncRun {
-    let mut stream = client
-        .watch_sync_run(pb::WatchSyncRunRequest {
-            district_id: DISTRICT.into(),
-            run_id: run_id.into(),
-        })
-        .await
-        .expect("watch")
-        .into_inner();
-    let mut last = None;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
-    while let Some(item) = tokio::time::timeout_at(deadline, stream.next())
-        .await
-        .expect("the run ends in time")
-    {
-        last = Some(item.expect("a run update"));
-    }
-    last.expect("at least one update")
+    follow_run(client, DISTRICT, run_id).await
 }
 
 async fn changes(

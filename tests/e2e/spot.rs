@@ -9,11 +9,10 @@ use proto::v1 as pb;
 use proto::v1::sync_service_client::SyncServiceClient;
 use sim::powerschool::{SimConfig, Simulator};
 use store::{Backend, Store, Synced};
-use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 use tonic::Code;
 
-use crate::harness::Server;
+use crate::harness::{create_sim_district, follow_run, run_to_end, Server};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -34,27 +33,7 @@ async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channe
         .expect("simulator");
     let server = Server::start(backend).await;
     let mut client = server.client().await;
-    client
-        .create_district(pb::CreateDistrictRequest {
-            district_id: DISTRICT.into(),
-            name: "Simulated district".into(),
-            connector: Some(pb::ConnectorConfig {
-                kind: "powerschool".into(),
-                settings: [
-                    ("base_url", sim.base_url()),
-                    ("client_id", sim.client_id().to_owned()),
-                    ("client_secret", sim.client_secret().to_owned()),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v))
-                .collect(),
-                secrets_set: vec![],
-            }),
-            settings: None,
-            time_zone: "America/Edmonton".into(),
-        })
-        .await
-        .expect("create");
+    create_sim_district(&mut client, DISTRICT, &sim, &[]).await;
     let run = sync(&mut client).await;
     assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
     let store = server.store().await;
@@ -62,27 +41,7 @@ async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channe
 }
 
 async fn sync(client: &mut SyncServiceClient<Channel>) -> pb::SyncRun {
-    let run = client
-        .start_sync(pb::StartSyncRequest {
-            district_id: DISTRICT.into(),
-            dry_run: false,
-        })
-        .await
-        .expect("start")
-        .into_inner();
-    let mut stream = client
-        .watch_sync_run(pb::WatchSyncRunRequest {
-            district_id: DISTRICT.into(),
-            run_id: run.run_id,
-        })
-        .await
-        .expect("watch")
-        .into_inner();
-    let mut last = None;
-    while let Some(r) = stream.next().await {
-        last = Some(r.expect("update"));
-    }
-    last.expect("an update")
+    run_to_end(client, DISTRICT, false).await
 }
 
 async fn spot(
@@ -421,19 +380,8 @@ async fn spot_sync_during_a_run_ends_consistent_and_answers_quickly(backend: Bac
             .await
             .expect("spot sync during a run");
     }
-    let mut stream = client
-        .watch_sync_run(pb::WatchSyncRunRequest {
-            district_id: DISTRICT.into(),
-            run_id: run.run_id,
-        })
-        .await
-        .expect("watch")
-        .into_inner();
-    let mut last = None;
-    while let Some(r) = stream.next().await {
-        last = Some(r.expect("update"));
-    }
-    assert_eq!(last.expect("end").state, pb::RunState::Succeeded as i32);
+    let last = follow_run(&mut client, DISTRICT, &run.run_id).await;
+    assert_eq!(last.state, pb::RunState::Succeeded as i32);
     assert_eq!(
         store
             .get_student(&d, student.id)
