@@ -125,18 +125,22 @@ impl Planner {
         // Links: the rules on every SIS relationship, reconciled with the held links.
         let accounts: BTreeMap<&SourceId, &GuardianAccount> =
             batch.accounts.iter().map(|a| (&a.source_id, a)).collect();
-        let mut known: Vec<KnownGuardian> = state
-            .guardians
-            .iter()
-            .map(|(s, g)| KnownGuardian {
-                id: g.value.id,
-                source_id: s.clone(),
+        // Our guardians holding this batch's accounts: the store's, or planned earlier in
+        // the run. Reconciliation looks up only the batch's accounts.
+        let mut known: Vec<KnownGuardian> = accounts
+            .keys()
+            .filter_map(|source| {
+                let id = self
+                    .guardians
+                    .get(*source)
+                    .map(|g| g.id)
+                    .or_else(|| state.guardians.get(*source).map(|g| g.value.id))?;
+                Some(KnownGuardian {
+                    id,
+                    source_id: (*source).clone(),
+                })
             })
             .collect();
-        known.extend(self.guardians.iter().map(|(s, g)| KnownGuardian {
-            id: g.id,
-            source_id: s.clone(),
-        }));
         let mut guardian_edits: BTreeMap<GuardianId, Guardian> = BTreeMap::new();
         let mut link_items = Vec::new();
         let mut new_accounts: Vec<&GuardianAccount> = Vec::new();
@@ -174,7 +178,7 @@ impl Planner {
                             let Some(account) = accounts.get(source) else {
                                 continue;
                             };
-                            let g = self.new_guardian(account);
+                            let g = guardian_from_account(None, account, &self.settings);
                             let id = g.id;
                             self.guardians.insert(source.clone(), g);
                             new_accounts.push(account);
@@ -257,7 +261,7 @@ impl Planner {
                 continue;
             } else {
                 let base = edited.unwrap_or_else(|| existing.value.clone());
-                self.updated_guardian(&base, account)
+                guardian_from_account(Some(&base), account, &self.settings)
             };
             self.guardians
                 .insert(account.source_id.clone(), updated.clone());
@@ -337,14 +341,6 @@ impl Planner {
             &self.settings.phone_types,
             self.settings.update_active_contact_details,
         ))
-    }
-
-    fn new_guardian(&self, account: &GuardianAccount) -> Guardian {
-        guardian_from_account(None, account, &self.settings)
-    }
-
-    fn updated_guardian(&self, current: &Guardian, account: &GuardianAccount) -> Guardian {
-        guardian_from_account(Some(current), account, &self.settings)
     }
 }
 
