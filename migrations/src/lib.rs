@@ -13,6 +13,7 @@ mod m20261124_000002_create_roster;
 mod m20261124_000003_create_runs_and_change_log;
 mod m20261124_000004_create_run_plan;
 mod m20261124_000005_one_open_run_per_district;
+mod m20261201_000006_cancelling_runs_stay_open;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000003_create_runs_and_change_log::Migration),
             Box::new(m20261124_000004_create_run_plan::Migration),
             Box::new(m20261124_000005_one_open_run_per_district::Migration),
+            Box::new(m20261201_000006_cancelling_runs_stay_open::Migration),
         ]
     }
 }

@@ -62,6 +62,9 @@ pub fn from_store(e: StoreError) -> Status {
         StoreError::AlreadyExists { entity, id } => {
             Status::already_exists(format!("{entity} {id} already exists"))
         }
+        StoreError::StateChanged { entity, id, found } => {
+            Status::failed_precondition(format!("{entity} {id} is {found}"))
+        }
         StoreError::Connect(_) | StoreError::Database(_) => {
             tracing::error!(error = %e, "store unavailable");
             Status::unavailable("the store is unavailable; try again")

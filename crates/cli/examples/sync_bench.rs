@@ -202,6 +202,7 @@ async fn bulk(args: &[String]) -> Result<()> {
         created_at: now,
         started_at: None,
         finished_at: None,
+        approved_at: None,
     };
     store.create_run(&run).await?;
     let mut by_student: HashMap<&str, Vec<&model::roster::Contact>> = HashMap::new();

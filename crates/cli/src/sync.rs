@@ -246,6 +246,7 @@ fn state(s: i32) -> &'static str {
         Ok(pb::RunState::Succeeded) => "succeeded",
         Ok(pb::RunState::Failed) => "failed",
         Ok(pb::RunState::Cancelled) => "cancelled",
+        Ok(pb::RunState::Cancelling) => "cancelling",
         _ => "unknown",
     }
 }

@@ -9,6 +9,9 @@
 
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
+use model::run::{RunMode, RunTrigger};
+
+use crate::EngineError;
 
 /// How long after midnight a missed nightly run is still started.
 pub const CATCH_UP: Duration = Duration::hours(6);
@@ -41,6 +44,74 @@ pub fn nightly_due(
     }
     let midnight = last_midnight(tz, now);
     now - midnight < CATCH_UP && last_scheduled.is_none_or(|t| t < midnight)
+}
+
+impl crate::Engine {
+    /// Starts tonight's run of every district whose nightly run is due.
+    pub async fn start_due_nightly_runs(&self) -> Result<usize, EngineError> {
+        let now = crate::now();
+        let mut started = 0;
+        let mut after = None;
+        loop {
+            let page = self.store.list_districts(after.as_ref(), 100).await?;
+            for d in &page.districts {
+                if !d.settings.daily_sync_enabled {
+                    continue;
+                }
+                let last = self
+                    .store
+                    .list_runs(&d.id, 50, 0)
+                    .await?
+                    .into_iter()
+                    .find(|r| r.trigger == RunTrigger::Schedule)
+                    .map(|r| r.created_at);
+                if !nightly_due(true, d.time_zone, now, last) {
+                    continue;
+                }
+                match self
+                    .start_sync(&d.id, RunMode::Full, RunTrigger::Schedule)
+                    .await
+                {
+                    Ok(run) => {
+                        tracing::info!(district = %d.id, run = %run.id, "nightly run started");
+                        started += 1;
+                    }
+                    Err(EngineError::Precondition(why)) => {
+                        tracing::info!(district = %d.id, "nightly run not started: {why}")
+                    }
+                    Err(e) => {
+                        tracing::warn!(district = %d.id, error = %e, "nightly run could not start")
+                    }
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(started),
+            }
+        }
+    }
+
+    /// The service's background work until `shutdown`: resume interrupted runs at once,
+    /// then keep taking over lapsed runs and starting nightly runs.
+    pub async fn background(self, shutdown: impl std::future::Future<Output = ()>) {
+        let tick = (self.lease / 3).clamp(
+            std::time::Duration::from_millis(200),
+            std::time::Duration::from_secs(30),
+        );
+        tokio::pin!(shutdown);
+        loop {
+            if let Err(e) = self.resume_interrupted().await {
+                tracing::warn!(error = %e, "cannot look for interrupted runs");
+            }
+            if let Err(e) = self.start_due_nightly_runs().await {
+                tracing::warn!(error = %e, "cannot start nightly runs");
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(tick) => {}
+            }
+        }
+    }
 }
 
 #[cfg(test)]

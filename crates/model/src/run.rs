@@ -33,6 +33,9 @@ pub enum RunState {
     Running,
     /// Stopped before writing: its plan went over a threshold; approve or cancel it.
     Paused,
+    /// Someone asked a running run to stop; the replica working it stops at its next
+    /// page and records what it had applied.
+    Cancelling,
     Succeeded,
     Failed,
     Cancelled,
@@ -45,6 +48,18 @@ impl RunState {
             self,
             RunState::Succeeded | RunState::Failed | RunState::Cancelled
         )
+    }
+
+    /// The state's name, as stored and as messages say it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Paused => "paused",
+            RunState::Cancelling => "cancelling",
+            RunState::Succeeded => "succeeded",
+            RunState::Failed => "failed",
+            RunState::Cancelled => "cancelled",
+        }
     }
 }
 
@@ -110,6 +125,9 @@ pub struct SyncRun {
     pub created_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// When someone approved the paused plan; an approved plan is applied to its end.
+    #[serde(default)]
+    pub approved_at: Option<DateTime<Utc>>,
 }
 
 /// One change a run intends: the record as it will be, and its field changes.

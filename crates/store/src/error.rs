@@ -6,6 +6,14 @@ pub enum StoreError {
     NotFound { entity: &'static str, id: String },
     #[error("{entity} {id} already exists")]
     AlreadyExists { entity: &'static str, id: String },
+    /// A conditional update found the record in another state than the one it required:
+    /// someone else changed it first.
+    #[error("{entity} {id} is {found}")]
+    StateChanged {
+        entity: &'static str,
+        id: String,
+        found: String,
+    },
     #[error("stored {entity} {id} has an unreadable {field}: {reason}")]
     Corrupt {
         entity: &'static str,

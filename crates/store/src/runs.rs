@@ -23,6 +23,7 @@ struct DetailOut<'a> {
     counts: &'a RunCounts,
     trips: &'a [ThresholdTrip],
     warnings: &'a [String],
+    approved_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(serde::Deserialize)]
@@ -32,6 +33,8 @@ struct DetailIn {
     trips: Vec<ThresholdTrip>,
     #[serde(default)]
     warnings: Vec<String>,
+    #[serde(default)]
+    approved_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Store {
@@ -76,8 +79,10 @@ impl Store {
     }
 
     /// Replaces every field of a stored run (same district and id) but its lease and
-    /// checkpoint; `NotFound` if there is no such run.
-    pub async fn update_run(&self, run: &SyncRun) -> Result<(), StoreError> {
+    /// checkpoint — if, and only if, its stored state is one of `from`: one conditional
+    /// update, so of two callers racing to move a run, exactly one wins. The loser gets
+    /// `StateChanged` naming the state it found; `NotFound` if there is no such run.
+    pub async fn update_run(&self, run: &SyncRun, from: &[RunState]) -> Result<(), StoreError> {
         let mut active = to_row(run).into_active_model().reset_all();
         active.district_id = ActiveValue::NotSet;
         active.id = ActiveValue::NotSet;
@@ -88,15 +93,37 @@ impl Store {
             .set(active)
             .filter(row::Column::DistrictId.eq(run.district_id.as_str()))
             .filter(row::Column::Id.eq(run.id.to_string()))
+            .filter(row::Column::State.is_in(from.iter().map(|s| s.as_str())))
             .exec(self.db())
             .await?;
         if updated.rows_affected == 0 {
-            return Err(StoreError::NotFound {
+            let found = self.get_run(&run.district_id, run.id).await?;
+            return Err(StoreError::StateChanged {
                 entity: ENTITY,
                 id: run.id.to_string(),
+                found: found.state.as_str().to_owned(),
             });
         }
         Ok(())
+    }
+
+    /// The stored state of a run: how a replica working it learns that someone asked it
+    /// to stop.
+    pub async fn run_state(
+        &self,
+        district: &DistrictId,
+        id: RunId,
+    ) -> Result<RunState, StoreError> {
+        let row: Option<String> = row::Entity::find()
+            .select_only()
+            .column(row::Column::State)
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::Id.eq(id.to_string()))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        let raw = found(row, ENTITY, || id.to_string(), Ok)?;
+        from_name(ENTITY, &id.to_string(), "state", &raw)
     }
 
     /// A district's runs, newest first (by creation time, then id), `limit` after
@@ -120,13 +147,13 @@ impl Store {
             .collect()
     }
 
-    /// A district's runs that are running or paused, oldest first.
+    /// A district's runs that are running, paused or cancelling, oldest first.
     pub async fn open_runs(&self, district: &DistrictId) -> Result<Vec<SyncRun>, StoreError> {
         row::Entity::find()
             .filter(row::Column::DistrictId.eq(district.as_str()))
-            .filter(
-                row::Column::State.is_in([name_of(&RunState::Running), name_of(&RunState::Paused)]),
-            )
+            .filter(row::Column::State.is_in(
+                [RunState::Running, RunState::Paused, RunState::Cancelling].map(RunState::as_str),
+            ))
             .order_by_asc(row::Column::CreatedAt)
             .order_by_asc(row::Column::Id)
             .all(self.db())
@@ -220,7 +247,9 @@ impl Store {
     }
 }
 
-/// Records `seq` as the run's checkpoint, on `conn` (the transaction that applied it).
+/// Records `seq` as the run's checkpoint, on `conn` (the transaction that applied it) —
+/// only while the run is running: a run someone asked to stop fails here, and the
+/// transaction that would have applied one more page writes nothing.
 pub(crate) async fn set_checkpoint<C: ConnectionTrait>(
     conn: &C,
     district: &DistrictId,
@@ -234,12 +263,28 @@ pub(crate) async fn set_checkpoint<C: ConnectionTrait>(
         )
         .filter(row::Column::DistrictId.eq(district.as_str()))
         .filter(row::Column::Id.eq(run.to_string()))
+        .filter(row::Column::State.eq(RunState::Running.as_str()))
         .exec(conn)
         .await?;
     if updated.rows_affected == 0 {
-        return Err(StoreError::NotFound {
-            entity: ENTITY,
-            id: run.to_string(),
+        let state: Option<String> = row::Entity::find()
+            .select_only()
+            .column(row::Column::State)
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::Id.eq(run.to_string()))
+            .into_tuple()
+            .one(conn)
+            .await?;
+        return Err(match state {
+            Some(found) => StoreError::StateChanged {
+                entity: ENTITY,
+                id: run.to_string(),
+                found,
+            },
+            None => StoreError::NotFound {
+                entity: ENTITY,
+                id: run.to_string(),
+            },
         });
     }
     Ok(())
@@ -269,13 +314,14 @@ fn to_row(run: &SyncRun) -> row::Model {
         id: run.id.to_string(),
         mode: name_of(&run.mode),
         trigger: name_of(&run.trigger),
-        state: name_of(&run.state),
+        state: run.state.as_str().to_owned(),
         phase: name_of(&run.phase),
         error: run.error.clone(),
         counts: to_json(&DetailOut {
             counts: &run.counts,
             trips: &run.trips,
             warnings: &run.warnings,
+            approved_at: run.approved_at.map(stored),
         }),
         created_at: stored(run.created_at),
         started_at: run.started_at.map(stored),
@@ -303,5 +349,6 @@ fn from_row(m: row::Model) -> Result<SyncRun, StoreError> {
         created_at: m.created_at,
         started_at: m.started_at,
         finished_at: m.finished_at,
+        approved_at: detail.approved_at,
     })
 }

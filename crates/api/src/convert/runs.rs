@@ -20,6 +20,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         created_at,
         started_at,
         finished_at,
+        approved_at,
     } = r;
     pb::SyncRun {
         run_id: id.to_string(),
@@ -39,6 +40,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
             RunState::Succeeded => pb::RunState::Succeeded,
             RunState::Failed => pb::RunState::Failed,
             RunState::Cancelled => pb::RunState::Cancelled,
+            RunState::Cancelling => pb::RunState::Cancelling,
         } as i32,
         phase: match phase {
             RunPhase::Pulling => pb::RunPhase::Pulling,
@@ -67,6 +69,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         created_at: time(*created_at),
         started_at: started_at.map(time).unwrap_or_default(),
         finished_at: finished_at.map(time).unwrap_or_default(),
+        approved_at: approved_at.map(time).unwrap_or_default(),
     }
 }
 

@@ -31,7 +31,7 @@ fn change(entity: Entity, record_id: String, operation: Operation, field: &str) 
     }
 }
 
-fn student_item(operation: Operation, student: &Student) -> PlanItem {
+pub(super) fn student_item(operation: Operation, student: &Student) -> PlanItem {
     PlanItem::Student {
         operation,
         student: student.clone(),
@@ -87,7 +87,11 @@ async fn store_with_run(
     backend: Backend,
 ) -> (crate::testing::TestDatabase, Store, DistrictId, SyncRun) {
     let (db, store, cbe) = store_with_district(backend, "cbe").await;
-    let r = run(&cbe, at(0, 0));
+    // A run applies only while it is running.
+    let r = SyncRun {
+        state: RunState::Running,
+        ..run(&cbe, at(0, 0))
+    };
     store.create_run(&r).await.expect("create run");
     (db, store, cbe, r)
 }
@@ -288,7 +292,10 @@ async fn applying_writes_records_change_log_and_checkpoint(backend: Backend) {
     // Saving the run's progress leaves its checkpoint alone.
     let mut progressed = r.clone();
     progressed.counts.applied = 5;
-    store.update_run(&progressed).await.expect("update");
+    store
+        .update_run(&progressed, &[RunState::Running])
+        .await
+        .expect("update");
     assert_eq!(
         store.run_checkpoint(&cbe, r.id).await.expect("checkpoint"),
         Some(4)

@@ -16,6 +16,8 @@ on_both_backends!(
     runs_are_listed_newest_first_and_paged,
     open_runs_are_the_running_and_paused_ones_oldest_first,
     a_run_lease_is_held_by_one_owner_until_it_lapses,
+    a_state_change_is_a_compare_and_set_that_one_caller_wins,
+    a_checkpoint_is_written_only_while_the_run_is_running,
 );
 
 /// A time with microseconds, which both databases keep exactly.
@@ -42,6 +44,7 @@ pub(super) fn run(district: &DistrictId, created_at: DateTime<Utc>) -> SyncRun {
         created_at,
         started_at: None,
         finished_at: None,
+        approved_at: None,
     }
 }
 
@@ -131,7 +134,10 @@ async fn a_run_is_replaced_whole_by_update(backend: Backend) {
         id: started.id,
         ..finished_run(&cbe)
     };
-    store.update_run(&finished).await.expect("update");
+    store
+        .update_run(&finished, &[RunState::Succeeded])
+        .await
+        .expect("update");
     assert_eq!(
         store.get_run(&cbe, started.id).await.expect("get"),
         finished
@@ -142,13 +148,17 @@ async fn a_run_is_replaced_whole_by_update(backend: Backend) {
         trips: Vec::new(),
         warnings: Vec::new(),
         finished_at: None,
+        approved_at: None,
         ..finished.clone()
     };
-    store.update_run(&cleared).await.expect("update");
+    store
+        .update_run(&cleared, &[RunState::Failed])
+        .await
+        .expect("update");
     assert_eq!(store.get_run(&cbe, started.id).await.expect("get"), cleared);
 
     let ghost = run(&cbe, at(0, 0));
-    match store.update_run(&ghost).await {
+    match store.update_run(&ghost, &[RunState::Succeeded]).await {
         Err(StoreError::NotFound { entity, id }) => {
             assert_eq!((entity, id), ("sync run", ghost.id.to_string()));
         }
@@ -272,7 +282,10 @@ async fn open_runs_are_the_running_and_paused_ones_oldest_first(backend: Backend
     let mut done = runs[1].clone();
     done.state = RunState::Cancelled;
     done.finished_at = Some(at(30, 0));
-    store.update_run(&done).await.expect("cancel");
+    store
+        .update_run(&done, &[RunState::Paused])
+        .await
+        .expect("cancel");
     assert!(store.open_runs(&cbe).await.expect("open").is_empty());
     store
         .create_run(&second)
@@ -352,7 +365,10 @@ async fn a_run_lease_is_held_by_one_owner_until_it_lapses(backend: Backend) {
         .acquire_run_lease(&cbe, r.id, "c", later, later + lease)
         .await
         .expect("acquire"));
-    store.update_run(&r).await.expect("update");
+    store
+        .update_run(&r, &[RunState::Running])
+        .await
+        .expect("update");
     assert_eq!(
         store
             .run_lease(&cbe, r.id)
@@ -360,5 +376,92 @@ async fn a_run_lease_is_held_by_one_owner_until_it_lapses(backend: Backend) {
             .expect("lease")
             .map(|l| l.0),
         Some("c".to_owned())
+    );
+}
+
+async fn a_state_change_is_a_compare_and_set_that_one_caller_wins(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    let paused = SyncRun {
+        state: RunState::Paused,
+        ..run(&cbe, at(0, 0))
+    };
+    store.create_run(&paused).await.expect("create");
+
+    // Twenty callers race to move the paused run, half approving, half cancelling.
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = store.clone();
+        let mut next = paused.clone();
+        next.state = if i % 2 == 0 {
+            RunState::Running
+        } else {
+            RunState::Cancelled
+        };
+        tasks.push(tokio::spawn(async move {
+            (
+                next.state,
+                store.update_run(&next, &[RunState::Paused]).await,
+            )
+        }));
+    }
+    let mut winners = Vec::new();
+    let mut losers = Vec::new();
+    for t in tasks {
+        let (state, result) = t.await.expect("task");
+        match result {
+            Ok(()) => winners.push(state),
+            Err(StoreError::StateChanged { entity, id, found }) => {
+                assert_eq!((entity, id), ("sync run", paused.id.to_string()));
+                losers.push(found);
+            }
+            Err(e) => panic!("unexpected error {e}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one caller wins: {winners:?}");
+    let stored = store.get_run(&cbe, paused.id).await.expect("get");
+    assert_eq!(stored.state, winners[0]);
+    assert_eq!(losers.len(), 19);
+    assert!(
+        losers.iter().all(|f| f == stored.state.as_str()),
+        "each loser is told the state it found: {losers:?}"
+    );
+}
+
+async fn a_checkpoint_is_written_only_while_the_run_is_running(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    let running = SyncRun {
+        state: RunState::Running,
+        ..run(&cbe, at(0, 0))
+    };
+    store.create_run(&running).await.expect("create");
+    let cancelling = SyncRun {
+        state: RunState::Cancelling,
+        ..running.clone()
+    };
+    store
+        .update_run(&cancelling, &[RunState::Running])
+        .await
+        .expect("ask it to stop");
+    assert_eq!(
+        store.run_state(&cbe, running.id).await.expect("state"),
+        RunState::Cancelling
+    );
+    // A page applied after the request would land with the checkpoint: it writes nothing.
+    let s = super::student("4101");
+    let items = vec![(
+        0,
+        super::plan::student_item(model::change::Operation::Create, &s),
+    )];
+    match store
+        .apply_plan_items(&cbe, running.id, &items, 0, at(1, 0))
+        .await
+    {
+        Err(StoreError::StateChanged { found, .. }) => assert_eq!(found, "cancelling"),
+        other => panic!("expected StateChanged, got {other:?}"),
+    }
+    assert_eq!(store.count_students(&cbe, false).await.expect("count"), 0);
+    assert_eq!(
+        store.run_checkpoint(&cbe, running.id).await.expect("cp"),
+        None
     );
 }

@@ -1,7 +1,13 @@
-//! Seed 003's import thresholds, evaluated on a run's plan before anything is written.
+//! The checks between a plan and its apply: seed 003's import thresholds, evaluated on the
+//! plan before anything is written, and the fingerprint that tells an approval whether the
+//! district's data moved since the plan was made.
 
-use model::district::{Limit, Thresholds};
-use model::run::ThresholdTrip;
+use model::district::{District, Limit, Thresholds};
+use model::ids::DistrictId;
+use model::run::{RunMode, RunPhase, RunState, SyncRun, ThresholdTrip};
+
+use super::{RunControl, Stop};
+use crate::{Engine, EngineError};
 
 /// How much of each kind the plan would remove or downgrade, and out of how many.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -64,6 +70,44 @@ pub fn trips(t: &Thresholds, impact: &PlanImpact) -> Vec<ThresholdTrip> {
         max_count: limit.max_count,
     })
     .collect()
+}
+
+impl Engine {
+    /// Holds the plan against the thresholds: over one, the run pauses; a dry run stops
+    /// here; otherwise the plan is applied.
+    pub(super) async fn check_and_apply(
+        &self,
+        district: &District,
+        run: &mut SyncRun,
+        impact: PlanImpact,
+        control: &RunControl,
+    ) -> Result<RunState, Stop> {
+        run.phase = RunPhase::Checking;
+        run.trips = trips(&district.settings.thresholds, &impact);
+        if !run.trips.is_empty() {
+            run.counts.fingerprint = self
+                .fingerprint(&district.id)
+                .await
+                .map_err(|e| Stop::Failed(e.to_string()))?;
+            tracing::warn!(district = %district.id, run = %run.id, trips = run.trips.len(), "sync run paused by a threshold");
+            return Ok(RunState::Paused);
+        }
+        if run.mode == RunMode::DryRun {
+            return Ok(RunState::Succeeded);
+        }
+        self.apply(run, control).await?;
+        Ok(RunState::Succeeded)
+    }
+
+    /// What approving checks has not moved: the change log, students and links held.
+    pub(super) async fn fingerprint(&self, district: &DistrictId) -> Result<String, EngineError> {
+        let changes = self.store.count_changes(district).await?;
+        let students = self.store.count_students(district, false).await?;
+        let links = self.store.count_links(district).await?;
+        Ok(format!(
+            "changes={changes};students={students};links={links}"
+        ))
+    }
 }
 
 #[cfg(test)]

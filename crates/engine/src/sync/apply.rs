@@ -1,0 +1,47 @@
+//! Applying a stored plan: pages of plan items, each page with its change-log rows and the
+//! run's checkpoint in one transaction, so an interrupted apply resumes where it stopped.
+
+use model::change::ChangeSource;
+use model::run::{RunPhase, SyncRun};
+
+use super::{RunControl, Stop};
+use crate::Engine;
+
+/// Plan items read and applied per transaction.
+const APPLY_PAGE: u64 = 500;
+
+impl Engine {
+    /// Applies the stored plan from the run's checkpoint on.
+    pub(super) async fn apply(&self, run: &mut SyncRun, cancel: &RunControl) -> Result<(), Stop> {
+        run.phase = RunPhase::Applying;
+        self.save_progress(run).await?;
+        let district = run.district_id.clone();
+        let mut after = self.store.run_checkpoint(&district, run.id).await?;
+        // Plan items are numbered from 0 without gaps: the checkpoint says how many are in.
+        run.counts.applied = after.map_or(0, |seq| seq + 1);
+        let mut change_seq = self
+            .store
+            .next_change_seq(&district, ChangeSource::Run(run.id))
+            .await?;
+        loop {
+            if cancel.stopping() {
+                return Err(Stop::Cancelled);
+            }
+            let page = self
+                .store
+                .read_plan(&district, run.id, after, APPLY_PAGE)
+                .await?;
+            let Some((last, _)) = page.last() else { break };
+            let last = *last;
+            let written = self
+                .store
+                .apply_plan_items(&district, run.id, &page, change_seq, crate::now())
+                .await?;
+            change_seq += written;
+            run.counts.applied += page.len() as u64;
+            after = Some(last);
+            self.save_progress(run).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,194 @@
+//! The background task working a run, the run's lease, and resuming interrupted runs.
+//!
+//! A run is worked by the replica holding its lease (instance id + expiry in the run's
+//! row), renewed every third of its span; a replica that loses it stops without writing
+//! more. Runs left running by a process that died are taken over — at once by the same
+//! instance after a restart, after the lease lapses by another replica — and resumed: an
+//! apply from its checkpoint, a pull from the start. A run asked to stop whose replica is
+//! gone is recorded as cancelled.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use connector::Connector;
+use model::district::District;
+use model::ids::{DistrictId, RunId};
+use model::run::{RunCounts, RunPhase, RunState, SyncRun};
+
+use super::{Resume, RunControl, Stop};
+use crate::{Engine, EngineError};
+
+impl Engine {
+    pub(super) fn lease_span(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(60))
+    }
+
+    /// Takes or renews this replica's lease on a run; false when another live replica
+    /// holds it.
+    pub(super) async fn take_lease(
+        &self,
+        district: &DistrictId,
+        id: RunId,
+    ) -> Result<bool, store::StoreError> {
+        let now = crate::now();
+        self.store
+            .acquire_run_lease(district, id, &self.instance, now, now + self.lease_span())
+            .await
+    }
+
+    /// Records a run that was asked to stop, and whose replica died, as cancelled.
+    async fn finish_abandoned(&self, mut run: SyncRun) {
+        if let Ok(Some(seq)) = self.store.run_checkpoint(&run.district_id, run.id).await {
+            run.counts.applied = seq + 1;
+        }
+        let note = super::cancel_note(&run);
+        run.state = RunState::Cancelled;
+        run.phase = RunPhase::Done;
+        run.error = Some(note);
+        run.finished_at = Some(crate::now());
+        if let Err(e) = self.store.update_run(&run, &[RunState::Cancelling]).await {
+            tracing::warn!(run = %run.id, error = %e, "cannot record a stopped run as cancelled");
+        }
+        let _ = self
+            .store
+            .release_run_lease(&run.district_id, run.id, &self.instance)
+            .await;
+    }
+
+    /// Works `run` in the background while renewing its lease; a lost lease stops it.
+    pub(super) fn spawn_run(
+        &self,
+        district: District,
+        mut run: SyncRun,
+        connector: Arc<dyn Connector>,
+        control: Arc<RunControl>,
+        resume: Resume,
+    ) {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let id = run.id;
+            let district_id = run.district_id.clone();
+            let renewer = engine.renew_lease(district_id.clone(), id, control.clone());
+            let result = match resume {
+                Resume::Apply => engine
+                    .apply(&mut run, &control)
+                    .await
+                    .map(|_| RunState::Succeeded),
+                Resume::No | Resume::Replan => {
+                    if resume == Resume::Replan {
+                        if let Err(e) = engine.store.delete_plan(&district_id, id).await {
+                            tracing::error!(run = %id, error = %e, "cannot drop the interrupted plan");
+                        }
+                        run.counts = RunCounts::default();
+                        run.trips.clear();
+                        run.warnings.clear();
+                        run.phase = RunPhase::Pulling;
+                    }
+                    match engine
+                        .pull_and_plan(&district, &mut run, connector, &control)
+                        .await
+                    {
+                        Ok(impact) => {
+                            engine
+                                .check_and_apply(&district, &mut run, impact, &control)
+                                .await
+                        }
+                        Err(stop) => Err(stop),
+                    }
+                }
+            };
+            renewer.abort();
+            if control.lost.load(Ordering::SeqCst) {
+                tracing::warn!(run = %id, "the run's lease went to another replica; this replica stopped working it");
+            } else {
+                engine.finish(&mut run, result).await;
+                if let Err(e) = engine
+                    .store
+                    .release_run_lease(&district_id, id, &engine.instance)
+                    .await
+                {
+                    tracing::warn!(run = %id, error = %e, "cannot release the run's lease");
+                }
+            }
+            engine.runs.release(id);
+        });
+    }
+
+    /// Renews the run's lease every third of its span; stops the run if it is lost.
+    fn renew_lease(
+        &self,
+        district: DistrictId,
+        id: RunId,
+        control: Arc<RunControl>,
+    ) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let every = engine.lease / 3;
+            loop {
+                tokio::time::sleep(every).await;
+                match engine.take_lease(&district, id).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        control.lost.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(run = %id, error = %e, "cannot renew the run's lease; trying again")
+                    }
+                }
+            }
+        })
+    }
+
+    /// Takes over every running run no live replica holds (this process after a restart,
+    /// or a replica that died) and resumes it: an apply from its checkpoint, a pull from
+    /// the start. Returns how many it resumed.
+    pub async fn resume_interrupted(&self) -> Result<usize, EngineError> {
+        let mut resumed = 0;
+        let mut after = None;
+        loop {
+            let page = self.store.list_districts(after.as_ref(), 100).await?;
+            for d in &page.districts {
+                for run in self.store.open_runs(&d.id).await? {
+                    // Paused runs wait for a person; runs this process works are in hand.
+                    if run.state == RunState::Paused || self.runs.holds(run.id) {
+                        continue;
+                    }
+                    if !self.take_lease(&d.id, run.id).await? {
+                        continue;
+                    }
+                    if run.state == RunState::Cancelling {
+                        // Asked to stop, and whoever worked it is gone: it stops here.
+                        self.finish_abandoned(run).await;
+                        continue;
+                    }
+                    let Some(control) = self.runs.claim(run.id) else {
+                        continue;
+                    };
+                    let connector = match self.connector(d) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            self.runs.release(run.id);
+                            let mut failed = run.clone();
+                            self.finish(&mut failed, Err(Stop::Failed(e.to_string())))
+                                .await;
+                            continue;
+                        }
+                    };
+                    let how = if run.phase == RunPhase::Applying {
+                        Resume::Apply
+                    } else {
+                        Resume::Replan
+                    };
+                    tracing::info!(district = %d.id, run = %run.id, phase = ?run.phase, "resuming an interrupted run");
+                    self.spawn_run(d.clone(), run, connector, control, how);
+                    resumed += 1;
+                }
+            }
+            match page.next_after {
+                Some(next) => after = Some(next),
+                None => return Ok(resumed),
+            }
+        }
+    }
+}
