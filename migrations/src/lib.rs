@@ -14,6 +14,7 @@ mod m20261124_000003_create_runs_and_change_log;
 mod m20261124_000004_create_run_plan;
 mod m20261124_000005_one_open_run_per_district;
 mod m20261201_000006_cancelling_runs_stay_open;
+mod m20261201_000007_create_staged_records;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000004_create_run_plan::Migration),
             Box::new(m20261124_000005_one_open_run_per_district::Migration),
             Box::new(m20261201_000006_cancelling_runs_stay_open::Migration),
+            Box::new(m20261201_000007_create_staged_records::Migration),
         ]
     }
 }

@@ -1,22 +1,20 @@
-//! Times a district sync against the simulator and a raw bulk load of the same rows.
+//! Times a district sync against the simulator.
 //!
 //! ```text
 //! sync_bench sim   --students N --schools M --port P        # serve a simulated PowerSchool
 //! sync_bench first --url http://127.0.0.1:P --db FILE       # fresh SQLite store, one full run
 //! sync_bench again --url http://127.0.0.1:P --db FILE       # one more run on that store
-//! sync_bench bulk  --students N --schools M --db FILE       # the same rows, written directly
 //! ```
 //! `--database-url postgres://…` replaces `--db` (the database is emptied first for
-//! `first` and `bulk`). Each prints what it did and how long it took.
+//! `first`). Each prints what it did, its phases and how long it took.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Instant;
 
-use engine::sync::plan::{Batch, BatchState, Planner};
 use engine::{ConnectorDraft, DistrictDraft, Engine, HttpConfig};
 use model::district::DistrictSettings;
-use model::ids::{DistrictId, RunId};
-use model::run::{RunCounts, RunMode, RunPhase, RunState, RunTrigger, SyncRun};
+use model::ids::DistrictId;
+use model::run::{RunMode, RunState, RunTrigger};
 use sim::powerschool::{District, SimConfig, Simulator};
 use store::Store;
 
@@ -70,8 +68,7 @@ async fn main() -> Result<()> {
         Some("sim") => sim(&args).await,
         Some("first") => run(&args, true).await,
         Some("again") => run(&args, false).await,
-        Some("bulk") => bulk(&args).await,
-        _ => Err("usage: sync_bench sim|first|again|bulk …".into()),
+        _ => Err("usage: sync_bench sim|first|again …".into()),
     }
 }
 
@@ -159,116 +156,4 @@ fn registry() -> engine::Registry {
 
 fn rostersync_powerschool_factory() -> powerschool::PowerSchoolFactory {
     powerschool::PowerSchoolFactory
-}
-
-/// The rows a first run writes, planned from the simulator's ground truth in process and
-/// written with the store's bulk statements: no HTTP, no reads.
-async fn bulk(args: &[String]) -> Result<()> {
-    let config = config(args);
-    let district = District::generate(&config);
-    let students = district.expected_students();
-    let contacts = district.expected_contacts();
-    let accounts = district.expected_guardian_accounts();
-    let url = database_url(args, true)?;
-    let store = open(&url, true).await?;
-    let id = district_id();
-    let now = chrono::Utc::now();
-    store
-        .create_district(&model::district::District {
-            id: id.clone(),
-            name: "Benchmark district".into(),
-            connector: model::district::ConnectorConfig {
-                kind: "powerschool".into(),
-                settings: BTreeMap::new(),
-                secrets: BTreeMap::new(),
-            },
-            settings: DistrictSettings::default(),
-            time_zone: chrono_tz::America::Edmonton,
-            created_at: now,
-            updated_at: now,
-        })
-        .await?;
-    let run = SyncRun {
-        id: RunId::new(),
-        district_id: id.clone(),
-        mode: RunMode::Full,
-        trigger: RunTrigger::Manual,
-        state: RunState::Succeeded,
-        phase: RunPhase::Done,
-        error: None,
-        counts: RunCounts::default(),
-        trips: vec![],
-        warnings: vec![],
-        created_at: now,
-        started_at: None,
-        finished_at: None,
-        approved_at: None,
-    };
-    store.create_run(&run).await?;
-    let mut by_student: HashMap<&str, Vec<&model::roster::Contact>> = HashMap::new();
-    for c in &contacts {
-        by_student
-            .entry(c.student_source_id.as_str())
-            .or_default()
-            .push(c);
-    }
-    let mut accounts_of: HashMap<&str, Vec<&model::source::GuardianAccount>> = HashMap::new();
-    for a in &accounts {
-        for s in &a.student_source_ids {
-            accounts_of.entry(s.as_str()).or_default().push(a);
-        }
-    }
-    let started = Instant::now();
-    let mut planner = Planner::new(DistrictSettings::default(), now);
-    let (mut seq, mut change_seq, mut rows) = (0u64, 0u64, 0u64);
-    for chunk in students.chunks(100) {
-        let ids: std::collections::HashSet<&str> =
-            chunk.iter().map(|s| s.source_id.as_str()).collect();
-        let batch = Batch {
-            students: chunk.to_vec(),
-            contacts: chunk
-                .iter()
-                .flat_map(|s| {
-                    by_student
-                        .get(s.source_id.as_str())
-                        .into_iter()
-                        .flatten()
-                        .map(|c| (*c).clone())
-                })
-                .collect(),
-            accounts: {
-                let mut seen = std::collections::HashSet::new();
-                chunk
-                    .iter()
-                    .flat_map(|s| accounts_of.get(s.source_id.as_str()).into_iter().flatten())
-                    .filter(|a| seen.insert(a.source_id.as_str()))
-                    .map(|a| {
-                        let mut a = (*a).clone();
-                        a.student_source_ids.retain(|s| ids.contains(s.as_str()));
-                        a
-                    })
-                    .collect()
-            },
-        };
-        let items = planner.plan_batch(&batch, &BatchState::default());
-        let numbered: Vec<(u64, model::run::PlanItem)> = items
-            .into_iter()
-            .enumerate()
-            .map(|(i, it)| (seq + i as u64, it))
-            .collect();
-        seq += numbered.len() as u64;
-        let written = store
-            .apply_plan_items(&id, run.id, &numbered, change_seq, now)
-            .await?;
-        change_seq += written;
-        rows += numbered.len() as u64;
-    }
-    println!(
-        "bulk load of {} records ({} change-log rows) for {} students in {:.2?}",
-        rows,
-        change_seq,
-        students.len(),
-        started.elapsed()
-    );
-    Ok(())
 }

@@ -31,6 +31,7 @@ pub struct Roster {
     pub classrooms: Vec<Classroom>,
     pub enrollments: Vec<Enrollment>,
     pub warnings: Vec<PullWarning>,
+    pub rejected: Vec<crate::pull::RejectedRecord>,
     pub declared: PullCounts,
 }
 
@@ -115,6 +116,7 @@ pub async fn collect(mut stream: RosterStream) -> Result<Roster, CollectError> {
             RosterEvent::Classrooms(v) => roster.classrooms.extend(v),
             RosterEvent::Enrollments(v) => roster.enrollments.extend(v),
             RosterEvent::Warning(w) => roster.warnings.push(w),
+            RosterEvent::Rejected(r) => roster.rejected.push(r),
             RosterEvent::Complete(counts) => declared = Some(counts),
         }
     }

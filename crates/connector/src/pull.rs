@@ -32,8 +32,11 @@ pub enum RosterEvent {
     Classrooms(Vec<Classroom>),
     Enrollments(Vec<Enrollment>),
     /// Something the source sent that was kept but should be looked at (an unknown
-    /// relationship type mapped to "other", a record skipped as malformed).
+    /// relationship type mapped to "other").
     Warning(PullWarning),
+    /// A record the connector could not read (no id, an unparseable date): left out by
+    /// itself. It still counts against the declared count: declared = received + rejected.
+    Rejected(RejectedRecord),
     /// The source says the pull is whole; these are its own counts.
     Complete(PullCounts),
 }
@@ -44,6 +47,55 @@ pub struct PullWarning {
     pub endpoint: String,
     pub record: String,
     pub message: String,
+}
+
+/// The kinds of record a pull carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RecordKind {
+    School,
+    Student,
+    Contact,
+    GuardianAccount,
+    Staff,
+    Classroom,
+    Enrollment,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 7] = [
+        RecordKind::School,
+        RecordKind::Student,
+        RecordKind::Contact,
+        RecordKind::GuardianAccount,
+        RecordKind::Staff,
+        RecordKind::Classroom,
+        RecordKind::Enrollment,
+    ];
+
+    /// The plural name counts and settings use (`students`, `guardian_accounts`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::School => "schools",
+            RecordKind::Student => "students",
+            RecordKind::Contact => "contacts",
+            RecordKind::GuardianAccount => "guardian_accounts",
+            RecordKind::Staff => "staff",
+            RecordKind::Classroom => "classrooms",
+            RecordKind::Enrollment => "enrollments",
+        }
+    }
+}
+
+/// A record a connector (or the engine) refused, with where it came from and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedRecord {
+    pub kind: RecordKind,
+    /// The source's id of the record, when it could be read.
+    pub source_id: Option<model::ids::SourceId>,
+    pub endpoint: String,
+    /// The record as far as it could be named (an id, a line).
+    pub record: String,
+    pub reason: String,
 }
 
 /// Record counts, as a source declares them or as the engine received them.
@@ -59,16 +111,31 @@ pub struct PullCounts {
 }
 
 impl PullCounts {
-    fn named(&self) -> [(&'static str, u64); 7] {
-        [
-            ("schools", self.schools),
-            ("students", self.students),
-            ("contacts", self.contacts),
-            ("guardian_accounts", self.guardian_accounts),
-            ("staff", self.staff),
-            ("classrooms", self.classrooms),
-            ("enrollments", self.enrollments),
-        ]
+    /// The count of one kind.
+    pub fn get(&self, kind: RecordKind) -> u64 {
+        match kind {
+            RecordKind::School => self.schools,
+            RecordKind::Student => self.students,
+            RecordKind::Contact => self.contacts,
+            RecordKind::GuardianAccount => self.guardian_accounts,
+            RecordKind::Staff => self.staff,
+            RecordKind::Classroom => self.classrooms,
+            RecordKind::Enrollment => self.enrollments,
+        }
+    }
+
+    /// Adds `n` to the count of one kind.
+    pub fn add(&mut self, kind: RecordKind, n: u64) {
+        let c = match kind {
+            RecordKind::School => &mut self.schools,
+            RecordKind::Student => &mut self.students,
+            RecordKind::Contact => &mut self.contacts,
+            RecordKind::GuardianAccount => &mut self.guardian_accounts,
+            RecordKind::Staff => &mut self.staff,
+            RecordKind::Classroom => &mut self.classrooms,
+            RecordKind::Enrollment => &mut self.enrollments,
+        };
+        *c += n;
     }
 }
 
@@ -84,6 +151,8 @@ pub struct CountMismatch {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tally {
     pub received: PullCounts,
+    /// Records the connector could not read and left out.
+    pub rejected: PullCounts,
 }
 
 impl Tally {
@@ -99,20 +168,26 @@ impl Tally {
             RosterEvent::Staff(v) => r.staff += n(v.len()),
             RosterEvent::Classrooms(v) => r.classrooms += n(v.len()),
             RosterEvent::Enrollments(v) => r.enrollments += n(v.len()),
+            RosterEvent::Rejected(rec) => self.rejected.add(rec.kind, 1),
             RosterEvent::Warning(_) | RosterEvent::Complete(_) => {}
         }
     }
 
-    /// Every kind whose received count differs from the declared count; empty when the
-    /// pull is whole.
+    /// Every kind whose received count, with the records the connector rejected, differs
+    /// from the declared one; empty when the pull is whole.
     pub fn verify(&self, declared: &PullCounts) -> Vec<CountMismatch> {
-        declared
-            .named()
+        RecordKind::ALL
             .into_iter()
-            .zip(self.received.named())
-            .filter(|((_, d), (_, r))| d != r)
-            .map(|((entity, declared), (_, received))| CountMismatch {
-                entity,
+            .map(|k| {
+                (
+                    k,
+                    declared.get(k),
+                    self.received.get(k) + self.rejected.get(k),
+                )
+            })
+            .filter(|(_, d, r)| d != r)
+            .map(|(k, declared, received)| CountMismatch {
+                entity: k.as_str(),
                 declared,
                 received,
             })

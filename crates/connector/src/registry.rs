@@ -19,6 +19,8 @@ pub trait ConnectorFactory: Send + Sync + fmt::Debug {
     fn kind(&self) -> &'static str;
     /// A human name (`PowerSchool SIS`).
     fn display_name(&self) -> &'static str;
+    /// The link rules this source's relationships are held to; the policy holds them.
+    fn link_rules(&self) -> model::link::LinkRuleSet;
     /// One sentence on what this connector reads and how it authenticates.
     fn description(&self) -> &'static str;
     /// The settings it needs, in the order a form would show them.
@@ -138,6 +140,9 @@ mod tests {
         }
         fn display_name(&self) -> &'static str {
             "Demo"
+        }
+        fn link_rules(&self) -> model::link::LinkRuleSet {
+            model::link::LinkRuleSet::Clever
         }
         fn description(&self) -> &'static str {
             "a demo"

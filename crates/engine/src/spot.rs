@@ -257,6 +257,19 @@ impl Engine {
         only: Option<GuardianId>,
     ) -> Result<Vec<PlanItem>, EngineError> {
         let district = &d.id;
+        // Guardians the sync does not manage are left as they are.
+        if !d.settings.manage_guardians {
+            return Ok(Vec::new());
+        }
+        let rules = policy::rules_for(
+            self.registry
+                .get(&d.connector.kind)
+                .map_err(|source| EngineError::Connector {
+                    district: district.to_string(),
+                    source,
+                })?
+                .link_rules(),
+        );
         let held_links = self.store.links_of_students(district, &[student]).await?;
         let ids: Vec<GuardianId> = held_links.iter().map(|l| l.guardian_id).collect();
         let linked = self.store.guardians_by_id(district, &ids).await?;
@@ -283,7 +296,7 @@ impl Engine {
             .filter(|a| a.student_source_ids.contains(&src.source_id))
             .map(|a| SisRelationship {
                 account: a.clone(),
-                verdict: policy::evaluate(src, contacts, a, &d.settings),
+                verdict: rules.evaluate(src, contacts, a, &d.settings),
             })
             .collect();
         let out = policy::reconcile(&held, &sis, &authors, &known);

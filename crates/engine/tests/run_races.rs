@@ -85,6 +85,9 @@ impl ConnectorFactory for HalfFactory {
     fn display_name(&self) -> &'static str {
         "Half a roster"
     }
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::PowerSchool
+    }
     fn description(&self) -> &'static str {
         "lists half the students the store holds"
     }

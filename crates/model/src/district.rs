@@ -240,7 +240,26 @@ pub struct DistrictSettings {
     /// Changes to the access-tier matrix (SPEC §3) for this district.
     #[serde(default)]
     pub access_overrides: Vec<AccessOverride>,
+    /// The largest share (percent) of each kind of record a pull may refuse as malformed
+    /// before the run fails, by kind (`students`, `contacts`, …); kinds left out allow
+    /// [`DEFAULT_MAX_REJECTED_PERCENT`].
+    #[serde(default)]
+    pub max_rejected_percent: BTreeMap<String, f64>,
 }
+
+/// The kinds of record a pull carries, by the names settings and counts use.
+pub const RECORD_KINDS: [&str; 7] = [
+    "schools",
+    "students",
+    "contacts",
+    "guardian_accounts",
+    "staff",
+    "classrooms",
+    "enrollments",
+];
+
+/// The share of a kind a pull may refuse when the district sets none.
+pub const DEFAULT_MAX_REJECTED_PERCENT: f64 = 1.0;
 
 impl Default for DistrictSettings {
     fn default() -> Self {
@@ -257,6 +276,7 @@ impl Default for DistrictSettings {
             staff_permissions: BTreeSet::new(),
             thresholds: Thresholds::default(),
             access_overrides: Vec::new(),
+            max_rejected_percent: BTreeMap::new(),
         }
     }
 }
@@ -280,7 +300,26 @@ impl DistrictSettings {
                 errors.push("phone_types", "select at least one phone type, or all");
             }
         }
+        for (kind, p) in &self.max_rejected_percent {
+            let path = format!("max_rejected_percent.{kind}");
+            if !RECORD_KINDS.contains(&kind.as_str()) {
+                errors.push(
+                    path,
+                    format!("{kind:?} is not one of {}", RECORD_KINDS.join(", ")),
+                );
+            } else if !(0.0..=100.0).contains(p) || p.is_nan() {
+                errors.push(path, format!("{p} is not a percentage between 0 and 100"));
+            }
+        }
         errors.into_result(())
+    }
+
+    /// The share of `kind` (plural name) a pull may refuse, in percent.
+    pub fn max_rejected(&self, kind: &str) -> f64 {
+        self.max_rejected_percent
+            .get(kind)
+            .copied()
+            .unwrap_or(DEFAULT_MAX_REJECTED_PERCENT)
     }
 }
 

@@ -80,6 +80,14 @@ macro_rules! uuid_id {
                 Self(id)
             }
 
+            /// The id a sync gives the record it creates from `source` in `district`:
+            /// the same for the same source record whichever run, order or replica makes
+            /// it, so a plan does not depend on the order a source sends records in.
+            pub fn derived(district: &DistrictId, source: &SourceId) -> Self {
+                let name = format!("{}/{}/{}", $field, district.as_str(), source.as_str());
+                Self(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()))
+            }
+
             pub fn as_uuid(&self) -> uuid::Uuid {
                 self.0
             }

@@ -2,7 +2,8 @@
 //!
 //! Owns: districts and their settings ([`district`]), the people and places of a roster
 //! ([`roster`]), student–guardian links with their origin, access tier and deciding rule
-//! ([`link`]), the record of who changed what ([`change`]), newtype ids ([`ids`]), the
+//! ([`link`]), the record of who changed what ([`change`]), a pull as staged
+//! ([`staging`]), newtype ids ([`ids`]), the
 //! write-only secret wrapper ([`secret`]) and validation errors that carry the field path
 //! ([`error`]).
 //!
@@ -19,6 +20,8 @@ pub mod roster;
 pub mod run;
 pub mod secret;
 pub mod source;
+pub mod staging;
+pub mod validate;
 
 pub use error::{FieldError, ValidationErrors};
 pub use secret::Secret;

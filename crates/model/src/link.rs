@@ -92,6 +92,18 @@ impl fmt::Display for RuleId {
     }
 }
 
+/// Which link rules a source's relationships are held to. Each connector names its set;
+/// the policy holds the rules of each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LinkRuleSet {
+    /// Seed 001's rules 1–5 (`ps.*`): portal accounts, contacts and their e-mails.
+    PowerSchool,
+    /// Clever contacts listed in a student's relationships (`clever.*`).
+    Clever,
+    /// OneRoster `agents` between students and guardians (`oneroster.*`).
+    OneRoster,
+}
+
 /// The rule behind a decision and the facts it used, by name.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Decision {

@@ -4,6 +4,7 @@
 use model::link::Decision;
 
 use crate::reconcile as r;
+use crate::rule_sets;
 use crate::rules::{
     self, decision_making, independent_student, matching_contact, student_guardian_detail,
     web_access_account,
@@ -45,6 +46,22 @@ pub fn explain(decision: &Decision) -> String {
         independent_student::RULE => format!(
             "Read-Only (rule 5, release of information): the student is independent and the account's e-mail {:?} is neither the org e-mail {:?} nor the personal e-mail {:?}.",
             f("account_email"), f("org_email"), f("personal_email")
+        ),
+        rule_sets::clever::NOT_LISTED => format!(
+            "Not linked: Clever contact {}'s student relationships do not list this student.",
+            f("contact")
+        ),
+        rule_sets::clever::FULL => format!(
+            "Full access: Clever lists contact {} among the student's relationships ({}), a type and relationship the district syncs.",
+            f("contact"), f("relationship")
+        ),
+        rule_sets::oneroster::NO_AGENT => format!(
+            "Not linked: no OneRoster agents entry ties user {} and this student in either direction.",
+            f("guardian_user")
+        ),
+        rule_sets::oneroster::FULL => format!(
+            "Full access: OneRoster agents tie user {} to the student as {}, a role the district syncs, and both are active.",
+            f("guardian_user"), f("role")
         ),
         r::LOCAL_ONLY => "Kept: the link was made in the product, which is its source of truth; the SIS does not list it.".to_owned(),
         r::LOCAL_ALSO_IN_SIS => format!(

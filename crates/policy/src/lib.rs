@@ -1,7 +1,8 @@
 //! The guardian/contact-type policy: pure functions the engine calls once per student.
 //!
-//! Owns: seed 001's link rules 1–5 ([`rules`], one file per rule citing the seed
-//! sentence, applied by [`rules::evaluate`]); reconciliation with the links we already
+//! Owns: each source's link rules, chosen by the rule set its connector names
+//! ([`rule_sets`]): seed 001's rules 1–5 for PowerSchool ([`rules`], one file per rule
+//! citing the seed sentence, applied by [`rules::evaluate`]), Clever's and OneRoster's; reconciliation with the links we already
 //! hold ([`reconcile`]); the access-tier matrix with district overrides ([`tiers`]); the
 //! district settings that filter contact types, relationships and phone types, map phones
 //! to the SMS and phone fields, and protect active users' contact details ([`settings`]);
@@ -15,6 +16,7 @@
 pub mod email;
 pub mod explain;
 pub mod reconcile;
+pub mod rule_sets;
 pub mod rules;
 pub mod settings;
 pub mod tiers;
@@ -23,5 +25,6 @@ pub use explain::explain;
 pub use reconcile::{
     reconcile, HeldLink, KnownGuardian, LinkChange, LinkOutcome, Reconciled, SisRelationship,
 };
+pub use rule_sets::{rules_for, LinkRules};
 pub use rules::{evaluate, Verdict};
 pub use tiers::AccessMatrix;

@@ -64,6 +64,43 @@ impl Store {
         Ok(out)
     }
 
+    /// The guardians with these ids with their source hashes, keyed by id; unknown ids
+    /// are left out. One query per [`BATCH_ROWS`] ids.
+    pub async fn synced_guardians_by_id(
+        &self,
+        district: &DistrictId,
+        ids: &[GuardianId],
+    ) -> Result<HashMap<GuardianId, Synced<Guardian>>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH_ROWS) {
+            let rows = row::Entity::find()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::Id.is_in(chunk.iter().map(|id| id.to_string())))
+                .all(self.db())
+                .await?;
+            for m in rows {
+                let source_hash = m.source_hash.clone();
+                let value = from_row(m)?;
+                out.insert(value.id, Synced { value, source_hash });
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many of a district's guardians are archived (`true`) or not (`false`).
+    pub async fn count_guardians(
+        &self,
+        district: &DistrictId,
+        archived: bool,
+    ) -> Result<u64, StoreError> {
+        use sea_orm::PaginatorTrait;
+        Ok(row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::Archived.eq(archived))
+            .count(self.db())
+            .await?)
+    }
+
     /// The guardians with these ids, keyed by id, in one query per [`BATCH_ROWS`] ids;
     /// unknown ids are left out.
     pub async fn guardians_by_id(

@@ -22,6 +22,7 @@ pub mod links;
 pub mod plan;
 pub mod runs;
 pub mod staff;
+pub mod staging;
 pub mod students;
 
 #[cfg(any(test, feature = "testing"))]

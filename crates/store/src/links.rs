@@ -73,6 +73,35 @@ impl Store {
         Ok(out)
     }
 
+    /// How many links each of these guardians holds (guardians with none are left out).
+    pub async fn count_links_of_guardians(
+        &self,
+        district: &DistrictId,
+        guardians: &[GuardianId],
+    ) -> Result<BTreeMap<GuardianId, u64>, StoreError> {
+        use sea_orm::QuerySelect;
+        let mut out = BTreeMap::new();
+        for chunk in guardians.chunks(BATCH_ROWS) {
+            let rows: Vec<(String, i64)> = row::Entity::find()
+                .select_only()
+                .column(row::Column::GuardianId)
+                .column_as(row::Column::StudentId.count(), "n")
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::GuardianId.is_in(chunk.iter().map(|g| g.to_string())))
+                .group_by(row::Column::GuardianId)
+                .into_tuple()
+                .all(self.db())
+                .await?;
+            for (id, n) in rows {
+                out.insert(
+                    parse(ENTITY, &id, "guardian_id", &id)?,
+                    u64::try_from(n).unwrap_or(0),
+                );
+            }
+        }
+        Ok(out)
+    }
+
     /// How many links a district holds.
     pub async fn count_links(&self, district: &DistrictId) -> Result<u64, StoreError> {
         Ok(row::Entity::find()

@@ -24,27 +24,26 @@ use crate::{change_log, guardians, links, runs, students, Store, StoreError, BAT
 const ENTITY: &str = "plan item";
 
 impl Store {
-    /// Appends `items` to the run's plan, numbered from `first_seq`, in one transaction.
-    /// Appending a number the plan already holds fails and writes nothing.
+    /// Appends numbered `items` to the run's plan, in one transaction. Numbers need not
+    /// be consecutive (a plan is numbered in the order it applies); a number the plan
+    /// already holds fails and writes nothing.
     pub async fn append_plan(
         &self,
         district: &DistrictId,
         run: RunId,
-        first_seq: u64,
-        items: &[PlanItem],
+        items: &[(u64, PlanItem)],
     ) -> Result<(), StoreError> {
         if items.is_empty() {
             return Ok(());
         }
         let run_id = run.to_string();
         let txn = self.db().begin().await?;
-        for (chunk_no, chunk) in items.chunks(BATCH_ROWS).enumerate() {
-            let base = first_seq + (chunk_no * BATCH_ROWS) as u64;
-            let rows = chunk.iter().enumerate().map(|(i, item)| {
+        for chunk in items.chunks(BATCH_ROWS) {
+            let rows = chunk.iter().map(|(seq, item)| {
                 sea_orm::IntoActiveModel::into_active_model(row::Model {
                     district_id: district.to_string(),
                     run_id: run_id.clone(),
-                    seq: (base + i as u64) as i64,
+                    seq: *seq as i64,
                     entity: item.entity().as_str().to_owned(),
                     operation: item.operation().as_str().to_owned(),
                     record_id: item.record_id(),
@@ -55,6 +54,22 @@ impl Store {
         }
         txn.commit().await?;
         Ok(())
+    }
+
+    /// How many of the run's plan items are numbered `seq` or lower: how many an apply
+    /// whose checkpoint is `seq` has applied.
+    pub async fn count_plan_through(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+        seq: u64,
+    ) -> Result<u64, StoreError> {
+        Ok(row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::RunId.eq(run.to_string()))
+            .filter(row::Column::Seq.lte(seq as i64))
+            .count(self.db())
+            .await?)
     }
 
     /// The run's plan items after `after_seq` (exclusive), in order, at most `limit`.

@@ -50,6 +50,7 @@ on_both_backends!(
 mod plan;
 mod reads;
 mod runs;
+mod staging;
 
 fn district_id(s: &str) -> DistrictId {
     s.parse().expect("valid district id")

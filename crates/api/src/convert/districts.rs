@@ -77,6 +77,7 @@ pub fn settings_to_proto(s: &DistrictSettings) -> pb::DistrictSettings {
         staff_permissions,
         thresholds,
         access_overrides,
+        max_rejected_percent,
     } = s;
     pb::DistrictSettings {
         daily_sync_enabled: Some(*daily_sync_enabled),
@@ -110,6 +111,12 @@ pub fn settings_to_proto(s: &DistrictSettings) -> pb::DistrictSettings {
         }),
         access_overrides: Some(pb::AccessOverrides {
             values: access_overrides.iter().map(override_to_proto).collect(),
+        }),
+        max_rejected_percent: Some(pb::RejectedLimits {
+            max_percent: max_rejected_percent
+                .iter()
+                .map(|(k, v)| (k.clone(), *v))
+                .collect(),
         }),
     }
 }
@@ -267,6 +274,7 @@ pub fn apply_settings(
         staff_permissions,
         thresholds,
         access_overrides,
+        max_rejected_percent,
     } = patch;
     let mut errors = ValidationErrors::new();
     if let Some(v) = daily_sync_enabled {
@@ -330,6 +338,9 @@ pub fn apply_settings(
         {
             target.phone_types = s;
         }
+    }
+    if let Some(limits) = max_rejected_percent {
+        target.max_rejected_percent = limits.max_percent.into_iter().collect();
     }
     if let Some(o) = access_overrides {
         let mut values = Vec::with_capacity(o.values.len());

@@ -30,6 +30,9 @@ impl ConnectorFactory for ClassLinkFactory {
     fn display_name(&self) -> &'static str {
         "ClassLink (OneRoster)"
     }
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::OneRoster
+    }
 
     fn description(&self) -> &'static str {
         "reads orgs, users, classes and enrollments from a ClassLink Roster Server over OneRoster 1.1 or 1.2"

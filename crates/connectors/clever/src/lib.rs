@@ -30,6 +30,9 @@ impl ConnectorFactory for CleverFactory {
     fn display_name(&self) -> &'static str {
         "Clever"
     }
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::Clever
+    }
 
     fn description(&self) -> &'static str {
         "reads schools, students, contacts, teachers and sections from the Clever Data API with the district's OAuth token"

@@ -51,6 +51,9 @@ impl ConnectorFactory for PowerSchoolFactory {
     fn display_name(&self) -> &'static str {
         "PowerSchool SIS"
     }
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::PowerSchool
+    }
 
     fn description(&self) -> &'static str {
         "reads students, contacts and guardian accounts from a PowerSchool server through the rostersync plugin's OAuth client credentials"

@@ -17,8 +17,16 @@ impl Engine {
         self.save_progress(run).await?;
         let district = run.district_id.clone();
         let mut after = self.store.run_checkpoint(&district, run.id).await?;
-        // Plan items are numbered from 0 without gaps: the checkpoint says how many are in.
-        run.counts.applied = after.map_or(0, |seq| seq + 1);
+        // Plan items are numbered in apply order, with gaps between phases: the items up
+        // to the checkpoint are the ones in.
+        run.counts.applied = match after {
+            Some(seq) => {
+                self.store
+                    .count_plan_through(&district, run.id, seq)
+                    .await?
+            }
+            None => 0,
+        };
         let mut change_seq = self
             .store
             .next_change_seq(&district, ChangeSource::Run(run.id))

@@ -39,7 +39,13 @@ impl Engine {
     /// Records a run that was asked to stop, and whose replica died, as cancelled.
     async fn finish_abandoned(&self, mut run: SyncRun) {
         if let Ok(Some(seq)) = self.store.run_checkpoint(&run.district_id, run.id).await {
-            run.counts.applied = seq + 1;
+            if let Ok(n) = self
+                .store
+                .count_plan_through(&run.district_id, run.id, seq)
+                .await
+            {
+                run.counts.applied = n;
+            }
         }
         let note = super::cancel_note(&run);
         run.state = RunState::Cancelled;
@@ -78,6 +84,9 @@ impl Engine {
                     if resume == Resume::Replan {
                         if let Err(e) = engine.store.delete_plan(&district_id, id).await {
                             tracing::error!(run = %id, error = %e, "cannot drop the interrupted plan");
+                        }
+                        if let Err(e) = engine.store.delete_staged(&district_id, id).await {
+                            tracing::error!(run = %id, error = %e, "cannot drop the interrupted pull");
                         }
                         run.counts = RunCounts::default();
                         run.trips.clear();

@@ -4,7 +4,10 @@
 //! - this file: start, read, approve, cancel and finish — every change of a run's state is
 //!   one compare-and-set in the store ([`store::Store::update_run`]), so of two racing
 //!   calls exactly one wins and the other is told the state it found;
-//! - [`pull`]: drain the connector and plan the district against the store;
+//! - [`stage`]: drain the connector into the store, record by record; counts and
+//!   refused records checked when the source says the pull is complete;
+//! - [`plan`]: plan the district from the staged pull, in key order, through the source's
+//!   link rules;
 //! - [`checks`]: completeness and thresholds on the plan, the approval fingerprint;
 //! - [`apply`]: plan pages → store transactions with change log and checkpoint;
 //! - [`lease`]: the background task working a run, its lease, and resuming interrupted
@@ -19,7 +22,7 @@ pub mod checks;
 pub mod diff;
 pub mod lease;
 pub mod plan;
-pub mod pull;
+pub mod stage;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};

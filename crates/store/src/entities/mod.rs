@@ -22,5 +22,6 @@ pub mod schools;
 // Read and written by sync runs (the engine's apply); no repository uses it yet.
 #[allow(dead_code)]
 pub mod staff;
+pub mod staged_records;
 pub mod students;
 pub mod sync_runs;

@@ -113,11 +113,11 @@ async fn a_plan_is_appended_read_filtered_and_counted(backend: Backend) {
         student_item(Operation::Archive, &student("4102")),
     ];
     store
-        .append_plan(&cbe, r.id, 0, &items[..3])
+        .append_plan(&cbe, r.id, &numbered(0, &items[..3]))
         .await
         .expect("append");
     store
-        .append_plan(&cbe, r.id, 3, &items[3..])
+        .append_plan(&cbe, r.id, &numbered(3, &items[3..]))
         .await
         .expect("append more");
 
@@ -178,11 +178,11 @@ async fn a_plan_number_is_used_once(backend: Backend) {
         .map(|i| student_item(Operation::Create, &student(&format!("s{i}"))))
         .collect();
     store
-        .append_plan(&cbe, r.id, 10, &items)
+        .append_plan(&cbe, r.id, &numbered(10, &items))
         .await
         .expect("append");
     // Numbers 12..15: 12 is taken, so none of them is written.
-    let again = store.append_plan(&cbe, r.id, 12, &items).await;
+    let again = store.append_plan(&cbe, r.id, &numbered(12, &items)).await;
     assert!(again.is_err(), "re-using plan number 12 must fail");
     assert_eq!(store.count_plan(&cbe, r.id).await.expect("count"), 3);
 }
@@ -213,7 +213,7 @@ async fn applying_writes_records_change_log_and_checkpoint(backend: Backend) {
         link_item(Operation::Delete, &gone),
     ];
     store
-        .append_plan(&cbe, r.id, 0, &items)
+        .append_plan(&cbe, r.id, &numbered(0, &items))
         .await
         .expect("append");
     let batch = store.read_plan(&cbe, r.id, None, 100).await.expect("read");
@@ -434,7 +434,7 @@ async fn large_batches_apply_in_several_statements(backend: Backend) {
         .collect();
     plan.extend(links.iter().map(|l| link_item(Operation::Create, l)));
     store
-        .append_plan(&cbe, r.id, 0, &plan)
+        .append_plan(&cbe, r.id, &numbered(0, &plan))
         .await
         .expect("append");
     assert_eq!(store.count_plan(&cbe, r.id).await.expect("count"), 2_400);
@@ -498,7 +498,7 @@ async fn plans_of_old_finished_runs_are_pruned(backend: Backend) {
         };
         store.create_run(&r).await.expect("create run");
         store
-            .append_plan(&cbe, r.id, 0, std::slice::from_ref(&item))
+            .append_plan(&cbe, r.id, &numbered(0, std::slice::from_ref(&item)))
             .await
             .expect("plan");
         runs.push(r);

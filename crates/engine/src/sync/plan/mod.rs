@@ -1,0 +1,596 @@
+//! Planning a run from its staged pull, in passes that read the staged records in key
+//! order — so the plan is the same whatever order the source sent them in, and memory
+//! holds one page:
+//!
+//! 1. students, page by page, each with its contacts and the SIS accounts related to it:
+//!    the student's own changes ([`students`]) and its links through the source's rules
+//!    and reconciliation ([`links`]), which leave notes for the guardians ([`marks`]);
+//! 2. guardians: the SIS accounts in key order, then the guardians only the notes name
+//!    ([`guardians`]);
+//! 3. archives: held students the complete pull did not list.
+//!
+//! Items are numbered in the order they apply — students, guardians, links, archives —
+//! whatever order they were planned in. With `manage_guardians` off, passes 1's links and
+//! 2 are skipped: the run plans no guardian or link change at all.
+
+pub mod guardians;
+pub mod links;
+pub mod marks;
+pub mod students;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use connector::Connector;
+use model::change::Operation;
+use model::district::{ArchivedStudents, District};
+use model::ids::{GuardianId, SourceId, StudentId};
+use model::link::Link;
+use model::roster::Contact;
+use model::run::{PlanItem, SyncRun};
+use model::source::{GuardianAccount, SourceStudent};
+use model::staging::{compound_key, StagedKind, StagedRecord};
+use policy::reconcile::KnownGuardian;
+
+pub use guardians::guardian_from_account;
+pub use links::{held_links_of, is_downgrade, is_link_removal, link_item, Ctx};
+
+use super::checks::PlanImpact;
+use super::{count, RunControl, Stop};
+use crate::Engine;
+use guardians::{plan_guardian, GuardianFacts};
+use links::{plan_student_links, StudentLinks};
+use marks::{account_group, guardian_group, Mark};
+
+/// Staged records read per page.
+const PAGE: u64 = 500;
+/// Plan numbers: the phase in the high bits, the item's place in its phase below.
+const PHASE_BITS: u32 = 40;
+
+/// The order a plan applies in. The gaps are kept for the rest of the roster (schools,
+/// staff, classrooms, contacts, enrollments).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Students = 3,
+    Guardians = 4,
+    Links = 6,
+    Archives = 8,
+}
+
+/// Numbers plan items and keeps the run's counts as they are planned.
+#[derive(Debug, Default)]
+struct Writer {
+    next: [u64; 9],
+    page: Vec<(u64, PlanItem)>,
+    marks: BTreeSet<Mark>,
+    impact: PlanImpact,
+}
+
+impl Writer {
+    fn push(&mut self, run: &mut SyncRun, phase: Phase, item: PlanItem, school: Option<&SourceId>) {
+        count(run, &item);
+        if let Some(school) = school.map(|s| s.as_str()).or(match item {
+            PlanItem::Student { .. } | PlanItem::Link { .. } => Some(""),
+            PlanItem::Guardian { .. } => None,
+        }) {
+            let key = format!(
+                "{school}/{}.{}",
+                item.entity().as_str(),
+                item.operation().as_str()
+            );
+            *run.counts.planned_by_school.entry(key).or_default() += 1;
+        }
+        if is_downgrade(&item) {
+            self.impact.links_downgraded += 1;
+        }
+        if is_link_removal(&item) {
+            self.impact.links_removed += 1;
+        }
+        match &item {
+            PlanItem::Student {
+                operation: Operation::Archive,
+                ..
+            } => self.impact.students_archived += 1,
+            PlanItem::Guardian {
+                operation: Operation::Archive,
+                ..
+            } => self.impact.guardians_archived += 1,
+            _ => {}
+        }
+        let n = &mut self.next[phase as usize];
+        let seq = ((phase as u64) << PHASE_BITS) | *n;
+        *n += 1;
+        self.page.push((seq, item));
+        run.counts.plan_items += 1;
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(r: &StagedRecord) -> Option<T> {
+    serde_json::from_str(&r.payload).ok()
+}
+
+impl Engine {
+    /// Stages the pull, checks it is whole, and plans the district from it.
+    pub(super) async fn pull_and_plan(
+        &self,
+        district: &District,
+        run: &mut SyncRun,
+        connector: Arc<dyn Connector>,
+        control: &RunControl,
+    ) -> Result<PlanImpact, Stop> {
+        let id = &district.id;
+        let held = self.store.count_students(id, false).await?;
+        let pulled = match self.stage_pull(district, run, connector, control).await {
+            Ok(p) => p,
+            Err(stop) => {
+                // A pull that did not finish is not the district's roster: drop it.
+                if let Err(e) = self.store.delete_staged(id, run.id).await {
+                    tracing::warn!(run = %run.id, error = %e, "cannot drop an unfinished pull");
+                }
+                return Err(stop);
+            }
+        };
+        // The complete pull is now the one support reads; older pulls go.
+        self.store.keep_only_staged(id, run.id).await?;
+        if pulled.tally.received.students == 0 && held > 0 {
+            return Err(Stop::Failed(format!(
+                "the source listed no students while {held} are held; an empty pull never archives a district"
+            )));
+        }
+        self.plan_run(district, run, control).await
+    }
+
+    /// Plans the district from the run's staged pull.
+    async fn plan_run(
+        &self,
+        district: &District,
+        run: &mut SyncRun,
+        control: &RunControl,
+    ) -> Result<PlanImpact, Stop> {
+        let id = &district.id;
+        let rules = self
+            .registry
+            .get(&district.connector.kind)
+            .map(|f| policy::rules_for(f.link_rules()))
+            .map_err(|e| Stop::Failed(e.to_string()))?;
+        let ctx = Ctx {
+            district: id,
+            settings: &district.settings,
+            rules,
+            now: crate::now(),
+        };
+        let mut w = Writer::default();
+        w.impact.students_held = self.store.count_students(id, false).await?;
+        w.impact.guardians_held = self.store.count_guardians(id, false).await?;
+        w.impact.links_held = self.store.count_links(id).await?;
+        self.plan_students(&ctx, run, &mut w, control).await?;
+        if district.settings.manage_guardians {
+            self.plan_guardians(&ctx, run, &mut w, control).await?;
+            self.plan_marked_guardians(&ctx, run, &mut w, control)
+                .await?;
+        }
+        if district.settings.archived_students == ArchivedStudents::Archive {
+            self.plan_student_archives(&ctx, run, &mut w, control)
+                .await?;
+        }
+        Ok(w.impact)
+    }
+
+    /// Stores what a page planned: its items, its notes, the run's counts.
+    async fn flush(&self, ctx: &Ctx<'_>, run: &mut SyncRun, w: &mut Writer) -> Result<(), Stop> {
+        self.store
+            .append_plan(ctx.district, run.id, &std::mem::take(&mut w.page))
+            .await?;
+        let marks: Vec<StagedRecord> = std::mem::take(&mut w.marks)
+            .iter()
+            .map(Mark::staged)
+            .collect();
+        self.store.stage(ctx.district, run.id, &marks).await?;
+        self.save_progress(run).await
+    }
+
+    /// Pass 1: students page by page, with their links.
+    async fn plan_students(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &mut SyncRun,
+        w: &mut Writer,
+        control: &RunControl,
+    ) -> Result<(), Stop> {
+        let mut after: Option<String> = None;
+        loop {
+            if control.stopping() {
+                return Err(Stop::Cancelled);
+            }
+            let page = self
+                .store
+                .staged_page(
+                    ctx.district,
+                    run.id,
+                    StagedKind::Student,
+                    after.as_deref(),
+                    PAGE,
+                )
+                .await?;
+            let (Some(first), Some(last)) = (page.first(), page.last()) else {
+                break;
+            };
+            let (first, last) = (first.key.clone(), last.key.clone());
+            after = Some(last.clone());
+            let students: Vec<(SourceStudent, String)> = page
+                .iter()
+                .filter(|r| r.usable())
+                .filter_map(|r| parse(r).map(|s| (s, r.hash.clone())))
+                .collect();
+            let sources: Vec<SourceId> =
+                students.iter().map(|(s, _)| s.source_id.clone()).collect();
+            let held = self
+                .store
+                .students_by_source(ctx.district, &sources)
+                .await?;
+            let mut ids: HashMap<SourceId, StudentId> = HashMap::new();
+            for (src, hash) in &students {
+                let (id, item) =
+                    students::student_item(ctx.district, src, hash, held.get(&src.source_id));
+                ids.insert(src.source_id.clone(), id);
+                if let Some(item) = item {
+                    w.push(run, Phase::Students, item, src.school_source_id.as_ref());
+                }
+            }
+            if ctx.settings.manage_guardians {
+                self.plan_page_links(ctx, run, w, &students, &ids, (&first, &last))
+                    .await?;
+            }
+            self.flush(ctx, run, w).await?;
+        }
+        Ok(())
+    }
+
+    /// The links of one page of students (`range`: the first and last student key).
+    async fn plan_page_links(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &mut SyncRun,
+        w: &mut Writer,
+        students: &[(SourceStudent, String)],
+        ids: &HashMap<SourceId, StudentId>,
+        range: (&str, &str),
+    ) -> Result<(), Stop> {
+        let d = ctx.district;
+        let staged = |kind| {
+            self.store
+                .staged_in_groups(d, run.id, kind, range.0, range.1)
+        };
+        let contact_rows = staged(StagedKind::Contact).await?;
+        let edge_rows = staged(StagedKind::AccountStudent).await?;
+        // Students whose source records include one that was refused: their links are
+        // left as they are rather than judged on part of what the source said.
+        let mut unsure: HashSet<String> = HashSet::new();
+        let mut contacts: HashMap<String, Vec<Contact>> = HashMap::new();
+        for r in &contact_rows {
+            match parse::<Contact>(r).filter(|_| r.usable()) {
+                Some(c) => contacts.entry(r.group.clone()).or_default().push(c),
+                None => {
+                    unsure.insert(r.group.clone());
+                }
+            }
+        }
+        let mut related: HashMap<String, Vec<String>> = HashMap::new();
+        for r in &edge_rows {
+            match parse::<(String, String)>(r).filter(|_| r.usable()) {
+                Some((account, _)) => related.entry(r.group.clone()).or_default().push(account),
+                None => {
+                    unsure.insert(r.group.clone());
+                }
+            }
+        }
+        let account_keys: Vec<String> = related
+            .values()
+            .flatten()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut accounts: HashMap<String, GuardianAccount> = HashMap::new();
+        let mut refused_accounts: HashSet<String> = HashSet::new();
+        for r in self
+            .store
+            .staged_by_keys(d, run.id, StagedKind::GuardianAccount, &account_keys)
+            .await?
+        {
+            match parse::<GuardianAccount>(&r).filter(|_| r.usable()) {
+                Some(a) => {
+                    accounts.insert(r.key.clone(), a);
+                }
+                None => {
+                    refused_accounts.insert(r.key.clone());
+                }
+            }
+        }
+        let account_sources: Vec<SourceId> =
+            accounts.values().map(|a| a.source_id.clone()).collect();
+        let held_guardians = self.store.guardians_by_source(d, &account_sources).await?;
+        let known: Vec<KnownGuardian> = held_guardians
+            .iter()
+            .map(|(source, g)| KnownGuardian {
+                id: g.value.id,
+                source_id: source.clone(),
+            })
+            .collect();
+        let ours: Vec<StudentId> = ids.values().copied().collect();
+        let held_links = self.store.links_of_students(d, &ours).await?;
+        let mut links_of: HashMap<StudentId, Vec<&Link>> = HashMap::new();
+        for l in &held_links {
+            links_of.entry(l.student_id).or_default().push(l);
+        }
+        let linked: Vec<GuardianId> = held_links
+            .iter()
+            .map(|l| l.guardian_id)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let linked_guardians = self.store.guardians_by_id(d, &linked).await?;
+        let mut authors: HashMap<StudentId, BTreeSet<GuardianId>> = HashMap::new();
+        for f in self.store.form_authors_of(d, &ours).await? {
+            authors
+                .entry(f.student_id)
+                .or_default()
+                .insert(f.guardian_id);
+        }
+        for (src, _) in students {
+            let key = src.source_id.as_str();
+            let Some(&student_id) = ids.get(&src.source_id) else {
+                continue;
+            };
+            let mine = related.get(key).map(Vec::as_slice).unwrap_or_default();
+            if unsure.contains(key) || mine.iter().any(|a| refused_accounts.contains(a)) {
+                Self::warn(
+                    run,
+                    format!(
+                        "student {key}: the source sent a contact or guardian account of this student that was refused; the student's links are left as they are"
+                    ),
+                );
+                continue;
+            }
+            let mine: Vec<GuardianAccount> = mine
+                .iter()
+                .filter_map(|k| accounts.get(k))
+                .map(|a| GuardianAccount {
+                    student_source_ids: vec![src.source_id.clone()],
+                    ..a.clone()
+                })
+                .collect();
+            let input = StudentLinks {
+                student: src,
+                student_id,
+                contacts: contacts.get(key).map(Vec::as_slice).unwrap_or_default(),
+                accounts: &mine,
+                held: links_of.get(&student_id).cloned().unwrap_or_default(),
+                linked_guardians: &linked_guardians,
+                authors: authors.remove(&student_id).unwrap_or_default(),
+                known: &known,
+            };
+            let (items, marks) = plan_student_links(ctx, &input);
+            for item in items {
+                w.push(run, Phase::Links, item, src.school_source_id.as_ref());
+            }
+            w.marks.extend(marks);
+        }
+        Ok(())
+    }
+
+    /// Pass 2a: the SIS accounts in key order against the guardians we hold, with the
+    /// notes the links left about them.
+    async fn plan_guardians(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &mut SyncRun,
+        w: &mut Writer,
+        control: &RunControl,
+    ) -> Result<(), Stop> {
+        let d = ctx.district;
+        let mut after: Option<String> = None;
+        loop {
+            if control.stopping() {
+                return Err(Stop::Cancelled);
+            }
+            let page = self
+                .store
+                .staged_page(
+                    d,
+                    run.id,
+                    StagedKind::GuardianAccount,
+                    after.as_deref(),
+                    PAGE,
+                )
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.key.clone());
+            let accounts: Vec<GuardianAccount> = page
+                .iter()
+                .filter(|r| r.usable())
+                .filter_map(parse)
+                .collect();
+            let sources: Vec<SourceId> = accounts.iter().map(|a| a.source_id.clone()).collect();
+            let held = self.store.guardians_by_source(d, &sources).await?;
+            let mut groups: Vec<String> = sources.iter().map(account_group).collect();
+            groups.extend(held.values().map(|h| guardian_group(h.value.id)));
+            let mut marks: Vec<Mark> = self
+                .store
+                .staged_of_groups(d, run.id, StagedKind::Mark, &groups)
+                .await?
+                .iter()
+                .filter_map(Mark::read)
+                .collect();
+            // Guardians of ours taking an account over (matched form authors), with
+            // their own notes.
+            let mut takers: BTreeMap<SourceId, BTreeSet<GuardianId>> = BTreeMap::new();
+            for m in &marks {
+                if let Mark::Connect(source, g) = m {
+                    if !held.contains_key(source) {
+                        takers.entry(source.clone()).or_default().insert(*g);
+                    }
+                }
+            }
+            let taker_ids: Vec<GuardianId> = takers.values().flatten().copied().collect();
+            let taken = self.store.synced_guardians_by_id(d, &taker_ids).await?;
+            let taker_groups: Vec<String> = taker_ids.iter().map(|g| guardian_group(*g)).collect();
+            marks.extend(
+                self.store
+                    .staged_of_groups(d, run.id, StagedKind::Mark, &taker_groups)
+                    .await?
+                    .iter()
+                    .filter_map(Mark::read),
+            );
+            let unlinked: Vec<GuardianId> = marks
+                .iter()
+                .filter_map(|m| match m {
+                    Mark::Unlink(g, _) => Some(*g),
+                    _ => None,
+                })
+                .collect();
+            let links_now = self.store.count_links_of_guardians(d, &unlinked).await?;
+            for a in &accounts {
+                let (held_g, gid) = match held.get(&a.source_id) {
+                    Some(h) => (Some(h), h.value.id),
+                    None => match takers.get(&a.source_id).and_then(|t| t.first()) {
+                        Some(g) => {
+                            if takers.get(&a.source_id).is_some_and(|t| t.len() > 1) {
+                                Self::warn(run, format!("guardian account {}: several of our guardians without a SIS account match it; guardian {g} takes it over", a.source_id));
+                            }
+                            (taken.get(g), *g)
+                        }
+                        None => (None, GuardianId::derived(d, &a.source_id)),
+                    },
+                };
+                let mine: Vec<&Mark> = marks
+                    .iter()
+                    .filter(|m| match m {
+                        Mark::Need(s) => *s == a.source_id,
+                        Mark::Connect(s, g) => *s == a.source_id && *g == gid,
+                        other => other.guardian() == Some(gid),
+                    })
+                    .collect();
+                if held_g.is_some() && mine.iter().any(|m| m.guardian() == Some(gid)) {
+                    w.marks.insert(Mark::Done(gid));
+                }
+                let facts = GuardianFacts {
+                    held: held_g,
+                    account: Some(a),
+                    marks: mine,
+                    links_now: links_now.get(&gid).copied().unwrap_or(0),
+                    new_id: gid,
+                };
+                if let Some(item) = plan_guardian(&facts, ctx.settings) {
+                    let phase = match item.operation() {
+                        Operation::Archive => Phase::Archives,
+                        _ => Phase::Guardians,
+                    };
+                    w.push(run, phase, item, None);
+                }
+            }
+            self.flush(ctx, run, w).await?;
+        }
+        Ok(())
+    }
+
+    /// Pass 2b: guardians only the notes name (no SIS account in this pull): marked
+    /// incomplete, or losing their last link.
+    async fn plan_marked_guardians(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &mut SyncRun,
+        w: &mut Writer,
+        control: &RunControl,
+    ) -> Result<(), Stop> {
+        let d = ctx.district;
+        let prefix = compound_key(&["guardian", ""]);
+        let mut after = Some(compound_key(&["guardian"]));
+        loop {
+            if control.stopping() {
+                return Err(Stop::Cancelled);
+            }
+            let mut page = self
+                .store
+                .staged_page(d, run.id, StagedKind::Mark, after.as_deref(), PAGE)
+                .await?;
+            page.retain(|r| r.key.starts_with(&prefix));
+            let Some(last_group) = page.last().map(|r| r.group.clone()) else {
+                break;
+            };
+            // A guardian's notes are read together: one cut by the page end waits.
+            if page.len() as u64 == PAGE && page.iter().any(|r| r.group != last_group) {
+                page.retain(|r| r.group != last_group);
+            }
+            after = page.last().map(|r| r.key.clone());
+            let mut by_guardian: BTreeMap<GuardianId, Vec<Mark>> = BTreeMap::new();
+            for m in page.iter().filter_map(Mark::read) {
+                if let Some(g) = m.guardian() {
+                    by_guardian.entry(g).or_default().push(m);
+                }
+            }
+            by_guardian.retain(|_, marks| !marks.iter().any(|m| matches!(m, Mark::Done(_))));
+            let ids: Vec<GuardianId> = by_guardian.keys().copied().collect();
+            let held = self.store.synced_guardians_by_id(d, &ids).await?;
+            let links_now = self.store.count_links_of_guardians(d, &ids).await?;
+            for (g, marks) in &by_guardian {
+                let Some(h) = held.get(g) else { continue };
+                let facts = GuardianFacts {
+                    held: Some(h),
+                    account: None,
+                    marks: marks.iter().collect(),
+                    links_now: links_now.get(g).copied().unwrap_or(0),
+                    new_id: *g,
+                };
+                if let Some(item) = plan_guardian(&facts, ctx.settings) {
+                    let phase = match item.operation() {
+                        Operation::Archive => Phase::Archives,
+                        _ => Phase::Guardians,
+                    };
+                    w.push(run, phase, item, None);
+                }
+            }
+            self.flush(ctx, run, w).await?;
+        }
+        Ok(())
+    }
+
+    /// Pass 3: every held student the complete pull did not list is archived.
+    async fn plan_student_archives(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &mut SyncRun,
+        w: &mut Writer,
+        control: &RunControl,
+    ) -> Result<(), Stop> {
+        let mut after: Option<SourceId> = None;
+        loop {
+            if control.stopping() {
+                return Err(Stop::Cancelled);
+            }
+            let page = self
+                .store
+                .students_not_staged(ctx.district, run.id, after.as_ref(), PAGE)
+                .await?;
+            let Some((_, last)) = page.last() else { break };
+            after = Some(last.clone());
+            let sources: Vec<SourceId> = page.into_iter().map(|(_, s)| s).collect();
+            let held = self
+                .store
+                .students_by_source(ctx.district, &sources)
+                .await?;
+            for source in &sources {
+                let Some(h) = held.get(source) else { continue };
+                let school = h.value.school_source_id.clone();
+                w.push(
+                    run,
+                    Phase::Archives,
+                    students::archive_item(h.clone()),
+                    school.as_ref(),
+                );
+            }
+            self.flush(ctx, run, w).await?;
+        }
+        Ok(())
+    }
+}
