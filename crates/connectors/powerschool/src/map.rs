@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
-use connector::PullWarning;
+use connector::{PullWarning, RecordKind, RejectedRecord};
 use model::ids::SchoolId;
 use model::ids::SourceId;
 use model::roster::{
@@ -23,7 +23,7 @@ use crate::wire::{self, Record};
 
 /// Collects warnings about one endpoint's records.
 #[derive(Debug, Default)]
-pub struct Warnings(pub Vec<PullWarning>);
+pub struct Warnings(pub Vec<PullWarning>, pub Vec<RejectedRecord>);
 
 impl Warnings {
     pub fn push(&mut self, endpoint: &str, record: &str, message: impl Into<String>) {
@@ -31,6 +31,27 @@ impl Warnings {
             endpoint: endpoint.to_owned(),
             record: record.to_owned(),
             message: message.into(),
+        });
+    }
+
+    /// A record left out as malformed; it still counts against the declared count.
+    pub fn reject(
+        &mut self,
+        kind: RecordKind,
+        endpoint: &str,
+        id: &str,
+        reason: impl Into<String>,
+    ) {
+        self.1.push(RejectedRecord {
+            kind,
+            source_id: (!id.is_empty()).then(|| SourceId::new(id)),
+            endpoint: endpoint.to_owned(),
+            record: if id.is_empty() {
+                "(no id)".to_owned()
+            } else {
+                id.to_owned()
+            },
+            reason: reason.into(),
         });
     }
 }
@@ -131,35 +152,25 @@ pub fn student(
     let name = w.name.0.clone().unwrap_or_default();
     let enrollment = w.school_enrollment.0.clone().unwrap_or_default();
     let demographics = w.demographics.0.clone().unwrap_or_default();
+    let reject = |warnings: &mut Warnings, why: String| {
+        warnings.reject(RecordKind::Student, endpoint, id, why);
+        None
+    };
     if id.is_empty() {
-        warnings.push(endpoint, "(no id)", "student without an id skipped");
-        return None;
+        return reject(warnings, "the student has no id".into());
     }
     let Some(status) = enrollment_status(&enrollment) else {
-        warnings.push(
-            endpoint,
-            id,
-            "student without a readable enrollment status skipped",
+        return reject(
+            warnings,
+            "the student has no readable enrollment status".into(),
         );
-        return None;
     };
-    if name.first_name.as_str().is_empty() && name.last_name.as_str().is_empty() {
-        warnings.push(endpoint, id, "student without a name skipped");
-        return None;
-    }
     let birth = demographics.birth_date.as_str();
     let birth_date = match birth {
         "" => None,
         raw => match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
             Ok(d) => Some(d),
-            Err(_) => {
-                warnings.push(
-                    endpoint,
-                    id,
-                    format!("birth date {raw:?} is not YYYY-MM-DD; left empty"),
-                );
-                None
-            }
+            Err(_) => return reject(warnings, format!("birth date {raw:?} is not YYYY-MM-DD")),
         },
     };
     let gender = Gender::parse(demographics.gender.as_str());
@@ -175,7 +186,7 @@ pub fn student(
         ext.value("s_ab_stu_x", &format!("enrlytype{i}")) == Some(INDEPENDENT_ENROLLMENT_TYPE)
     });
     let school = enrollment.school_id.as_str();
-    Some(SourceStudent {
+    let mapped = SourceStudent {
         source_id: SourceId::new(id),
         student_number: w.local_id.as_str().to_owned(),
         state_id: w.state_province_id.as_str().to_owned(),
@@ -212,7 +223,11 @@ pub fn student(
             .unwrap_or_default(),
         mailing_address: w.addresses.0.as_ref().and_then(|a| postal(&a.mailing)),
         physical_address: w.addresses.0.as_ref().and_then(|a| postal(&a.physical)),
-    })
+    };
+    match model::validate::student(&mapped, chrono::Utc::now().date_naive()) {
+        Ok(()) => Some(mapped),
+        Err(why) => reject(warnings, why),
+    }
 }
 
 fn postal(a: &wire::Expansion<wire::PostalAddress>) -> Option<Address> {
@@ -671,11 +686,16 @@ mod tests {
     }
 
     #[test]
-    fn odd_student_values_warn_or_skip_but_never_fail() {
+    fn odd_student_values_warn_and_malformed_ones_are_rejected_by_themselves() {
         let json = r#"{"students":{"student":[
-            {"id":1,"name":{"first_name":"A","last_name":"B"},"demographics":{"gender":"Q","birth_date":"09/04/2012"},
+            {"id":1,"name":{"first_name":"A","last_name":"B"},"demographics":{"gender":"Q"},
              "school_enrollment":{"enroll_status":"A"}},
-            {"id":2,"name":{"first_name":"C","last_name":"D"},"school_enrollment":""}]}}"#;
+            {"id":2,"name":{"first_name":"C","last_name":"D"},"school_enrollment":""},
+            {"id":3,"name":{"first_name":"E","last_name":"F"},"demographics":{"birth_date":"09/04/2012"},
+             "school_enrollment":{"enroll_status":"A"}},
+            {"id":4,"name":{"first_name":"","last_name":""},"school_enrollment":{"enroll_status":"A"}},
+            {"id":5,"name":{"first_name":"G","last_name":"H"},"demographics":{"birth_date":"3000-01-01"},
+             "school_enrollment":{"enroll_status":"A"}}]}}"#;
         let answer: StudentsAnswer = serde_json::from_str(json).expect("parses");
         let mut w = Warnings::default();
         let mapped: Vec<_> = answer
@@ -692,15 +712,20 @@ mod tests {
             "letter fallback"
         );
         assert_eq!(mapped[0].gender, Gender::Other("Q".into()));
-        assert_eq!(mapped[0].birth_date, None);
-        let messages: Vec<_> =
-            w.0.iter()
-                .map(|w| (w.record.as_str(), w.message.as_str()))
+        assert_eq!(w.0.len(), 1, "one warning, the unknown gender: {:?}", w.0);
+        let rejected: Vec<_> =
+            w.1.iter()
+                .map(|r| (r.record.as_str(), r.reason.as_str()))
                 .collect();
-        assert_eq!(messages.len(), 3, "{messages:?}");
-        assert!(messages
+        assert_eq!(rejected.len(), 4, "{rejected:?}");
+        assert!(w
+            .1
             .iter()
-            .any(|(r, m)| *r == "2" && m.contains("enrollment status")));
+            .all(|r| r.endpoint == "GET /x" && r.kind == RecordKind::Student));
+        assert!(rejected[0].0 == "2" && rejected[0].1.contains("enrollment status"));
+        assert!(rejected[1].0 == "3" && rejected[1].1.contains("09/04/2012"));
+        assert!(rejected[2].0 == "4" && rejected[2].1.contains("neither"));
+        assert!(rejected[3].0 == "5" && rejected[3].1.contains("3000-01-01"));
         assert!(!mapped[0].independent_student);
     }
 

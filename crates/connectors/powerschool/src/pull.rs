@@ -8,9 +8,10 @@
 //! records, flagged from their `s_ab_stu_x` extension. Nothing outlives its batch, so
 //! memory stays flat however large the district.
 //!
-//! A record too broken to map (no id, no name, no enrollment status) is left out with a
-//! warning, and the declared student count still includes it: the engine then sees the
-//! pull as not whole and archives nothing on its strength.
+//! A record too broken to map (no id, no enrollment status, an unparseable birth date, or
+//! anything [`model::validate`] refuses) is left out as rejected, naming the endpoint and
+//! the record; the declared count still includes it (declared = received + rejected), and
+//! the engine decides whether the share of them is acceptable.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -18,8 +19,8 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use connector::{
-    roster_stream, ConnectorError, PageWalk, PullCounts, PullStop, PullWarning, RosterEvent,
-    RosterSink, RosterStream, UserRef, UserSnapshot,
+    roster_stream, ConnectorError, PageWalk, PullCounts, PullStop, PullWarning, RejectedRecord,
+    RosterEvent, RosterSink, RosterStream, UserRef, UserSnapshot,
 };
 use model::roster::Contact;
 use model::source::{GuardianAccount, SourceStudent};
@@ -42,6 +43,8 @@ pub struct Batch {
     pub contacts: Vec<Contact>,
     pub guardian_accounts: Vec<GuardianAccount>,
     pub warnings: Vec<PullWarning>,
+    /// Records left out as malformed.
+    pub rejected: Vec<RejectedRecord>,
 }
 
 /// The whole district as a stream.
@@ -105,6 +108,9 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
             declared.guardian_accounts += batch.guardian_accounts.len() as u64;
             for w in batch.warnings {
                 sink.send(RosterEvent::Warning(w)).await?;
+            }
+            for r in batch.rejected {
+                sink.send(RosterEvent::Rejected(r)).await?;
             }
             sink.send(RosterEvent::Students(batch.students)).await?;
             sink.send(RosterEvent::Contacts(batch.contacts)).await?;
@@ -188,6 +194,9 @@ pub async fn user(
     let batch = batch(client, &codes, &students, &endpoint, rows).await?;
     for w in &batch.warnings {
         tracing::warn!(endpoint = %w.endpoint, record = %w.record, "{}", w.message);
+    }
+    for r in &batch.rejected {
+        tracing::warn!(endpoint = %r.endpoint, record = %r.record, "refused: {}", r.reason);
     }
     Ok(Some(UserSnapshot {
         students: batch.students,
@@ -354,5 +363,6 @@ pub async fn batch(
         contacts,
         guardian_accounts,
         warnings: warnings.0,
+        rejected: warnings.1,
     })
 }
