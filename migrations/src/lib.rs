@@ -15,6 +15,7 @@ mod m20261124_000004_create_run_plan;
 mod m20261124_000005_one_open_run_per_district;
 mod m20261201_000006_cancelling_runs_stay_open;
 mod m20261201_000007_create_staged_records;
+mod m20261201_000008_staff_permissions_and_rosters;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000005_one_open_run_per_district::Migration),
             Box::new(m20261201_000006_cancelling_runs_stay_open::Migration),
             Box::new(m20261201_000007_create_staged_records::Migration),
+            Box::new(m20261201_000008_staff_permissions_and_rosters::Migration),
         ]
     }
 }

@@ -288,6 +288,7 @@ async fn spot_sync_refuses_staff_unlinked_and_unknown_users(backend: Backend) {
         last_name: "Teacher".into(),
         email: "sam@district.example".into(),
         school_source_ids: vec![],
+        permissions: Default::default(),
         archived: false,
     };
     store.insert_staff(&d, &staff).await.expect("staff");

@@ -367,6 +367,7 @@ fn source_of(s: &Student) -> SourceStudent {
     SourceStudent {
         source_id: s.source_id.clone(),
         student_number: s.student_number.clone(),
+        sis_id: String::new(),
         state_id: s.state_id.clone(),
         legal_first_name: s.legal_first_name.clone(),
         legal_last_name: s.legal_last_name.clone(),

@@ -26,6 +26,7 @@ fn source_student(i: usize) -> SourceStudent {
     SourceStudent {
         source_id: SourceId::new(format!("{}", 1000 + i)),
         student_number: format!("{}", 2000 + i),
+        sis_id: String::new(),
         state_id: String::new(),
         legal_first_name: "Jamie".into(),
         legal_last_name: format!("Doe{i}"),

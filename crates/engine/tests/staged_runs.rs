@@ -380,6 +380,8 @@ fn lenient() -> DistrictSettings {
             guardians_archived: all,
             links_removed: all,
             links_downgraded: all,
+            staff_archived: all,
+            classrooms_archived: all,
         },
         ..DistrictSettings::default()
     }

@@ -205,6 +205,14 @@ pub struct Thresholds {
     pub guardians_archived: Limit,
     pub links_removed: Limit,
     pub links_downgraded: Limit,
+    #[serde(default = "ten_percent")]
+    pub staff_archived: Limit,
+    #[serde(default = "ten_percent")]
+    pub classrooms_archived: Limit,
+}
+
+fn ten_percent() -> Limit {
+    Limit::percent(10.0)
 }
 
 impl Default for Thresholds {
@@ -214,6 +222,8 @@ impl Default for Thresholds {
             guardians_archived: Limit::percent(10.0),
             links_removed: Limit::percent(10.0),
             links_downgraded: Limit::percent(10.0),
+            staff_archived: Limit::percent(10.0),
+            classrooms_archived: Limit::percent(10.0),
         }
     }
 }
@@ -295,6 +305,10 @@ impl DistrictSettings {
             .validate("thresholds.links_removed", &mut errors);
         t.links_downgraded
             .validate("thresholds.links_downgraded", &mut errors);
+        t.staff_archived
+            .validate("thresholds.staff_archived", &mut errors);
+        t.classrooms_archived
+            .validate("thresholds.classrooms_archived", &mut errors);
         if let Selection::Only(set) = &self.phone_types {
             if set.is_empty() {
                 errors.push("phone_types", "select at least one phone type, or all");

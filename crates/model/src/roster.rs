@@ -2,6 +2,9 @@
 
 use chrono::NaiveDate;
 
+use std::collections::BTreeSet;
+
+use crate::district::StaffPermission;
 use crate::ids::{ClassroomId, GuardianId, SchoolId, SourceId, StaffId, StudentId};
 
 /// Declares an enum of known source values plus `Other(String)` for anything new, so an
@@ -254,6 +257,9 @@ pub struct Staff {
     pub last_name: String,
     pub email: String,
     pub school_source_ids: Vec<SourceId>,
+    /// What the sync grants the staff member (the district's staff permissions).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub permissions: BTreeSet<StaffPermission>,
     pub archived: bool,
 }
 
@@ -268,11 +274,30 @@ pub struct Classroom {
 }
 
 /// Who an enrollment puts in a classroom.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EnrollmentRole {
     Student,
     Teacher,
+}
+
+impl EnrollmentRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnrollmentRole::Student => "student",
+            EnrollmentRole::Teacher => "teacher",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "student" => Some(EnrollmentRole::Student),
+            "teacher" => Some(EnrollmentRole::Teacher),
+            _ => None,
+        }
+    }
 }
 
 /// A student or staff member in a classroom.

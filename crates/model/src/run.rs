@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::change::{Entity, FieldChange, Operation};
 use crate::ids::{DistrictId, RunId};
 use crate::link::Link;
-use crate::roster::{Guardian, Student};
+use crate::roster::{Classroom, Contact, Enrollment, Guardian, School, Staff, Student};
 
 /// A full run writes; a dry run stops at the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -151,6 +151,39 @@ pub enum PlanItem {
         link: Link,
         changes: Vec<FieldChange>,
     },
+    School {
+        operation: Operation,
+        school: School,
+        source_hash: String,
+        changes: Vec<FieldChange>,
+    },
+    /// A source contact of a student (created, updated, or deleted when the source no
+    /// longer lists it).
+    Contact {
+        operation: Operation,
+        contact: Contact,
+        source_hash: String,
+        changes: Vec<FieldChange>,
+    },
+    Staff {
+        operation: Operation,
+        staff: Staff,
+        source_hash: String,
+        changes: Vec<FieldChange>,
+    },
+    Classroom {
+        operation: Operation,
+        classroom: Classroom,
+        source_hash: String,
+        changes: Vec<FieldChange>,
+    },
+    /// A student or teacher in a classroom (created, or deleted when the source no
+    /// longer lists it).
+    Enrollment {
+        operation: Operation,
+        enrollment: Enrollment,
+        changes: Vec<FieldChange>,
+    },
 }
 
 impl PlanItem {
@@ -159,6 +192,11 @@ impl PlanItem {
             PlanItem::Student { .. } => Entity::Student,
             PlanItem::Guardian { .. } => Entity::Guardian,
             PlanItem::Link { .. } => Entity::Link,
+            PlanItem::School { .. } => Entity::School,
+            PlanItem::Contact { .. } => Entity::Contact,
+            PlanItem::Staff { .. } => Entity::Staff,
+            PlanItem::Classroom { .. } => Entity::Classroom,
+            PlanItem::Enrollment { .. } => Entity::Enrollment,
         }
     }
 
@@ -166,7 +204,12 @@ impl PlanItem {
         match self {
             PlanItem::Student { operation, .. }
             | PlanItem::Guardian { operation, .. }
-            | PlanItem::Link { operation, .. } => *operation,
+            | PlanItem::Link { operation, .. }
+            | PlanItem::School { operation, .. }
+            | PlanItem::Contact { operation, .. }
+            | PlanItem::Staff { operation, .. }
+            | PlanItem::Classroom { operation, .. }
+            | PlanItem::Enrollment { operation, .. } => *operation,
         }
     }
 
@@ -176,6 +219,18 @@ impl PlanItem {
             PlanItem::Student { student, .. } => student.id.to_string(),
             PlanItem::Guardian { guardian, .. } => guardian.id.to_string(),
             PlanItem::Link { link, .. } => format!("{}/{}", link.student_id, link.guardian_id),
+            PlanItem::School { school, .. } => school.id.to_string(),
+            PlanItem::Contact { contact, .. } => {
+                format!("{}/{}", contact.student_source_id, contact.source_id)
+            }
+            PlanItem::Staff { staff, .. } => staff.id.to_string(),
+            PlanItem::Classroom { classroom, .. } => classroom.id.to_string(),
+            PlanItem::Enrollment { enrollment, .. } => format!(
+                "{}/{}/{}",
+                enrollment.classroom_source_id,
+                enrollment.person_source_id,
+                enrollment.role.as_str()
+            ),
         }
     }
 
@@ -222,7 +277,12 @@ impl PlanItem {
         match self {
             PlanItem::Student { changes, .. }
             | PlanItem::Guardian { changes, .. }
-            | PlanItem::Link { changes, .. } => changes,
+            | PlanItem::Link { changes, .. }
+            | PlanItem::School { changes, .. }
+            | PlanItem::Contact { changes, .. }
+            | PlanItem::Staff { changes, .. }
+            | PlanItem::Classroom { changes, .. }
+            | PlanItem::Enrollment { changes, .. } => changes,
         }
     }
 }

@@ -11,6 +11,11 @@ use crate::roster::{Address, EnrollmentStatus, Gender};
 pub struct SourceStudent {
     pub source_id: SourceId,
     pub student_number: String,
+    /// The student id the source's SIS gives (Clever `sis_id`), where the source holds one
+    /// beside its own id: a district may show it instead of the student number (seed 004,
+    /// "STUDENT ID or STUDENT NUMBER").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sis_id: String,
     pub state_id: String,
     pub legal_first_name: String,
     pub legal_last_name: String,

@@ -178,6 +178,7 @@ mod tests {
         SourceStudent {
             source_id: SourceId::new("4101"),
             student_number: "20001".into(),
+            sis_id: String::new(),
             state_id: String::new(),
             legal_first_name: "Jamie".into(),
             legal_last_name: "Doe".into(),

@@ -20,6 +20,7 @@ pub mod forms;
 pub mod guardians;
 pub mod links;
 pub mod plan;
+pub mod roster;
 pub mod runs;
 pub mod staff;
 pub mod staging;

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use model::change::{ChangeSource, Entity, Operation};
-use model::ids::{DistrictId, GuardianId, RunId, StudentId};
+use model::ids::{DistrictId, GuardianId, RunId, SourceId, StudentId};
 use model::link::Link;
+use model::roster::Enrollment;
 use model::run::PlanItem;
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -19,7 +20,7 @@ use sea_orm::{
 
 use crate::convert::{json, stored, to_json};
 use crate::entities::run_plan as row;
-use crate::{change_log, guardians, links, runs, students, Store, StoreError, BATCH_ROWS};
+use crate::{change_log, guardians, links, roster, runs, students, Store, StoreError, BATCH_ROWS};
 
 const ENTITY: &str = "plan item";
 
@@ -249,6 +250,28 @@ impl Store {
         .await?;
         let deletes: Vec<_> = deletes.into_iter().map(|(pair, _)| pair).collect();
         links::delete(&txn, district, &deletes).await?;
+        roster::write_schools(&txn, writes.schools.into_values().collect()).await?;
+        roster::write_staff(&txn, writes.staff.into_values().collect()).await?;
+        roster::write_classrooms(&txn, writes.classrooms.into_values().collect()).await?;
+        let (kept, gone): (Vec<_>, Vec<_>) =
+            writes.contacts.into_iter().partition(|(_, c)| c.is_some());
+        roster::write_contacts(&txn, kept.into_iter().filter_map(|(_, c)| c).collect()).await?;
+        let gone: Vec<_> = gone.into_iter().map(|(key, _)| key).collect();
+        roster::delete_contacts(&txn, district, &gone).await?;
+        let (enrolled, left): (Vec<_>, Vec<_>) = writes
+            .enrollments
+            .into_values()
+            .partition(|(_, keep)| *keep);
+        roster::write_enrollments(
+            &txn,
+            enrolled
+                .iter()
+                .map(|(e, _)| roster::enrollment_row(district, e))
+                .collect(),
+        )
+        .await?;
+        let left: Vec<_> = left.into_iter().map(|(e, _)| e).collect();
+        roster::delete_enrollments(&txn, district, &left).await?;
         let log: Vec<_> = items
             .iter()
             .flat_map(|(_, item)| item.log_changes())
@@ -276,6 +299,13 @@ struct Writes {
     students: BTreeMap<StudentId, crate::entities::students::Model>,
     guardians: BTreeMap<GuardianId, crate::entities::guardians::Model>,
     links: BTreeMap<(StudentId, GuardianId), Option<Link>>,
+    schools: BTreeMap<String, crate::entities::schools::Model>,
+    staff: BTreeMap<String, crate::entities::staff::Model>,
+    classrooms: BTreeMap<String, crate::entities::classrooms::Model>,
+    /// By (student, contact); `None` where the contact is to be deleted.
+    contacts: BTreeMap<(SourceId, SourceId), Option<crate::entities::contacts::Model>>,
+    /// By record id: the enrollment, and whether it is kept (false: deleted).
+    enrollments: BTreeMap<String, (Enrollment, bool)>,
 }
 
 impl Writes {
@@ -284,6 +314,11 @@ impl Writes {
             students: BTreeMap::new(),
             guardians: BTreeMap::new(),
             links: BTreeMap::new(),
+            schools: BTreeMap::new(),
+            staff: BTreeMap::new(),
+            classrooms: BTreeMap::new(),
+            contacts: BTreeMap::new(),
+            enrollments: BTreeMap::new(),
         };
         for (_, item) in items {
             match item {
@@ -322,6 +357,50 @@ impl Writes {
                     writes
                         .links
                         .insert((link.student_id, link.guardian_id), kept);
+                }
+                // Schools, staff and classrooms are archived, never deleted.
+                PlanItem::School {
+                    school,
+                    source_hash,
+                    ..
+                } => {
+                    let row = roster::school_row(district, school, source_hash, now);
+                    writes.schools.insert(school.id.to_string(), row);
+                }
+                PlanItem::Staff {
+                    staff, source_hash, ..
+                } => {
+                    let row = roster::staff_row(district, staff, source_hash, now);
+                    writes.staff.insert(staff.id.to_string(), row);
+                }
+                PlanItem::Classroom {
+                    classroom,
+                    source_hash,
+                    ..
+                } => {
+                    let row = roster::classroom_row(district, classroom, source_hash, now);
+                    writes.classrooms.insert(classroom.id.to_string(), row);
+                }
+                PlanItem::Contact {
+                    operation,
+                    contact,
+                    source_hash,
+                    ..
+                } => {
+                    let key = (contact.student_source_id.clone(), contact.source_id.clone());
+                    let row = (*operation != Operation::Delete)
+                        .then(|| roster::contact_row(district, contact, source_hash, now));
+                    writes.contacts.insert(key, row);
+                }
+                PlanItem::Enrollment {
+                    operation,
+                    enrollment,
+                    ..
+                } => {
+                    writes.enrollments.insert(
+                        item.record_id(),
+                        (enrollment.clone(), *operation != Operation::Delete),
+                    );
                 }
             }
         }

@@ -2,7 +2,7 @@
 
 use model::ids::{DistrictId, StaffId};
 use model::roster::Staff;
-use sea_orm::{ActiveValue, EntityTrait};
+use sea_orm::EntityTrait;
 
 use crate::entities::staff as row;
 use crate::{Store, StoreError};
@@ -28,18 +28,12 @@ impl Store {
         district: &DistrictId,
         staff: &Staff,
     ) -> Result<(), StoreError> {
-        let model = row::ActiveModel {
-            district_id: ActiveValue::Set(district.to_string()),
-            id: ActiveValue::Set(staff.id.to_string()),
-            source_id: ActiveValue::Set(staff.source_id.to_string()),
-            first_name: ActiveValue::Set(staff.first_name.clone()),
-            last_name: ActiveValue::Set(staff.last_name.clone()),
-            email: ActiveValue::Set(staff.email.clone()),
-            school_source_ids: ActiveValue::Set(crate::convert::to_json(&staff.school_source_ids)),
-            archived: ActiveValue::Set(staff.archived),
-            source_hash: ActiveValue::Set(String::new()),
-            updated_at: ActiveValue::Set(crate::convert::now()),
-        };
+        let model = sea_orm::IntoActiveModel::into_active_model(crate::roster::staff_row(
+            district,
+            staff,
+            "",
+            crate::convert::now(),
+        ));
         row::Entity::insert(model).exec(self.db()).await?;
         Ok(())
     }

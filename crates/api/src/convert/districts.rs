@@ -108,6 +108,8 @@ pub fn settings_to_proto(s: &DistrictSettings) -> pb::DistrictSettings {
             guardians_archived: Some(limit_to_proto(&thresholds.guardians_archived)),
             links_removed: Some(limit_to_proto(&thresholds.links_removed)),
             links_downgraded: Some(limit_to_proto(&thresholds.links_downgraded)),
+            staff_archived: Some(limit_to_proto(&thresholds.staff_archived)),
+            classrooms_archived: Some(limit_to_proto(&thresholds.classrooms_archived)),
         }),
         access_overrides: Some(pb::AccessOverrides {
             values: access_overrides.iter().map(override_to_proto).collect(),
@@ -376,18 +378,24 @@ pub fn apply_settings(
             guardians_archived,
             links_removed,
             links_downgraded,
+            staff_archived,
+            classrooms_archived,
         } = t;
         let Thresholds {
             students_archived: sa,
             guardians_archived: ga,
             links_removed: lr,
             links_downgraded: ld,
+            staff_archived: sta,
+            classrooms_archived: ca,
         } = &mut target.thresholds;
         for (given, slot) in [
             (students_archived, sa),
             (guardians_archived, ga),
             (links_removed, lr),
             (links_downgraded, ld),
+            (staff_archived, sta),
+            (classrooms_archived, ca),
         ] {
             if let Some(l) = given {
                 *slot = limit_from_proto(l);

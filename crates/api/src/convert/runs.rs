@@ -73,6 +73,19 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
     }
 }
 
+type Extras = (
+    String,
+    &'static str,
+    &'static str,
+    String,
+    std::collections::BTreeMap<String, String>,
+);
+
+/// The extras of a record that is not a link: its source id only.
+fn plain(source_id: String) -> Extras {
+    (source_id, "", "", String::new(), Default::default())
+}
+
 pub fn change_to_proto(seq: u64, item: &PlanItem) -> pb::RunChange {
     let (source_id, origin, tier, rule, facts) = match item {
         PlanItem::Student { student, .. } => (
@@ -100,6 +113,11 @@ pub fn change_to_proto(seq: u64, item: &PlanItem) -> pb::RunChange {
             link.decision.rule.to_string(),
             link.decision.facts.clone(),
         ),
+        PlanItem::School { school, .. } => plain(school.source_id.to_string()),
+        PlanItem::Contact { contact, .. } => plain(contact.source_id.to_string()),
+        PlanItem::Staff { staff, .. } => plain(staff.source_id.to_string()),
+        PlanItem::Classroom { classroom, .. } => plain(classroom.source_id.to_string()),
+        PlanItem::Enrollment { enrollment, .. } => plain(enrollment.person_source_id.to_string()),
     };
     pb::RunChange {
         seq,

@@ -189,6 +189,7 @@ pub fn student(
     let mapped = SourceStudent {
         source_id: SourceId::new(id),
         student_number: w.local_id.as_str().to_owned(),
+        sis_id: String::new(),
         state_id: w.state_province_id.as_str().to_owned(),
         legal_first_name: name.first_name.as_str().to_owned(),
         legal_last_name: name.last_name.as_str().to_owned(),

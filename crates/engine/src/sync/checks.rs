@@ -19,6 +19,10 @@ pub struct PlanImpact {
     pub links_removed: u64,
     pub links_downgraded: u64,
     pub links_held: u64,
+    pub staff_archived: u64,
+    pub staff_held: u64,
+    pub classrooms_archived: u64,
+    pub classrooms_held: u64,
 }
 
 fn over(limit: &Limit, count: u64, of: u64) -> bool {
@@ -58,6 +62,18 @@ pub fn trips(t: &Thresholds, impact: &PlanImpact) -> Vec<ThresholdTrip> {
             &t.links_downgraded,
             impact.links_downgraded,
             impact.links_held,
+        ),
+        (
+            "staff_archived",
+            &t.staff_archived,
+            impact.staff_archived,
+            impact.staff_held,
+        ),
+        (
+            "classrooms_archived",
+            &t.classrooms_archived,
+            impact.classrooms_archived,
+            impact.classrooms_held,
         ),
     ]
     .into_iter()

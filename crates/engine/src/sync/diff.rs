@@ -2,7 +2,7 @@
 
 use model::change::{Entity, FieldChange, Operation};
 use model::link::Link;
-use model::roster::{Guardian, Student};
+use model::roster::{Classroom, Contact, Enrollment, Guardian, School, Staff, Student};
 
 /// A record's synced fields by name, as text.
 pub type Fields = Vec<(&'static str, String)>;
@@ -59,6 +59,79 @@ pub fn guardian_fields(g: &Guardian) -> Fields {
         ("sis_connected", g.sis_connected.to_string()),
         ("archived", g.archived.to_string()),
     ]
+}
+
+pub fn school_fields(s: &School) -> Fields {
+    vec![
+        ("source_id", s.source_id.to_string()),
+        ("school_number", s.school_number.clone()),
+        ("name", s.name.clone()),
+        ("archived", s.archived.to_string()),
+    ]
+}
+
+pub fn staff_fields(s: &Staff) -> Fields {
+    vec![
+        ("source_id", s.source_id.to_string()),
+        ("first_name", s.first_name.clone()),
+        ("last_name", s.last_name.clone()),
+        ("email", s.email.clone()),
+        (
+            "school_source_ids",
+            joined(s.school_source_ids.iter().map(|x| x.as_str())),
+        ),
+        (
+            "permissions",
+            joined(s.permissions.iter().map(|p| p.as_str())),
+        ),
+        ("archived", s.archived.to_string()),
+    ]
+}
+
+pub fn classroom_fields(c: &Classroom) -> Fields {
+    vec![
+        ("source_id", c.source_id.to_string()),
+        ("school_source_id", c.school_source_id.to_string()),
+        ("name", c.name.clone()),
+        ("archived", c.archived.to_string()),
+    ]
+}
+
+pub fn contact_fields(c: &Contact) -> Fields {
+    vec![
+        ("first_name", c.first_name.clone()),
+        ("last_name", c.last_name.clone()),
+        ("emails", joined(c.emails.iter().map(String::as_str))),
+        ("relationship", c.relationship.as_str().to_owned()),
+        ("contact_type", c.contact_type.as_str().to_owned()),
+        (
+            "phones",
+            joined(
+                c.phones
+                    .iter()
+                    .map(|p| format!("{}:{}", p.kind.as_str(), p.number))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(String::as_str),
+            ),
+        ),
+        (
+            "decision_making",
+            c.decision_making.map(|d| d.to_string()).unwrap_or_default(),
+        ),
+    ]
+}
+
+pub fn enrollment_fields(e: &Enrollment) -> Fields {
+    vec![
+        ("classroom_source_id", e.classroom_source_id.to_string()),
+        ("person_source_id", e.person_source_id.to_string()),
+        ("role", e.role.as_str().to_owned()),
+    ]
+}
+
+fn joined<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    values.collect::<Vec<_>>().join(", ")
 }
 
 pub fn link_fields(l: &Link) -> Fields {

@@ -9,6 +9,7 @@ pub fn student(id: &str) -> SourceStudent {
     SourceStudent {
         source_id: SourceId::new(id),
         student_number: format!("20{id}"),
+        sis_id: String::new(),
         state_id: "123456789".into(),
         legal_first_name: "Jamie".into(),
         legal_last_name: "Doe".into(),

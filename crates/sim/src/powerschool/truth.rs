@@ -42,6 +42,7 @@ impl District {
             .map(|s| SourceStudent {
                 source_id: SourceId::new(s.dcid.to_string()),
                 student_number: s.local_id.to_string(),
+                sis_id: String::new(),
                 state_id: s.state_province_id.clone(),
                 legal_first_name: s.first_name.clone(),
                 legal_last_name: s.last_name.clone(),

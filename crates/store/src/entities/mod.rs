@@ -2,25 +2,15 @@
 //! repositories take and return model types.
 
 pub mod change_log;
-// Read and written by sync runs (the engine's apply); no repository uses it yet.
-#[allow(dead_code)]
 pub mod classrooms;
-// Read and written by sync runs (the engine's apply); no repository uses it yet.
-#[allow(dead_code)]
 pub mod contacts;
 pub mod districts;
-// Read and written by sync runs (the engine's apply); no repository uses it yet.
-#[allow(dead_code)]
 pub mod enrollments;
 pub mod form_authorships;
 pub mod guardians;
 pub mod links;
 pub mod run_plan;
-// Read and written by sync runs (the engine's apply); no repository uses it yet.
-#[allow(dead_code)]
 pub mod schools;
-// Read and written by sync runs (the engine's apply); no repository uses it yet.
-#[allow(dead_code)]
 pub mod staff;
 pub mod staged_records;
 pub mod students;

@@ -12,6 +12,8 @@ pub struct Model {
     pub last_name: String,
     pub email: String,
     pub school_source_ids: String,
+    #[sea_orm(column_type = "Text")]
+    pub permissions: String,
     pub archived: bool,
     pub source_hash: String,
     pub updated_at: DateTimeUtc,

@@ -16,6 +16,7 @@
 pub mod guardians;
 pub mod links;
 pub mod marks;
+pub mod roster;
 pub mod students;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -47,13 +48,17 @@ const PAGE: u64 = 500;
 /// Plan numbers: the phase in the high bits, the item's place in its phase below.
 const PHASE_BITS: u32 = 40;
 
-/// The order a plan applies in. The gaps are kept for the rest of the roster (schools,
-/// staff, classrooms, contacts, enrollments).
+/// The order a plan applies in: a record before what refers to it, archives last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
+    Schools = 0,
+    Staff = 1,
+    Classrooms = 2,
     Students = 3,
     Guardians = 4,
+    Contacts = 5,
     Links = 6,
+    Enrollments = 7,
     Archives = 8,
 }
 
@@ -69,10 +74,8 @@ struct Writer {
 impl Writer {
     fn push(&mut self, run: &mut SyncRun, phase: Phase, item: PlanItem, school: Option<&SourceId>) {
         count(run, &item);
-        if let Some(school) = school.map(|s| s.as_str()).or(match item {
-            PlanItem::Student { .. } | PlanItem::Link { .. } => Some(""),
-            PlanItem::Guardian { .. } => None,
-        }) {
+        let per_school = matches!(item, PlanItem::Student { .. } | PlanItem::Link { .. });
+        if let Some(school) = per_school.then(|| school.map_or("", |s| s.as_str())) {
             let key = format!(
                 "{school}/{}.{}",
                 item.entity().as_str(),
@@ -95,6 +98,14 @@ impl Writer {
                 operation: Operation::Archive,
                 ..
             } => self.impact.guardians_archived += 1,
+            PlanItem::Staff {
+                operation: Operation::Archive,
+                ..
+            } => self.impact.staff_archived += 1,
+            PlanItem::Classroom {
+                operation: Operation::Archive,
+                ..
+            } => self.impact.classrooms_archived += 1,
             _ => {}
         }
         let n = &mut self.next[phase as usize];
@@ -163,6 +174,9 @@ impl Engine {
         w.impact.students_held = self.store.count_students(id, false).await?;
         w.impact.guardians_held = self.store.count_guardians(id, false).await?;
         w.impact.links_held = self.store.count_links(id).await?;
+        w.impact.staff_held = self.store.count_staff(id, false).await?;
+        w.impact.classrooms_held = self.store.count_classrooms(id, false).await?;
+        self.plan_roster(&ctx, run, &mut w, control).await?;
         self.plan_students(&ctx, run, &mut w, control).await?;
         if district.settings.manage_guardians {
             self.plan_guardians(&ctx, run, &mut w, control).await?;
@@ -230,8 +244,13 @@ impl Engine {
                 .await?;
             let mut ids: HashMap<SourceId, StudentId> = HashMap::new();
             for (src, hash) in &students {
-                let (id, item) =
-                    students::student_item(ctx.district, src, hash, held.get(&src.source_id));
+                let (id, item) = students::student_item(
+                    ctx.district,
+                    ctx.settings.student_id_source,
+                    src,
+                    hash,
+                    held.get(&src.source_id),
+                );
                 ids.insert(src.source_id.clone(), id);
                 if let Some(item) = item {
                     w.push(run, Phase::Students, item, src.school_source_id.as_ref());
@@ -267,13 +286,38 @@ impl Engine {
         // left as they are rather than judged on part of what the source said.
         let mut unsure: HashSet<String> = HashSet::new();
         let mut contacts: HashMap<String, Vec<Contact>> = HashMap::new();
+        let mut hashed: HashMap<String, Vec<(Contact, String)>> = HashMap::new();
         for r in &contact_rows {
             match parse::<Contact>(r).filter(|_| r.usable()) {
-                Some(c) => contacts.entry(r.group.clone()).or_default().push(c),
+                Some(c) => {
+                    hashed
+                        .entry(r.group.clone())
+                        .or_default()
+                        .push((c.clone(), r.hash.clone()));
+                    contacts.entry(r.group.clone()).or_default().push(c);
+                }
                 None => {
                     unsure.insert(r.group.clone());
                 }
             }
+        }
+        // The students' source contacts as we store them.
+        let page_students: BTreeSet<SourceId> =
+            students.iter().map(|(s, _)| s.source_id.clone()).collect();
+        let sources: Vec<SourceId> = page_students.iter().cloned().collect();
+        let held_contacts = self.store.contacts_of_students(d, &sources).await?;
+        let schools: HashMap<&SourceId, Option<&SourceId>> = students
+            .iter()
+            .map(|(s, _)| (&s.source_id, s.school_source_id.as_ref()))
+            .collect();
+        for item in roster::contact_items(&hashed, &held_contacts, &page_students, &unsure) {
+            let school = match &item {
+                PlanItem::Contact { contact, .. } => {
+                    schools.get(&contact.student_source_id).copied().flatten()
+                }
+                _ => None,
+            };
+            w.push(run, Phase::Contacts, item, school);
         }
         let mut related: HashMap<String, Vec<String>> = HashMap::new();
         for r in &edge_rows {

@@ -1,6 +1,7 @@
 //! Students: a staged source student against the one we hold.
 
 use model::change::{Entity, Operation};
+use model::district::StudentIdSource;
 use model::ids::{DistrictId, StudentId};
 use model::roster::Student;
 use model::run::PlanItem;
@@ -9,12 +10,22 @@ use store::Synced;
 
 use crate::sync::diff::{changes, student_fields};
 
+/// The student id the district shows (seed 004, "STUDENT ID or STUDENT NUMBER"): the
+/// student number, or the source's own student id (its SIS id where it has one).
+pub fn shown_id(src: &SourceStudent, choice: StudentIdSource) -> String {
+    match choice {
+        StudentIdSource::StudentNumber => src.student_number.trim().to_owned(),
+        StudentIdSource::SourceId if !src.sis_id.trim().is_empty() => src.sis_id.trim().to_owned(),
+        StudentIdSource::SourceId => src.source_id.to_string(),
+    }
+}
+
 /// Our student record of a source student.
-pub fn student_from_source(src: &SourceStudent, id: StudentId) -> Student {
+pub fn student_from_source(src: &SourceStudent, id: StudentId, choice: StudentIdSource) -> Student {
     Student {
         id,
         source_id: src.source_id.clone(),
-        student_number: src.student_number.trim().to_owned(),
+        student_number: shown_id(src, choice),
         state_id: src.state_id.trim().to_owned(),
         legal_first_name: src.legal_first_name.trim().to_owned(),
         legal_last_name: src.legal_last_name.trim().to_owned(),
@@ -36,6 +47,7 @@ pub fn student_from_source(src: &SourceStudent, id: StudentId) -> Student {
 /// item that brings it up to date — none when the source content has not changed.
 pub fn student_item(
     district: &DistrictId,
+    choice: StudentIdSource,
     src: &SourceStudent,
     hash: &str,
     held: Option<&Synced<Student>>,
@@ -44,12 +56,19 @@ pub fn student_item(
         || StudentId::derived(district, &src.source_id),
         |h| h.value.id,
     );
+    // The district's choice of id is part of what the sync writes: changing it updates
+    // every student.
+    let hash = match choice {
+        StudentIdSource::StudentNumber => hash.to_owned(),
+        StudentIdSource::SourceId => crate::sync::stage::content_hash(&(hash, "source_id")),
+    };
+    let hash = hash.as_str();
     if let Some(h) = held {
         if h.source_hash == hash && !h.value.archived {
             return (id, None);
         }
     }
-    let student = student_from_source(src, id);
+    let student = student_from_source(src, id, choice);
     let operation = match held {
         None => Operation::Create,
         Some(h) if h.value.archived => Operation::Unarchive,
