@@ -8,6 +8,7 @@ mod connection;
 mod districts;
 mod reads;
 mod resilience;
+mod roster;
 mod runs;
 mod spot;
 mod surface;

@@ -80,6 +80,12 @@ macro_rules! uuid_id {
                 Self(id)
             }
 
+            /// The id a source record carries before it is matched to ours (all zeros):
+            /// what a connector gives and a staged record keeps.
+            pub fn unassigned() -> Self {
+                Self(uuid::Uuid::nil())
+            }
+
             /// The id a sync gives the record it creates from `source` in `district`:
             /// the same for the same source record whichever run, order or replica makes
             /// it, so a plan does not depend on the order a source sends records in.

@@ -34,6 +34,8 @@ pub struct Limits {
     pub version: String,
     pub student_page: u32,
     pub school_page: u32,
+    pub staff_page: u32,
+    pub section_page: u32,
     pub table_page: u32,
 }
 
@@ -172,6 +174,8 @@ impl PsClient {
                     version: m.powerschool_version.map(|v| v.0).unwrap_or_default(),
                     student_page: size(&m.student_max_page_size),
                     school_page: size(&m.school_max_page_size),
+                    staff_page: size(&m.staff_max_page_size),
+                    section_page: size(&m.section_max_page_size),
                     table_page: size(&m.schema_table_query_max_page_size),
                 })
             })

@@ -23,6 +23,7 @@ pub mod fields;
 pub mod map;
 pub mod plugin;
 pub mod pull;
+pub mod sections;
 pub mod settings;
 pub mod wire;
 

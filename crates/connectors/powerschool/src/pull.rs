@@ -122,6 +122,8 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
             walk.record(0)?;
         }
     }
+    let school_ids: Vec<String> = schools.iter().map(|s| s.id.as_str().to_owned()).collect();
+    crate::sections::pull(client, sink, &school_ids, &mut declared).await?;
     sink.send(RosterEvent::Complete(declared)).await?;
     Ok(())
 }

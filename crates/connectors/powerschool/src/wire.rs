@@ -103,6 +103,10 @@ pub struct Metadata {
     #[serde(default)]
     pub school_max_page_size: Option<Text>,
     #[serde(default)]
+    pub staff_max_page_size: Option<Text>,
+    #[serde(default)]
+    pub section_max_page_size: Option<Text>,
+    #[serde(default)]
     pub schema_table_query_max_page_size: Option<Text>,
 }
 

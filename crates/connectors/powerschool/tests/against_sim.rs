@@ -88,9 +88,26 @@ async fn pull(c: &dyn Connector) -> Result<Roster, ConnectorError> {
     for a in roster.guardian_accounts.values_mut() {
         a.student_source_ids.sort_by_key(numeric);
     }
+    // A staff member of two schools is listed by both, the same record each time.
+    roster.staff.sort_by_key(|s| numeric(&s.source_id));
+    let listed = roster.staff.len();
+    roster.staff.dedup();
     assert!(
-        roster.staff.is_empty() && roster.classrooms.is_empty() && roster.enrollments.is_empty()
+        roster
+            .staff
+            .windows(2)
+            .all(|w| w[0].source_id != w[1].source_id),
+        "a staff member listed twice is the same record"
     );
+    assert!(roster.staff.len() <= listed);
+    roster.classrooms.sort_by_key(|c| numeric(&c.source_id));
+    roster.enrollments.sort_by_key(|e| {
+        (
+            numeric(&e.classroom_source_id),
+            numeric(&e.person_source_id),
+            e.role,
+        )
+    });
     Ok(roster)
 }
 
@@ -101,6 +118,41 @@ fn account<'a>(roster: &'a Roster, id: &str) -> &'a GuardianAccount {
 }
 
 async fn assert_matches_truth(sim: &Simulator, pulled: &Roster) {
+    let (staff, mut classrooms, mut enrollments) = sim.district(|d| {
+        (
+            d.expected_staff(),
+            d.expected_classrooms(),
+            d.expected_enrollments(),
+        )
+    });
+    // Our ids are not the source's to give: compare what the source says.
+    let unassigned = |mut s: model::roster::Staff| {
+        s.id = model::ids::StaffId::unassigned();
+        s
+    };
+    let pulled_staff: Vec<_> = pulled.staff.iter().cloned().map(unassigned).collect();
+    assert!(!staff.is_empty());
+    assert_eq!(pulled_staff, staff, "staff");
+    classrooms.sort_by_key(|c| numeric(&c.source_id));
+    let pulled_classrooms: Vec<_> = pulled
+        .classrooms
+        .iter()
+        .cloned()
+        .map(|mut c| {
+            c.id = model::ids::ClassroomId::unassigned();
+            c
+        })
+        .collect();
+    assert!(!classrooms.is_empty());
+    assert_eq!(pulled_classrooms, classrooms, "classrooms");
+    enrollments.sort_by_key(|e| {
+        (
+            numeric(&e.classroom_source_id),
+            numeric(&e.person_source_id),
+            e.role,
+        )
+    });
+    assert_eq!(pulled.enrollments, enrollments, "enrollments");
     let (schools, students, mut contacts, accounts) = sim.district(|d| {
         (
             d.expected_schools(),

@@ -51,6 +51,39 @@ fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
+/// A source record as staged: our ids are not the source's to give, so the ids a
+/// connector filled in are cleared (the content hash must not move with them).
+trait Unassigned: Clone {
+    fn unassigned(&self) -> Self;
+}
+
+impl Unassigned for model::roster::School {
+    fn unassigned(&self) -> Self {
+        Self {
+            id: model::ids::SchoolId::unassigned(),
+            ..self.clone()
+        }
+    }
+}
+
+impl Unassigned for model::roster::Staff {
+    fn unassigned(&self) -> Self {
+        Self {
+            id: model::ids::StaffId::unassigned(),
+            ..self.clone()
+        }
+    }
+}
+
+impl Unassigned for model::roster::Classroom {
+    fn unassigned(&self) -> Self {
+        Self {
+            id: model::ids::ClassroomId::unassigned(),
+            ..self.clone()
+        }
+    }
+}
+
 /// The records of one event, deduplicated by kind and key as they are added.
 struct Batch {
     event: u64,
@@ -157,7 +190,7 @@ impl Engine {
             }
             match &e {
                 RosterEvent::Schools(v) => each!(
-                    v,
+                    v.iter().map(Unassigned::unassigned).collect::<Vec<_>>(),
                     StagedKind::School,
                     RecordKind::School,
                     validate::school,
@@ -222,7 +255,7 @@ impl Engine {
                     }
                 }
                 RosterEvent::Staff(v) => each!(
-                    v,
+                    v.iter().map(Unassigned::unassigned).collect::<Vec<_>>(),
                     StagedKind::Staff,
                     RecordKind::Staff,
                     validate::staff,
@@ -230,7 +263,7 @@ impl Engine {
                     |s: &model::roster::Staff| s.source_id.to_string()
                 ),
                 RosterEvent::Classrooms(v) => each!(
-                    v,
+                    v.iter().map(Unassigned::unassigned).collect::<Vec<_>>(),
                     StagedKind::Classroom,
                     RecordKind::Classroom,
                     validate::classroom,

@@ -299,6 +299,9 @@ pub struct District {
     pub pcas_email_contacts: Vec<PcasEmailContact>,
     pub guardian_person_assocs: Vec<GuardianPersonAssoc>,
     pub guardian_students: Vec<GuardianStudent>,
+    pub staff: Vec<super::sections::StaffMember>,
+    pub sections: Vec<super::sections::Section>,
+    pub section_enrollments: Vec<super::sections::SectionEnrollment>,
     /// The ids of the edge-case records.
     pub cases: Cases,
 }
@@ -360,7 +363,10 @@ impl District {
             .chain(self.pcas_accounts.iter().map(|r| r.id))
             .chain(self.pcas_email_contacts.iter().map(|r| r.id))
             .chain(self.guardian_person_assocs.iter().map(|r| r.id))
-            .chain(self.guardian_students.iter().map(|r| r.id));
+            .chain(self.guardian_students.iter().map(|r| r.id))
+            .chain(self.staff.iter().map(|r| r.dcid))
+            .chain(self.sections.iter().map(|r| r.dcid))
+            .chain(self.section_enrollments.iter().map(|r| r.id));
         ids.max().unwrap_or(0) + 1
     }
 }

@@ -120,6 +120,7 @@ impl District {
         }
         b.d.cases = found;
         b.d.students.sort_by_key(|s| s.dcid);
+        super::sections::generate(&mut b.d, config.seed);
         b.d
     }
 }

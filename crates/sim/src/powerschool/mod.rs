@@ -5,7 +5,8 @@
 //!
 //! Endpoints: `POST /oauth/access_token`; `GET /ws/v1/metadata`, `/ws/v1/district/school`,
 //! `/ws/v1/school/{id}/student`, `/ws/v1/district/student`, `/ws/v1/student/{id}` (with
-//! `/count`); `GET /ws/schema/table/{table}` (and `/count`); `POST
+//! `/count`); `/ws/v1/school/{id}/staff` and `/section` (with `/count`),
+//! `/ws/v1/section/{id}/section_enrollment` ([`sections`]); `GET /ws/schema/table/{table}` (and `/count`); `POST
 //! /ws/schema/query/com.pearson.core.guardian.student_guardian_detail` (and `/count`).
 //!
 //! Start reading at [`server`] (routing, faults, the request log), then [`data`] (the
@@ -23,6 +24,7 @@ mod query;
 mod reply;
 mod rows;
 mod schema;
+pub mod sections;
 pub mod server;
 mod tables;
 pub mod truth;
@@ -33,5 +35,6 @@ pub use cases::Cases;
 pub use config::SimConfig;
 pub use data::*;
 pub use fault::{Fault, FaultKind, Match};
+pub use sections::{Section, SectionEnrollment, StaffMember};
 pub use server::{RequestRecord, Simulator};
 pub use truth::ExpectedSchool;

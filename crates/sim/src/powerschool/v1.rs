@@ -56,6 +56,9 @@ pub(super) fn route(
         }
         student_page(config, students, params, short_page)
     };
+    if let Some(reply) = super::sections::route(config, d, rest, params) {
+        return reply;
+    }
     match rest {
         ["district", "school"] => school_page(config, d, params, short_page),
         ["district", "school", "count"] => {

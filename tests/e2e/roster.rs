@@ -1,0 +1,206 @@
+//! The whole roster of a PowerSchool district end to end: staff (with the district's
+//! staff permissions), sections as classrooms, and their enrollments are stored, archived
+//! when the SIS drops them, and a returning classroom is unarchived only when the district
+//! says so.
+
+use std::collections::BTreeSet;
+
+use model::district::{Limit, StaffPermission};
+use model::ids::{DistrictId, SourceId};
+use proto::v1 as pb;
+use proto::v1::sync_service_client::SyncServiceClient;
+use sim::powerschool::{SimConfig, Simulator};
+use store::{Backend, Store};
+use tonic::transport::Channel;
+
+use crate::harness::{create_sim_district, run_to_end, Server};
+use crate::on_both_backends;
+
+on_both_backends!(staff_classrooms_and_enrollments_follow_the_sis,);
+
+const DISTRICT: &str = "roster";
+
+fn district() -> DistrictId {
+    DISTRICT.parse().expect("district id")
+}
+
+async fn run(client: &mut SyncServiceClient<Channel>) -> pb::SyncRun {
+    let run = run_to_end(client, DISTRICT, false).await;
+    assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
+    run
+}
+
+/// The district's settings changed in the store, as an UpdateDistrict would.
+async fn settings(store: &Store, f: impl FnOnce(&mut model::district::DistrictSettings)) {
+    let mut d = store.get_district(&district()).await.expect("district");
+    f(&mut d.settings);
+    store.update_district(&d).await.expect("update");
+}
+
+async fn classroom(store: &Store, source: &str) -> model::roster::Classroom {
+    store
+        .classrooms_by_source(&district(), &[SourceId::new(source)])
+        .await
+        .expect("classrooms")
+        .remove(&SourceId::new(source))
+        .expect("the classroom is held")
+        .value
+}
+
+async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
+    let sim = Simulator::start(SimConfig {
+        students: 120,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    let server = Server::start(backend).await;
+    let mut client = server.client().await;
+    create_sim_district(&mut client, DISTRICT, &sim, &[("page_size", "7")]).await;
+    let store = server.store().await;
+    let granted = BTreeSet::from([
+        StaffPermission::FamilyAccess,
+        StaffPermission::SchoolWideCommunications,
+    ]);
+    settings(&store, |s| {
+        s.staff_permissions = granted.clone();
+        // This test drops a large share of a small district's staff and classrooms.
+        s.thresholds.staff_archived = Limit::percent(100.0);
+        s.thresholds.classrooms_archived = Limit::percent(100.0);
+        s.unarchive_classrooms = false;
+    })
+    .await;
+
+    // The first run stores every staff member, section and enrollment the SIS lists.
+    let first = run(&mut client).await;
+    let (staff, classrooms, enrollments) = sim.district(|d| {
+        (
+            d.expected_staff(),
+            d.expected_classrooms(),
+            d.expected_enrollments(),
+        )
+    });
+    let ids: Vec<SourceId> = staff.iter().map(|s| s.source_id.clone()).collect();
+    let held = store
+        .staff_by_source(&district(), &ids)
+        .await
+        .expect("staff");
+    assert_eq!(held.len(), staff.len(), "every staff member stored");
+    for want in &staff {
+        let got = &held[&want.source_id].value;
+        assert_eq!(
+            (&got.first_name, &got.email, &got.school_source_ids),
+            (&want.first_name, &want.email, &want.school_source_ids)
+        );
+        assert_eq!(got.permissions, granted, "the district's staff permissions");
+    }
+    assert_eq!(
+        store
+            .count_classrooms(&district(), false)
+            .await
+            .expect("count"),
+        classrooms.len() as u64
+    );
+    let sources: Vec<SourceId> = classrooms.iter().map(|c| c.source_id.clone()).collect();
+    assert_eq!(
+        store
+            .enrollments_of_classrooms(&district(), &sources)
+            .await
+            .expect("enrollments")
+            .len(),
+        enrollments.len()
+    );
+    let planned = |run: &pb::SyncRun, key: &str| run.planned.get(key).copied().unwrap_or(0);
+    assert_eq!(planned(&first, "staff.create"), staff.len() as u64);
+    assert_eq!(planned(&first, "classroom.create"), classrooms.len() as u64);
+    assert_eq!(
+        planned(&first, "enrollment.create"),
+        enrollments.len() as u64
+    );
+
+    // Nothing changed at the source: nothing is planned.
+    let again = run(&mut client).await;
+    assert_eq!(again.plan_items, 0, "{:?}", again.planned);
+
+    // A section closes, a teacher leaves, a student drops a class.
+    let (gone_section, gone_staff, dropped) = sim.edit(|d| {
+        let section = d.sections.remove(0);
+        let leaver = d
+            .staff
+            .iter()
+            .position(|s| !d.sections.iter().any(|x| x.staff_dcid == s.dcid))
+            .expect("a staff member teaching no remaining section");
+        let leaver = d.staff.remove(leaver);
+        let e = d
+            .section_enrollments
+            .iter_mut()
+            .find(|e| !e.dropped && e.section_dcid != section.dcid)
+            .expect("an enrollment");
+        e.dropped = true;
+        (section, leaver, (e.section_dcid, e.student_dcid))
+    });
+    let third = run(&mut client).await;
+    assert_eq!(
+        planned(&third, "classroom.archive"),
+        1,
+        "{:?}",
+        third.planned
+    );
+    assert_eq!(planned(&third, "staff.archive"), 1, "{:?}", third.planned);
+    assert_eq!(
+        planned(&third, "enrollment.delete"),
+        1,
+        "{:?}",
+        third.planned
+    );
+    assert!(
+        classroom(&store, &gone_section.dcid.to_string())
+            .await
+            .archived
+    );
+    let leaver = SourceId::new(gone_staff.dcid.to_string());
+    assert!(
+        store
+            .staff_by_source(&district(), std::slice::from_ref(&leaver))
+            .await
+            .expect("staff")[&leaver]
+            .value
+            .archived
+    );
+    let of_student = store
+        .enrollments_of_person(&district(), &SourceId::new(dropped.1.to_string()))
+        .await
+        .expect("enrollments");
+    assert!(of_student
+        .iter()
+        .all(|e| e.classroom_source_id.as_str() != dropped.0.to_string()));
+
+    // The section comes back: it stays archived while the district keeps them archived…
+    sim.edit(|d| d.sections.push(gone_section.clone()));
+    let fourth = run(&mut client).await;
+    assert_eq!(
+        planned(&fourth, "classroom.unarchive"),
+        0,
+        "{:?}",
+        fourth.planned
+    );
+    assert!(
+        classroom(&store, &gone_section.dcid.to_string())
+            .await
+            .archived
+    );
+    // … and comes back once it does.
+    settings(&store, |s| s.unarchive_classrooms = true).await;
+    let fifth = run(&mut client).await;
+    assert_eq!(
+        planned(&fifth, "classroom.unarchive"),
+        1,
+        "{:?}",
+        fifth.planned
+    );
+    assert!(
+        !classroom(&store, &gone_section.dcid.to_string())
+            .await
+            .archived
+    );
+}
