@@ -118,6 +118,105 @@ async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
         enrollments.len() as u64
     );
 
+    // Support reads them back by the source's ids.
+    let one = &staff[0];
+    let read = client
+        .get_staff(pb::GetStaffRequest {
+            district_id: DISTRICT.into(),
+            staff_id: String::new(),
+            source_id: one.source_id.to_string(),
+        })
+        .await
+        .expect("staff")
+        .into_inner();
+    assert_eq!(read.first_name, one.first_name);
+    assert_eq!(
+        read.permissions,
+        ["school_wide_communications", "family_access"]
+    );
+    let section = &classrooms[0];
+    let read = client
+        .get_classroom(pb::GetClassroomRequest {
+            district_id: DISTRICT.into(),
+            classroom_id: String::new(),
+            source_id: section.source_id.to_string(),
+        })
+        .await
+        .expect("classroom")
+        .into_inner();
+    let want = enrollments
+        .iter()
+        .filter(|e| e.classroom_source_id == section.source_id)
+        .count();
+    assert_eq!(read.enrollments.len(), want);
+    assert_eq!(
+        read.enrollments
+            .iter()
+            .filter(|e| e.role == "teacher")
+            .count(),
+        1
+    );
+    let pupil = read
+        .enrollments
+        .iter()
+        .find(|e| e.role == "student")
+        .expect("a student in the section")
+        .person_source_id
+        .clone();
+    let theirs = client
+        .list_student_classrooms(pb::ListStudentClassroomsRequest {
+            district_id: DISTRICT.into(),
+            student_id: String::new(),
+            source_id: pupil.clone(),
+        })
+        .await
+        .expect("classrooms")
+        .into_inner();
+    assert!(theirs
+        .classrooms
+        .iter()
+        .any(|c| c.source_id == section.source_id.as_str()));
+    assert!(theirs
+        .schools
+        .iter()
+        .any(|s| s.source_id == section.school_source_id.as_str()));
+    // What the SIS sent for that student in the latest pull.
+    let sent = client
+        .get_source_records(pb::GetSourceRecordsRequest {
+            district_id: DISTRICT.into(),
+            student_id: String::new(),
+            source_id: pupil.clone(),
+        })
+        .await
+        .expect("source records")
+        .into_inner();
+    assert_eq!(sent.run_id, first.run_id);
+    let student = sent
+        .records
+        .iter()
+        .find(|r| r.kind == "student")
+        .expect("the student record");
+    assert!(student.json.contains(&format!("\"source_id\":\"{pupil}\"")));
+    let contacts = sim.district(|d| {
+        d.expected_contacts()
+            .iter()
+            .filter(|c| c.student_source_id.as_str() == pupil)
+            .count()
+    });
+    assert_eq!(
+        sent.records.iter().filter(|r| r.kind == "contact").count(),
+        contacts
+    );
+    let unknown = client
+        .get_source_records(pb::GetSourceRecordsRequest {
+            district_id: DISTRICT.into(),
+            student_id: String::new(),
+            source_id: "no-such-student".into(),
+        })
+        .await
+        .expect_err("not in the pull");
+    assert_eq!(unknown.code(), tonic::Code::NotFound);
+
     // Nothing changed at the source: nothing is planned.
     let again = run(&mut client).await;
     assert_eq!(again.plan_items, 0, "{:?}", again.planned);

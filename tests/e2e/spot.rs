@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use model::ids::{DistrictId, GuardianId, SourceId, StaffId};
-use model::roster::{AccountStatus, Address, Guardian, Staff};
+use model::ids::{DistrictId, GuardianId, SourceId};
+use model::roster::{AccountStatus, Address, Guardian};
 use proto::v1 as pb;
 use proto::v1::sync_service_client::SyncServiceClient;
 use sim::powerschool::{SimConfig, Simulator};
@@ -279,19 +279,17 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
 }
 
 async fn spot_sync_refuses_staff_unlinked_and_unknown_users(backend: Backend) {
-    let (_sim, _server, mut client, store) = setup(backend).await;
+    let (sim, _server, mut client, store) = setup(backend).await;
     let d = district();
-    let staff = Staff {
-        id: StaffId::new(),
-        source_id: SourceId::new("T-100"),
-        first_name: "Sam".into(),
-        last_name: "Teacher".into(),
-        email: "sam@district.example".into(),
-        school_source_ids: vec![],
-        permissions: Default::default(),
-        archived: false,
-    };
-    store.insert_staff(&d, &staff).await.expect("staff");
+    // A teacher the nightly run brought in from PowerSchool.
+    let teacher = sim.district(|d| d.expected_staff()[0].source_id.clone());
+    let staff = store
+        .staff_by_source(&d, std::slice::from_ref(&teacher))
+        .await
+        .expect("staff")
+        .remove(&teacher)
+        .expect("the run stored the teacher")
+        .value;
     let refused = spot(&mut client, &staff.id.to_string(), false)
         .await
         .expect_err("staff refused");

@@ -13,6 +13,7 @@
 pub mod connection;
 pub mod districts;
 pub mod error;
+pub mod reads;
 pub mod schedule;
 pub mod spot;
 pub mod sync;

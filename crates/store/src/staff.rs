@@ -1,7 +1,7 @@
-//! Staff: what spot sync needs to know of them (that they are staff).
+//! Staff: what spot sync needs to know of them (that they are staff). Runs write staff
+//! through their plans ([`crate::roster`]).
 
 use model::ids::{DistrictId, StaffId};
-use model::roster::Staff;
 use sea_orm::EntityTrait;
 
 use crate::entities::staff as row;
@@ -20,21 +20,5 @@ impl Store {
                 .await?
                 .is_some(),
         )
-    }
-
-    /// Stores a staff member (as a staff roster sync or an import does).
-    pub async fn insert_staff(
-        &self,
-        district: &DistrictId,
-        staff: &Staff,
-    ) -> Result<(), StoreError> {
-        let model = sea_orm::IntoActiveModel::into_active_model(crate::roster::staff_row(
-            district,
-            staff,
-            "",
-            crate::convert::now(),
-        ));
-        row::Entity::insert(model).exec(self.db()).await?;
-        Ok(())
     }
 }

@@ -144,3 +144,91 @@ pub fn link_to_proto(l: &Link, guardian: Option<&Guardian>) -> pb::StudentLink {
         explanation: engine::explain(decision),
     }
 }
+
+pub fn school_to_proto(s: &model::roster::School) -> pb::School {
+    let model::roster::School {
+        id,
+        source_id,
+        school_number,
+        name,
+        archived,
+    } = s;
+    pb::School {
+        school_id: id.to_string(),
+        source_id: source_id.to_string(),
+        school_number: school_number.clone(),
+        name: name.clone(),
+        archived: *archived,
+    }
+}
+
+pub fn staff_to_proto(district: &DistrictId, s: &model::roster::Staff) -> pb::Staff {
+    let model::roster::Staff {
+        id,
+        source_id,
+        first_name,
+        last_name,
+        email,
+        school_source_ids,
+        permissions,
+        archived,
+    } = s;
+    pb::Staff {
+        district_id: district.to_string(),
+        staff_id: id.to_string(),
+        source_id: source_id.to_string(),
+        first_name: first_name.clone(),
+        last_name: last_name.clone(),
+        email: email.clone(),
+        school_source_ids: school_source_ids.iter().map(|x| x.to_string()).collect(),
+        permissions: permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+        archived: *archived,
+    }
+}
+
+pub fn enrollment_to_proto(e: &model::roster::Enrollment) -> pb::Enrollment {
+    pb::Enrollment {
+        classroom_source_id: e.classroom_source_id.to_string(),
+        person_source_id: e.person_source_id.to_string(),
+        role: e.role.as_str().to_owned(),
+    }
+}
+
+pub fn classroom_to_proto(
+    district: &DistrictId,
+    c: &model::roster::Classroom,
+    enrollments: &[model::roster::Enrollment],
+) -> pb::Classroom {
+    let model::roster::Classroom {
+        id,
+        source_id,
+        school_source_id,
+        name,
+        archived,
+    } = c;
+    pb::Classroom {
+        district_id: district.to_string(),
+        classroom_id: id.to_string(),
+        source_id: source_id.to_string(),
+        school_source_id: school_source_id.to_string(),
+        name: name.clone(),
+        archived: *archived,
+        enrollments: enrollments.iter().map(enrollment_to_proto).collect(),
+    }
+}
+
+pub fn source_record_to_proto(r: &model::staging::StagedRecord) -> pb::SourceRecord {
+    pb::SourceRecord {
+        kind: r.kind.as_str().to_owned(),
+        key: r.key.replace('\u{1f}', "/"),
+        content_hash: r.hash.clone(),
+        arrival: r.arrival.clone(),
+        json: r.payload.clone(),
+        refused: r.rejected.clone().unwrap_or_default(),
+        duplicate_arrival: r
+            .duplicate
+            .as_ref()
+            .map(|(_, a)| a.clone())
+            .unwrap_or_default(),
+    }
+}

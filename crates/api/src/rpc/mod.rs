@@ -4,6 +4,7 @@
 mod connectors;
 mod districts;
 mod reads;
+mod roster_reads;
 mod runs;
 
 use engine::Engine;
@@ -185,6 +186,42 @@ impl SyncService for SyncApi {
         request: Request<pb::ListStudentLinksRequest>,
     ) -> Result<Response<pb::ListStudentLinksResponse>, Status> {
         reads::student_links(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_staff(
+        &self,
+        request: Request<pb::GetStaffRequest>,
+    ) -> Result<Response<pb::Staff>, Status> {
+        roster_reads::staff(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_classroom(
+        &self,
+        request: Request<pb::GetClassroomRequest>,
+    ) -> Result<Response<pb::Classroom>, Status> {
+        roster_reads::classroom(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_student_classrooms(
+        &self,
+        request: Request<pb::ListStudentClassroomsRequest>,
+    ) -> Result<Response<pb::ListStudentClassroomsResponse>, Status> {
+        roster_reads::student_classrooms(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_source_records(
+        &self,
+        request: Request<pb::GetSourceRecordsRequest>,
+    ) -> Result<Response<pb::SourceRecords>, Status> {
+        roster_reads::source_records(&self.engine, request.into_inner())
             .await
             .map(Response::new)
     }

@@ -13,19 +13,19 @@ use crate::status::{from_engine, from_store, invalid_field};
 
 /// NOT_FOUND for the district itself, before any record of it is looked up, so the
 /// caller can tell an unknown district from an unknown student.
-async fn known_district(engine: &Engine, raw: &str) -> Result<DistrictId, Status> {
+pub(super) async fn known_district(engine: &Engine, raw: &str) -> Result<DistrictId, Status> {
     let id = district_id(raw)?;
     engine.get_district(&id).await.map_err(from_engine)?;
     Ok(id)
 }
 
 /// Exactly one of our id or the source's id.
-enum Key<T> {
+pub(super) enum Key<T> {
     Ours(T),
     Source(SourceId),
 }
 
-fn key<T: std::str::FromStr<Err = model::FieldError>>(
+pub(super) fn key<T: std::str::FromStr<Err = model::FieldError>>(
     ours: &str,
     source: &str,
     field: &str,

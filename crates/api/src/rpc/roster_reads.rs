@@ -1,0 +1,165 @@
+//! Support reads of the rest of the roster: GetStaff, GetClassroom, ListStudentClassrooms,
+//! and GetSourceRecords (what the SIS sent for a student in the latest pull).
+
+use std::collections::BTreeMap;
+
+use engine::Engine;
+use model::ids::{ClassroomId, SourceId, StaffId, StudentId};
+use model::roster::EnrollmentRole;
+use proto::v1 as pb;
+use tonic::Status;
+
+use super::reads::{key, known_district, Key};
+use crate::convert::roster::{
+    classroom_to_proto, school_to_proto, source_record_to_proto, staff_to_proto,
+};
+use crate::convert::time;
+use crate::status::{from_engine, from_store};
+
+fn not_found(entity: &str, id: impl std::fmt::Display) -> Status {
+    Status::not_found(format!("{entity} {id} not found"))
+}
+
+pub(super) async fn staff(engine: &Engine, r: pb::GetStaffRequest) -> Result<pb::Staff, Status> {
+    let pb::GetStaffRequest {
+        district_id,
+        staff_id,
+        source_id,
+    } = r;
+    let key = key::<StaffId>(&staff_id, &source_id, "staff_id")?;
+    let district = known_district(engine, &district_id).await?;
+    let store = engine.store();
+    let staff = match key {
+        Key::Ours(id) => store.get_staff(&district, id).await.map_err(from_store)?,
+        Key::Source(source) => store
+            .staff_by_source(&district, std::slice::from_ref(&source))
+            .await
+            .map_err(from_store)?
+            .remove(&source)
+            .map(|s| s.value)
+            .ok_or_else(|| not_found("staff with source id", &source))?,
+    };
+    Ok(staff_to_proto(&district, &staff))
+}
+
+pub(super) async fn classroom(
+    engine: &Engine,
+    r: pb::GetClassroomRequest,
+) -> Result<pb::Classroom, Status> {
+    let pb::GetClassroomRequest {
+        district_id,
+        classroom_id,
+        source_id,
+    } = r;
+    let key = key::<ClassroomId>(&classroom_id, &source_id, "classroom_id")?;
+    let district = known_district(engine, &district_id).await?;
+    let store = engine.store();
+    let classroom = match key {
+        Key::Ours(id) => store
+            .get_classroom(&district, id)
+            .await
+            .map_err(from_store)?,
+        Key::Source(source) => store
+            .classrooms_by_source(&district, std::slice::from_ref(&source))
+            .await
+            .map_err(from_store)?
+            .remove(&source)
+            .map(|c| c.value)
+            .ok_or_else(|| not_found("classroom with source id", &source))?,
+    };
+    let enrollments = store
+        .enrollments_of_classrooms(&district, std::slice::from_ref(&classroom.source_id))
+        .await
+        .map_err(from_store)?;
+    Ok(classroom_to_proto(&district, &classroom, &enrollments))
+}
+
+async fn student_source(
+    engine: &Engine,
+    district: &model::ids::DistrictId,
+    key: Key<StudentId>,
+) -> Result<model::roster::Student, Status> {
+    let store = engine.store();
+    match key {
+        Key::Ours(id) => store.get_student(district, id).await,
+        Key::Source(source) => store.find_student_by_source(district, &source).await,
+    }
+    .map_err(from_store)
+}
+
+pub(super) async fn student_classrooms(
+    engine: &Engine,
+    r: pb::ListStudentClassroomsRequest,
+) -> Result<pb::ListStudentClassroomsResponse, Status> {
+    let pb::ListStudentClassroomsRequest {
+        district_id,
+        student_id,
+        source_id,
+    } = r;
+    let key = key::<StudentId>(&student_id, &source_id, "student_id")?;
+    let district = known_district(engine, &district_id).await?;
+    let student = student_source(engine, &district, key).await?;
+    let store = engine.store();
+    let enrolled: Vec<SourceId> = store
+        .enrollments_of_person(&district, &student.source_id)
+        .await
+        .map_err(from_store)?
+        .into_iter()
+        .filter(|e| e.role == EnrollmentRole::Student)
+        .map(|e| e.classroom_source_id)
+        .collect();
+    let classrooms: BTreeMap<SourceId, _> = store
+        .classrooms_by_source(&district, &enrolled)
+        .await
+        .map_err(from_store)?
+        .into_iter()
+        .map(|(k, v)| (k, v.value))
+        .collect();
+    let mut schools: Vec<SourceId> = classrooms
+        .values()
+        .map(|c| c.school_source_id.clone())
+        .chain(student.school_source_id.clone())
+        .collect();
+    schools.sort();
+    schools.dedup();
+    let schools: BTreeMap<SourceId, _> = store
+        .schools_by_source(&district, &schools)
+        .await
+        .map_err(from_store)?
+        .into_iter()
+        .map(|(k, v)| (k, v.value))
+        .collect();
+    Ok(pb::ListStudentClassroomsResponse {
+        classrooms: classrooms
+            .values()
+            .map(|c| classroom_to_proto(&district, c, &[]))
+            .collect(),
+        schools: schools.values().map(school_to_proto).collect(),
+    })
+}
+
+pub(super) async fn source_records(
+    engine: &Engine,
+    r: pb::GetSourceRecordsRequest,
+) -> Result<pb::SourceRecords, Status> {
+    let pb::GetSourceRecordsRequest {
+        district_id,
+        student_id,
+        source_id,
+    } = r;
+    let key = key::<StudentId>(&student_id, &source_id, "student_id")?;
+    let district = known_district(engine, &district_id).await?;
+    let source = match key {
+        Key::Source(source) => source,
+        ours => student_source(engine, &district, ours).await?.source_id,
+    };
+    let (run, records) = engine
+        .source_records(&district, &source)
+        .await
+        .map_err(from_engine)?;
+    Ok(pb::SourceRecords {
+        run_id: run.id.to_string(),
+        pulled_time: run.started_at.map(time).unwrap_or_default(),
+        records: records.iter().map(source_record_to_proto).collect(),
+    })
+}
