@@ -92,7 +92,7 @@ fn oneroster_links_users_tied_by_agents_of_a_selected_role() {
     };
     let v = rules.evaluate(
         &student("s1"),
-        &[parent.clone()],
+        std::slice::from_ref(&parent),
         &account("g9", "", "lee@mail.example", &["s1"]),
         &DistrictSettings::default(),
     );
