@@ -468,6 +468,9 @@ async fn the_same_roster_in_four_orders_plans_the_same(backend: Backend) {
         "link.delete",
         "link.update",
         "guardian.update",
+        "guardian.archive",
+        "contact.update",
+        "contact.delete",
     ] {
         assert!(kinds.contains_key(kind), "{kind} missing from {kinds:?}");
     }

@@ -73,6 +73,18 @@ impl RunRegistry {
         Some(control)
     }
 
+    /// Claims a run the task that paused it may still be letting go of (it records the
+    /// pause, then releases the run): waits a few seconds for that before giving up.
+    async fn claim_when_free(&self, run: RunId) -> Option<Arc<RunControl>> {
+        for _ in 0..500 {
+            if let Some(control) = self.claim(run) {
+                return Some(control);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        None
+    }
+
     fn holds(&self, run: RunId) -> bool {
         let active = self.active.lock().unwrap_or_else(|p| p.into_inner());
         active.contains_key(&run)
@@ -251,7 +263,7 @@ impl Engine {
         tracing::info!(district = %district, run = %id, "paused run approved");
         // The run is ours to apply now. Should this process or another replica's resume
         // loop take it first, that one applies it: approving has happened either way.
-        if let Some(control) = self.runs.claim(id) {
+        if let Some(control) = self.runs.claim_when_free(id).await {
             if self.take_lease(district, id).await? {
                 let d = self.get_district(district).await?;
                 match self.connector(&d) {

@@ -12,9 +12,18 @@ use model::source::GuardianAccount;
 use policy::settings::{contact_details_update, phone_fields, ContactDetails, PhoneFields};
 use store::Synced;
 
-use super::marks::Mark;
+use std::collections::{BTreeMap, BTreeSet};
+
+use model::ids::SourceId;
+use model::run::SyncRun;
+use model::staging::{compound_key, StagedKind};
+
+use super::marks::{account_group, guardian_group, Mark};
+use super::{parse, Ctx, Phase, Writer, PAGE};
 use crate::sync::diff::{changes, guardian_fields};
 use crate::sync::stage::content_hash;
+use crate::sync::{RunControl, Stop};
+use crate::Engine;
 
 /// The account's hash, with the settings that shape the guardian record.
 pub fn account_hash(account: &GuardianAccount, settings: &DistrictSettings) -> String {
@@ -182,5 +191,183 @@ pub fn guardian_from_account(
         address,
         sis_connected: true,
         ..base
+    }
+}
+
+impl Engine {
+    /// Pass 2a: the SIS accounts in key order against the guardians we hold, with the
+    /// notes the links left about them.
+    pub(super) async fn plan_guardians(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &mut SyncRun,
+        w: &mut Writer,
+        control: &RunControl,
+    ) -> Result<(), Stop> {
+        let d = ctx.district;
+        let mut after: Option<String> = None;
+        loop {
+            if control.stopping() {
+                return Err(Stop::Cancelled);
+            }
+            let page = self
+                .store
+                .staged_page(
+                    d,
+                    run.id,
+                    StagedKind::GuardianAccount,
+                    after.as_deref(),
+                    PAGE,
+                )
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.key.clone());
+            let accounts: Vec<GuardianAccount> = page
+                .iter()
+                .filter(|r| r.usable())
+                .filter_map(parse)
+                .collect();
+            let sources: Vec<SourceId> = accounts.iter().map(|a| a.source_id.clone()).collect();
+            let held = self.store.guardians_by_source(d, &sources).await?;
+            let mut groups: Vec<String> = sources.iter().map(account_group).collect();
+            groups.extend(held.values().map(|h| guardian_group(h.value.id)));
+            let mut marks: Vec<Mark> = self
+                .store
+                .staged_of_groups(d, run.id, StagedKind::Mark, &groups)
+                .await?
+                .iter()
+                .filter_map(Mark::read)
+                .collect();
+            // Guardians of ours taking an account over (matched form authors), with
+            // their own notes.
+            let mut takers: BTreeMap<SourceId, BTreeSet<GuardianId>> = BTreeMap::new();
+            for m in &marks {
+                if let Mark::Connect(source, g) = m {
+                    if !held.contains_key(source) {
+                        takers.entry(source.clone()).or_default().insert(*g);
+                    }
+                }
+            }
+            let taker_ids: Vec<GuardianId> = takers.values().flatten().copied().collect();
+            let taken = self.store.synced_guardians_by_id(d, &taker_ids).await?;
+            let taker_groups: Vec<String> = taker_ids.iter().map(|g| guardian_group(*g)).collect();
+            marks.extend(
+                self.store
+                    .staged_of_groups(d, run.id, StagedKind::Mark, &taker_groups)
+                    .await?
+                    .iter()
+                    .filter_map(Mark::read),
+            );
+            let unlinked: Vec<GuardianId> = marks
+                .iter()
+                .filter_map(|m| match m {
+                    Mark::Unlink(g, _) => Some(*g),
+                    _ => None,
+                })
+                .collect();
+            let links_now = self.store.count_links_of_guardians(d, &unlinked).await?;
+            for a in &accounts {
+                let (held_g, gid) = match held.get(&a.source_id) {
+                    Some(h) => (Some(h), h.value.id),
+                    None => match takers.get(&a.source_id).and_then(|t| t.first()) {
+                        Some(g) => {
+                            if takers.get(&a.source_id).is_some_and(|t| t.len() > 1) {
+                                Self::warn(run, format!("guardian account {}: several of our guardians without a SIS account match it; guardian {g} takes it over", a.source_id));
+                            }
+                            (taken.get(g), *g)
+                        }
+                        None => (None, GuardianId::derived(d, &a.source_id)),
+                    },
+                };
+                let mine: Vec<&Mark> = marks
+                    .iter()
+                    .filter(|m| match m {
+                        Mark::Need(s) => *s == a.source_id,
+                        Mark::Connect(s, g) => *s == a.source_id && *g == gid,
+                        other => other.guardian() == Some(gid),
+                    })
+                    .collect();
+                if held_g.is_some() && mine.iter().any(|m| m.guardian() == Some(gid)) {
+                    w.marks.insert(Mark::Done(gid));
+                }
+                let facts = GuardianFacts {
+                    held: held_g,
+                    account: Some(a),
+                    marks: mine,
+                    links_now: links_now.get(&gid).copied().unwrap_or(0),
+                    new_id: gid,
+                };
+                if let Some(item) = plan_guardian(&facts, ctx.settings) {
+                    let phase = match item.operation() {
+                        Operation::Archive => Phase::Archives,
+                        _ => Phase::Guardians,
+                    };
+                    w.push(run, phase, item, None);
+                }
+            }
+            self.flush(ctx, run, w).await?;
+        }
+        Ok(())
+    }
+
+    /// Pass 2b: guardians only the notes name (no SIS account in this pull): marked
+    /// incomplete, or losing their last link.
+    pub(super) async fn plan_marked_guardians(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &mut SyncRun,
+        w: &mut Writer,
+        control: &RunControl,
+    ) -> Result<(), Stop> {
+        let d = ctx.district;
+        let prefix = compound_key(&["guardian", ""]);
+        let mut after = Some(compound_key(&["guardian"]));
+        loop {
+            if control.stopping() {
+                return Err(Stop::Cancelled);
+            }
+            let mut page = self
+                .store
+                .staged_page(d, run.id, StagedKind::Mark, after.as_deref(), PAGE)
+                .await?;
+            page.retain(|r| r.key.starts_with(&prefix));
+            let Some(last_group) = page.last().map(|r| r.group.clone()) else {
+                break;
+            };
+            // A guardian's notes are read together: one cut by the page end waits.
+            if page.len() as u64 == PAGE && page.iter().any(|r| r.group != last_group) {
+                page.retain(|r| r.group != last_group);
+            }
+            after = page.last().map(|r| r.key.clone());
+            let mut by_guardian: BTreeMap<GuardianId, Vec<Mark>> = BTreeMap::new();
+            for m in page.iter().filter_map(Mark::read) {
+                if let Some(g) = m.guardian() {
+                    by_guardian.entry(g).or_default().push(m);
+                }
+            }
+            by_guardian.retain(|_, marks| !marks.iter().any(|m| matches!(m, Mark::Done(_))));
+            let ids: Vec<GuardianId> = by_guardian.keys().copied().collect();
+            let held = self.store.synced_guardians_by_id(d, &ids).await?;
+            let links_now = self.store.count_links_of_guardians(d, &ids).await?;
+            for (g, marks) in &by_guardian {
+                let Some(h) = held.get(g) else { continue };
+                let facts = GuardianFacts {
+                    held: Some(h),
+                    account: None,
+                    marks: marks.iter().collect(),
+                    links_now: links_now.get(g).copied().unwrap_or(0),
+                    new_id: *g,
+                };
+                if let Some(item) = plan_guardian(&facts, ctx.settings) {
+                    let phase = match item.operation() {
+                        Operation::Archive => Phase::Archives,
+                        _ => Phase::Guardians,
+                    };
+                    w.push(run, phase, item, None);
+                }
+            }
+            self.flush(ctx, run, w).await?;
+        }
+        Ok(())
     }
 }

@@ -112,3 +112,81 @@ pub fn archive_item(held: Synced<Student>) -> PlanItem {
         source_hash: held.source_hash,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::ids::SourceId;
+    use model::roster::{EnrollmentStatus, Gender};
+
+    fn clever_student() -> SourceStudent {
+        SourceStudent {
+            source_id: SourceId::new("5f1c2a9e"),
+            student_number: "20311".into(),
+            sis_id: "S-4101".into(),
+            state_id: String::new(),
+            legal_first_name: "Jamie".into(),
+            legal_last_name: "Doe".into(),
+            middle_name: String::new(),
+            birth_date: None,
+            gender: Gender::Female,
+            school_source_id: None,
+            grade: "7".into(),
+            enrollment_status: EnrollmentStatus::Active,
+            independent_student: false,
+            org_email: String::new(),
+            personal_email: String::new(),
+            web_id: String::new(),
+            email: String::new(),
+            home_phone: String::new(),
+            mailing_address: None,
+            physical_address: None,
+        }
+    }
+
+    #[test]
+    fn the_district_chooses_the_student_id_it_shows() {
+        let s = clever_student();
+        assert_eq!(shown_id(&s, StudentIdSource::StudentNumber), "20311");
+        assert_eq!(shown_id(&s, StudentIdSource::SourceId), "S-4101");
+        let without_sis_id = SourceStudent {
+            sis_id: String::new(),
+            ..clever_student()
+        };
+        assert_eq!(
+            shown_id(&without_sis_id, StudentIdSource::SourceId),
+            "5f1c2a9e"
+        );
+    }
+
+    #[test]
+    fn changing_the_choice_updates_a_student_whose_source_did_not_change() {
+        let d: DistrictId = "cbe".parse().expect("id");
+        let s = clever_student();
+        let (id, created) = student_item(&d, StudentIdSource::StudentNumber, &s, "h", None);
+        let Some(PlanItem::Student {
+            student,
+            source_hash,
+            ..
+        }) = created
+        else {
+            panic!("a creation")
+        };
+        assert_eq!(id, StudentId::derived(&d, &s.source_id));
+        let held = Synced {
+            value: student,
+            source_hash,
+        };
+        let (_, same) = student_item(&d, StudentIdSource::StudentNumber, &s, "h", Some(&held));
+        assert!(same.is_none(), "nothing moved, nothing planned");
+        let (_, moved) = student_item(&d, StudentIdSource::SourceId, &s, "h", Some(&held));
+        let Some(PlanItem::Student { changes, .. }) = moved else {
+            panic!("an update")
+        };
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            (changes[0].field.as_str(), changes[0].new_value.as_deref()),
+            ("student_number", Some("S-4101"))
+        );
+    }
+}
