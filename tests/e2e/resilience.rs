@@ -1,6 +1,7 @@
 //! Runs survive the process: a run killed mid-apply resumes on restart and ends as an
 //! uninterrupted run would; two replicas on one PostgreSQL never run a district at once,
-//! and a dead replica's run is taken over when its lease lapses.
+//! a dead replica's run is taken over when its lease lapses, and a cancel sent to another
+//! replica stops the run through the store.
 
 use std::time::{Duration, Instant};
 
@@ -223,4 +224,86 @@ async fn two_replicas_never_run_one_district_at_once() {
         planned_changes(&store, id).await,
         "each change applied once"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_sent_to_another_replica_stops_the_run() {
+    let sim = Simulator::start(SimConfig {
+        students: 400,
+        schools: 2,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator");
+    // Every student page answers slowly: the pull lasts long enough to be caught.
+    sim.inject(sim::powerschool::Fault {
+        times: 1_000,
+        ..sim::powerschool::Fault::new(
+            sim::powerschool::Match::get("/ws/v1/school/"),
+            sim::powerschool::FaultKind::Delay(Duration::from_millis(300)),
+        )
+    });
+    let a = Server::start_with(
+        Backend::Postgres,
+        &[("ROSTERSYNC_INSTANCE_ID", "replica-a")],
+    )
+    .await;
+    let b = a.replica(&[("ROSTERSYNC_INSTANCE_ID", "replica-b")]);
+    let mut on_a = a.client().await;
+    let mut on_b = b.client().await;
+    create(&mut on_a, &sim).await;
+
+    let run_id = start(&mut on_a).await;
+    let running = get(&mut on_b, &run_id).await;
+    assert_eq!(running.state, pb::RunState::Running as i32, "{running:#?}");
+    // Replica b does not work the run; it asks, through the store, for it to stop.
+    let asked = on_b
+        .cancel_sync_run(pb::CancelSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: run_id.clone(),
+        })
+        .await
+        .expect("cancel on the other replica")
+        .into_inner();
+    assert_eq!(asked.state, pb::RunState::Cancelling as i32, "{asked:#?}");
+    let again = on_a
+        .cancel_sync_run(pb::CancelSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: run_id.clone(),
+        })
+        .await
+        .expect_err("a second cancel finds it cancelling");
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    assert!(
+        again.message().contains("cancelling"),
+        "{}",
+        again.message()
+    );
+
+    let done = wait_for(&mut on_a, &run_id, Duration::from_secs(60), ended).await;
+    assert_eq!(done.state, pb::RunState::Cancelled as i32, "{done:#?}");
+    assert!(
+        done.error.contains("nothing was written"),
+        "the run says what it had applied: {}",
+        done.error
+    );
+    let store = a.store().await;
+    let id: RunId = run_id.parse().expect("run id");
+    assert_eq!(
+        store
+            .count_change_log_rows_of_run(&district(), id)
+            .await
+            .expect("count"),
+        0
+    );
+    assert_eq!(
+        store
+            .count_students(&district(), false)
+            .await
+            .expect("count"),
+        0
+    );
+    // The district is free for the next run.
+    let next = start(&mut on_b).await;
+    assert_ne!(next, run_id);
 }

@@ -2,9 +2,11 @@
 //!
 //! Owns: district configuration ([`districts`]: validation of a whole district against
 //! its connector's settings description before anything is stored); connection tests
-//! ([`connection`]); district sync runs ([`sync`]: pull → policy → plan → completeness and
-//! threshold checks → apply; dry run, approve, cancel, leases, resume after a restart or a
-//! dead replica); the nightly schedule ([`schedule`]); and spot sync ([`spot`]).
+//! ([`connection`]); district sync runs ([`sync`]: stage the pull → plan from it in key
+//! order through the source's link rules → completeness and threshold checks → apply;
+//! dry run, approve, cancel by compare-and-set, leases, resume after a restart or a dead
+//! replica); the nightly schedule ([`schedule`]); spot sync ([`spot`]); and support reads
+//! that span several store calls ([`reads`]).
 //!
 //! Must never: name a concrete connector (it receives a [`connector::Registry`]), speak
 //! HTTP, SQL or gRPC itself, or archive anything from a pull that was not complete.

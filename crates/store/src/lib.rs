@@ -2,9 +2,10 @@
 //!
 //! Owns: private sea-orm entities ([`entities`]), repositories that take and return
 //! model types ([`districts`], [`students`], [`guardians`], [`links`], [`forms`],
-//! [`change_log`], [`staff`]), sync runs with their checkpoints and leases ([`runs`]), run
-//! plans and applying them, and spot syncs ([`plan`]), connecting and migrating
-//! ([`Store`]).
+//! [`change_log`], [`staff`], and [`roster`] for schools, staff, classrooms, contacts and
+//! enrollments), staged pulls ([`staging`]), sync runs with their compare-and-set state,
+//! checkpoints and leases ([`runs`]), run plans and applying them, and spot syncs
+//! ([`plan`]), connecting and migrating ([`Store`]).
 //!
 //! Must never: let a query cross districts (every table is keyed by district first and
 //! every repository call names its district), write outside a transaction what must land
