@@ -1,6 +1,7 @@
-//! Approve and cancel sent at the same instant on a paused run: exactly one wins, the
-//! other is told the state it found, and a cancelled run applies nothing. Raced 100 times
-//! on each backend.
+//! Approve and cancel sent at the same instant on a paused run, with a resume pass beside
+//! them: exactly one call wins, the other is told the state it found, a cancelled run
+//! applies nothing, and an approved plan is applied exactly once. Raced 100 times on each
+//! backend.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -225,7 +226,12 @@ async fn approve_and_cancel_race_with_one_winner(backend: Backend) {
             let approve = tokio::spawn(async move { a.approve_run(&d1, run.id).await });
             (approve, cancel)
         };
+        // A resume pass (what every replica's background loop runs) races them too: it
+        // must neither work the run twice nor apply a cancelled plan.
+        let r = engine.clone();
+        let resume = tokio::spawn(async move { r.resume_interrupted().await });
         let (approve, cancel) = (approve.await.expect("task"), cancel.await.expect("task"));
+        resume.await.expect("task").expect("resume pass");
         let end = wait_for(&engine, &district, run.id, |r| r.state.is_final()).await;
         let archived = engine
             .store()
