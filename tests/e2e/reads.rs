@@ -174,6 +174,7 @@ async fn support_reads_students_guardians_and_links(backend: Backend) {
         .list_student_links(pb::ListStudentLinksRequest {
             district_id: "cbe".into(),
             student_id: s.id.to_string(),
+            ..Default::default()
         })
         .await
         .expect("links")
@@ -226,6 +227,7 @@ async fn reads_refuse_bad_and_unknown_ids(backend: Backend) {
         .list_student_links(pb::ListStudentLinksRequest {
             district_id: "cbe".into(),
             student_id: unknown_student.to_string(),
+            ..Default::default()
         })
         .await
         .expect_err("must be refused");

@@ -16,6 +16,7 @@ on_both_backends!(
     a_first_run_creates_the_roster_and_a_second_writes_nothing,
     a_plan_over_a_threshold_pauses_until_approved_or_cancelled,
     a_truncated_pull_fails_without_archiving,
+    pages_stay_stable_while_runs_are_added_and_tokens_keep_to_their_request,
 );
 
 const DISTRICT: &str = "sim";
@@ -468,4 +469,97 @@ async fn a_truncated_pull_fails_without_archiving(backend: Backend) {
         held
     );
     assert_eq!(change_log_rows(&store, &failed.run_id).await, 0);
+}
+
+async fn list_runs(
+    client: &mut SyncServiceClient<Channel>,
+    district: &str,
+    size: i32,
+    token: &str,
+) -> Result<pb::ListSyncRunsResponse, tonic::Status> {
+    client
+        .list_sync_runs(pb::ListSyncRunsRequest {
+            district_id: district.into(),
+            page_size: size,
+            page_token: token.into(),
+        })
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+async fn pages_stay_stable_while_runs_are_added_and_tokens_keep_to_their_request(backend: Backend) {
+    let (sim, _server, mut client) = setup(backend).await;
+    let mut made = Vec::new();
+    for _ in 0..5 {
+        made.push(run(&mut client, true).await.run_id);
+    }
+    made.reverse(); // newest first, as listed
+
+    let first = list_runs(&mut client, DISTRICT, 2, "")
+        .await
+        .expect("page 1");
+    let mut seen: Vec<String> = first.runs.iter().map(|r| r.run_id.clone()).collect();
+    let mut token = first.next_page_token;
+    assert!(!token.is_empty());
+    // Two more runs start while the caller pages: they are newer than every page to come.
+    for _ in 0..2 {
+        run(&mut client, true).await;
+    }
+    while !token.is_empty() {
+        let page = list_runs(&mut client, DISTRICT, 2, &token)
+            .await
+            .expect("page");
+        seen.extend(page.runs.iter().map(|r| r.run_id.clone()));
+        token = page.next_page_token;
+    }
+    assert_eq!(seen, made, "every run once, none twice, in order");
+
+    // A token answers its own request only.
+    create_sim_district(&mut client, "other", &sim, &[]).await;
+    let page = list_runs(&mut client, DISTRICT, 1, "").await.expect("page");
+    let elsewhere = list_runs(&mut client, "other", 1, &page.next_page_token)
+        .await
+        .expect_err("a token of another district");
+    assert_eq!(elsewhere.code(), Code::InvalidArgument);
+    assert!(
+        elsewhere.message().starts_with("page_token"),
+        "{}",
+        elsewhere.message()
+    );
+    for bad in ["garbage", "+5", "2"] {
+        let refused = list_runs(&mut client, DISTRICT, 1, bad)
+            .await
+            .expect_err("not a token this server gave");
+        assert_eq!(refused.code(), Code::InvalidArgument, "{bad}");
+    }
+    let negative = list_runs(&mut client, DISTRICT, -1, "")
+        .await
+        .expect_err("a negative page size");
+    assert_eq!(negative.code(), Code::InvalidArgument);
+    assert!(negative.message().starts_with("page_size"));
+
+    // A change-list token is bound to its filter.
+    let changes = |entity: &str, token: &str| pb::ListRunChangesRequest {
+        district_id: DISTRICT.into(),
+        run_id: made[0].clone(),
+        entity: entity.into(),
+        operation: String::new(),
+        page_size: 1,
+        page_token: token.into(),
+    };
+    let students = client
+        .list_run_changes(changes("student", ""))
+        .await
+        .expect("changes")
+        .into_inner();
+    assert!(!students.next_page_token.is_empty());
+    client
+        .list_run_changes(changes("student", &students.next_page_token))
+        .await
+        .expect("the same filter continues");
+    let other = client
+        .list_run_changes(changes("link", &students.next_page_token))
+        .await
+        .expect_err("another filter with the token");
+    assert_eq!(other.code(), Code::InvalidArgument);
 }

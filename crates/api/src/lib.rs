@@ -10,6 +10,7 @@
 //! Start reading at [`serve`].
 
 pub mod convert;
+pub mod page;
 pub mod rpc;
 pub mod status;
 

@@ -47,6 +47,7 @@ pub async fn why(
         .list_student_links(pb::ListStudentLinksRequest {
             district_id: district.into(),
             student_id: student.into(),
+            ..Default::default()
         })
         .await
         .map_err(status_error)?

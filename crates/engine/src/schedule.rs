@@ -60,7 +60,7 @@ impl crate::Engine {
                 }
                 let last = self
                     .store
-                    .list_runs(&d.id, 50, 0)
+                    .list_runs(&d.id, None, 50)
                     .await?
                     .into_iter()
                     .find(|r| r.trigger == RunTrigger::Schedule)

@@ -136,13 +136,20 @@ impl Store {
     /// dropped.
     pub async fn prune_plans(&self, district: &DistrictId, keep: u64) -> Result<u64, StoreError> {
         let mut dropped = 0;
-        let mut offset = keep;
+        let newest = self.list_runs(district, None, keep).await?;
+        let Some(last) = newest.last() else {
+            return Ok(0);
+        };
+        if (newest.len() as u64) < keep {
+            return Ok(0);
+        }
+        let mut after = Some((last.created_at, last.id));
         loop {
-            let older = self.list_runs(district, 100, offset).await?;
-            if older.is_empty() {
+            let older = self.list_runs(district, after, 100).await?;
+            let Some(last) = older.last() else {
                 return Ok(dropped);
-            }
-            offset += older.len() as u64;
+            };
+            after = Some((last.created_at, last.id));
             let ids: Vec<String> = older
                 .iter()
                 .filter(|r| r.state.is_final())

@@ -126,20 +126,32 @@ impl Store {
         from_name(ENTITY, &id.to_string(), "state", &raw)
     }
 
-    /// A district's runs, newest first (by creation time, then id), `limit` after
-    /// skipping `offset`.
+    /// A district's runs, newest first (by creation time, then id), at most `limit`,
+    /// starting after `after` (the creation time and id of the last run of the previous
+    /// page): keyset pages, so runs started meanwhile shift nothing.
     pub async fn list_runs(
         &self,
         district: &DistrictId,
+        after: Option<(chrono::DateTime<chrono::Utc>, RunId)>,
         limit: u64,
-        offset: u64,
     ) -> Result<Vec<SyncRun>, StoreError> {
-        row::Entity::find()
+        use sea_orm::sea_query::Condition;
+        let mut query = row::Entity::find()
             .filter(row::Column::DistrictId.eq(district.as_str()))
             .order_by_desc(row::Column::CreatedAt)
-            .order_by_desc(row::Column::Id)
+            .order_by_desc(row::Column::Id);
+        if let Some((at, id)) = after {
+            let at = stored(at);
+            query = query.filter(
+                Condition::any().add(row::Column::CreatedAt.lt(at)).add(
+                    Condition::all()
+                        .add(row::Column::CreatedAt.eq(at))
+                        .add(row::Column::Id.lt(id.to_string())),
+                ),
+            );
+        }
+        query
             .limit(limit)
-            .offset(offset)
             .all(self.db())
             .await?
             .into_iter()

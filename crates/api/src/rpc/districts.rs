@@ -10,8 +10,8 @@ use super::district_id;
 use crate::convert::districts::{apply_settings, connector_draft, district_to_proto};
 use crate::status::{from_engine, invalid, invalid_field};
 
-const DEFAULT_PAGE: u32 = 100;
-const MAX_PAGE: u32 = 1000;
+const DEFAULT_PAGE: u64 = 100;
+const MAX_PAGE: u64 = 1000;
 
 pub(super) async fn create(
     engine: &Engine,
@@ -96,28 +96,27 @@ pub(super) async fn list(
         page_size,
         page_token,
     } = request;
-    let limit = match page_size {
-        0 => DEFAULT_PAGE,
-        n => n.min(MAX_PAGE),
-    };
-    let after = if page_token.is_empty() {
-        None
-    } else {
-        let id: DistrictId = page_token.parse().map_err(|_| {
-            invalid_field(model::FieldError::new(
-                "page_token",
-                "is not a token this server issued",
-            ))
-        })?;
-        Some(id)
-    };
+    let limit = crate::page::size(page_size, DEFAULT_PAGE, MAX_PAGE)?;
+    let after = crate::page::after(&page_token, "districts")?
+        .map(|k| {
+            k.parse::<DistrictId>().map_err(|_| {
+                invalid_field(model::FieldError::new(
+                    "page_token",
+                    "is not a token this server gave",
+                ))
+            })
+        })
+        .transpose()?;
     let page = engine
         .store()
-        .list_districts(after.as_ref(), u64::from(limit))
+        .list_districts(after.as_ref(), limit)
         .await
         .map_err(crate::status::from_store)?;
     Ok(pb::ListDistrictsResponse {
         districts: page.districts.iter().map(district_to_proto).collect(),
-        next_page_token: page.next_after.map(|id| id.to_string()).unwrap_or_default(),
+        next_page_token: page
+            .next_after
+            .map(|id| crate::page::token("districts", id.as_str()))
+            .unwrap_or_default(),
     })
 }

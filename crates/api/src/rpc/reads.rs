@@ -89,7 +89,10 @@ pub(super) async fn student_links(
     let pb::ListStudentLinksRequest {
         district_id,
         student_id,
+        page_size,
+        page_token,
     } = request;
+    let size = crate::page::size(page_size, 100, 1000)?;
     let student_id: StudentId = match student_id.trim() {
         "" => return Err(Status::invalid_argument("student_id: is required")),
         raw => raw.parse().map_err(invalid_field)?,
@@ -101,10 +104,21 @@ pub(super) async fn student_links(
         .get_student(&district, student_id)
         .await
         .map_err(from_store)?;
-    let links = store
+    // A student has a handful of links: they are read whole, in guardian order, and
+    // paged here.
+    let request = format!("links/{district}/{student_id}");
+    let after = crate::page::after(&page_token, &request)?;
+    let all = store
         .list_student_links(&district, student_id)
         .await
         .map_err(from_store)?;
+    let mut rest = all.into_iter().filter(|l| {
+        after
+            .as_deref()
+            .is_none_or(|a| l.guardian_id.to_string().as_str() > a)
+    });
+    let links: Vec<_> = rest.by_ref().take(size as usize).collect();
+    let more = rest.next().is_some();
     let ids: Vec<GuardianId> = links.iter().map(|l| l.guardian_id).collect();
     let guardians: HashMap<GuardianId, model::roster::Guardian> = store
         .get_guardians(&district, &ids)
@@ -114,6 +128,10 @@ pub(super) async fn student_links(
         .map(|g| (g.id, g))
         .collect();
     Ok(pb::ListStudentLinksResponse {
+        next_page_token: match (more, links.last()) {
+            (true, Some(last)) => crate::page::token(&request, &last.guardian_id.to_string()),
+            _ => String::new(),
+        },
         links: links
             .iter()
             .map(|l| link_to_proto(l, guardians.get(&l.guardian_id)))

@@ -12,6 +12,7 @@ use tonic::Status;
 
 use super::district_id;
 use crate::convert::runs::{change_to_proto, run_to_proto};
+use crate::page;
 use crate::status::{from_engine, invalid_field};
 
 fn run_id(raw: &str) -> Result<RunId, Status> {
@@ -42,13 +43,24 @@ pub(super) async fn get(engine: &Engine, r: pb::GetSyncRunRequest) -> Result<pb:
     Ok(run_to_proto(&run))
 }
 
-fn page(token: &str, field: &str) -> Result<u64, Status> {
-    if token.is_empty() {
-        return Ok(0);
-    }
-    token
-        .parse()
-        .map_err(|_| Status::invalid_argument(format!("{field}: is not a token this server gave")))
+/// A run's place in the newest-first list: its creation time and id.
+fn run_key(run: &model::run::SyncRun) -> String {
+    format!(
+        "{}|{}",
+        run.created_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        run.id
+    )
+}
+
+fn parse_run_key(key: &str) -> Result<(chrono::DateTime<chrono::Utc>, RunId), Status> {
+    let bad = || Status::invalid_argument("page_token: is not a token this server gave");
+    let (at, id) = key.split_once('|').ok_or_else(bad)?;
+    let at = chrono::DateTime::parse_from_rfc3339(at).map_err(|_| bad())?;
+    Ok((
+        at.with_timezone(&chrono::Utc),
+        id.parse().map_err(|_| bad())?,
+    ))
 }
 
 pub(super) async fn list(
@@ -56,22 +68,22 @@ pub(super) async fn list(
     r: pb::ListSyncRunsRequest,
 ) -> Result<pb::ListSyncRunsResponse, Status> {
     let district = district_id(&r.district_id)?;
-    let size = match r.page_size {
-        0 => 50,
-        n => u64::from(n.min(500)),
-    };
-    let offset = page(&r.page_token, "page_token")?;
+    let size = page::size(r.page_size, 50, 500)?;
+    let request = format!("runs/{district}");
+    let after = page::after(&r.page_token, &request)?
+        .map(|k| parse_run_key(&k))
+        .transpose()?;
     let runs = engine
-        .list_runs(&district, size + 1, offset)
+        .list_runs(&district, after, size + 1)
         .await
         .map_err(from_engine)?;
     let more = runs.len() as u64 > size;
+    let shown: Vec<_> = runs.iter().take(size as usize).collect();
     Ok(pb::ListSyncRunsResponse {
-        runs: runs.iter().take(size as usize).map(run_to_proto).collect(),
-        next_page_token: if more {
-            (offset + size).to_string()
-        } else {
-            String::new()
+        runs: shown.iter().map(|r| run_to_proto(r)).collect(),
+        next_page_token: match (more, shown.last()) {
+            (true, Some(last)) => page::token(&request, &run_key(last)),
+            _ => String::new(),
         },
     })
 }
@@ -86,7 +98,7 @@ pub(super) async fn changes(
         "" => None,
         e => Some(Entity::parse(e).ok_or_else(|| {
             Status::invalid_argument(format!(
-                "entity: {e:?} is not one of student, guardian, link"
+                "entity: {e:?} is not one of school, student, guardian, contact, link, staff, classroom, enrollment"
             ))
         })?),
     };
@@ -98,14 +110,19 @@ pub(super) async fn changes(
             ))
         })?),
     };
-    let size = match r.page_size {
-        0 => 100,
-        n => u64::from(n.min(1000)),
-    };
-    let after = match r.page_token.as_str() {
-        "" => None,
-        t => Some(page(t, "page_token")?),
-    };
+    let size = page::size(r.page_size, 100, 1000)?;
+    let request = format!(
+        "changes/{district}/{id}/{}/{}",
+        entity.map_or("", |e| e.as_str()),
+        operation.map_or("", |o| o.as_str())
+    );
+    let after = page::after(&r.page_token, &request)?
+        .map(|k| {
+            k.parse::<u64>().map_err(|_| {
+                Status::invalid_argument("page_token: is not a token this server gave")
+            })
+        })
+        .transpose()?;
     let items = engine
         .list_run_changes(&district, id, entity, operation, after, size + 1)
         .await
@@ -114,7 +131,7 @@ pub(super) async fn changes(
     let shown: Vec<_> = items.iter().take(size as usize).collect();
     Ok(pb::ListRunChangesResponse {
         next_page_token: match (more, shown.last()) {
-            (true, Some((seq, _))) => seq.to_string(),
+            (true, Some((seq, _))) => page::token(&request, &seq.to_string()),
             _ => String::new(),
         },
         changes: shown

@@ -205,14 +205,16 @@ impl Engine {
         Ok(self.store.get_run(district, id).await?)
     }
 
+    /// A district's runs, newest first, after `after` (the creation time and id of the
+    /// last run of the previous page).
     pub async fn list_runs(
         &self,
         district: &DistrictId,
+        after: Option<(chrono::DateTime<chrono::Utc>, RunId)>,
         limit: u64,
-        offset: u64,
     ) -> Result<Vec<SyncRun>, EngineError> {
         self.get_district(district).await?;
-        Ok(self.store.list_runs(district, limit, offset).await?)
+        Ok(self.store.list_runs(district, after, limit).await?)
     }
 
     /// The plan of a run (what it intends, or applied), paged by plan sequence number.

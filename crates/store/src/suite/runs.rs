@@ -232,16 +232,30 @@ async fn runs_are_listed_newest_first_and_paged(backend: Backend) {
         (&tied, &newest)
     };
 
-    let listed = store.list_runs(&cbe, 10, 0).await.expect("list");
+    let listed = store.list_runs(&cbe, None, 10).await.expect("list");
     let ids: Vec<RunId> = listed.iter().map(|r| r.id).collect();
     assert_eq!(ids, [high.id, low.id, middle.id, oldest.id]);
     assert_eq!(listed[2], middle);
 
-    let page = store.list_runs(&cbe, 2, 2).await.expect("page 2");
+    // Pages continue after the last run seen (its time and id), ties broken by id.
+    let first = store.list_runs(&cbe, None, 1).await.expect("page 1");
+    assert_eq!(first[0].id, high.id);
+    let page = store
+        .list_runs(&cbe, Some((high.created_at, high.id)), 2)
+        .await
+        .expect("page 2");
     let ids: Vec<RunId> = page.iter().map(|r| r.id).collect();
-    assert_eq!(ids, [middle.id, oldest.id]);
+    assert_eq!(ids, [low.id, middle.id]);
+    // A run started meanwhile is newer: it shifts nothing of the pages to come.
+    let later = run(&cbe, at(59, 0));
+    store.create_run(&later).await.expect("create");
+    let rest = store
+        .list_runs(&cbe, Some((middle.created_at, middle.id)), 2)
+        .await
+        .expect("page 3");
+    assert_eq!(rest.iter().map(|r| r.id).collect::<Vec<_>>(), [oldest.id]);
     assert!(store
-        .list_runs(&cbe, 2, 4)
+        .list_runs(&cbe, Some((oldest.created_at, oldest.id)), 2)
         .await
         .expect("past the end")
         .is_empty());
