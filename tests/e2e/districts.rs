@@ -143,14 +143,15 @@ async fn every_invalid_field_is_named_at_once(backend: Backend) {
         .await
         .expect_err("must be refused");
     assert_eq!(err.code(), Code::InvalidArgument);
-    for field in [
+    let fields = [
         "district_id",
         "name",
         "time_zone",
         "connector.settings.base_url",
         "connector.settings.colour",
         "settings.thresholds.students_archived.max_percent",
-    ] {
+    ];
+    for field in fields {
         assert!(
             err.message().contains(field),
             "{field} missing from: {}",
@@ -158,6 +159,22 @@ async fn every_invalid_field_is_named_at_once(backend: Backend) {
         );
     }
     assert!(!err.message().contains(TEST_SECRET));
+    // The same problems as google.rpc.BadRequest field violations, one per field.
+    let details = tonic_types::StatusExt::get_error_details(&err);
+    let violations: Vec<&str> = details
+        .bad_request()
+        .expect("a BadRequest detail")
+        .field_violations
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    for field in fields {
+        assert!(
+            violations.iter().any(|v| v.starts_with(field)),
+            "{field} missing from {violations:?}"
+        );
+    }
+    assert!(violations.len() >= fields.len(), "{violations:?}");
 
     let mut sftp = powerschool("sftp");
     if let Some(c) = sftp.connector.as_mut() {

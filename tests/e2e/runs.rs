@@ -297,6 +297,12 @@ async fn a_first_run_creates_the_roster_and_a_second_writes_nothing(backend: Bac
         .await
         .expect_err("must be refused");
     assert_eq!(busy.code(), Code::FailedPrecondition);
+    let info = tonic_types::StatusExt::get_error_details(&busy);
+    let info = info.error_info().expect("an ErrorInfo reason");
+    assert_eq!(
+        (info.reason.as_str(), info.domain.as_str()),
+        ("RUN_ALREADY_OPEN", "rostersync.v1")
+    );
     ok(&follow(&mut client, &started.run_id).await);
 }
 

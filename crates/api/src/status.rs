@@ -1,15 +1,47 @@
 //! The one place errors become gRPC `Status` codes. Matches are exhaustive so a new
 //! error variant cannot slip through with the wrong code.
+//!
+//! Beside the readable message, a status carries details clients can act on
+//! (`google.rpc` types in `grpc-status-details-bin`): every bad field of a request as a
+//! `BadRequest` field violation, and the reason of a refusal as `ErrorInfo`
+//! (`RUN_ALREADY_OPEN`, `DISTRICT_DATA_CHANGED`, …, domain `rostersync.v1`).
 
 use engine::ConnectorError;
 use engine::EngineError;
 use model::{FieldError, ValidationErrors};
 use store::StoreError;
-use tonic::Status;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 
-/// Bad input: `INVALID_ARGUMENT` naming every field at fault.
+/// The domain of our `ErrorInfo` reasons.
+pub const DOMAIN: &str = "rostersync.v1";
+
+/// Bad input: `INVALID_ARGUMENT` naming every field at fault, each also a `BadRequest`
+/// field violation.
 pub fn invalid(errors: ValidationErrors) -> Status {
-    Status::invalid_argument(errors.to_string())
+    let violations: Vec<FieldViolation> = errors
+        .errors()
+        .iter()
+        .map(|e| FieldViolation::new(e.path.clone(), e.message.clone()))
+        .collect();
+    Status::with_error_details(
+        Code::InvalidArgument,
+        errors.to_string(),
+        ErrorDetails::with_bad_request(violations),
+    )
+}
+
+/// A refusal in the current state: `FAILED_PRECONDITION` with its reason as `ErrorInfo`.
+pub fn refused(reason: engine::Refusal, message: String) -> Status {
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        message,
+        ErrorDetails::with_error_info(
+            reason.as_str(),
+            DOMAIN,
+            std::collections::HashMap::<String, String>::new(),
+        ),
+    )
 }
 
 /// One bad field: `INVALID_ARGUMENT` naming it.
@@ -28,7 +60,7 @@ pub fn from_engine(e: EngineError) -> Status {
         }
         EngineError::Store(e) => from_store(e),
         EngineError::Connector { district, source } => from_connector(&district, source),
-        EngineError::Precondition(message) => Status::failed_precondition(message),
+        EngineError::Precondition { reason, message } => refused(reason, message),
     }
 }
 

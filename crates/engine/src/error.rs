@@ -16,9 +16,9 @@ pub enum EngineError {
     #[error(transparent)]
     Store(StoreError),
     /// The request cannot be honoured in the current state (a run already in progress,
-    /// approving a run that is not paused).
-    #[error("{0}")]
-    Precondition(String),
+    /// approving a run that is not paused), with a reason callers can switch on.
+    #[error("{message}")]
+    Precondition { reason: Refusal, message: String },
     /// The district's connector cannot do what was asked (its kind cannot pull in this
     /// version, or its stored settings no longer parse).
     #[error("district {district}: {source}")]
@@ -26,6 +26,53 @@ pub enum EngineError {
         district: String,
         source: ConnectorError,
     },
+}
+
+/// Why a request was refused in the current state: a stable name callers switch on
+/// (gRPC `ErrorInfo.reason`), beside the readable message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The district already has an open run.
+    RunAlreadyOpen,
+    /// Another replica holds the run.
+    RunHeldElsewhere,
+    /// The run is not in a state that allows the request (approving a run that is not
+    /// paused, cancelling a finished one, a state that moved meanwhile).
+    RunStateConflict,
+    /// An approved plan is applied to its end.
+    RunApproved,
+    /// The district's data changed since the paused plan was made.
+    DistrictDataChanged,
+    /// Spot sync does not support staff accounts.
+    StaffNotSupported,
+    /// The profile is not connected to the district's SIS.
+    NotConnectedToSis,
+    /// The SIS no longer lists the user.
+    NotInSis,
+}
+
+impl Refusal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Refusal::RunAlreadyOpen => "RUN_ALREADY_OPEN",
+            Refusal::RunHeldElsewhere => "RUN_HELD_ELSEWHERE",
+            Refusal::RunStateConflict => "RUN_STATE_CONFLICT",
+            Refusal::RunApproved => "RUN_APPROVED",
+            Refusal::DistrictDataChanged => "DISTRICT_DATA_CHANGED",
+            Refusal::StaffNotSupported => "STAFF_NOT_SUPPORTED",
+            Refusal::NotConnectedToSis => "NOT_CONNECTED_TO_SIS",
+            Refusal::NotInSis => "NOT_IN_SIS",
+        }
+    }
+}
+
+impl EngineError {
+    pub fn refused(reason: Refusal, message: impl Into<String>) -> Self {
+        EngineError::Precondition {
+            reason,
+            message: message.into(),
+        }
+    }
 }
 
 impl From<StoreError> for EngineError {

@@ -22,7 +22,7 @@ pub mod sync;
 
 pub use connector::{CheckOutcome, CheckReport, ConnectorError, HttpConfig, Registry};
 pub use districts::{ConnectorDraft, DistrictDraft, DistrictUpdate};
-pub use error::EngineError;
+pub use error::{EngineError, Refusal};
 pub use policy::explain;
 
 use store::Store;

@@ -76,7 +76,7 @@ impl crate::Engine {
                         tracing::info!(district = %d.id, run = %run.id, "nightly run started");
                         started += 1;
                     }
-                    Err(EngineError::Precondition(why)) => {
+                    Err(EngineError::Precondition { message: why, .. }) => {
                         tracing::info!(district = %d.id, "nightly run not started: {why}")
                     }
                     Err(e) => {

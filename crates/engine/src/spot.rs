@@ -23,6 +23,7 @@ use model::source::SourceStudent;
 use model::{FieldError, ValidationErrors};
 use policy::reconcile::{GuardianRef, KnownGuardian, SisRelationship};
 
+use crate::error::Refusal;
 use crate::sync::diff::{changes, guardian_fields, student_fields};
 use crate::sync::plan::{guardian_from_account, held_links_of, link_item};
 use crate::{Engine, EngineError};
@@ -73,8 +74,9 @@ impl Engine {
                             .staff_exists(district, StaffId::from_uuid(uuid))
                             .await?
                         {
-                            return Err(EngineError::Precondition(
-                                "spot sync does not support staff accounts".into(),
+                            return Err(EngineError::refused(
+                                Refusal::StaffNotSupported,
+                                "spot sync does not support staff accounts",
                             ));
                         }
                         return Err(EngineError::NotFound {
@@ -150,7 +152,7 @@ impl Engine {
                     .clone()
                     .filter(|_| guardian.sis_connected)
                 else {
-                    return Err(EngineError::Precondition(format!(
+                    return Err(EngineError::refused(Refusal::NotConnectedToSis, format!(
                         "guardian {} is not connected to the district's SIS; spot sync updates connected profiles only",
                         guardian.id
                     )));
@@ -343,7 +345,10 @@ impl Engine {
 }
 
 fn not_in_sis(kind: &str, id: &str) -> EngineError {
-    EngineError::Precondition(format!("the district's SIS no longer lists {kind} {id}"))
+    EngineError::refused(
+        Refusal::NotInSis,
+        format!("the district's SIS no longer lists {kind} {id}"),
+    )
 }
 
 /// Exactly the fields seed 000 lets spot sync change on a student.

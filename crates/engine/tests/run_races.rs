@@ -244,7 +244,7 @@ async fn approve_and_cancel_race_with_one_winner(backend: Backend) {
             .await
             .expect("count");
         match (&approve, &cancel) {
-            (Ok(_), Err(EngineError::Precondition(why))) => {
+            (Ok(_), Err(EngineError::Precondition { message: why, .. })) => {
                 approvals += 1;
                 assert!(
                     why.contains("running")
@@ -257,7 +257,7 @@ async fn approve_and_cancel_race_with_one_winner(backend: Backend) {
                 assert_eq!(end.counts.applied, end.counts.plan_items, "round {round}");
                 assert!(log_rows >= (HELD / 2) as u64, "round {round}: {log_rows}");
             }
-            (Err(EngineError::Precondition(why)), Ok(_)) => {
+            (Err(EngineError::Precondition { message: why, .. }), Ok(_)) => {
                 cancels += 1;
                 assert!(
                     why.contains("cancelled"),

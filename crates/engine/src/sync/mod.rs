@@ -32,6 +32,7 @@ use model::change::{Entity, Operation};
 use model::ids::{DistrictId, RunId};
 use model::run::{PlanItem, RunCounts, RunMode, RunPhase, RunState, RunTrigger, SyncRun};
 
+use crate::error::Refusal;
 use crate::{Engine, EngineError};
 
 /// Warnings kept on a run record.
@@ -146,11 +147,14 @@ impl Engine {
         let d = self.get_district(district).await?;
         let connector = self.connector(&d)?;
         if let Some(open) = self.store.open_runs(district).await?.into_iter().next() {
-            return Err(EngineError::Precondition(format!(
-                "district {district} already has run {} ({}); one run per district at a time",
-                open.id,
-                open.state.as_str()
-            )));
+            return Err(EngineError::refused(
+                Refusal::RunAlreadyOpen,
+                format!(
+                    "district {district} already has run {} ({}); one run per district at a time",
+                    open.id,
+                    open.state.as_str()
+                ),
+            ));
         }
         let now = crate::now();
         let run = SyncRun {
@@ -170,10 +174,10 @@ impl Engine {
             approved_at: None,
         };
         let Some(control) = self.runs.claim(run.id) else {
-            return Err(EngineError::Precondition(format!(
-                "run {} is already being worked",
-                run.id
-            )));
+            return Err(EngineError::refused(
+                Refusal::RunHeldElsewhere,
+                format!("run {} is already being worked", run.id),
+            ));
         };
         if let Err(e) = self.store.create_run(&run).await {
             self.runs.release(run.id);
@@ -181,18 +185,21 @@ impl Engine {
                 store::StoreError::AlreadyExists {
                     entity: "open sync run",
                     ..
-                } => EngineError::Precondition(format!(
+                } => EngineError::refused(
+                    Refusal::RunAlreadyOpen,
+                    format!(
                     "district {district} already has an open run; one run per district at a time"
-                )),
+                ),
+                ),
                 other => other.into(),
             });
         }
         if !self.take_lease(district, run.id).await? {
             self.runs.release(run.id);
-            return Err(EngineError::Precondition(format!(
-                "run {} is held by another replica",
-                run.id
-            )));
+            return Err(EngineError::refused(
+                Refusal::RunHeldElsewhere,
+                format!("run {} is held by another replica", run.id),
+            ));
         }
         tracing::info!(district = %district, run = %run.id, ?mode, "sync run started");
         let started = run.clone();
@@ -244,14 +251,17 @@ impl Engine {
     ) -> Result<SyncRun, EngineError> {
         let mut run = self.get_run(district, id).await?;
         if run.state != RunState::Paused {
-            return Err(EngineError::Precondition(format!(
-                "run {id} is {}; only a run paused by a threshold can be approved",
-                run.state.as_str()
-            )));
+            return Err(EngineError::refused(
+                Refusal::RunStateConflict,
+                format!(
+                    "run {id} is {}; only a run paused by a threshold can be approved",
+                    run.state.as_str()
+                ),
+            ));
         }
         let now_print = self.fingerprint(district).await?;
         if now_print != run.counts.fingerprint {
-            return Err(EngineError::Precondition(format!(
+            return Err(EngineError::refused(Refusal::DistrictDataChanged, format!(
                 "the district's data changed since run {id} was planned; cancel it and start a new run"
             )));
         }
@@ -306,17 +316,20 @@ impl Engine {
                     run.error = Some("cancelled while paused; nothing was applied".into());
                 }
                 RunState::Running if run.approved_at.is_some() => {
-                    return Err(EngineError::Precondition(format!(
+                    return Err(EngineError::refused(Refusal::RunApproved, format!(
                         "run {id} is applying the plan approved at {}; an approved plan is applied to its end",
                         run.approved_at.map(|t| t.to_rfc3339()).unwrap_or_default()
                     )));
                 }
                 RunState::Running => run.state = RunState::Cancelling,
                 other => {
-                    return Err(EngineError::Precondition(format!(
-                        "run {id} is {}; it can no longer be cancelled",
-                        other.as_str()
-                    )))
+                    return Err(EngineError::refused(
+                        Refusal::RunStateConflict,
+                        format!(
+                            "run {id} is {}; it can no longer be cancelled",
+                            other.as_str()
+                        ),
+                    ))
                 }
             }
             match self.store.update_run(&run, &[from]).await {
@@ -330,10 +343,13 @@ impl Engine {
             }
         }
         let run = self.get_run(district, id).await?;
-        Err(EngineError::Precondition(format!(
-            "run {id} is {}; it changed state while being cancelled, try again",
-            run.state.as_str()
-        )))
+        Err(EngineError::refused(
+            Refusal::RunStateConflict,
+            format!(
+                "run {id} is {}; it changed state while being cancelled, try again",
+                run.state.as_str()
+            ),
+        ))
     }
 
     /// Records a run's progress, only while it is still running: a run someone asked to
@@ -424,9 +440,10 @@ fn cancel_note(run: &SyncRun) -> String {
 /// The answer to a caller whose conditional update lost to another.
 fn lost_race(id: RunId, verb: &str, e: store::StoreError) -> EngineError {
     match e {
-        store::StoreError::StateChanged { found, .. } => {
-            EngineError::Precondition(format!("run {id} is {found}; it can no longer be {verb}"))
-        }
+        store::StoreError::StateChanged { found, .. } => EngineError::refused(
+            Refusal::RunStateConflict,
+            format!("run {id} is {found}; it can no longer be {verb}"),
+        ),
         e => e.into(),
     }
 }
