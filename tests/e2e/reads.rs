@@ -133,8 +133,9 @@ async fn support_reads_students_guardians_and_links(backend: Backend) {
     let by_id = client
         .get_student(pb::GetStudentRequest {
             district_id: "cbe".into(),
-            student_id: s.id.to_string(),
-            source_id: String::new(),
+            student: Some(pb::get_student_request::Student::StudentId(
+                s.id.to_string(),
+            )),
         })
         .await
         .expect("student")
@@ -148,8 +149,7 @@ async fn support_reads_students_guardians_and_links(backend: Backend) {
     let by_source = client
         .get_student(pb::GetStudentRequest {
             district_id: "cbe".into(),
-            student_id: String::new(),
-            source_id: "4101".into(),
+            student: Some(pb::get_student_request::Student::SourceId("4101".into())),
         })
         .await
         .expect("student by source id")
@@ -159,8 +159,9 @@ async fn support_reads_students_guardians_and_links(backend: Backend) {
     let g = client
         .get_guardian(pb::GetGuardianRequest {
             district_id: "cbe".into(),
-            guardian_id: full.id.to_string(),
-            source_id: String::new(),
+            guardian: Some(pb::get_guardian_request::Guardian::GuardianId(
+                full.id.to_string(),
+            )),
         })
         .await
         .expect("guardian")
@@ -200,8 +201,7 @@ async fn reads_refuse_bad_and_unknown_ids(backend: Backend) {
     let malformed = client
         .get_student(pb::GetStudentRequest {
             district_id: "cbe".into(),
-            student_id: "42".into(),
-            source_id: String::new(),
+            student: Some(pb::get_student_request::Student::StudentId("42".into())),
         })
         .await
         .expect_err("must be refused");
@@ -212,15 +212,19 @@ async fn reads_refuse_bad_and_unknown_ids(backend: Backend) {
         malformed.message()
     );
 
-    let both = client
+    let neither = client
         .get_guardian(pb::GetGuardianRequest {
             district_id: "cbe".into(),
-            guardian_id: GuardianId::new().to_string(),
-            source_id: "1".into(),
+            guardian: None,
         })
         .await
         .expect_err("must be refused");
-    assert_eq!(both.code(), Code::InvalidArgument);
+    assert_eq!(neither.code(), Code::InvalidArgument);
+    assert!(
+        neither.message().contains("guardian_id"),
+        "{}",
+        neither.message()
+    );
 
     let unknown_student = StudentId::new();
     let missing = client
@@ -241,8 +245,9 @@ async fn reads_refuse_bad_and_unknown_ids(backend: Backend) {
     let no_district = client
         .get_student(pb::GetStudentRequest {
             district_id: "atlantis".into(),
-            student_id: StudentId::new().to_string(),
-            source_id: String::new(),
+            student: Some(pb::get_student_request::Student::StudentId(
+                StudentId::new().to_string(),
+            )),
         })
         .await
         .expect_err("must be refused");
@@ -256,8 +261,7 @@ async fn reads_refuse_bad_and_unknown_ids(backend: Backend) {
     let bad_district = client
         .get_guardian(pb::GetGuardianRequest {
             district_id: "Bad District".into(),
-            guardian_id: String::new(),
-            source_id: "1".into(),
+            guardian: Some(pb::get_guardian_request::Guardian::SourceId("1".into())),
         })
         .await
         .expect_err("must be refused");

@@ -123,8 +123,9 @@ async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
     let read = client
         .get_staff(pb::GetStaffRequest {
             district_id: DISTRICT.into(),
-            staff_id: String::new(),
-            source_id: one.source_id.to_string(),
+            staff: Some(pb::get_staff_request::Staff::SourceId(
+                one.source_id.to_string(),
+            )),
         })
         .await
         .expect("staff")
@@ -138,8 +139,9 @@ async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
     let read = client
         .get_classroom(pb::GetClassroomRequest {
             district_id: DISTRICT.into(),
-            classroom_id: String::new(),
-            source_id: section.source_id.to_string(),
+            classroom: Some(pb::get_classroom_request::Classroom::SourceId(
+                section.source_id.to_string(),
+            )),
         })
         .await
         .expect("classroom")
@@ -166,8 +168,9 @@ async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
     let theirs = client
         .list_student_classrooms(pb::ListStudentClassroomsRequest {
             district_id: DISTRICT.into(),
-            student_id: String::new(),
-            source_id: pupil.clone(),
+            student: Some(pb::list_student_classrooms_request::Student::SourceId(
+                pupil.clone(),
+            )),
         })
         .await
         .expect("classrooms")
@@ -184,8 +187,9 @@ async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
     let sent = client
         .get_source_records(pb::GetSourceRecordsRequest {
             district_id: DISTRICT.into(),
-            student_id: String::new(),
-            source_id: pupil.clone(),
+            student: Some(pb::get_source_records_request::Student::SourceId(
+                pupil.clone(),
+            )),
         })
         .await
         .expect("source records")
@@ -210,8 +214,9 @@ async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
     let unknown = client
         .get_source_records(pb::GetSourceRecordsRequest {
             district_id: DISTRICT.into(),
-            student_id: String::new(),
-            source_id: "no-such-student".into(),
+            student: Some(pb::get_source_records_request::Student::SourceId(
+                "no-such-student".into(),
+            )),
         })
         .await
         .expect_err("not in the pull");

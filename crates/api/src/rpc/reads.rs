@@ -19,6 +19,18 @@ pub(super) async fn known_district(engine: &Engine, raw: &str) -> Result<Distric
     Ok(id)
 }
 
+/// A request's `oneof` of our id or the source's id, as (ours, source), either empty.
+macro_rules! either {
+    ($value:expr, $module:ident :: $oneof:ident, $ours:ident) => {
+        match $value {
+            Some(pb::$module::$oneof::$ours(x)) => (x, String::new()),
+            Some(pb::$module::$oneof::SourceId(x)) => (String::new(), x),
+            None => (String::new(), String::new()),
+        }
+    };
+}
+pub(super) use either;
+
 /// Exactly one of our id or the source's id.
 pub(super) enum Key<T> {
     Ours(T),
@@ -48,9 +60,9 @@ pub(super) async fn student(
 ) -> Result<pb::Student, Status> {
     let pb::GetStudentRequest {
         district_id,
-        student_id,
-        source_id,
+        student,
     } = request;
+    let (student_id, source_id) = either!(student, get_student_request::Student, StudentId);
     let key = key::<StudentId>(&student_id, &source_id, "student_id")?;
     let district = known_district(engine, &district_id).await?;
     let store = engine.store();
@@ -68,9 +80,9 @@ pub(super) async fn guardian(
 ) -> Result<pb::Guardian, Status> {
     let pb::GetGuardianRequest {
         district_id,
-        guardian_id,
-        source_id,
+        guardian,
     } = request;
+    let (guardian_id, source_id) = either!(guardian, get_guardian_request::Guardian, GuardianId);
     let key = key::<GuardianId>(&guardian_id, &source_id, "guardian_id")?;
     let district = known_district(engine, &district_id).await?;
     let store = engine.store();

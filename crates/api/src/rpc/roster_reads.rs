@@ -9,7 +9,7 @@ use model::roster::EnrollmentRole;
 use proto::v1 as pb;
 use tonic::Status;
 
-use super::reads::{key, known_district, Key};
+use super::reads::{either, key, known_district, Key};
 use crate::convert::roster::{
     classroom_to_proto, school_to_proto, source_record_to_proto, staff_to_proto,
 };
@@ -21,11 +21,8 @@ fn not_found(entity: &str, id: impl std::fmt::Display) -> Status {
 }
 
 pub(super) async fn staff(engine: &Engine, r: pb::GetStaffRequest) -> Result<pb::Staff, Status> {
-    let pb::GetStaffRequest {
-        district_id,
-        staff_id,
-        source_id,
-    } = r;
+    let pb::GetStaffRequest { district_id, staff } = r;
+    let (staff_id, source_id) = either!(staff, get_staff_request::Staff, StaffId);
     let key = key::<StaffId>(&staff_id, &source_id, "staff_id")?;
     let district = known_district(engine, &district_id).await?;
     let store = engine.store();
@@ -48,9 +45,10 @@ pub(super) async fn classroom(
 ) -> Result<pb::Classroom, Status> {
     let pb::GetClassroomRequest {
         district_id,
-        classroom_id,
-        source_id,
+        classroom,
     } = r;
+    let (classroom_id, source_id) =
+        either!(classroom, get_classroom_request::Classroom, ClassroomId);
     let key = key::<ClassroomId>(&classroom_id, &source_id, "classroom_id")?;
     let district = known_district(engine, &district_id).await?;
     let store = engine.store();
@@ -93,9 +91,10 @@ pub(super) async fn student_classrooms(
 ) -> Result<pb::ListStudentClassroomsResponse, Status> {
     let pb::ListStudentClassroomsRequest {
         district_id,
-        student_id,
-        source_id,
+        student,
     } = r;
+    let (student_id, source_id) =
+        either!(student, list_student_classrooms_request::Student, StudentId);
     let key = key::<StudentId>(&student_id, &source_id, "student_id")?;
     let district = known_district(engine, &district_id).await?;
     let student = student_source(engine, &district, key).await?;
@@ -144,9 +143,9 @@ pub(super) async fn source_records(
 ) -> Result<pb::SourceRecords, Status> {
     let pb::GetSourceRecordsRequest {
         district_id,
-        student_id,
-        source_id,
+        student,
     } = r;
+    let (student_id, source_id) = either!(student, get_source_records_request::Student, StudentId);
     let key = key::<StudentId>(&student_id, &source_id, "student_id")?;
     let district = known_district(engine, &district_id).await?;
     let source = match key {
