@@ -46,17 +46,27 @@ async fn sync(client: &mut SyncServiceClient<Channel>) -> pb::SyncRun {
 
 async fn spot(
     client: &mut SyncServiceClient<Channel>,
-    user: &str,
+    user: User,
     dry_run: bool,
 ) -> Result<pb::SpotSyncResponse, tonic::Status> {
     client
         .spot_sync(pb::SpotSyncRequest {
             district_id: DISTRICT.into(),
-            user_id: user.into(),
+            user: Some(user),
             dry_run,
         })
         .await
         .map(|r| r.into_inner())
+}
+
+use pb::spot_sync_request::User;
+
+fn as_student(id: impl ToString) -> User {
+    User::StudentId(id.to_string())
+}
+
+fn as_guardian(id: impl ToString) -> User {
+    User::GuardianId(id.to_string())
 }
 
 fn fields(change: &pb::RunChange) -> Vec<(String, String, String)> {
@@ -117,11 +127,11 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
         s.last_name = "Legal-Name".into();
         s.u_student.orgemail = Some("moved@district.example".into());
     });
-    let dry = spot(&mut client, &student.id.to_string(), true)
+    let dry = spot(&mut client, as_student(student.id), true)
         .await
         .expect("dry run");
     assert!(dry.dry_run);
-    let out = spot(&mut client, &student.id.to_string(), false)
+    let out = spot(&mut client, as_student(student.id), false)
         .await
         .expect("spot sync");
     assert_eq!(out.user_kind, "student");
@@ -182,7 +192,7 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
         dist.person_address_assocs
             .retain(|a| !(a.person_id == person && a.address_type_codeset_id == mailing));
     });
-    let out = spot(&mut client, &g.id.to_string(), false)
+    let out = spot(&mut client, as_guardian(g.id), false)
         .await
         .expect("spot sync");
     assert_eq!(out.user_kind, "guardian");
@@ -227,7 +237,7 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
             e.email_address = "new.login@family.example".into();
         }
     });
-    let out = spot(&mut client, &before.id.to_string(), false)
+    let out = spot(&mut client, as_guardian(before.id), false)
         .await
         .expect("spot sync");
     let after = guardian_of(&store, &cases.sibling_guardian)
@@ -256,7 +266,7 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
         .find_student_by_source(&d, &SourceId::new(cases.disabled_student.as_str()))
         .await
         .expect("student");
-    spot(&mut client, &disabled.id.to_string(), false)
+    spot(&mut client, as_student(disabled.id), false)
         .await
         .expect("spot sync");
     assert!(
@@ -270,7 +280,7 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
         .find_student_by_source(&d, &SourceId::new(cases.web_access_student.as_str()))
         .await
         .expect("student");
-    spot(&mut client, &web.id.to_string(), false)
+    spot(&mut client, as_student(web.id), false)
         .await
         .expect("spot sync");
     assert!(guardian_of(&store, &cases.web_access_guardian)
@@ -290,7 +300,7 @@ async fn spot_sync_refuses_staff_unlinked_and_unknown_users(backend: Backend) {
         .remove(&teacher)
         .expect("the run stored the teacher")
         .value;
-    let refused = spot(&mut client, &staff.id.to_string(), false)
+    let refused = spot(&mut client, as_student(staff.id), false)
         .await
         .expect_err("staff refused");
     assert_eq!(refused.code(), Code::FailedPrecondition);
@@ -325,7 +335,7 @@ async fn spot_sync_refuses_staff_unlinked_and_unknown_users(backend: Backend) {
         )
         .await
         .expect("guardian");
-    let refused = spot(&mut client, &local.id.to_string(), false)
+    let refused = spot(&mut client, as_guardian(local.id), false)
         .await
         .expect_err("unlinked refused");
     assert_eq!(refused.code(), Code::FailedPrecondition);
@@ -335,15 +345,15 @@ async fn spot_sync_refuses_staff_unlinked_and_unknown_users(backend: Backend) {
         refused.message()
     );
 
-    let unknown = spot(&mut client, &GuardianId::new().to_string(), false)
+    let unknown = spot(&mut client, as_guardian(GuardianId::new()), false)
         .await
         .expect_err("unknown");
     assert_eq!(unknown.code(), Code::NotFound);
-    let malformed = spot(&mut client, "not-an-id", false)
+    let malformed = spot(&mut client, as_student("not-an-id"), false)
         .await
         .expect_err("malformed");
     assert_eq!(malformed.code(), Code::InvalidArgument);
-    assert!(malformed.message().contains("user_id"));
+    assert!(malformed.message().contains("student_id"));
 }
 
 async fn spot_sync_during_a_run_ends_consistent_and_answers_quickly(backend: Backend) {
@@ -375,7 +385,7 @@ async fn spot_sync_during_a_run_ends_consistent_and_answers_quickly(backend: Bac
         .expect("start")
         .into_inner();
     for _ in 0..5 {
-        spot(&mut client, &student.id.to_string(), false)
+        spot(&mut client, as_student(student.id), false)
             .await
             .expect("spot sync during a run");
     }
@@ -421,7 +431,9 @@ async fn spot_sync_during_a_run_ends_consistent_and_answers_quickly(backend: Bac
             let mut took = Vec::new();
             for _ in 0..8 {
                 let t = Instant::now();
-                spot(&mut c, &user, false).await.expect("spot sync");
+                spot(&mut c, as_student(&user), false)
+                    .await
+                    .expect("spot sync");
                 took.push(t.elapsed());
             }
             took

@@ -79,12 +79,20 @@ enum Command {
         #[command(subcommand)]
         command: sync::SyncCommand,
     },
-    /// Bring one user (our student or guardian id) up to date from the SIS now.
+    /// Bring one user (a student or a guardian, by our id) up to date from the SIS now.
     SpotSync {
         #[arg(long)]
         district: String,
-        /// Our id of the student or guardian.
-        user: String,
+        /// Our id of the student.
+        #[arg(
+            long,
+            conflicts_with = "guardian",
+            required_unless_present = "guardian"
+        )]
+        student: Option<String>,
+        /// Our id of the guardian.
+        #[arg(long)]
+        guardian: Option<String>,
         /// Say what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -191,9 +199,17 @@ async fn run(command: Command, config: config::Config, server: String) -> anyhow
         Command::Sync { command } => sync::run(&server, command).await,
         Command::SpotSync {
             district,
-            user,
+            student,
+            guardian,
             dry_run,
-        } => spot::spot_sync(&server, &district, &user, dry_run).await,
+        } => {
+            let user = match (student, guardian) {
+                (Some(s), _) => spot::User::Student(s),
+                (None, Some(g)) => spot::User::Guardian(g),
+                (None, None) => anyhow::bail!("give --student ID or --guardian ID"),
+            };
+            spot::spot_sync(&server, &district, user, dry_run).await
+        }
         Command::Why {
             district,
             student,

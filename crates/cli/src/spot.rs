@@ -5,18 +5,29 @@ use proto::v1 as pb;
 use crate::client::{connect, status_error};
 use crate::sync::print_change;
 
+/// The user of a spot sync, by our id.
+#[derive(Debug, Clone)]
+pub enum User {
+    Student(String),
+    Guardian(String),
+}
+
 /// Brings one user up to date (or, dry, says what would change) and prints the changes.
 pub async fn spot_sync(
     server: &str,
     district: &str,
-    user: &str,
+    who: User,
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let mut client = connect(server).await?;
+    let (user, oneof) = match who {
+        User::Student(id) => (id.clone(), pb::spot_sync_request::User::StudentId(id)),
+        User::Guardian(id) => (id.clone(), pb::spot_sync_request::User::GuardianId(id)),
+    };
     let out = client
         .spot_sync(pb::SpotSyncRequest {
             district_id: district.into(),
-            user_id: user.into(),
+            user: Some(oneof),
             dry_run,
         })
         .await

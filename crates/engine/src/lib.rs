@@ -24,6 +24,7 @@ pub use connector::{CheckOutcome, CheckReport, ConnectorError, HttpConfig, Regis
 pub use districts::{ConnectorDraft, DistrictDraft, DistrictUpdate};
 pub use error::{EngineError, Refusal};
 pub use policy::explain;
+pub use spot::SpotUser;
 
 use store::Store;
 

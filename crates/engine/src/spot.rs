@@ -20,7 +20,6 @@ use model::link::Link;
 use model::roster::{AccountStatus, Guardian, Student};
 use model::run::PlanItem;
 use model::source::SourceStudent;
-use model::{FieldError, ValidationErrors};
 use policy::reconcile::{GuardianRef, KnownGuardian, SisRelationship};
 
 use crate::error::Refusal;
@@ -38,57 +37,81 @@ pub struct SpotSyncOutcome {
     pub items: Vec<PlanItem>,
 }
 
+/// The user a spot sync is for, by our id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpotUser {
+    Student(StudentId),
+    Guardian(GuardianId),
+}
+
+impl SpotUser {
+    /// The staff id with the same value: a staff member's id sent for a user.
+    fn as_staff(&self) -> StaffId {
+        match self {
+            SpotUser::Student(id) => StaffId::from_uuid(id.as_uuid()),
+            SpotUser::Guardian(id) => StaffId::from_uuid(id.as_uuid()),
+        }
+    }
+
+    fn id(&self) -> String {
+        match self {
+            SpotUser::Student(id) => id.to_string(),
+            SpotUser::Guardian(id) => id.to_string(),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            SpotUser::Student(_) => "student",
+            SpotUser::Guardian(_) => "guardian",
+        }
+    }
+}
+
 enum User {
     Student(Student),
     Guardian(Guardian),
 }
 
 impl Engine {
-    /// Brings one user (our student or guardian id) up to date from the SIS.
+    /// Brings one user — a student or a guardian, by our id — up to date from the SIS.
     pub async fn spot_sync(
         &self,
         district: &DistrictId,
-        user_id: &str,
+        who: SpotUser,
         dry_run: bool,
     ) -> Result<SpotSyncOutcome, EngineError> {
         let d = self.get_district(district).await?;
-        let student_id: StudentId = user_id.parse().map_err(|_| {
-            EngineError::Invalid(ValidationErrors::from(FieldError::new(
-                "user_id",
-                format!("{user_id:?} is not a user id (a UUID)"),
-            )))
-        })?;
-        let uuid = student_id.as_uuid();
-        let user = match self.store.get_student(district, student_id).await {
-            Ok(s) => User::Student(s),
+        let found = match who {
+            SpotUser::Student(id) => self
+                .store
+                .get_student(district, id)
+                .await
+                .map(User::Student),
+            SpotUser::Guardian(id) => self
+                .store
+                .get_guardian(district, id)
+                .await
+                .map(User::Guardian),
+        };
+        let user = match found {
+            Ok(user) => user,
             Err(store::StoreError::NotFound { .. }) => {
-                match self
-                    .store
-                    .get_guardian(district, GuardianId::from_uuid(uuid))
-                    .await
-                {
-                    Ok(g) => User::Guardian(g),
-                    Err(store::StoreError::NotFound { .. }) => {
-                        if self
-                            .store
-                            .staff_exists(district, StaffId::from_uuid(uuid))
-                            .await?
-                        {
-                            return Err(EngineError::refused(
-                                Refusal::StaffNotSupported,
-                                "spot sync does not support staff accounts",
-                            ));
-                        }
-                        return Err(EngineError::NotFound {
-                            entity: "user",
-                            id: user_id.trim().to_owned(),
-                        });
-                    }
-                    Err(e) => return Err(e.into()),
+                // A staff member's id given for a student or a guardian: say why not.
+                if self.store.staff_exists(district, who.as_staff()).await? {
+                    return Err(EngineError::refused(
+                        Refusal::StaffNotSupported,
+                        "spot sync does not support staff accounts",
+                    ));
                 }
+                return Err(EngineError::NotFound {
+                    entity: who.kind(),
+                    id: who.id(),
+                });
             }
             Err(e) => return Err(e.into()),
         };
+        let user_id = who.id();
         let connector = self.connector(&d)?;
         let connector_error = |source| EngineError::Connector {
             district: district.to_string(),

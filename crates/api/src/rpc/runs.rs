@@ -212,11 +212,29 @@ pub(super) async fn spot_sync(
     r: pb::SpotSyncRequest,
 ) -> Result<pb::SpotSyncResponse, Status> {
     let district = district_id(&r.district_id)?;
-    if r.user_id.trim().is_empty() {
-        return Err(Status::invalid_argument("user_id: is required"));
-    }
+    let required = |field: &str, raw: &str| {
+        if raw.trim().is_empty() {
+            return Err(Status::invalid_argument(format!("{field}: is required")));
+        }
+        Ok(())
+    };
+    let who = match r.user {
+        Some(pb::spot_sync_request::User::StudentId(raw)) => {
+            required("student_id", &raw)?;
+            engine::SpotUser::Student(raw.trim().parse().map_err(invalid_field)?)
+        }
+        Some(pb::spot_sync_request::User::GuardianId(raw)) => {
+            required("guardian_id", &raw)?;
+            engine::SpotUser::Guardian(raw.trim().parse().map_err(invalid_field)?)
+        }
+        None => {
+            return Err(Status::invalid_argument(
+                "student_id: give the student_id or the guardian_id of the user",
+            ))
+        }
+    };
     let out = engine
-        .spot_sync(&district, &r.user_id, r.dry_run)
+        .spot_sync(&district, who, r.dry_run)
         .await
         .map_err(from_engine)?;
     Ok(pb::SpotSyncResponse {
