@@ -16,6 +16,7 @@ mod m20261124_000005_one_open_run_per_district;
 mod m20261201_000006_cancelling_runs_stay_open;
 mod m20261201_000007_create_staged_records;
 mod m20261201_000008_staff_permissions_and_rosters;
+mod m20261201_000009_run_request_ids;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_cancelling_runs_stay_open::Migration),
             Box::new(m20261201_000007_create_staged_records::Migration),
             Box::new(m20261201_000008_staff_permissions_and_rosters::Migration),
+            Box::new(m20261201_000009_run_request_ids::Migration),
         ]
     }
 }

@@ -375,6 +375,7 @@ pub async fn run_to_end(
         .start_sync(proto::v1::StartSyncRequest {
             district_id: district.into(),
             dry_run,
+            request_id: String::new(),
         })
         .await
         .expect("start")

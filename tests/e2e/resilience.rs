@@ -96,6 +96,7 @@ async fn start(client: &mut SyncServiceClient<Channel>) -> String {
         .start_sync(pb::StartSyncRequest {
             district_id: DISTRICT.into(),
             dry_run: false,
+            request_id: String::new(),
         })
         .await
         .expect("start")
@@ -188,6 +189,7 @@ async fn two_replicas_never_run_one_district_at_once() {
         .start_sync(pb::StartSyncRequest {
             district_id: DISTRICT.into(),
             dry_run: false,
+            request_id: String::new(),
         })
         .await
         .expect_err("a second run of the district is refused on the other replica");

@@ -17,6 +17,7 @@ on_both_backends!(
     a_plan_over_a_threshold_pauses_until_approved_or_cancelled,
     a_truncated_pull_fails_without_archiving,
     pages_stay_stable_while_runs_are_added_and_tokens_keep_to_their_request,
+    a_retried_start_with_one_request_id_gets_the_same_run,
 );
 
 const DISTRICT: &str = "sim";
@@ -285,6 +286,7 @@ async fn a_first_run_creates_the_roster_and_a_second_writes_nothing(backend: Bac
         .start_sync(pb::StartSyncRequest {
             district_id: DISTRICT.into(),
             dry_run: false,
+            request_id: String::new(),
         })
         .await
         .expect("start")
@@ -293,6 +295,7 @@ async fn a_first_run_creates_the_roster_and_a_second_writes_nothing(backend: Bac
         .start_sync(pb::StartSyncRequest {
             district_id: DISTRICT.into(),
             dry_run: false,
+            request_id: String::new(),
         })
         .await
         .expect_err("must be refused");
@@ -568,4 +571,46 @@ async fn pages_stay_stable_while_runs_are_added_and_tokens_keep_to_their_request
         .await
         .expect_err("another filter with the token");
     assert_eq!(other.code(), Code::InvalidArgument);
+}
+
+async fn a_retried_start_with_one_request_id_gets_the_same_run(backend: Backend) {
+    let (_sim, server, mut client) = setup(backend).await;
+    let start = |request_id: &str| pb::StartSyncRequest {
+        district_id: DISTRICT.into(),
+        dry_run: false,
+        request_id: request_id.into(),
+    };
+    let first = client
+        .start_sync(start("req-7f3a"))
+        .await
+        .expect("start")
+        .into_inner();
+    assert_eq!(first.request_id, "req-7f3a");
+    // A retry while it runs, and another after it ended: the same run each time.
+    let retry = client
+        .start_sync(start("req-7f3a"))
+        .await
+        .expect("a retry is answered, not refused")
+        .into_inner();
+    assert_eq!(retry.run_id, first.run_id);
+    let done = follow(&mut client, &first.run_id).await;
+    ok(&done);
+    let late = client
+        .start_sync(start("req-7f3a"))
+        .await
+        .expect("a late retry")
+        .into_inner();
+    assert_eq!(late.run_id, first.run_id);
+    assert_eq!(late.state, pb::RunState::Succeeded as i32);
+    let store = server.store().await;
+    let runs = store.list_runs(&district(), None, 10).await.expect("runs");
+    assert_eq!(runs.len(), 1, "one request, one run");
+    // Another request id starts another run.
+    let second = client
+        .start_sync(start("req-8b21"))
+        .await
+        .expect("start")
+        .into_inner();
+    assert_ne!(second.run_id, first.run_id);
+    ok(&follow(&mut client, &second.run_id).await);
 }

@@ -380,6 +380,7 @@ async fn spot_sync_during_a_run_ends_consistent_and_answers_quickly(backend: Bac
         .start_sync(pb::StartSyncRequest {
             district_id: DISTRICT.into(),
             dry_run: false,
+            request_id: String::new(),
         })
         .await
         .expect("start")

@@ -74,6 +74,7 @@ pub async fn run(server: &str, command: SyncCommand) -> anyhow::Result<()> {
                 .start_sync(pb::StartSyncRequest {
                     district_id: district.clone(),
                     dry_run,
+                    request_id: String::new(),
                 })
                 .await
                 .map_err(status_error)?

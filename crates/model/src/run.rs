@@ -128,6 +128,10 @@ pub struct SyncRun {
     /// When someone approved the paused plan; an approved plan is applied to its end.
     #[serde(default)]
     pub approved_at: Option<DateTime<Utc>>,
+    /// The caller's id of the request that started the run: a retry with the same id
+    /// gets this run back instead of starting another.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }
 
 /// One change a run intends: the record as it will be, and its field changes.

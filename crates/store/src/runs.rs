@@ -50,7 +50,16 @@ impl Store {
             Err(e) => match e.sql_err() {
                 // The same id again, or a second open run in the district.
                 Some(SqlErr::UniqueConstraintViolation(_)) => {
-                    if self.get_run(&run.district_id, run.id).await.is_ok() {
+                    let same_request = match &run.request_id {
+                        Some(r) => self.run_of_request(&run.district_id, r).await?.is_some(),
+                        None => false,
+                    };
+                    if same_request {
+                        Err(StoreError::AlreadyExists {
+                            entity: "run of request",
+                            id: run.request_id.clone().unwrap_or_default(),
+                        })
+                    } else if self.get_run(&run.district_id, run.id).await.is_ok() {
                         Err(StoreError::AlreadyExists {
                             entity: ENTITY,
                             id: run.id.to_string(),
@@ -89,6 +98,7 @@ impl Store {
         active.lease_owner = ActiveValue::NotSet;
         active.lease_expires_at = ActiveValue::NotSet;
         active.checkpoint = ActiveValue::NotSet;
+        active.request_id = ActiveValue::NotSet;
         let updated = row::Entity::update_many()
             .set(active)
             .filter(row::Column::DistrictId.eq(run.district_id.as_str()))
@@ -105,6 +115,21 @@ impl Store {
             });
         }
         Ok(())
+    }
+
+    /// The run a caller's request started, if any.
+    pub async fn run_of_request(
+        &self,
+        district: &DistrictId,
+        request_id: &str,
+    ) -> Result<Option<SyncRun>, StoreError> {
+        row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::RequestId.eq(request_id))
+            .one(self.db())
+            .await?
+            .map(from_row)
+            .transpose()
     }
 
     /// The stored state of a run: how a replica working it learns that someone asked it
@@ -341,6 +366,7 @@ fn to_row(run: &SyncRun) -> row::Model {
         lease_owner: None,
         lease_expires_at: None,
         checkpoint: None,
+        request_id: run.request_id.clone(),
     }
 }
 
@@ -362,5 +388,6 @@ fn from_row(m: row::Model) -> Result<SyncRun, StoreError> {
         started_at: m.started_at,
         finished_at: m.finished_at,
         approved_at: detail.approved_at,
+        request_id: m.request_id,
     })
 }

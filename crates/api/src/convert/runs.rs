@@ -21,6 +21,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         started_at,
         finished_at,
         approved_at,
+        request_id,
     } = r;
     pb::SyncRun {
         run_id: id.to_string(),
@@ -70,6 +71,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         started_at: started_at.map(time).unwrap_or_default(),
         finished_at: finished_at.map(time).unwrap_or_default(),
         approved_at: approved_at.map(time).unwrap_or_default(),
+        request_id: request_id.clone().unwrap_or_default(),
     }
 }
 

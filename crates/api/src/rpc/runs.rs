@@ -29,10 +29,20 @@ pub(super) async fn start(engine: &Engine, r: pb::StartSyncRequest) -> Result<pb
     } else {
         RunMode::Full
     };
-    let run = engine
-        .start_sync(&district, mode, RunTrigger::Manual)
-        .await
-        .map_err(from_engine)?;
+    let request_id = r.request_id.trim();
+    if request_id.chars().count() > 128 {
+        return Err(Status::invalid_argument(
+            "request_id: is longer than 128 characters",
+        ));
+    }
+    let run = if request_id.is_empty() {
+        engine.start_sync(&district, mode, RunTrigger::Manual).await
+    } else {
+        engine
+            .start_sync_once(&district, mode, RunTrigger::Manual, request_id)
+            .await
+    }
+    .map_err(from_engine)?;
     Ok(run_to_proto(&run))
 }
 

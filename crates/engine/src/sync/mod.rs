@@ -144,6 +144,43 @@ impl Engine {
         mode: RunMode,
         trigger: RunTrigger,
     ) -> Result<SyncRun, EngineError> {
+        self.start_sync_for(district, mode, trigger, None).await
+    }
+
+    /// Like [`Engine::start_sync`], for a caller's request `request_id`: the request's
+    /// first attempt starts the run, and a retry (however late, even after the run
+    /// ended) gets that run back instead of starting another.
+    pub async fn start_sync_once(
+        &self,
+        district: &DistrictId,
+        mode: RunMode,
+        trigger: RunTrigger,
+        request_id: &str,
+    ) -> Result<SyncRun, EngineError> {
+        self.get_district(district).await?;
+        if let Some(run) = self.store.run_of_request(district, request_id).await? {
+            return Ok(run);
+        }
+        match self
+            .start_sync_for(district, mode, trigger, Some(request_id.to_owned()))
+            .await
+        {
+            Ok(run) => Ok(run),
+            // Two attempts raced and the other one started it: that is the answer.
+            Err(e) => match self.store.run_of_request(district, request_id).await? {
+                Some(run) => Ok(run),
+                None => Err(e),
+            },
+        }
+    }
+
+    async fn start_sync_for(
+        &self,
+        district: &DistrictId,
+        mode: RunMode,
+        trigger: RunTrigger,
+        request_id: Option<String>,
+    ) -> Result<SyncRun, EngineError> {
         let d = self.get_district(district).await?;
         let connector = self.connector(&d)?;
         if let Some(open) = self.store.open_runs(district).await?.into_iter().next() {
@@ -172,6 +209,7 @@ impl Engine {
             started_at: Some(now),
             finished_at: None,
             approved_at: None,
+            request_id,
         };
         let Some(control) = self.runs.claim(run.id) else {
             return Err(EngineError::refused(

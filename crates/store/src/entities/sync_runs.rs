@@ -19,6 +19,7 @@ pub struct Model {
     pub lease_owner: Option<String>,
     pub lease_expires_at: Option<DateTimeUtc>,
     pub checkpoint: Option<String>,
+    pub request_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

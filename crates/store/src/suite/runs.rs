@@ -45,6 +45,7 @@ pub(super) fn run(district: &DistrictId, created_at: DateTime<Utc>) -> SyncRun {
         started_at: None,
         finished_at: None,
         approved_at: None,
+        request_id: None,
     }
 }
 
@@ -149,6 +150,7 @@ async fn a_run_is_replaced_whole_by_update(backend: Backend) {
         warnings: Vec::new(),
         finished_at: None,
         approved_at: None,
+        request_id: None,
         ..finished.clone()
     };
     store
