@@ -7,6 +7,8 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protoc = protoc_bin_vendored::protoc_bin_path()?;
     std::env::set_var("PROTOC", protoc);
+    // google/protobuf/*.proto (Timestamp) ship with the vendored protoc.
+    let well_known = protoc_bin_vendored::include_path()?;
 
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let files = [
@@ -23,6 +25,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .file_descriptor_set_path(out.join("rostersync_descriptor.bin"))
         .btree_map(".")
-        .compile_protos(&paths, &[root])?;
+        .compile_protos(&paths, &[root, well_known])?;
     Ok(())
 }

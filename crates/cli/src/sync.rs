@@ -117,7 +117,7 @@ pub async fn run(server: &str, command: SyncCommand) -> anyhow::Result<()> {
                     mode(r.mode),
                     r.plan_items,
                     r.applied,
-                    r.created_at
+                    shown_time(r.create_time.as_ref())
                 );
             }
         }
@@ -385,4 +385,11 @@ async fn follow(
     }
     bar.finish_and_clear();
     last.ok_or_else(|| anyhow::anyhow!("the server sent nothing about run {run}"))
+}
+
+/// A `google.protobuf.Timestamp` as RFC 3339 (UTC, seconds), or `-` when unset.
+pub fn shown_time(t: Option<&prost_types::Timestamp>) -> String {
+    t.and_then(|t| chrono::DateTime::from_timestamp(t.seconds, t.nanos.max(0) as u32))
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| "-".to_owned())
 }

@@ -67,10 +67,10 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
                 max_count: t.max_count,
             })
             .collect(),
-        created_at: time(*created_at),
-        started_at: started_at.map(time).unwrap_or_default(),
-        finished_at: finished_at.map(time).unwrap_or_default(),
-        approved_at: approved_at.map(time).unwrap_or_default(),
+        create_time: time(*created_at),
+        start_time: started_at.and_then(time),
+        finish_time: finished_at.and_then(time),
+        approve_time: approved_at.and_then(time),
         request_id: request_id.clone().unwrap_or_default(),
     }
 }

@@ -158,7 +158,7 @@ pub(super) async fn source_records(
         .map_err(from_engine)?;
     Ok(pb::SourceRecords {
         run_id: run.id.to_string(),
-        pulled_time: run.started_at.map(time).unwrap_or_default(),
+        pull_time: run.started_at.and_then(time),
         records: records.iter().map(source_record_to_proto).collect(),
     })
 }
