@@ -54,8 +54,8 @@ async fn changes(
             .list_run_changes(pb::ListRunChangesRequest {
                 district_id: DISTRICT.into(),
                 run_id: run_id.into(),
-                entity: entity.into(),
-                operation: operation.into(),
+                entity: entity_value(entity),
+                operation: operation_value(operation),
                 page_size: 50,
                 page_token: token,
             })
@@ -67,6 +67,26 @@ async fn changes(
             return out;
         }
         token = page.next_page_token;
+    }
+}
+
+/// The proto value of an entity filter by its lower-case name ("" for all).
+fn entity_value(name: &str) -> i32 {
+    match name {
+        "" => 0,
+        n => pb::Entity::from_str_name(&format!("ENTITY_{}", n.to_uppercase()))
+            .map(|e| e as i32)
+            .unwrap_or_else(|| panic!("no entity {n}")),
+    }
+}
+
+/// The proto value of an operation filter by its lower-case name ("" for all).
+fn operation_value(name: &str) -> i32 {
+    match name {
+        "" => 0,
+        n => pb::Operation::from_str_name(&format!("OPERATION_{}", n.to_uppercase()))
+            .map(|o| o as i32)
+            .unwrap_or_else(|| panic!("no operation {n}")),
     }
 }
 
@@ -226,8 +246,8 @@ async fn a_first_run_creates_the_roster_and_a_second_writes_nothing(backend: Bac
     let moved = changes(&mut client, &third.run_id, "", "").await;
     assert_eq!(moved.len(), 1, "{moved:#?}");
     assert_eq!(
-        (moved[0].entity.as_str(), moved[0].operation.as_str()),
-        ("student", "update")
+        (moved[0].entity, moved[0].operation),
+        (pb::Entity::Student as i32, pb::Operation::Update as i32)
     );
     assert_eq!(moved[0].fields.len(), 1);
     let f = &moved[0].fields[0];
@@ -551,8 +571,8 @@ async fn pages_stay_stable_while_runs_are_added_and_tokens_keep_to_their_request
     let changes = |entity: &str, token: &str| pb::ListRunChangesRequest {
         district_id: DISTRICT.into(),
         run_id: made[0].clone(),
-        entity: entity.into(),
-        operation: String::new(),
+        entity: entity_value(entity),
+        operation: 0,
         page_size: 1,
         page_token: token.into(),
     };

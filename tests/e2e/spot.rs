@@ -134,7 +134,7 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
     let out = spot(&mut client, as_student(student.id), false)
         .await
         .expect("spot sync");
-    assert_eq!(out.user_kind, "student");
+    assert_eq!(out.user_kind, pb::Entity::Student as i32);
     assert_eq!(
         out.changes, dry.changes,
         "the dry run said what the sync then did"
@@ -142,7 +142,7 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
     let moved: Vec<_> = out
         .changes
         .iter()
-        .filter(|c| c.entity == "student")
+        .filter(|c| c.entity == pb::Entity::Student as i32)
         .collect();
     assert_eq!(moved.len(), 1);
     let mut got: Vec<String> = fields(moved[0]).into_iter().map(|(f, _, _)| f).collect();
@@ -195,7 +195,7 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
     let out = spot(&mut client, as_guardian(g.id), false)
         .await
         .expect("spot sync");
-    assert_eq!(out.user_kind, "guardian");
+    assert_eq!(out.user_kind, pb::Entity::Guardian as i32);
     let g2 = guardian_of(&store, &cases.mailing_address_guardian)
         .await
         .expect("guardian");
@@ -247,7 +247,9 @@ async fn spot_sync_moves_exactly_seed_000s_fields_and_links(backend: Backend) {
     let dropped: Vec<_> = out
         .changes
         .iter()
-        .filter(|c| c.entity == "link" && c.operation == "delete")
+        .filter(|c| {
+            c.entity == pb::Entity::Link as i32 && c.operation == pb::Operation::Delete as i32
+        })
         .collect();
     assert_eq!(
         dropped.len(),

@@ -37,7 +37,7 @@ pub async fn spot_sync(
     println!(
         "spot sync {} of {} {user}: {} {verb}",
         out.spot_sync_id,
-        out.user_kind,
+        crate::sync::entity_name(out.user_kind),
         out.changes.len()
     );
     for c in &out.changes {

@@ -50,7 +50,8 @@ pub enum SyncCommand {
         #[arg(long)]
         district: String,
         run: String,
-        /// Only this entity: student, guardian or link.
+        /// Only this entity: school, student, guardian, contact, link, staff, classroom or
+        /// enrollment.
         #[arg(long, default_value = "")]
         entity: String,
         /// Only this operation: create, update, archive, unarchive or delete.
@@ -156,7 +157,7 @@ pub async fn run(server: &str, command: SyncCommand) -> anyhow::Result<()> {
             let mut token = String::new();
             if csv {
                 println!(
-                    "seq,entity,operation,record_id,source_id,field,old_value,new_value,tier,rule"
+                    "seq,entity,operation,record_id,source_id,field,old_value,new_value,tier,rule_id"
                 );
             }
             loop {
@@ -164,8 +165,12 @@ pub async fn run(server: &str, command: SyncCommand) -> anyhow::Result<()> {
                     .list_run_changes(pb::ListRunChangesRequest {
                         district_id: district.clone(),
                         run_id: run.clone(),
-                        entity: entity.clone(),
-                        operation: operation.clone(),
+                        entity: enum_value("ENTITY_", &entity, pb::Entity::from_str_name)
+                            .map(|e| e as i32)
+                            .map_err(|v| anyhow::anyhow!("--entity {v:?} is not one of school, student, guardian, contact, link, staff, classroom, enrollment"))?,
+                        operation: enum_value("OPERATION_", &operation, pb::Operation::from_str_name)
+                            .map(|o| o as i32)
+                            .map_err(|v| anyhow::anyhow!("--operation {v:?} is not one of create, update, archive, unarchive, delete"))?,
                         page_size: 500,
                         page_token: token,
                     })
@@ -185,8 +190,58 @@ pub async fn run(server: &str, command: SyncCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The proto enum value a lower-case name stands for (`student` → `ENTITY_STUDENT`); the
+/// unspecified value for an empty name.
+fn enum_value<T: Default>(
+    prefix: &str,
+    name: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Ok(T::default());
+    }
+    parse(&format!("{prefix}{}", name.to_ascii_uppercase())).ok_or_else(|| name.to_owned())
+}
+
+/// A proto enum value's lower-case name (`ENTITY_STUDENT` → `student`).
+fn lower(prefix: &str, full: &str) -> String {
+    full.strip_prefix(prefix)
+        .unwrap_or(full)
+        .to_ascii_lowercase()
+}
+
+pub fn entity_name(v: i32) -> String {
+    pb::Entity::try_from(v).map_or_else(|_| v.to_string(), |e| lower("ENTITY_", e.as_str_name()))
+}
+
+fn operation_name(v: i32) -> String {
+    pb::Operation::try_from(v)
+        .map_or_else(|_| v.to_string(), |o| lower("OPERATION_", o.as_str_name()))
+}
+
+fn tier_name(v: i32) -> String {
+    match pb::AccessTier::try_from(v) {
+        Ok(pb::AccessTier::Unspecified) => String::new(),
+        Ok(t) => lower("ACCESS_TIER_", t.as_str_name()),
+        Err(_) => v.to_string(),
+    }
+}
+
+fn trigger_name(v: i32) -> String {
+    pb::RunTrigger::try_from(v).map_or_else(
+        |_| v.to_string(),
+        |t| lower("RUN_TRIGGER_", t.as_str_name()),
+    )
+}
+
 pub fn print_change(c: &pb::RunChange, csv: bool) {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let (entity, operation, tier) = (
+        entity_name(c.entity),
+        operation_name(c.operation),
+        tier_name(c.tier),
+    );
     if csv {
         let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
         let fields: Vec<&pb::FieldValueChange> = c.fields.iter().collect();
@@ -194,27 +249,27 @@ pub fn print_change(c: &pb::RunChange, csv: bool) {
             println!(
                 "{},{},{},{},{},,,,{},{}",
                 c.seq,
-                c.entity,
-                c.operation,
+                entity,
+                operation,
                 q(&c.record_id),
                 q(&c.source_id),
-                q(&c.tier),
-                q(&c.rule)
+                q(&tier),
+                q(&c.rule_id)
             );
         }
         for f in fields {
             println!(
                 "{},{},{},{},{},{},{},{},{},{}",
                 c.seq,
-                c.entity,
-                c.operation,
+                entity,
+                operation,
                 q(&c.record_id),
                 q(&c.source_id),
                 q(&f.field),
                 q(&value(&f.old_value)),
                 q(&value(&f.new_value)),
-                q(&c.tier),
-                q(&c.rule)
+                q(&tier),
+                q(&c.rule_id)
             );
         }
         return;
@@ -224,12 +279,12 @@ pub fn print_change(c: &pb::RunChange, csv: bool) {
     } else {
         format!("{} (source {})", c.record_id, c.source_id)
     };
-    let rule = if c.rule.is_empty() {
+    let rule = if c.rule_id.is_empty() {
         String::new()
     } else {
-        format!("  [{} {}]", c.tier, c.rule)
+        format!("  [{tier} {}]", c.rule_id)
     };
-    println!("#{} {} {} {subject}{rule}", c.seq, c.operation, c.entity);
+    println!("#{} {operation} {entity} {subject}{rule}", c.seq);
     for f in &c.fields {
         println!(
             "    {}: {:?} → {:?}",
@@ -276,7 +331,7 @@ pub fn render(r: &pb::SyncRun) -> String {
         "run {} ({}, {}) of district {}: {} — {}\n",
         r.run_id,
         mode(r.mode),
-        r.trigger,
+        trigger_name(r.trigger),
         r.district_id,
         state(r.state),
         phase(r.phase)

@@ -31,8 +31,8 @@ use crate::{Engine, EngineError};
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpotSyncOutcome {
     pub id: SpotSyncId,
-    /// `student` or `guardian`.
-    pub user_kind: &'static str,
+    /// A student or a guardian.
+    pub user_kind: Entity,
     pub dry_run: bool,
     pub items: Vec<PlanItem>,
 }
@@ -167,7 +167,7 @@ impl Engine {
                     )
                     .await?;
                 items.extend(links);
-                ("student", items)
+                (Entity::Student, items)
             }
             User::Guardian(guardian) => {
                 let Some(source) = guardian
@@ -253,7 +253,7 @@ impl Engine {
                             .await?,
                     );
                 }
-                ("guardian", items)
+                (Entity::Guardian, items)
             }
         };
         if !dry_run && !items.is_empty() {
@@ -261,7 +261,7 @@ impl Engine {
                 .apply_spot_sync(district, id, &items, crate::now())
                 .await?;
         }
-        tracing::info!(district = %district, spot_sync = %id, user = %user_id.trim(), kind, changes = items.len(), dry_run, "spot sync");
+        tracing::info!(district = %district, spot_sync = %id, user = %user_id.trim(), kind = kind.as_str(), changes = items.len(), dry_run, "spot sync");
         Ok(SpotSyncOutcome {
             id,
             user_kind: kind,

@@ -1,8 +1,10 @@
 //! Sync runs and their plans.
 
+use model::change::{Entity, Operation};
 use model::run::{PlanItem, RunMode, RunPhase, RunState, RunTrigger, SyncRun};
 use proto::v1 as pb;
 
+use super::roster::{origin_to_proto, tier_to_proto};
 use super::time;
 
 pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
@@ -31,10 +33,9 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
             RunMode::DryRun => pb::RunMode::DryRun,
         } as i32,
         trigger: match trigger {
-            RunTrigger::Manual => "manual",
-            RunTrigger::Schedule => "schedule",
-        }
-        .to_owned(),
+            RunTrigger::Manual => pb::RunTrigger::Manual,
+            RunTrigger::Schedule => pb::RunTrigger::Schedule,
+        } as i32,
         state: match state {
             RunState::Running => pb::RunState::Running,
             RunState::Paused => pb::RunState::Paused,
@@ -77,41 +78,87 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
 
 type Extras = (
     String,
-    &'static str,
-    &'static str,
+    pb::LinkOrigin,
+    pb::AccessTier,
     String,
     std::collections::BTreeMap<String, String>,
 );
 
 /// The extras of a record that is not a link: its source id only.
 fn plain(source_id: String) -> Extras {
-    (source_id, "", "", String::new(), Default::default())
+    (
+        source_id,
+        pb::LinkOrigin::Unspecified,
+        pb::AccessTier::Unspecified,
+        String::new(),
+        Default::default(),
+    )
+}
+
+pub fn entity_to_proto(e: Entity) -> pb::Entity {
+    match e {
+        Entity::School => pb::Entity::School,
+        Entity::Student => pb::Entity::Student,
+        Entity::Guardian => pb::Entity::Guardian,
+        Entity::Contact => pb::Entity::Contact,
+        Entity::Link => pb::Entity::Link,
+        Entity::Staff => pb::Entity::Staff,
+        Entity::Classroom => pb::Entity::Classroom,
+        Entity::Enrollment => pb::Entity::Enrollment,
+    }
+}
+
+/// A filter's entity: `None` for all (unspecified), or the value a caller gave.
+pub fn entity_from_proto(e: pb::Entity) -> Option<Entity> {
+    match e {
+        pb::Entity::Unspecified => None,
+        pb::Entity::School => Some(Entity::School),
+        pb::Entity::Student => Some(Entity::Student),
+        pb::Entity::Guardian => Some(Entity::Guardian),
+        pb::Entity::Contact => Some(Entity::Contact),
+        pb::Entity::Link => Some(Entity::Link),
+        pb::Entity::Staff => Some(Entity::Staff),
+        pb::Entity::Classroom => Some(Entity::Classroom),
+        pb::Entity::Enrollment => Some(Entity::Enrollment),
+    }
+}
+
+pub fn operation_to_proto(o: Operation) -> pb::Operation {
+    match o {
+        Operation::Create => pb::Operation::Create,
+        Operation::Update => pb::Operation::Update,
+        Operation::Archive => pb::Operation::Archive,
+        Operation::Unarchive => pb::Operation::Unarchive,
+        Operation::Delete => pb::Operation::Delete,
+    }
+}
+
+/// A filter's operation: `None` for all (unspecified), or the value a caller gave.
+pub fn operation_from_proto(o: pb::Operation) -> Option<Operation> {
+    match o {
+        pb::Operation::Unspecified => None,
+        pb::Operation::Create => Some(Operation::Create),
+        pb::Operation::Update => Some(Operation::Update),
+        pb::Operation::Archive => Some(Operation::Archive),
+        pb::Operation::Unarchive => Some(Operation::Unarchive),
+        pb::Operation::Delete => Some(Operation::Delete),
+    }
 }
 
 pub fn change_to_proto(seq: u64, item: &PlanItem) -> pb::RunChange {
     let (source_id, origin, tier, rule, facts) = match item {
-        PlanItem::Student { student, .. } => (
-            student.source_id.to_string(),
-            "",
-            "",
-            String::new(),
-            Default::default(),
-        ),
-        PlanItem::Guardian { guardian, .. } => (
+        PlanItem::Student { student, .. } => plain(student.source_id.to_string()),
+        PlanItem::Guardian { guardian, .. } => plain(
             guardian
                 .source_id
                 .as_ref()
                 .map(|s| s.to_string())
                 .unwrap_or_default(),
-            "",
-            "",
-            String::new(),
-            Default::default(),
         ),
         PlanItem::Link { link, .. } => (
             String::new(),
-            link.origin.as_str(),
-            link.tier.as_str(),
+            origin_to_proto(link.origin),
+            tier_to_proto(link.tier),
             link.decision.rule.to_string(),
             link.decision.facts.clone(),
         ),
@@ -123,8 +170,8 @@ pub fn change_to_proto(seq: u64, item: &PlanItem) -> pb::RunChange {
     };
     pb::RunChange {
         seq,
-        entity: item.entity().as_str().to_owned(),
-        operation: item.operation().as_str().to_owned(),
+        entity: entity_to_proto(item.entity()) as i32,
+        operation: operation_to_proto(item.operation()) as i32,
         record_id: item.record_id(),
         source_id,
         fields: item
@@ -136,9 +183,9 @@ pub fn change_to_proto(seq: u64, item: &PlanItem) -> pb::RunChange {
                 new_value: c.new_value.clone(),
             })
             .collect(),
-        origin: origin.to_owned(),
-        tier: tier.to_owned(),
-        rule,
+        origin: origin as i32,
+        tier: tier as i32,
+        rule_id: rule,
         facts,
     }
 }

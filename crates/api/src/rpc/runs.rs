@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use engine::Engine;
-use model::change::{Entity, Operation};
 use model::ids::RunId;
 use model::run::{RunMode, RunState, RunTrigger};
 use proto::v1 as pb;
@@ -11,7 +10,9 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
 use super::district_id;
-use crate::convert::runs::{change_to_proto, run_to_proto};
+use crate::convert::runs::{
+    change_to_proto, entity_from_proto, entity_to_proto, operation_from_proto, run_to_proto,
+};
 use crate::page;
 use crate::status::{from_engine, invalid_field};
 
@@ -104,22 +105,14 @@ pub(super) async fn changes(
 ) -> Result<pb::ListRunChangesResponse, Status> {
     let district = district_id(&r.district_id)?;
     let id = run_id(&r.run_id)?;
-    let entity = match r.entity.trim() {
-        "" => None,
-        e => Some(Entity::parse(e).ok_or_else(|| {
-            Status::invalid_argument(format!(
-                "entity: {e:?} is not one of school, student, guardian, contact, link, staff, classroom, enrollment"
-            ))
-        })?),
-    };
-    let operation = match r.operation.trim() {
-        "" => None,
-        o => Some(Operation::parse(o).ok_or_else(|| {
-            Status::invalid_argument(format!(
-                "operation: {o:?} is not one of create, update, archive, unarchive, delete"
-            ))
-        })?),
-    };
+    let entity = pb::Entity::try_from(r.entity)
+        .map(entity_from_proto)
+        .map_err(|_| Status::invalid_argument(format!("entity: {} is not an Entity", r.entity)))?;
+    let operation = pb::Operation::try_from(r.operation)
+        .map(operation_from_proto)
+        .map_err(|_| {
+            Status::invalid_argument(format!("operation: {} is not an Operation", r.operation))
+        })?;
     let size = page::size(r.page_size, 100, 1000)?;
     let request = format!(
         "changes/{district}/{id}/{}/{}",
@@ -249,7 +242,7 @@ pub(super) async fn spot_sync(
         .map_err(from_engine)?;
     Ok(pb::SpotSyncResponse {
         spot_sync_id: out.id.to_string(),
-        user_kind: out.user_kind.to_owned(),
+        user_kind: entity_to_proto(out.user_kind) as i32,
         dry_run: out.dry_run,
         changes: out
             .items
