@@ -201,6 +201,11 @@ async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
         .find(|r| r.kind == "student")
         .expect("the student record");
     assert!(student.json.contains(&format!("\"source_id\":\"{pupil}\"")));
+    assert!(
+        !student.json.contains("web_id"),
+        "login names are withheld: {}",
+        student.json
+    );
     let contacts = sim.district(|d| {
         d.expected_contacts()
             .iter()
