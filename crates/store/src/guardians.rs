@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Transactio
 
 use crate::convert::{found, named, parse};
 use crate::entities::guardians as row;
-use crate::{Store, StoreError, Synced, BATCH_ROWS};
+use crate::{upsert_rows, Store, StoreError, Synced, BATCH_ROWS};
 
 const ENTITY: &str = "guardian";
 
@@ -166,37 +166,30 @@ pub(crate) async fn write<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<row::Model>,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let models = chunk
-            .iter()
-            .cloned()
-            .map(sea_orm::IntoActiveModel::into_active_model);
-        row::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([row::Column::DistrictId, row::Column::Id])
-                    .update_columns([
-                        row::Column::SourceId,
-                        row::Column::FirstName,
-                        row::Column::LastName,
-                        row::Column::Email,
-                        row::Column::HomePhone,
-                        row::Column::MobilePhone,
-                        row::Column::AddressStreet,
-                        row::Column::AddressCity,
-                        row::Column::AddressRegion,
-                        row::Column::AddressPostalCode,
-                        row::Column::Status,
-                        row::Column::SisConnected,
-                        row::Column::Archived,
-                        row::Column::SourceHash,
-                        row::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec(conn)
-            .await?;
-    }
-    Ok(())
+    upsert_rows::<_, row::Entity>(
+        conn,
+        rows,
+        OnConflict::columns([row::Column::DistrictId, row::Column::Id])
+            .update_columns([
+                row::Column::SourceId,
+                row::Column::FirstName,
+                row::Column::LastName,
+                row::Column::Email,
+                row::Column::HomePhone,
+                row::Column::MobilePhone,
+                row::Column::AddressStreet,
+                row::Column::AddressCity,
+                row::Column::AddressRegion,
+                row::Column::AddressPostalCode,
+                row::Column::Status,
+                row::Column::SisConnected,
+                row::Column::Archived,
+                row::Column::SourceHash,
+                row::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .await
 }
 
 pub(crate) fn to_row(

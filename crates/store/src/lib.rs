@@ -47,6 +47,33 @@ pub struct Synced<T> {
 /// table, and large enough that a district is written in few round trips.
 pub(crate) const BATCH_ROWS: usize = 500;
 
+/// Inserts `rows` on `conn`, [`BATCH_ROWS`] per statement, settling a row already there
+/// as `on_conflict` says (replace some columns, or leave it). Each key must appear at
+/// most once in `rows`.
+pub(crate) async fn upsert_rows<C, E>(
+    conn: &C,
+    rows: Vec<E::Model>,
+    on_conflict: sea_orm::sea_query::OnConflict,
+) -> Result<(), StoreError>
+where
+    C: ConnectionTrait,
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::IntoActiveModel<E::ActiveModel> + Clone,
+    E::ActiveModel: Send,
+{
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let models = chunk
+            .iter()
+            .cloned()
+            .map(sea_orm::IntoActiveModel::into_active_model);
+        E::insert_many(models)
+            .on_conflict(on_conflict.clone())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

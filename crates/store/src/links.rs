@@ -12,7 +12,7 @@ use sea_orm::{
 
 use crate::convert::{json, named, parse, to_json};
 use crate::entities::links as row;
-use crate::{Store, StoreError, BATCH_ROWS};
+use crate::{upsert_rows, Store, StoreError, BATCH_ROWS};
 
 const ENTITY: &str = "link";
 
@@ -129,31 +129,24 @@ pub(crate) async fn write<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<row::Model>,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let models = chunk
-            .iter()
-            .cloned()
-            .map(sea_orm::IntoActiveModel::into_active_model);
-        row::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([
-                    row::Column::DistrictId,
-                    row::Column::StudentId,
-                    row::Column::GuardianId,
-                ])
-                .update_columns([
-                    row::Column::Origin,
-                    row::Column::Tier,
-                    row::Column::RuleId,
-                    row::Column::Facts,
-                    row::Column::UpdatedAt,
-                ])
-                .to_owned(),
-            )
-            .exec(conn)
-            .await?;
-    }
-    Ok(())
+    upsert_rows::<_, row::Entity>(
+        conn,
+        rows,
+        OnConflict::columns([
+            row::Column::DistrictId,
+            row::Column::StudentId,
+            row::Column::GuardianId,
+        ])
+        .update_columns([
+            row::Column::Origin,
+            row::Column::Tier,
+            row::Column::RuleId,
+            row::Column::Facts,
+            row::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .await
 }
 
 /// Deletes the links of these (student, guardian) pairs on `conn`, one statement per

@@ -18,7 +18,7 @@ use sea_orm::{
 
 use crate::convert::{found, json, named, parse, to_json};
 use crate::entities::{classrooms, contacts, enrollments, schools, staff, staged_records};
-use crate::{Store, StoreError, Synced, BATCH_ROWS};
+use crate::{upsert_rows, Store, StoreError, Synced, BATCH_ROWS};
 
 /// Keyed rows of one table, read by source id in chunks.
 macro_rules! by_source {
@@ -261,28 +261,21 @@ pub(crate) async fn write_schools<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<schools::Model>,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let models = chunk
-            .iter()
-            .cloned()
-            .map(sea_orm::IntoActiveModel::into_active_model);
-        schools::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([schools::Column::DistrictId, schools::Column::Id])
-                    .update_columns([
-                        schools::Column::SourceId,
-                        schools::Column::SchoolNumber,
-                        schools::Column::Name,
-                        schools::Column::Archived,
-                        schools::Column::SourceHash,
-                        schools::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    upsert_rows::<_, schools::Entity>(
+        conn,
+        rows,
+        OnConflict::columns([schools::Column::DistrictId, schools::Column::Id])
+            .update_columns([
+                schools::Column::SourceId,
+                schools::Column::SchoolNumber,
+                schools::Column::Name,
+                schools::Column::Archived,
+                schools::Column::SourceHash,
+                schools::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .await
 }
 
 /// Upserts staff rows by id on `conn`.
@@ -290,31 +283,24 @@ pub(crate) async fn write_staff<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<staff::Model>,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let models = chunk
-            .iter()
-            .cloned()
-            .map(sea_orm::IntoActiveModel::into_active_model);
-        staff::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([staff::Column::DistrictId, staff::Column::Id])
-                    .update_columns([
-                        staff::Column::SourceId,
-                        staff::Column::FirstName,
-                        staff::Column::LastName,
-                        staff::Column::Email,
-                        staff::Column::SchoolSourceIds,
-                        staff::Column::Permissions,
-                        staff::Column::Archived,
-                        staff::Column::SourceHash,
-                        staff::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    upsert_rows::<_, staff::Entity>(
+        conn,
+        rows,
+        OnConflict::columns([staff::Column::DistrictId, staff::Column::Id])
+            .update_columns([
+                staff::Column::SourceId,
+                staff::Column::FirstName,
+                staff::Column::LastName,
+                staff::Column::Email,
+                staff::Column::SchoolSourceIds,
+                staff::Column::Permissions,
+                staff::Column::Archived,
+                staff::Column::SourceHash,
+                staff::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .await
 }
 
 /// Upserts classroom rows by id on `conn`.
@@ -322,28 +308,21 @@ pub(crate) async fn write_classrooms<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<classrooms::Model>,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let models = chunk
-            .iter()
-            .cloned()
-            .map(sea_orm::IntoActiveModel::into_active_model);
-        classrooms::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([classrooms::Column::DistrictId, classrooms::Column::Id])
-                    .update_columns([
-                        classrooms::Column::SourceId,
-                        classrooms::Column::SchoolSourceId,
-                        classrooms::Column::Name,
-                        classrooms::Column::Archived,
-                        classrooms::Column::SourceHash,
-                        classrooms::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    upsert_rows::<_, classrooms::Entity>(
+        conn,
+        rows,
+        OnConflict::columns([classrooms::Column::DistrictId, classrooms::Column::Id])
+            .update_columns([
+                classrooms::Column::SourceId,
+                classrooms::Column::SchoolSourceId,
+                classrooms::Column::Name,
+                classrooms::Column::Archived,
+                classrooms::Column::SourceHash,
+                classrooms::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .await
 }
 
 /// Upserts contact rows by (student, contact) on `conn`.
@@ -351,35 +330,28 @@ pub(crate) async fn write_contacts<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<contacts::Model>,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let models = chunk
-            .iter()
-            .cloned()
-            .map(sea_orm::IntoActiveModel::into_active_model);
-        contacts::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([
-                    contacts::Column::DistrictId,
-                    contacts::Column::StudentSourceId,
-                    contacts::Column::SourceId,
-                ])
-                .update_columns([
-                    contacts::Column::FirstName,
-                    contacts::Column::LastName,
-                    contacts::Column::Emails,
-                    contacts::Column::Relationship,
-                    contacts::Column::ContactType,
-                    contacts::Column::Phones,
-                    contacts::Column::DecisionMaking,
-                    contacts::Column::SourceHash,
-                    contacts::Column::UpdatedAt,
-                ])
-                .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    upsert_rows::<_, contacts::Entity>(
+        conn,
+        rows,
+        OnConflict::columns([
+            contacts::Column::DistrictId,
+            contacts::Column::StudentSourceId,
+            contacts::Column::SourceId,
+        ])
+        .update_columns([
+            contacts::Column::FirstName,
+            contacts::Column::LastName,
+            contacts::Column::Emails,
+            contacts::Column::Relationship,
+            contacts::Column::ContactType,
+            contacts::Column::Phones,
+            contacts::Column::DecisionMaking,
+            contacts::Column::SourceHash,
+            contacts::Column::UpdatedAt,
+        ])
+        .to_owned(),
+    )
+    .await
 }
 
 /// Deletes contacts by (student, contact) on `conn`.
@@ -411,26 +383,19 @@ pub(crate) async fn write_enrollments<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<enrollments::Model>,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let models = chunk
-            .iter()
-            .cloned()
-            .map(sea_orm::IntoActiveModel::into_active_model);
-        enrollments::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([
-                    enrollments::Column::DistrictId,
-                    enrollments::Column::ClassroomSourceId,
-                    enrollments::Column::PersonSourceId,
-                    enrollments::Column::Role,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(conn)
-            .await?;
-    }
-    Ok(())
+    upsert_rows::<_, enrollments::Entity>(
+        conn,
+        rows,
+        OnConflict::columns([
+            enrollments::Column::DistrictId,
+            enrollments::Column::ClassroomSourceId,
+            enrollments::Column::PersonSourceId,
+            enrollments::Column::Role,
+        ])
+        .do_nothing()
+        .to_owned(),
+    )
+    .await
 }
 
 /// Deletes enrollments on `conn`.

@@ -14,7 +14,7 @@ use sea_orm::{
 
 use crate::convert::{found, parse};
 use crate::entities::students as row;
-use crate::{Store, StoreError, Synced, BATCH_ROWS};
+use crate::{upsert_rows, Store, StoreError, Synced, BATCH_ROWS};
 
 const ENTITY: &str = "student";
 
@@ -133,40 +133,33 @@ pub(crate) async fn write<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<row::Model>,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks(BATCH_ROWS) {
-        let models = chunk
-            .iter()
-            .cloned()
-            .map(sea_orm::IntoActiveModel::into_active_model);
-        row::Entity::insert_many(models)
-            .on_conflict(
-                OnConflict::columns([row::Column::DistrictId, row::Column::Id])
-                    .update_columns([
-                        row::Column::SourceId,
-                        row::Column::StudentNumber,
-                        row::Column::StateId,
-                        row::Column::LegalFirstName,
-                        row::Column::LegalLastName,
-                        row::Column::MiddleName,
-                        row::Column::BirthDate,
-                        row::Column::Gender,
-                        row::Column::SchoolSourceId,
-                        row::Column::Grade,
-                        row::Column::EnrollmentStatus,
-                        row::Column::IndependentStudent,
-                        row::Column::OrgEmail,
-                        row::Column::PersonalEmail,
-                        row::Column::WebId,
-                        row::Column::Archived,
-                        row::Column::SourceHash,
-                        row::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec(conn)
-            .await?;
-    }
-    Ok(())
+    upsert_rows::<_, row::Entity>(
+        conn,
+        rows,
+        OnConflict::columns([row::Column::DistrictId, row::Column::Id])
+            .update_columns([
+                row::Column::SourceId,
+                row::Column::StudentNumber,
+                row::Column::StateId,
+                row::Column::LegalFirstName,
+                row::Column::LegalLastName,
+                row::Column::MiddleName,
+                row::Column::BirthDate,
+                row::Column::Gender,
+                row::Column::SchoolSourceId,
+                row::Column::Grade,
+                row::Column::EnrollmentStatus,
+                row::Column::IndependentStudent,
+                row::Column::OrgEmail,
+                row::Column::PersonalEmail,
+                row::Column::WebId,
+                row::Column::Archived,
+                row::Column::SourceHash,
+                row::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .await
 }
 
 pub(crate) fn to_row(
