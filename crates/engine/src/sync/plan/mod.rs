@@ -147,15 +147,17 @@ impl Engine {
                 "the source listed no students while {held} are held; an empty pull never archives a district"
             )));
         }
-        self.plan_run(district, run, control).await
+        self.plan_run(district, run, control, held).await
     }
 
-    /// Plans the district from the run's staged pull.
+    /// Plans the district from the run's staged pull; `students_held` is how many
+    /// active students the store held when the pull began.
     async fn plan_run(
         &self,
         district: &District,
         run: &mut SyncRun,
         control: &RunControl,
+        students_held: u64,
     ) -> Result<PlanImpact, Stop> {
         let id = &district.id;
         let rules = self
@@ -170,7 +172,7 @@ impl Engine {
             now: crate::now(),
         };
         let mut w = Writer::default();
-        w.impact.students_held = self.store.count_students(id, false).await?;
+        w.impact.students_held = students_held;
         w.impact.guardians_held = self.store.count_guardians(id, false).await?;
         w.impact.links_held = self.store.count_links(id).await?;
         w.impact.staff_held = self.store.count_staff(id, false).await?;
@@ -284,7 +286,7 @@ impl Engine {
         // Students whose source records include one that was refused: their links are
         // left as they are rather than judged on part of what the source said.
         let mut unsure: HashSet<String> = HashSet::new();
-        let mut contacts: HashMap<String, Vec<Contact>> = HashMap::new();
+        // The students' contacts with their content hashes, by student.
         let mut hashed: HashMap<String, Vec<(Contact, String)>> = HashMap::new();
         for r in &contact_rows {
             match parse::<Contact>(r).filter(|_| r.usable()) {
@@ -292,8 +294,7 @@ impl Engine {
                     hashed
                         .entry(r.group.clone())
                         .or_default()
-                        .push((c.clone(), r.hash.clone()));
-                    contacts.entry(r.group.clone()).or_default().push(c);
+                        .push((c, r.hash.clone()));
                 }
                 None => {
                     unsure.insert(r.group.clone());
@@ -403,10 +404,16 @@ impl Engine {
                     ..a.clone()
                 })
                 .collect();
+            let contacts: Vec<Contact> = hashed
+                .get(key)
+                .into_iter()
+                .flatten()
+                .map(|(c, _)| c.clone())
+                .collect();
             let input = StudentLinks {
                 student: src,
                 student_id,
-                contacts: contacts.get(key).map(Vec::as_slice).unwrap_or_default(),
+                contacts: &contacts,
                 accounts: &mine,
                 held: links_of.get(&student_id).cloned().unwrap_or_default(),
                 linked_guardians: &linked_guardians,
