@@ -25,6 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .file_descriptor_set_path(out.join("rostersync_descriptor.bin"))
         .btree_map(".")
+        .codec_path("crate::codec::Protobuf")
         .compile_protos(&paths, &[root, well_known])?;
     Ok(())
 }

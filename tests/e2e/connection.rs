@@ -7,7 +7,9 @@ use sim::powerschool::{SimConfig, Simulator};
 use store::Backend;
 use tonic::Code;
 
-use crate::harness::{powerschool_connector, stdout, Server, BIN};
+use crate::harness::{
+    connector, create_request, district, powerschool_connector, stdout, update_request, Server, BIN,
+};
 use crate::on_both_backends;
 
 on_both_backends!(
@@ -33,17 +35,13 @@ async fn a_district_against_the_simulator_tests_ok_and_names_what_breaks(backend
     let server = Server::start(backend).await;
     let mut client = server.client().await;
     client
-        .create_district(pb::CreateDistrictRequest {
-            district_id: "sim".into(),
-            name: "Simulated district".into(),
-            connector: Some(powerschool(
-                &sim.base_url(),
-                sim.client_id(),
-                sim.client_secret(),
-            )),
-            settings: None,
-            time_zone: "America/Edmonton".into(),
-        })
+        .create_district(create_request(district(
+            "sim",
+            "Simulated district",
+            powerschool(&sim.base_url(), sim.client_id(), sim.client_secret()),
+            None,
+            "America/Edmonton",
+        )))
         .await
         .expect("create");
     let test = |id: &str| pb::TestConnectionRequest {
@@ -103,15 +101,18 @@ async fn a_district_against_the_simulator_tests_ok_and_names_what_breaks(backend
 
     // Bad credentials: named for the administrator, the secret never shown.
     client
-        .update_district(pb::UpdateDistrictRequest {
-            district_id: "sim".into(),
-            connector: Some(powerschool(
-                &sim.base_url(),
-                sim.client_id(),
-                "not-the-secret",
-            )),
-            ..Default::default()
-        })
+        .update_district(update_request(
+            pb::District {
+                district_id: "sim".into(),
+                connector: Some(powerschool(
+                    &sim.base_url(),
+                    sim.client_id(),
+                    "not-the-secret",
+                )),
+                ..Default::default()
+            },
+            &["connector"],
+        ))
         .await
         .expect("update");
     let bad = client
@@ -151,15 +152,18 @@ async fn a_district_against_the_simulator_tests_ok_and_names_what_breaks(backend
         l.local_addr().expect("addr").port()
     };
     client
-        .update_district(pb::UpdateDistrictRequest {
-            district_id: "sim".into(),
-            connector: Some(powerschool(
-                &format!("http://127.0.0.1:{closed}"),
-                sim.client_id(),
-                sim.client_secret(),
-            )),
-            ..Default::default()
-        })
+        .update_district(update_request(
+            pb::District {
+                district_id: "sim".into(),
+                connector: Some(powerschool(
+                    &format!("http://127.0.0.1:{closed}"),
+                    sim.client_id(),
+                    sim.client_secret(),
+                )),
+                ..Default::default()
+            },
+            &["connector"],
+        ))
         .await
         .expect("update");
     let started = std::time::Instant::now();
@@ -202,29 +206,23 @@ async fn connection_tests_refuse_unknown_and_unsupported_districts(backend: Back
     assert_eq!(malformed.code(), Code::InvalidArgument);
 
     client
-        .create_district(pb::CreateDistrictRequest {
-            district_id: "clever-one".into(),
-            name: "Clever district".into(),
-            connector: Some(pb::ConnectorConfig {
-                kind: "clever".into(),
-                settings: [
-                    ("district_id", "5b2ad81a709e300001e2cd7a"),
-                    ("district_token", "clever-token-never-shown"),
-                ]
-                .into_iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-                secrets_set: vec![],
-            }),
-            settings: Some(pb::DistrictSettings {
+        .create_district(create_request(district(
+            "clever-one",
+            "Clever district",
+            connector(
+                "clever",
+                &[("district_id", "5b2ad81a709e300001e2cd7a")],
+                &[("district_token", "clever-token-never-shown")],
+            ),
+            Some(pb::DistrictSettings {
                 phone_types: Some(pb::TypeSelection {
                     all: false,
                     values: vec!["home".into()],
                 }),
                 ..Default::default()
             }),
-            time_zone: "America/Chicago".into(),
-        })
+            "America/Chicago",
+        )))
         .await
         .expect("create");
     let unsupported = client

@@ -226,9 +226,10 @@ pub const TEST_SECRET: &str = "ps-secret-7f3a9c2e-never-shown";
 /// A PowerSchool district request body for grpcurl.
 pub fn powerschool_district_json(id: &str) -> String {
     format!(
-        r#"{{"district_id":"{id}","name":"Calgary Board of Education","time_zone":"America/Edmonton",
-            "connector":{{"kind":"powerschool","settings":{{"base_url":"https://cbe.powerschool.example",
-            "client_id":"rostersync-plugin","client_secret":"{TEST_SECRET}"}}}}}}"#
+        r#"{{"district":{{"district_id":"{id}","name":"Calgary Board of Education",
+            "time_zone":"America/Edmonton","connector":{{"kind":"powerschool",
+            "settings":{{"base_url":"https://cbe.powerschool.example","client_id":"rostersync-plugin"}},
+            "secrets":{{"client_secret":"{TEST_SECRET}"}}}}}}}}"#
     )
 }
 
@@ -273,46 +274,86 @@ macro_rules! on_both_backends {
 
 /// A request for a PowerSchool district created with the test secret.
 pub fn powerschool_request(id: &str) -> proto::v1::CreateDistrictRequest {
-    proto::v1::CreateDistrictRequest {
+    create_request(district(
+        id,
+        &format!("District {id}"),
+        powerschool_connector("https://ps.example.org", "plugin-client", TEST_SECRET, &[]),
+        None,
+        "America/Edmonton",
+    ))
+}
+
+/// A district as CreateDistrict and UpdateDistrict take it.
+pub fn district(
+    id: &str,
+    name: &str,
+    connector: proto::v1::ConnectorConfig,
+    settings: Option<proto::v1::DistrictSettings>,
+    time_zone: &str,
+) -> proto::v1::District {
+    proto::v1::District {
         district_id: id.into(),
-        name: format!("District {id}"),
-        connector: Some(proto::v1::ConnectorConfig {
-            kind: "powerschool".into(),
-            settings: [
-                ("base_url", "https://ps.example.org"),
-                ("client_id", "plugin-client"),
-                ("client_secret", TEST_SECRET),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect(),
-            secrets_set: vec![],
-        }),
-        settings: None,
-        time_zone: "America/Edmonton".into(),
+        name: name.into(),
+        connector: Some(connector),
+        settings,
+        time_zone: time_zone.into(),
+        ..Default::default()
     }
 }
 
-/// A PowerSchool connector with these settings (the secret among them).
+/// CreateDistrict of `district`, without a request id.
+pub fn create_request(district: proto::v1::District) -> proto::v1::CreateDistrictRequest {
+    proto::v1::CreateDistrictRequest {
+        district: Some(district),
+        request_id: String::new(),
+    }
+}
+
+/// UpdateDistrict of the fields `paths` name, from `district`.
+pub fn update_request(
+    district: proto::v1::District,
+    paths: &[&str],
+) -> proto::v1::UpdateDistrictRequest {
+    proto::v1::UpdateDistrictRequest {
+        district: Some(district),
+        update_mask: Some(prost_types::FieldMask {
+            paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+        }),
+    }
+}
+
+/// A connector of `kind` with these plain settings and secrets.
+pub fn connector(
+    kind: &str,
+    settings: &[(&str, &str)],
+    secrets: &[(&str, &str)],
+) -> proto::v1::ConnectorConfig {
+    let map = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    proto::v1::ConnectorConfig {
+        kind: kind.into(),
+        settings: map(settings),
+        secrets: map(secrets),
+        secrets_set: vec![],
+    }
+}
+
+/// A PowerSchool connector with these settings and the secret.
 pub fn powerschool_connector(
     base_url: &str,
     client_id: &str,
     secret: &str,
     extra: &[(&str, &str)],
 ) -> proto::v1::ConnectorConfig {
-    proto::v1::ConnectorConfig {
-        kind: "powerschool".into(),
-        settings: [
-            ("base_url", base_url),
-            ("client_id", client_id),
-            ("client_secret", secret),
-        ]
-        .iter()
-        .chain(extra)
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect(),
-        secrets_set: vec![],
-    }
+    let settings: Vec<(&str, &str)> = [("base_url", base_url), ("client_id", client_id)]
+        .into_iter()
+        .chain(extra.iter().copied())
+        .collect();
+    connector("powerschool", &settings, &[("client_secret", secret)])
 }
 
 /// Creates district `id` against the simulator, with `extra` connector settings.
@@ -323,18 +364,13 @@ pub async fn create_sim_district(
     extra: &[(&str, &str)],
 ) {
     client
-        .create_district(proto::v1::CreateDistrictRequest {
-            district_id: id.into(),
-            name: "Simulated district".into(),
-            connector: Some(powerschool_connector(
-                &sim.base_url(),
-                sim.client_id(),
-                sim.client_secret(),
-                extra,
-            )),
-            settings: None,
-            time_zone: "America/Edmonton".into(),
-        })
+        .create_district(create_request(district(
+            id,
+            "Simulated district",
+            powerschool_connector(&sim.base_url(), sim.client_id(), sim.client_secret(), extra),
+            None,
+            "America/Edmonton",
+        )))
         .await
         .expect("create the district");
 }

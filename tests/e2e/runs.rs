@@ -18,6 +18,7 @@ on_both_backends!(
     a_truncated_pull_fails_without_archiving,
     pages_stay_stable_while_runs_are_added_and_tokens_keep_to_their_request,
     a_retried_start_with_one_request_id_gets_the_same_run,
+    a_change_feed_watcher_that_resumes_from_its_cursor_gets_every_change_once,
 );
 
 const DISTRICT: &str = "sim";
@@ -633,4 +634,126 @@ async fn a_retried_start_with_one_request_id_gets_the_same_run(backend: Backend)
         .into_inner();
     assert_ne!(second.run_id, first.run_id);
     ok(&follow(&mut client, &second.run_id).await);
+}
+
+/// Reads `n` changes from a WatchChanges stream, within two minutes.
+async fn take_changes(stream: &mut tonic::Streaming<pb::Change>, n: usize) -> Vec<pb::Change> {
+    use tokio_stream::StreamExt;
+    let mut got = Vec::with_capacity(n);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(120);
+    while got.len() < n {
+        let next = tokio::time::timeout_at(deadline, stream.next())
+            .await
+            .unwrap_or_else(|_| panic!("{} of {n} changes arrived in time", got.len()))
+            .expect("the feed stays open");
+        got.push(next.expect("a change"));
+    }
+    got
+}
+
+async fn a_change_feed_watcher_that_resumes_from_its_cursor_gets_every_change_once(
+    backend: Backend,
+) {
+    use tokio_stream::StreamExt;
+    let (_sim, server, mut client) = setup(backend).await;
+    let district: DistrictId = DISTRICT.parse().expect("id");
+
+    // A watcher is there before the run starts, and leaves after its first changes.
+    let mut first = client
+        .watch_changes(pb::WatchChangesRequest {
+            district_id: DISTRICT.into(),
+            after: String::new(),
+            from_now: false,
+        })
+        .await
+        .expect("watch")
+        .into_inner();
+    let started = client
+        .start_sync(pb::StartSyncRequest {
+            district_id: DISTRICT.into(),
+            dry_run: false,
+            request_id: String::new(),
+        })
+        .await
+        .expect("start")
+        .into_inner();
+    let mut received = take_changes(&mut first, 40).await;
+    drop(first);
+
+    // It comes back with the last cursor it saw while the run goes on.
+    let resume_at = received.last().expect("a change").cursor.clone();
+    let mut second = client
+        .watch_changes(pb::WatchChangesRequest {
+            district_id: DISTRICT.into(),
+            after: resume_at,
+            from_now: false,
+        })
+        .await
+        .expect("resume")
+        .into_inner();
+    let run = follow(&mut client, &started.run_id).await;
+    assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
+    let phases: Vec<i32> = run.phases.iter().map(|p| p.phase).collect();
+    assert_eq!(
+        phases,
+        [
+            pb::RunPhase::Pulling as i32,
+            pb::RunPhase::Checking as i32,
+            pb::RunPhase::Applying as i32,
+            pb::RunPhase::Done as i32
+        ],
+        "the run's phase history"
+    );
+    let logged = server
+        .store()
+        .await
+        .count_changes(&district)
+        .await
+        .expect("count") as usize;
+    assert!(logged > 40, "the run logged {logged} changes");
+    received.extend(take_changes(&mut second, logged - received.len()).await);
+    // Nothing more comes: no change twice.
+    let extra = tokio::time::timeout(std::time::Duration::from_millis(1500), second.next()).await;
+    assert!(extra.is_err(), "an extra change arrived: {extra:?}");
+
+    let cursors: std::collections::HashSet<&str> =
+        received.iter().map(|c| c.cursor.as_str()).collect();
+    assert_eq!(cursors.len(), logged, "every change exactly once");
+    assert!(received.iter().all(|c| matches!(
+        &c.made_by,
+        Some(pb::change::MadeBy::RunId(id)) if *id == started.run_id
+    )));
+
+    // ListChanges pages the same feed, in the same order.
+    let mut listed = Vec::new();
+    let mut after = String::new();
+    loop {
+        let page = client
+            .list_changes(pb::ListChangesRequest {
+                district_id: DISTRICT.into(),
+                after: after.clone(),
+                page_size: 97,
+            })
+            .await
+            .expect("list")
+            .into_inner();
+        if page.changes.is_empty() {
+            assert_eq!(page.next_cursor, after, "at the end, the cursor stays put");
+            break;
+        }
+        listed.extend(page.changes);
+        after = page.next_cursor;
+    }
+    assert_eq!(listed, received);
+
+    // A cursor is tied to its district.
+    let foreign = client
+        .list_changes(pb::ListChangesRequest {
+            district_id: "elsewhere".into(),
+            after: after.clone(),
+            page_size: 0,
+        })
+        .await
+        .expect_err("another district's cursor");
+    assert_eq!(foreign.code(), Code::InvalidArgument);
 }

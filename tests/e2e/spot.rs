@@ -19,6 +19,7 @@ on_both_backends!(
     spot_sync_moves_exactly_seed_000s_fields_and_links,
     spot_sync_refuses_staff_unlinked_and_unknown_users,
     spot_sync_during_a_run_ends_consistent_and_answers_quickly,
+    a_retried_spot_sync_gets_its_first_answer_and_writes_once,
 );
 
 const DISTRICT: &str = "sim";
@@ -54,6 +55,7 @@ async fn spot(
             district_id: DISTRICT.into(),
             user: Some(user),
             dry_run,
+            request_id: String::new(),
         })
         .await
         .map(|r| r.into_inner())
@@ -455,4 +457,70 @@ async fn spot_sync_during_a_run_ends_consistent_and_answers_quickly(backend: Bac
         p(0.99)
     );
     assert!(p(0.99) < Duration::from_secs(5), "p99 {:?}", p(0.99));
+}
+
+async fn a_retried_spot_sync_gets_its_first_answer_and_writes_once(backend: Backend) {
+    let (sim, _server, mut client, store) = setup(backend).await;
+    let cases = sim.district(|d| d.cases().clone());
+    let d = district();
+    let dcid: u64 = cases.shared_email_student.parse().expect("dcid");
+    let student = store
+        .find_student_by_source(&d, &SourceId::new(dcid.to_string()))
+        .await
+        .expect("student");
+    sim.edit(|dist| {
+        dist.student_mut(dcid).expect("student").last_name = "First-Retry".into();
+    });
+    let request = |user: User| pb::SpotSyncRequest {
+        district_id: DISTRICT.into(),
+        user: Some(user),
+        dry_run: false,
+        request_id: "7d1c2a90-spot-once".into(),
+    };
+    let first = client
+        .spot_sync(request(as_student(student.id)))
+        .await
+        .expect("spot sync")
+        .into_inner();
+    assert!(
+        !first.changes.is_empty(),
+        "the edit is a change: {first:#?}"
+    );
+
+    // The SIS moves on; a retry of the same request still gets the first answer and
+    // writes nothing.
+    sim.edit(|dist| {
+        dist.student_mut(dcid).expect("student").last_name = "Second-Edit".into();
+    });
+    let changes_before = store.count_changes(&d).await.expect("count");
+    let retry = client
+        .spot_sync(request(as_student(student.id)))
+        .await
+        .expect("retry")
+        .into_inner();
+    assert_eq!(retry, first);
+    assert_eq!(
+        store.count_changes(&d).await.expect("count"),
+        changes_before
+    );
+    let now = store.get_student(&d, student.id).await.expect("student");
+    assert_eq!(now.legal_last_name, "First-Retry");
+
+    // The same request id for another user is refused, by name.
+    let guardian = store
+        .links_of_students(&d, &[student.id])
+        .await
+        .expect("links")
+        .first()
+        .map(|l| l.guardian_id);
+    if let Some(guardian) = guardian {
+        let err = client
+            .spot_sync(request(as_guardian(guardian)))
+            .await
+            .expect_err("another user");
+        assert_eq!(err.code(), tonic::Code::InvalidArgument);
+        assert!(err.message().contains("request_id"), "{}", err.message());
+    } else {
+        panic!("the shared-email student has a guardian in the simulator");
+    }
 }

@@ -83,8 +83,45 @@ async fn grpcurl_tour_on_sqlite() {
         stdout(&read)
     );
 
-    let no_url = r#"{"district_id":"no-url","name":"No URL","time_zone":"America/Edmonton",
-        "connector":{"kind":"powerschool","settings":{"client_id":"x","client_secret":"y"}}}"#;
+    // An update of the fields the mask names, with the etag just read; the same etag
+    // again is stale.
+    let etag = district["etag"].as_str().expect("an etag").to_owned();
+    let update = format!(
+        r#"{{"district":{{"district_id":"cbe","etag":"{etag}",
+            "settings":{{"daily_sync_enabled":true,
+                         "thresholds":{{"students_archived":{{"max_percent":5}}}}}}}},
+            "update_mask":{{"paths":["settings.daily_sync_enabled",
+                                     "settings.thresholds.students_archived"]}}}}"#
+    );
+    let updated = server.grpcurl(
+        &["-d", &update],
+        &["rostersync.v1.SyncService/UpdateDistrict"],
+    );
+    assert!(
+        updated.status.success(),
+        "update failed: {}",
+        stderr(&updated)
+    );
+    let after: serde_json::Value = serde_json::from_slice(&updated.stdout).expect("json");
+    assert_eq!(after["settings"]["dailySyncEnabled"], true);
+    assert_eq!(
+        after["settings"]["thresholds"]["studentsArchived"]["maxPercent"],
+        5.0
+    );
+    assert_eq!(
+        after["settings"]["manageGuardians"], true,
+        "not in the mask"
+    );
+    assert_ne!(after["etag"], district["etag"]);
+    let stale = server.grpcurl(
+        &["-d", &update],
+        &["rostersync.v1.SyncService/UpdateDistrict"],
+    );
+    let err = stderr(&stale);
+    assert!(err.contains("Code: Aborted"), "{err}");
+
+    let no_url = r#"{"district":{"district_id":"no-url","name":"No URL","time_zone":"America/Edmonton",
+        "connector":{"kind":"powerschool","settings":{"client_id":"x"},"secrets":{"client_secret":"y"}}}}"#;
     let refused = server.grpcurl(
         &["-d", no_url],
         &["rostersync.v1.SyncService/CreateDistrict"],

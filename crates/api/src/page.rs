@@ -31,13 +31,18 @@ pub fn token(request: &str, key: &str) -> String {
 
 /// The key a token continues after, or `None` for the first page.
 pub fn after(token: &str, request: &str) -> Result<Option<String>, Status> {
+    after_named(token, request, "page_token")
+}
+
+/// As [`after`], for a token the request carries in field `field`.
+pub fn after_named(token: &str, request: &str, field: &str) -> Result<Option<String>, Status> {
     if token.is_empty() {
         return Ok(None);
     }
     let refused = || {
-        Status::invalid_argument(
-            "page_token: is not a token this server gave for this request (same district, run and filters)",
-        )
+        Status::invalid_argument(format!(
+            "{field}: is not a token this server gave for this request (same district, run and filters)"
+        ))
     };
     let raw = ENGINE.decode(token.trim()).map_err(|_| refused())?;
     let raw = String::from_utf8(raw).map_err(|_| refused())?;

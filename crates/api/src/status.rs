@@ -44,6 +44,20 @@ pub fn refused(reason: engine::Refusal, message: String) -> Status {
     )
 }
 
+/// A concurrent change got in first: `ABORTED` with its reason as `ErrorInfo`; the
+/// caller reads again and retries.
+pub fn aborted(reason: engine::Refusal, message: String) -> Status {
+    Status::with_error_details(
+        Code::Aborted,
+        message,
+        ErrorDetails::with_error_info(
+            reason.as_str(),
+            DOMAIN,
+            std::collections::HashMap::<String, String>::new(),
+        ),
+    )
+}
+
 /// One bad field: `INVALID_ARGUMENT` naming it.
 pub fn invalid_field(error: FieldError) -> Status {
     invalid(error.into())
@@ -61,6 +75,7 @@ pub fn from_engine(e: EngineError) -> Status {
         EngineError::Store(e) => from_store(e),
         EngineError::Connector { district, source } => from_connector(&district, source),
         EngineError::Precondition { reason, message } => refused(reason, message),
+        EngineError::Aborted { reason, message } => aborted(reason, message),
     }
 }
 
@@ -97,6 +112,7 @@ pub fn from_store(e: StoreError) -> Status {
         StoreError::StateChanged { entity, id, found } => {
             Status::failed_precondition(format!("{entity} {id} is {found}"))
         }
+        e @ StoreError::Stale { .. } => aborted(engine::Refusal::EtagMismatch, e.to_string()),
         StoreError::Connect(_) | StoreError::Database(_) => {
             tracing::error!(error = %e, "store unavailable");
             Status::unavailable("the store is unavailable; try again")

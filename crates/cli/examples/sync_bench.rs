@@ -109,8 +109,11 @@ async fn run(args: &[String], fresh: bool) -> Result<()> {
                     settings: BTreeMap::from([
                         ("base_url".to_owned(), sim_url),
                         ("client_id".to_owned(), defaults.client_id.clone()),
-                        ("client_secret".to_owned(), defaults.client_secret.clone()),
                     ]),
+                    secrets: BTreeMap::from([(
+                        "client_secret".to_owned(),
+                        defaults.client_secret.clone(),
+                    )]),
                 }),
                 settings: DistrictSettings::default(),
                 time_zone: "America/Edmonton".into(),

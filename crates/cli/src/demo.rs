@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Context;
-use engine::{ConnectorDraft, DistrictDraft, DistrictUpdate, Engine, EngineError};
+use engine::{ConnectorDraft, ConnectorEdit, DistrictDraft, DistrictUpdate, Engine, EngineError};
 use model::district::DistrictSettings;
 use model::ids::DistrictId;
 use sim::powerschool::{SimConfig, Simulator};
@@ -61,11 +61,11 @@ async fn configure(engine: &Engine, simulator: &Simulator) -> anyhow::Result<()>
         settings: BTreeMap::from([
             ("base_url".to_owned(), simulator.base_url()),
             ("client_id".to_owned(), simulator.client_id().to_owned()),
-            (
-                "client_secret".to_owned(),
-                simulator.client_secret().to_owned(),
-            ),
         ]),
+        secrets: BTreeMap::from([(
+            "client_secret".to_owned(),
+            simulator.client_secret().to_owned(),
+        )]),
     };
     let id: DistrictId = DEMO_DISTRICT.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     match engine.get_district(&id).await {
@@ -74,7 +74,7 @@ async fn configure(engine: &Engine, simulator: &Simulator) -> anyhow::Result<()>
                 .update_district(
                     &id,
                     DistrictUpdate {
-                        connector: Some(connector),
+                        connector: vec![ConnectorEdit::Replace(connector)],
                         ..DistrictUpdate::default()
                     },
                 )

@@ -29,6 +29,7 @@ pub async fn spot_sync(
             district_id: district.into(),
             user: Some(oneof),
             dry_run,
+            request_id: String::new(),
         })
         .await
         .map_err(status_error)?

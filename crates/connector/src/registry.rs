@@ -86,39 +86,81 @@ impl Registry {
         self.get(&config.kind)?.build(config, http)
     }
 
-    /// Builds a configuration from a caller's flat `name → value` map: values of secret
-    /// settings are moved into the write-only secrets. With `previous` of the same kind
-    /// (an update), settings left out keep their stored value, a plain setting given as
-    /// an empty string is cleared, and a secret given empty keeps the stored one.
-    pub fn config_from_flat(
+    /// Builds a configuration of `kind` from a caller's plain settings and secrets, each
+    /// name checked against the kind's settings description: a secret given as a plain
+    /// setting (or the other way round) is refused, so a secret never lands where it
+    /// would be returned. With `keep_secrets_of` of the same kind, secrets left out keep
+    /// their stored value. Every problem is named under `connector.`.
+    pub fn config_from_parts(
         &self,
         kind: &str,
-        flat: BTreeMap<String, String>,
-        previous: Option<&ConnectorConfig>,
-    ) -> Result<ConnectorConfig, ConnectorError> {
-        let factory = self.get(kind)?;
-        let specs = factory.settings();
-        let mut config = match previous {
-            Some(p) if p.kind == kind => p.clone(),
-            _ => ConnectorConfig {
-                kind: kind.to_owned(),
-                ..ConnectorConfig::default()
-            },
+        settings: BTreeMap<String, String>,
+        secrets: BTreeMap<String, String>,
+        keep_secrets_of: Option<&ConnectorConfig>,
+    ) -> Result<ConnectorConfig, ValidationErrors> {
+        let mut errors = ValidationErrors::new();
+        let factory = match self.get(kind) {
+            Ok(f) => f,
+            Err(e) => {
+                errors.push("connector.kind", e.to_string());
+                return Err(errors);
+            }
         };
-        for (name, value) in flat {
-            let secret = specs.iter().any(|s| s.name == name && s.secret);
-            if secret {
-                if !value.is_empty() {
-                    config.secrets.insert(name, Secret::new(value));
-                }
-            } else if value.trim().is_empty() {
-                config.settings.remove(&name);
-            } else {
-                config.settings.insert(name, value);
+        let mut config = ConnectorConfig {
+            kind: kind.to_owned(),
+            ..ConnectorConfig::default()
+        };
+        if let Some(previous) = keep_secrets_of.filter(|p| p.kind == kind) {
+            config.secrets = previous.secrets.clone();
+        }
+        for (name, value) in settings {
+            if let Err(e) = set_setting(factory.settings(), &mut config, &name, value) {
+                errors.push(format!("connector.settings.{name}"), e);
             }
         }
-        Ok(config)
+        for (name, value) in secrets {
+            if let Err(e) = set_secret(factory.settings(), &mut config, &name, value) {
+                errors.push(format!("connector.secrets.{name}"), e);
+            }
+        }
+        errors.into_result(config)
     }
+}
+
+/// Sets one plain setting (an empty value clears it); refuses a secret's name.
+pub fn set_setting(
+    specs: &[SettingSpec],
+    config: &mut ConnectorConfig,
+    name: &str,
+    value: String,
+) -> Result<(), &'static str> {
+    if specs.iter().any(|s| s.name == name && s.secret) {
+        return Err("is a secret: give it under connector.secrets");
+    }
+    if value.trim().is_empty() {
+        config.settings.remove(name);
+    } else {
+        config.settings.insert(name.to_owned(), value);
+    }
+    Ok(())
+}
+
+/// Sets one secret (an empty value clears it); refuses a name that is not a secret.
+pub fn set_secret(
+    specs: &[SettingSpec],
+    config: &mut ConnectorConfig,
+    name: &str,
+    value: String,
+) -> Result<(), &'static str> {
+    if !specs.iter().any(|s| s.name == name && s.secret) {
+        return Err("is not a secret of this connector: give it under connector.settings");
+    }
+    if value.is_empty() {
+        config.secrets.remove(name);
+    } else {
+        config.secrets.insert(name.to_owned(), Secret::new(value));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -187,12 +229,13 @@ mod tests {
     }
 
     #[test]
-    fn secrets_are_split_out_and_kept_on_update_when_left_empty() {
+    fn secrets_are_kept_apart_and_kept_on_replace_when_left_out() {
         let reg = Registry::new().register(Arc::new(Demo));
         let created = reg
-            .config_from_flat(
+            .config_from_parts(
                 "demo",
-                flat(&[("base_url", "https://a.example"), ("token", "t0k")]),
+                flat(&[("base_url", "https://a.example")]),
+                flat(&[("token", "t0k")]),
                 None,
             )
             .unwrap_or_default();
@@ -202,20 +245,40 @@ mod tests {
             Some("t0k")
         );
 
-        let updated = reg
-            .config_from_flat(
+        let replaced = reg
+            .config_from_parts(
                 "demo",
-                flat(&[("base_url", "https://b.example"), ("token", "")]),
+                flat(&[("base_url", "https://b.example")]),
+                BTreeMap::new(),
                 Some(&created),
             )
             .unwrap_or_default();
-        assert_eq!(updated.settings["base_url"], "https://b.example");
+        assert_eq!(replaced.settings["base_url"], "https://b.example");
         assert_eq!(
-            updated.secrets.get("token").map(|s| s.expose()),
+            replaced.secrets.get("token").map(|s| s.expose()),
             Some("t0k")
         );
         assert!(reg
             .get("demo")
-            .is_ok_and(|f| f.validate(&updated, &DistrictSettings::default()).is_ok()));
+            .is_ok_and(|f| f.validate(&replaced, &DistrictSettings::default()).is_ok()));
+    }
+
+    #[test]
+    fn a_secret_given_as_a_plain_setting_is_refused_by_name() {
+        let reg = Registry::new().register(Arc::new(Demo));
+        let err = reg
+            .config_from_parts(
+                "demo",
+                flat(&[("token", "t0k")]),
+                flat(&[("base_url", "https://a.example")]),
+                None,
+            )
+            .expect_err("must be refused");
+        let paths: Vec<&str> = err.errors().iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["connector.settings.token", "connector.secrets.base_url"]
+        );
+        assert!(!err.to_string().contains("t0k"), "{err}");
     }
 }

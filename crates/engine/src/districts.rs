@@ -8,24 +8,57 @@ use model::district::{parse_time_zone, ConnectorConfig, District, DistrictSettin
 use model::ids::DistrictId;
 use model::ValidationErrors;
 
-use crate::{Engine, EngineError};
+use crate::{Engine, EngineError, Refusal};
 
-/// A connector as a caller writes it: a kind and every setting by name, secrets included.
+/// A connector as a caller writes it: a kind, its plain settings and its secrets, apart.
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct ConnectorDraft {
     pub kind: String,
     pub settings: BTreeMap<String, String>,
+    /// Write-only.
+    pub secrets: BTreeMap<String, String>,
 }
 
-/// Shows the setting names only: the values may include secrets.
+/// Shows the secrets' names only.
 impl std::fmt::Debug for ConnectorDraft {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ConnectorDraft")
             .field("kind", &self.kind)
-            .field("settings", &self.settings.keys().collect::<Vec<_>>())
+            .field("settings", &self.settings)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .finish()
     }
 }
+
+/// One change to a district's connector.
+#[derive(Clone, PartialEq, Eq)]
+pub enum ConnectorEdit {
+    /// A new connector: this kind and exactly these settings; of the same kind, secrets
+    /// left out keep their stored value.
+    Replace(ConnectorDraft),
+    /// Exactly these plain settings (secrets untouched).
+    Settings(BTreeMap<String, String>),
+    /// One plain setting; empty clears it.
+    Setting(String, String),
+    /// One secret; empty clears it.
+    Secret(String, String),
+}
+
+impl std::fmt::Debug for ConnectorEdit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConnectorEdit::Replace(d) => f.debug_tuple("Replace").field(d).finish(),
+            ConnectorEdit::Settings(s) => f.debug_tuple("Settings").field(s).finish(),
+            ConnectorEdit::Setting(n, v) => f.debug_tuple("Setting").field(n).field(v).finish(),
+            ConnectorEdit::Secret(n, _) => f.debug_tuple("Secret").field(n).finish(),
+        }
+    }
+}
+
+/// A change to a district's settings, applied to the stored settings as they are at the
+/// moment of the write.
+pub type SettingsEdit =
+    std::sync::Arc<dyn Fn(&mut DistrictSettings) -> Result<(), ValidationErrors> + Send + Sync>;
 
 /// A district to create.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,14 +70,46 @@ pub struct DistrictDraft {
     pub time_zone: String,
 }
 
-/// A change to a district: what is `None` stays as it is.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// A change to a district: what is `None` (or empty) stays as it is.
+#[derive(Clone, Default)]
 pub struct DistrictUpdate {
     pub name: Option<String>,
-    pub connector: Option<ConnectorDraft>,
-    /// The whole new settings (the caller merges its partial change into the current ones).
-    pub settings: Option<DistrictSettings>,
+    pub connector: Vec<ConnectorEdit>,
+    pub settings: Option<SettingsEdit>,
     pub time_zone: Option<String>,
+    /// The revision the caller read (its etag): when the district has moved on since, the
+    /// update is refused rather than overwriting someone else's change. `None`: applied to
+    /// the district as it is.
+    pub expected_revision: Option<u64>,
+}
+
+impl std::fmt::Debug for DistrictUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DistrictUpdate")
+            .field("name", &self.name)
+            .field("connector", &self.connector)
+            .field("settings", &self.settings.is_some())
+            .field("time_zone", &self.time_zone)
+            .field("expected_revision", &self.expected_revision)
+            .finish()
+    }
+}
+
+type SetOne =
+    fn(&[connector::SettingSpec], &mut ConnectorConfig, &str, String) -> Result<(), &'static str>;
+
+/// How many times an update without an etag is tried again when another write got in
+/// between its read and its write.
+const UPDATE_TRIES: usize = 5;
+
+fn stale(id: &DistrictId, expected: u64, found: u64) -> EngineError {
+    EngineError::Aborted {
+        reason: Refusal::EtagMismatch,
+        message: format!(
+            "district {id} changed since it was read (etag {expected}, now {found}); \
+             read it again and reapply the change"
+        ),
+    }
 }
 
 const MAX_NAME: usize = 200;
@@ -62,6 +127,16 @@ fn check_name(name: &str, errors: &mut ValidationErrors) -> String {
 impl Engine {
     /// Checks and stores a new district.
     pub async fn create_district(&self, draft: DistrictDraft) -> Result<District, EngineError> {
+        self.create_district_once(draft, None).await
+    }
+
+    /// Checks and stores a new district for the caller's request `request_id`: a retry of
+    /// the same request gets the district back (as it is now) instead of ALREADY_EXISTS.
+    pub async fn create_district_once(
+        &self,
+        draft: DistrictDraft,
+        request_id: Option<&str>,
+    ) -> Result<District, EngineError> {
         let mut errors = ValidationErrors::new();
         let id = match draft.id.trim().parse::<DistrictId>() {
             Ok(id) => Some(id),
@@ -96,8 +171,27 @@ impl Engine {
             time_zone,
             created_at: now,
             updated_at: now,
+            revision: 1,
         };
-        self.store.create_district(&district).await?;
+        match self.store.create_district_for(&district, request_id).await {
+            Ok(()) => {}
+            Err(store::StoreError::AlreadyExists { entity, id }) => {
+                let mine = match request_id {
+                    Some(r) => {
+                        self.store
+                            .district_create_request(&district.id)
+                            .await?
+                            .as_deref()
+                            == Some(r)
+                    }
+                    None => false,
+                };
+                if !mine {
+                    return Err(EngineError::AlreadyExists { entity, id });
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
         // Read back so the caller sees exactly what is stored (times at stored precision).
         Ok(self.store.get_district(&district.id).await?)
     }
@@ -106,36 +200,144 @@ impl Engine {
         Ok(self.store.get_district(id).await?)
     }
 
-    /// Applies `update` to a stored district after checking the result whole.
+    /// Applies `update` to a stored district after checking the result whole. With an
+    /// expected revision, a district that moved on is refused (ABORTED); without one, a
+    /// write that lost a race is redone on the district as it now is.
     pub async fn update_district(
         &self,
         id: &DistrictId,
         update: DistrictUpdate,
     ) -> Result<District, EngineError> {
-        let mut district = self.store.get_district(id).await?;
-        let mut errors = ValidationErrors::new();
-        if let Some(name) = update.name {
-            district.name = check_name(&name, &mut errors);
+        for _ in 0..UPDATE_TRIES {
+            let mut district = self.store.get_district(id).await?;
+            if let Some(expected) = update.expected_revision {
+                if expected != district.revision {
+                    return Err(stale(id, expected, district.revision));
+                }
+            }
+            self.edit(&mut district, &update)?;
+            match self.store.update_district(&district).await {
+                Ok(d) => return Ok(d),
+                Err(store::StoreError::Stale {
+                    expected, found, ..
+                }) if update.expected_revision.is_some() => return Err(stale(id, expected, found)),
+                Err(store::StoreError::Stale { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
-        if let Some(tz) = update.time_zone {
+        Err(EngineError::Aborted {
+            reason: Refusal::EtagMismatch,
+            message: format!("district {id} kept changing while this update was made; try again"),
+        })
+    }
+
+    fn edit(&self, district: &mut District, update: &DistrictUpdate) -> Result<(), EngineError> {
+        let mut errors = ValidationErrors::new();
+        if let Some(name) = &update.name {
+            district.name = check_name(name, &mut errors);
+        }
+        if let Some(tz) = &update.time_zone {
             match parse_time_zone(tz.trim()) {
                 Ok(tz) => district.time_zone = tz,
                 Err(e) => errors.0.push(e),
             }
         }
-        if let Some(draft) = update.connector {
-            if let Some(c) = self.connector_config(draft, Some(&district.connector), &mut errors) {
-                district.connector = c;
+        for edit in &update.connector {
+            match edit {
+                ConnectorEdit::Replace(draft) => {
+                    if let Some(c) =
+                        self.connector_config(draft.clone(), Some(&district.connector), &mut errors)
+                    {
+                        district.connector = c;
+                    }
+                }
+                ConnectorEdit::Settings(settings) => {
+                    district.connector.settings.clear();
+                    for (name, value) in settings {
+                        self.set_one(&mut district.connector, name, value, false, &mut errors);
+                    }
+                }
+                ConnectorEdit::Setting(name, value) => {
+                    self.set_one(&mut district.connector, name, value, false, &mut errors)
+                }
+                ConnectorEdit::Secret(name, value) => {
+                    self.set_one(&mut district.connector, name, value, true, &mut errors)
+                }
             }
         }
-        if let Some(settings) = update.settings {
-            district.settings = settings;
+        if let Some(edit) = &update.settings {
+            if let Err(e) = edit(&mut district.settings) {
+                errors.0.extend(e.0);
+            }
         }
         self.check_whole(Some(&district.connector), &district.settings, &mut errors);
-        if !errors.is_empty() {
-            return Err(EngineError::Invalid(errors));
+        errors.into_result(()).map_err(EngineError::Invalid)
+    }
+
+    /// Sets one plain setting or secret of `config`, naming a misplaced one.
+    fn set_one(
+        &self,
+        config: &mut ConnectorConfig,
+        name: &str,
+        value: &str,
+        secret: bool,
+        errors: &mut ValidationErrors,
+    ) {
+        let specs = self
+            .registry
+            .get(&config.kind)
+            .map(|f| f.settings())
+            .unwrap_or(&[]);
+        let (set, under) = if secret {
+            (connector::registry::set_secret as SetOne, "secrets")
+        } else {
+            (connector::registry::set_setting as SetOne, "settings")
+        };
+        if let Err(e) = set(specs, config, name, value.to_owned()) {
+            errors.push(format!("connector.{under}.{name}"), e);
         }
-        Ok(self.store.update_district(&district).await?)
+    }
+
+    /// Deletes a district and everything stored under it (roster, links, runs, plans,
+    /// change log). Refused while a run is open; without `force`, refused while it holds
+    /// any student, guardian, staff member or run.
+    pub async fn delete_district(
+        &self,
+        id: &DistrictId,
+        expected_revision: Option<u64>,
+        force: bool,
+    ) -> Result<(), EngineError> {
+        let district = self.store.get_district(id).await?;
+        let revision = match expected_revision {
+            Some(expected) if expected != district.revision => {
+                return Err(stale(id, expected, district.revision))
+            }
+            Some(expected) => expected,
+            None => district.revision,
+        };
+        if !force {
+            let held = self.store.district_record_count(id).await?;
+            if held > 0 {
+                return Err(EngineError::refused(
+                    Refusal::DistrictNotEmpty,
+                    format!(
+                        "district {id} holds {held} students, guardians, staff and runs; \
+                         delete with force to remove them with it"
+                    ),
+                ));
+            }
+        }
+        match self.store.delete_district(id, revision).await {
+            Ok(()) => Ok(()),
+            Err(store::StoreError::Stale {
+                expected, found, ..
+            }) => Err(stale(id, expected, found)),
+            Err(store::StoreError::StateChanged { found, .. }) => Err(EngineError::refused(
+                Refusal::RunAlreadyOpen,
+                format!("district {id} is {found}: cancel it or wait for it to end"),
+            )),
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn connector_config(
@@ -157,11 +359,11 @@ impl Engine {
         }
         match self
             .registry
-            .config_from_flat(kind, draft.settings, previous)
+            .config_from_parts(kind, draft.settings, draft.secrets, previous)
         {
             Ok(c) => Some(c),
             Err(e) => {
-                errors.push("connector.kind", e.to_string());
+                errors.0.extend(e.0);
                 None
             }
         }

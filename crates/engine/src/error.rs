@@ -19,6 +19,9 @@ pub enum EngineError {
     /// approving a run that is not paused), with a reason callers can switch on.
     #[error("{message}")]
     Precondition { reason: Refusal, message: String },
+    /// A concurrent change got in first (a stale etag): read again and retry.
+    #[error("{message}")]
+    Aborted { reason: Refusal, message: String },
     /// The district's connector cannot do what was asked (its kind cannot pull in this
     /// version, or its stored settings no longer parse).
     #[error("district {district}: {source}")]
@@ -49,6 +52,10 @@ pub enum Refusal {
     NotConnectedToSis,
     /// The SIS no longer lists the user.
     NotInSis,
+    /// The record changed since the caller read it (its etag is stale).
+    EtagMismatch,
+    /// Deleting a district that still holds records needs `force`.
+    DistrictNotEmpty,
 }
 
 impl Refusal {
@@ -62,6 +69,8 @@ impl Refusal {
             Refusal::StaffNotSupported => "STAFF_NOT_SUPPORTED",
             Refusal::NotConnectedToSis => "NOT_CONNECTED_TO_SIS",
             Refusal::NotInSis => "NOT_IN_SIS",
+            Refusal::EtagMismatch => "ETAG_MISMATCH",
+            Refusal::DistrictNotEmpty => "DISTRICT_NOT_EMPTY",
         }
     }
 }

@@ -19,9 +19,10 @@ pub mod reads;
 pub mod schedule;
 pub mod spot;
 pub mod sync;
+pub mod watch;
 
 pub use connector::{CheckOutcome, CheckReport, ConnectorError, HttpConfig, Registry};
-pub use districts::{ConnectorDraft, DistrictDraft, DistrictUpdate};
+pub use districts::{ConnectorDraft, ConnectorEdit, DistrictDraft, DistrictUpdate, SettingsEdit};
 pub use error::{EngineError, Refusal};
 pub use policy::explain;
 pub use spot::SpotUser;
@@ -39,6 +40,8 @@ pub struct Engine {
     instance: std::sync::Arc<str>,
     /// How long a run's lease lasts without renewal.
     lease: std::time::Duration,
+    /// The runs watched on this replica, one poll each.
+    watches: std::sync::Arc<watch::RunWatches>,
 }
 
 impl Engine {
@@ -50,6 +53,7 @@ impl Engine {
             runs: std::sync::Arc::default(),
             instance: std::sync::Arc::from("rostersync"),
             lease: std::time::Duration::from_secs(60),
+            watches: std::sync::Arc::default(),
         }
     }
 

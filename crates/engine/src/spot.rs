@@ -28,7 +28,7 @@ use crate::sync::plan::{guardian_from_account, held_links_of, link_item};
 use crate::{Engine, EngineError};
 
 /// What a spot sync did (or, dry, would do).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SpotSyncOutcome {
     pub id: SpotSyncId,
     /// A student or a guardian.
@@ -73,9 +73,114 @@ enum User {
     Guardian(Guardian),
 }
 
+/// The answer kept for a caller's request id: who it was for, and what it did.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptAnswer {
+    user: String,
+    outcome: SpotSyncOutcome,
+}
+
 impl Engine {
     /// Brings one user — a student or a guardian, by our id — up to date from the SIS.
     pub async fn spot_sync(
+        &self,
+        district: &DistrictId,
+        who: SpotUser,
+        dry_run: bool,
+    ) -> Result<SpotSyncOutcome, EngineError> {
+        self.spot_sync_once(district, who, dry_run, None).await
+    }
+
+    /// A spot sync for the caller's request `request_id`: a retry of a spot sync that
+    /// wrote gets the first answer back, and writes nothing again. (A dry run writes
+    /// nothing, so it is simply run again.)
+    pub async fn spot_sync_once(
+        &self,
+        district: &DistrictId,
+        who: SpotUser,
+        dry_run: bool,
+        request_id: Option<&str>,
+    ) -> Result<SpotSyncOutcome, EngineError> {
+        let request_id = request_id.filter(|_| !dry_run);
+        let user = format!("{}:{}", who.kind(), who.id());
+        if let Some(request) = request_id {
+            if let Some(kept) = self.kept_answer(district, request, &user).await? {
+                return Ok(kept);
+            }
+        }
+        let outcome = self.spot_sync_now(district, who, dry_run).await?;
+        if dry_run {
+            return Ok(outcome);
+        }
+        let answer = request_id
+            .map(|_| {
+                serde_json::to_string(&KeptAnswer {
+                    user: user.clone(),
+                    outcome: outcome.clone(),
+                })
+            })
+            .transpose()
+            .map_err(|e| {
+                EngineError::Store(store::StoreError::Corrupt {
+                    entity: "spot sync request",
+                    id: outcome.id.to_string(),
+                    field: "answer",
+                    reason: e.to_string(),
+                })
+            })?;
+        let written = self
+            .store
+            .apply_spot_sync(
+                district,
+                outcome.id,
+                &outcome.items,
+                crate::now(),
+                request_id.zip(answer.as_deref()),
+            )
+            .await;
+        match (written, request_id) {
+            (Ok(_), _) => Ok(outcome),
+            // The same request ran meanwhile and wrote first: its answer stands.
+            (Err(store::StoreError::AlreadyExists { .. }), Some(request)) => self
+                .kept_answer(district, request, &user)
+                .await?
+                .ok_or_else(|| EngineError::NotFound {
+                    entity: "spot sync request",
+                    id: request.to_owned(),
+                }),
+            (Err(e), _) => Err(e.into()),
+        }
+    }
+
+    async fn kept_answer(
+        &self,
+        district: &DistrictId,
+        request: &str,
+        user: &str,
+    ) -> Result<Option<SpotSyncOutcome>, EngineError> {
+        let Some(json) = self.store.spot_sync_answer(district, request).await? else {
+            return Ok(None);
+        };
+        let kept: KeptAnswer =
+            serde_json::from_str(&json).map_err(|e| store::StoreError::Corrupt {
+                entity: "spot sync request",
+                id: request.to_owned(),
+                field: "answer",
+                reason: e.to_string(),
+            })?;
+        if kept.user != user {
+            return Err(EngineError::Invalid(model::ValidationErrors::from(
+                model::FieldError::new(
+                    "request_id",
+                    format!("was already used for the spot sync of {}", kept.user),
+                ),
+            )));
+        }
+        Ok(Some(kept.outcome))
+    }
+
+    /// Reads the user and its SIS record and plans the changes; writes nothing.
+    async fn spot_sync_now(
         &self,
         district: &DistrictId,
         who: SpotUser,
@@ -256,11 +361,6 @@ impl Engine {
                 (Entity::Guardian, items)
             }
         };
-        if !dry_run && !items.is_empty() {
-            self.store
-                .apply_spot_sync(district, id, &items, crate::now())
-                .await?;
-        }
         tracing::info!(district = %district, spot_sync = %id, user = %user_id.trim(), kind = kind.as_str(), changes = items.len(), dry_run, "spot sync");
         Ok(SpotSyncOutcome {
             id,

@@ -126,6 +126,7 @@ async fn engine_on(backend: Backend) -> (TestDatabase, Engine, DistrictId) {
             time_zone: chrono_tz::America::Edmonton,
             created_at: now,
             updated_at: now,
+            revision: 1,
         })
         .await
         .expect("district");

@@ -285,6 +285,7 @@ impl Bench {
                 time_zone: chrono_tz::America::Edmonton,
                 created_at: now,
                 updated_at: now,
+                revision: 1,
             })
             .await
             .expect("district");

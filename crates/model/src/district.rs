@@ -19,6 +19,9 @@ pub struct District {
     pub time_zone: chrono_tz::Tz,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Raised by every stored update: an update names the revision it was made from, and
+    /// is refused when the district moved on since (the district's etag).
+    pub revision: u64,
 }
 
 /// Which connector a district uses and how it reaches its source. The kind selects a

@@ -73,6 +73,13 @@ pub enum RunPhase {
     Done,
 }
 
+/// When a run entered a phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PhaseMark {
+    pub phase: RunPhase,
+    pub at: DateTime<Utc>,
+}
+
 /// Counts of a run, as it goes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunCounts {
@@ -132,6 +139,21 @@ pub struct SyncRun {
     /// gets this run back instead of starting another.
     #[serde(default)]
     pub request_id: Option<String>,
+    /// Every phase the run entered, in order, with when: a watcher that was away sees
+    /// each phase change it missed.
+    #[serde(default)]
+    pub phases: Vec<PhaseMark>,
+}
+
+impl SyncRun {
+    /// Moves the run to `phase` at `at`, recording the change in its phase history (a
+    /// pull started again after a takeover is recorded again).
+    pub fn enter(&mut self, phase: RunPhase, at: DateTime<Utc>) {
+        if self.phases.last().map(|m| m.phase) != Some(phase) || phase == RunPhase::Pulling {
+            self.phases.push(PhaseMark { phase, at });
+        }
+        self.phase = phase;
+    }
 }
 
 /// One change a run intends: the record as it will be, and its field changes.

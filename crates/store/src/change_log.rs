@@ -129,7 +129,13 @@ pub(crate) async fn append<'a, C: ConnectionTrait>(
     at: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let (kind, id) = source_parts(source);
+    let changes: Vec<&FieldChange> = changes.collect();
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    let first_feed = claim_feed(conn, district, changes.len() as u64).await?;
     let rows: Vec<row::Model> = changes
+        .into_iter()
         .enumerate()
         .map(|(i, c)| row::Model {
             district_id: district.to_string(),
@@ -143,6 +149,7 @@ pub(crate) async fn append<'a, C: ConnectionTrait>(
             old_value: c.old_value.clone(),
             new_value: c.new_value.clone(),
             at,
+            feed_seq: Some((first_feed + i as u64) as i64),
         })
         .collect();
     for chunk in rows.chunks(BATCH_ROWS) {
@@ -153,6 +160,94 @@ pub(crate) async fn append<'a, C: ConnectionTrait>(
         row::Entity::insert_many(models).exec(conn).await?;
     }
     Ok(rows.len() as u64)
+}
+
+/// Takes the next `n` places of the district's change feed on `conn` and returns the first.
+/// The head row stays locked until `conn`'s transaction ends, so a later writer's places
+/// commit after these: a reader that has seen place P has seen every place before it.
+async fn claim_feed<C: ConnectionTrait>(
+    conn: &C,
+    district: &DistrictId,
+    n: u64,
+) -> Result<u64, StoreError> {
+    let backend = conn.get_database_backend();
+    let (a, b) = match backend {
+        sea_orm::DatabaseBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let sql = format!(
+        "INSERT INTO change_feed_heads (district_id, head) VALUES ({a}, {b}) \
+         ON CONFLICT (district_id) DO UPDATE SET head = change_feed_heads.head + excluded.head \
+         RETURNING head"
+    );
+    let row = conn
+        .query_one(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [district.as_str().into(), (n as i64).into()],
+        ))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt {
+            entity: "change feed",
+            id: district.to_string(),
+            field: "head",
+            reason: "no head returned".into(),
+        })?;
+    let head: i64 = row.try_get("", "head")?;
+    Ok((head as u64 + 1).saturating_sub(n))
+}
+
+/// One change at its place in its district's feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    /// Its place in the district's feed, from 1 and without gaps.
+    pub position: u64,
+    pub record: ChangeRecord,
+}
+
+impl Store {
+    /// The district's changes after place `after` of its feed (0: from the start), in
+    /// order, at most `limit`; each with the run or spot sync that made it.
+    pub async fn change_feed(
+        &self,
+        district: &DistrictId,
+        after: u64,
+        limit: u64,
+    ) -> Result<Vec<FeedEntry>, StoreError> {
+        row::Entity::find()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::FeedSeq.gt(after as i64))
+            .order_by_asc(row::Column::FeedSeq)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(|m| {
+                let position = m.feed_seq.unwrap_or_default().max(0) as u64;
+                let id = format!("{}#{}", m.source_id, m.seq);
+                let source = match m.source_kind.as_str() {
+                    "run" => ChangeSource::Run(parse(ENTITY, &id, "source_id", &m.source_id)?),
+                    _ => ChangeSource::SpotSync(parse(ENTITY, &id, "source_id", &m.source_id)?),
+                };
+                Ok(FeedEntry {
+                    position,
+                    record: from_row(source, m)?,
+                })
+            })
+            .collect()
+    }
+
+    /// The last place of the district's change feed (0 when it has none).
+    pub async fn change_feed_head(&self, district: &DistrictId) -> Result<u64, StoreError> {
+        let max: Option<Option<i64>> = row::Entity::find()
+            .select_only()
+            .expr(Expr::col(row::Column::FeedSeq).max())
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        Ok(max.flatten().unwrap_or_default().max(0) as u64)
+    }
 }
 
 fn from_row(source: ChangeSource, m: row::Model) -> Result<ChangeRecord, StoreError> {

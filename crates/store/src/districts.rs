@@ -1,13 +1,14 @@
-//! Districts: create, read, list, update.
+//! Districts: create, read, list, update (compare-and-set on the revision), delete.
 
 use std::collections::BTreeMap;
 
 use model::district::{ConnectorConfig, District, DistrictSettings};
 use model::ids::DistrictId;
 use model::Secret;
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 
 use crate::convert::{json, parse, to_json};
@@ -27,20 +28,55 @@ pub struct DistrictPage {
 impl Store {
     /// Stores a new district; `AlreadyExists` if its id is taken.
     pub async fn create_district(&self, district: &District) -> Result<(), StoreError> {
-        let existing = row::Entity::find_by_id(district.id.as_str())
-            .one(self.db())
+        self.create_district_for(district, None).await
+    }
+
+    /// Stores a new district created by the caller's request `request_id` (kept so a
+    /// retry can tell its own district from someone else's); `AlreadyExists` if its id is
+    /// taken.
+    pub async fn create_district_for(
+        &self,
+        district: &District,
+        request_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut model = to_row(district);
+        model.revision = 1;
+        model.create_request_id = request_id.map(str::to_owned);
+        let inserted = row::Entity::insert(model.into_active_model())
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(row::Column::Id)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(self.db())
             .await?;
-        if existing.is_some() {
+        if inserted == 0 {
             return Err(StoreError::AlreadyExists {
                 entity: ENTITY,
                 id: district.id.to_string(),
             });
         }
-        to_row(district)
-            .into_active_model()
-            .insert(self.db())
-            .await?;
         Ok(())
+    }
+
+    /// The request id the district was created by, if its creator gave one.
+    pub async fn district_create_request(
+        &self,
+        id: &DistrictId,
+    ) -> Result<Option<String>, StoreError> {
+        let found: Option<Option<String>> = row::Entity::find_by_id(id.as_str())
+            .select_only()
+            .column(row::Column::CreateRequestId)
+            .into_tuple()
+            .one(self.db())
+            .await?;
+        match found {
+            Some(request) => Ok(request),
+            None => Err(StoreError::NotFound {
+                entity: ENTITY,
+                id: id.to_string(),
+            }),
+        }
     }
 
     pub async fn get_district(&self, id: &DistrictId) -> Result<District, StoreError> {
@@ -82,19 +118,145 @@ impl Store {
         })
     }
 
-    /// Replaces a stored district with `district` (same id), stamping `updated_at`.
+    /// Replaces a stored district with `district` (same id) if it is still at
+    /// `district.revision`, stamping `updated_at` and raising the revision; `Stale` when
+    /// someone updated it first, `NotFound` when it is gone.
     pub async fn update_district(&self, district: &District) -> Result<District, StoreError> {
-        // The read confirms the district exists and keeps its creation time.
         let current = self.get_district(&district.id).await?;
         let mut updated = district.clone();
         updated.created_at = current.created_at;
         updated.updated_at = crate::convert::now();
-        // Every column but the key and the creation time is written.
-        let mut active = to_row(&updated).into_active_model().reset_all();
-        active.id = sea_orm::ActiveValue::Unchanged(updated.id.to_string());
-        active.created_at = sea_orm::ActiveValue::NotSet;
-        active.update(self.db()).await?;
+        updated.revision = district.revision + 1;
+        let new = to_row(&updated);
+        let written = row::Entity::update_many()
+            .col_expr(row::Column::Name, Expr::value(new.name))
+            .col_expr(row::Column::ConnectorKind, Expr::value(new.connector_kind))
+            .col_expr(
+                row::Column::ConnectorSettings,
+                Expr::value(new.connector_settings),
+            )
+            .col_expr(
+                row::Column::ConnectorSecrets,
+                Expr::value(new.connector_secrets),
+            )
+            .col_expr(row::Column::Settings, Expr::value(new.settings))
+            .col_expr(row::Column::TimeZone, Expr::value(new.time_zone))
+            .col_expr(row::Column::UpdatedAt, Expr::value(new.updated_at))
+            .col_expr(row::Column::Revision, Expr::value(new.revision))
+            .filter(row::Column::Id.eq(district.id.as_str()))
+            .filter(row::Column::Revision.eq(district.revision as i64))
+            .exec(self.db())
+            .await?;
+        if written.rows_affected == 0 {
+            let now = self.get_district(&district.id).await?;
+            return Err(StoreError::Stale {
+                entity: ENTITY,
+                id: district.id.to_string(),
+                expected: district.revision,
+                found: now.revision,
+            });
+        }
         Ok(updated)
+    }
+
+    /// Deletes a district with everything stored under it — roster, links, runs, plans,
+    /// staged records, change log — in one transaction, if it is still at `revision` and
+    /// has no open run (`StateChanged` naming the open run's state otherwise).
+    pub async fn delete_district(&self, id: &DistrictId, revision: u64) -> Result<(), StoreError> {
+        let txn = self.db().begin().await?;
+        // Writing the district's row first holds off other writers of the district (a
+        // stale revision writes nothing).
+        let claimed = row::Entity::update_many()
+            .col_expr(row::Column::Revision, Expr::value(revision as i64 + 1))
+            .filter(row::Column::Id.eq(id.as_str()))
+            .filter(row::Column::Revision.eq(revision as i64))
+            .exec(&txn)
+            .await?;
+        if claimed.rows_affected == 0 {
+            drop(txn);
+            let now = self.get_district(id).await?;
+            return Err(StoreError::Stale {
+                entity: ENTITY,
+                id: id.to_string(),
+                expected: revision,
+                found: now.revision,
+            });
+        }
+        if let Some(open) = crate::runs::open_run_state(&txn, id).await? {
+            return Err(StoreError::StateChanged {
+                entity: ENTITY,
+                id: id.to_string(),
+                found: format!("syncing (a run is {open})"),
+            });
+        }
+        let backend = txn.get_database_backend();
+        for table in DISTRICT_TABLES {
+            let sql = format!(
+                "DELETE FROM {table} WHERE district_id = {}",
+                placeholder(backend)
+            );
+            txn.execute(sea_orm::Statement::from_sql_and_values(
+                backend,
+                sql,
+                [id.as_str().into()],
+            ))
+            .await?;
+        }
+        row::Entity::delete_by_id(id.as_str()).exec(&txn).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// How many students, guardians, staff and runs a district holds.
+    pub async fn district_record_count(&self, id: &DistrictId) -> Result<u64, StoreError> {
+        let mut total = 0;
+        for table in ["students", "guardians", "staff", "sync_runs"] {
+            let sql = format!(
+                "SELECT COUNT(*) AS n FROM {table} WHERE district_id = {}",
+                placeholder(self.db().get_database_backend())
+            );
+            let row = self
+                .db()
+                .query_one(sea_orm::Statement::from_sql_and_values(
+                    self.db().get_database_backend(),
+                    sql,
+                    [id.as_str().into()],
+                ))
+                .await?;
+            let n: i64 = match row {
+                Some(r) => r.try_get("", "n")?,
+                None => 0,
+            };
+            total += n.max(0) as u64;
+        }
+        Ok(total)
+    }
+}
+
+/// Every table keyed by district other than `districts`: what a district's deletion
+/// removes.
+const DISTRICT_TABLES: [&str; 15] = [
+    "staged_records",
+    "run_plan",
+    "change_log",
+    "change_feed_heads",
+    "spot_sync_requests",
+    "sync_runs",
+    "form_authorships",
+    "links",
+    "contacts",
+    "enrollments",
+    "classrooms",
+    "staff",
+    "guardians",
+    "students",
+    "schools",
+];
+
+fn placeholder(backend: sea_orm::DatabaseBackend) -> &'static str {
+    match backend {
+        sea_orm::DatabaseBackend::Postgres => "$1",
+        _ => "?",
     }
 }
 
@@ -109,6 +271,8 @@ fn to_row(d: &District) -> row::Model {
         time_zone: d.time_zone.name().to_owned(),
         created_at: d.created_at,
         updated_at: d.updated_at,
+        revision: d.revision as i64,
+        create_request_id: None,
     }
 }
 
@@ -131,5 +295,6 @@ fn from_row(m: row::Model) -> Result<District, StoreError> {
         time_zone: parse(ENTITY, id, "time_zone", &m.time_zone)?,
         created_at: m.created_at,
         updated_at: m.updated_at,
+        revision: m.revision.max(0) as u64,
     })
 }

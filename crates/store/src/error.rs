@@ -14,6 +14,14 @@ pub enum StoreError {
         id: String,
         found: String,
     },
+    /// A conditional update named a revision the record has moved on from.
+    #[error("{entity} {id} changed since revision {expected} (it is at {found})")]
+    Stale {
+        entity: &'static str,
+        id: String,
+        expected: u64,
+        found: u64,
+    },
     #[error("stored {entity} {id} has an unreadable {field}: {reason}")]
     Corrupt {
         entity: &'static str,

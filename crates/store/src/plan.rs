@@ -24,6 +24,52 @@ use crate::{change_log, guardians, links, roster, runs, students, Store, StoreEr
 
 const ENTITY: &str = "plan item";
 
+/// What a batch's transaction writes beside its records and change log.
+enum AlsoWrite<'a> {
+    /// A run's checkpoint: the last plan item the batch applied.
+    Checkpoint(RunId, u64),
+    /// A spot sync's request id and answer.
+    Request(SpotRequest<'a>),
+    Nothing,
+}
+
+/// A caller's spot sync request and the answer a retry of it gets.
+struct SpotRequest<'a> {
+    district: &'a DistrictId,
+    request_id: &'a str,
+    spot_sync: model::ids::SpotSyncId,
+    answer: &'a str,
+    at: DateTime<Utc>,
+}
+
+impl SpotRequest<'_> {
+    async fn record<C: sea_orm::ConnectionTrait>(&self, conn: &C) -> Result<(), StoreError> {
+        use crate::entities::spot_sync_requests as req;
+        let row = req::Model {
+            district_id: self.district.to_string(),
+            request_id: self.request_id.to_owned(),
+            spot_sync_id: self.spot_sync.to_string(),
+            answer: self.answer.to_owned(),
+            created_at: stored(self.at),
+        };
+        match req::Entity::insert(sea_orm::IntoActiveModel::into_active_model(row))
+            .exec_without_returning(conn)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) => match e.sql_err() {
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                    Err(StoreError::AlreadyExists {
+                        entity: "spot sync request",
+                        id: self.request_id.to_owned(),
+                    })
+                }
+                _ => Err(e.into()),
+            },
+        }
+    }
+}
+
 impl Store {
     /// Appends numbered `items` to the run's plan, in one transaction. Numbers need not
     /// be consecutive (a plan is numbered in the order it applies); a number the plan
@@ -201,31 +247,61 @@ impl Store {
             items,
             first_change_seq,
             at,
-            Some((run, *last_seq)),
+            AlsoWrite::Checkpoint(run, *last_seq),
         )
         .await
     }
 
     /// Applies the items of one spot sync in one transaction, its change-log rows under
-    /// the spot sync numbered from 0. Returns how many change-log rows it wrote.
+    /// the spot sync numbered from 0. With the caller's `request` (its request id and the
+    /// answer to give a retry), the answer is stored in the same transaction: a second
+    /// spot sync of the same request writes nothing and fails `AlreadyExists` (entity
+    /// "spot sync request"). Returns how many change-log rows it wrote.
     pub async fn apply_spot_sync(
         &self,
         district: &DistrictId,
         id: model::ids::SpotSyncId,
         items: &[PlanItem],
         at: DateTime<Utc>,
+        request: Option<(&str, &str)>,
     ) -> Result<u64, StoreError> {
-        if items.is_empty() {
-            return Ok(0);
-        }
         let numbered: Vec<(u64, PlanItem)> = items
             .iter()
             .cloned()
             .enumerate()
             .map(|(i, item)| (i as u64, item))
             .collect();
-        self.apply_items(district, ChangeSource::SpotSync(id), &numbered, 0, at, None)
-            .await
+        let request = request.map(|(request_id, answer)| SpotRequest {
+            district,
+            request_id,
+            spot_sync: id,
+            answer,
+            at,
+        });
+        self.apply_items(
+            district,
+            ChangeSource::SpotSync(id),
+            &numbered,
+            0,
+            at,
+            request.map_or(AlsoWrite::Nothing, AlsoWrite::Request),
+        )
+        .await
+    }
+
+    /// The answer stored for the caller's spot sync request `request_id`, if one ran.
+    pub async fn spot_sync_answer(
+        &self,
+        district: &DistrictId,
+        request_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        use crate::entities::spot_sync_requests as req;
+        Ok(
+            req::Entity::find_by_id((district.to_string(), request_id.to_owned()))
+                .one(self.db())
+                .await?
+                .map(|m| m.answer),
+        )
     }
 
     async fn apply_items(
@@ -235,7 +311,7 @@ impl Store {
         items: &[(u64, PlanItem)],
         first_change_seq: u64,
         at: DateTime<Utc>,
-        checkpoint: Option<(RunId, u64)>,
+        also: AlsoWrite<'_>,
     ) -> Result<u64, StoreError> {
         let now = crate::convert::now();
         let writes = Writes::of(district, items, now);
@@ -292,8 +368,12 @@ impl Store {
             stored(at),
         )
         .await?;
-        if let Some((run, seq)) = checkpoint {
-            runs::set_checkpoint(&txn, district, run, seq).await?;
+        match also {
+            AlsoWrite::Checkpoint(run, seq) => {
+                runs::set_checkpoint(&txn, district, run, seq).await?
+            }
+            AlsoWrite::Request(request) => request.record(&txn).await?,
+            AlsoWrite::Nothing => {}
         }
         txn.commit().await?;
         Ok(written)

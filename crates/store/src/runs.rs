@@ -24,6 +24,7 @@ struct DetailOut<'a> {
     trips: &'a [ThresholdTrip],
     warnings: &'a [String],
     approved_at: Option<chrono::DateTime<chrono::Utc>>,
+    phases: &'a [model::run::PhaseMark],
 }
 
 #[derive(serde::Deserialize)]
@@ -35,6 +36,8 @@ struct DetailIn {
     warnings: Vec<String>,
     #[serde(default)]
     approved_at: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default)]
+    phases: Vec<model::run::PhaseMark>,
 }
 
 impl Store {
@@ -327,6 +330,24 @@ pub(crate) async fn set_checkpoint<C: ConnectionTrait>(
     Ok(())
 }
 
+/// The state of the district's open run (running, paused or cancelling), if it has one,
+/// read on `conn`.
+pub(crate) async fn open_run_state<C: ConnectionTrait>(
+    conn: &C,
+    district: &DistrictId,
+) -> Result<Option<String>, StoreError> {
+    Ok(row::Entity::find()
+        .select_only()
+        .column(row::Column::State)
+        .filter(row::Column::DistrictId.eq(district.as_str()))
+        .filter(row::Column::State.is_in(
+            [RunState::Running, RunState::Paused, RunState::Cancelling].map(RunState::as_str),
+        ))
+        .into_tuple()
+        .one(conn)
+        .await?)
+}
+
 /// Forgets the run's checkpoint, on `conn` (the transaction that dropped its plan).
 pub(crate) async fn clear_checkpoint<C: ConnectionTrait>(
     conn: &C,
@@ -359,6 +380,7 @@ fn to_row(run: &SyncRun) -> row::Model {
             trips: &run.trips,
             warnings: &run.warnings,
             approved_at: run.approved_at.map(stored),
+            phases: &run.phases,
         }),
         created_at: stored(run.created_at),
         started_at: run.started_at.map(stored),
@@ -389,5 +411,6 @@ fn from_row(m: row::Model) -> Result<SyncRun, StoreError> {
         finished_at: m.finished_at,
         approved_at: detail.approved_at,
         request_id: m.request_id,
+        phases: detail.phases,
     })
 }

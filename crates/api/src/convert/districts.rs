@@ -2,9 +2,9 @@
 
 use std::collections::BTreeSet;
 
-use engine::ConnectorDraft;
 use engine::Registry;
 use engine::{CheckOutcome, CheckReport};
+use engine::{ConnectorDraft, ConnectorEdit, DistrictUpdate};
 use model::district::{
     AccessOverride, AccessRow, ArchivedStudents, Capability, District, DistrictSettings, Limit,
     Scope, Selection, StaffPermission, StudentIdSource, Thresholds,
@@ -25,12 +25,22 @@ pub fn district_to_proto(d: &District) -> pb::District {
             kind: d.connector.kind.clone(),
             settings: d.connector.settings.clone(),
             secrets_set: d.connector.secret_names(),
+            secrets: Default::default(),
         }),
         settings: Some(settings_to_proto(&d.settings)),
         time_zone: d.time_zone.name().to_owned(),
         create_time: time(d.created_at),
         update_time: time(d.updated_at),
+        etag: d.revision.to_string(),
     }
+}
+
+/// The revision an etag names, if it is one this server gave.
+pub fn parse_etag(raw: &str) -> Option<u64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) || raw.len() > 19 {
+        return None;
+    }
+    raw.parse().ok()
 }
 
 /// The caller's connector as a draft; `secrets_set` is output only and ignored.
@@ -39,8 +49,205 @@ pub fn connector_draft(c: pb::ConnectorConfig) -> ConnectorDraft {
         kind,
         settings,
         secrets_set: _,
+        secrets,
     } = c;
-    ConnectorDraft { kind, settings }
+    ConnectorDraft {
+        kind,
+        settings: settings.into_iter().collect(),
+        secrets: secrets.into_iter().collect(),
+    }
+}
+
+/// The district settings' fields by name, as `settings.FIELD` paths name them.
+const SETTINGS_FIELDS: [&str; 13] = [
+    "daily_sync_enabled",
+    "manage_guardians",
+    "unarchive_classrooms",
+    "update_active_contact_details",
+    "student_id_source",
+    "archived_students",
+    "contact_types",
+    "contact_relationships",
+    "phone_types",
+    "staff_permissions",
+    "thresholds",
+    "access_overrides",
+    "max_rejected_percent",
+];
+
+const THRESHOLDS: [&str; 6] = [
+    "students_archived",
+    "guardians_archived",
+    "links_removed",
+    "links_downgraded",
+    "staff_archived",
+    "classrooms_archived",
+];
+
+/// Copies field `name` of `from` into `to`.
+fn copy_setting(name: &str, from: &pb::DistrictSettings, to: &mut pb::DistrictSettings) {
+    match name {
+        "daily_sync_enabled" => to.daily_sync_enabled = from.daily_sync_enabled,
+        "manage_guardians" => to.manage_guardians = from.manage_guardians,
+        "unarchive_classrooms" => to.unarchive_classrooms = from.unarchive_classrooms,
+        "update_active_contact_details" => {
+            to.update_active_contact_details = from.update_active_contact_details
+        }
+        "student_id_source" => to.student_id_source = from.student_id_source,
+        "archived_students" => to.archived_students = from.archived_students,
+        "contact_types" => to.contact_types = from.contact_types.clone(),
+        "contact_relationships" => to.contact_relationships = from.contact_relationships.clone(),
+        "phone_types" => to.phone_types = from.phone_types.clone(),
+        "staff_permissions" => to.staff_permissions = from.staff_permissions.clone(),
+        "thresholds" => to.thresholds = from.thresholds,
+        "access_overrides" => to.access_overrides = from.access_overrides.clone(),
+        "max_rejected_percent" => to.max_rejected_percent = from.max_rejected_percent.clone(),
+        _ => {}
+    }
+}
+
+fn copy_threshold(name: &str, from: &pb::Thresholds, to: &mut pb::Thresholds) {
+    match name {
+        "students_archived" => to.students_archived = from.students_archived,
+        "guardians_archived" => to.guardians_archived = from.guardians_archived,
+        "links_removed" => to.links_removed = from.links_removed,
+        "links_downgraded" => to.links_downgraded = from.links_downgraded,
+        "staff_archived" => to.staff_archived = from.staff_archived,
+        "classrooms_archived" => to.classrooms_archived = from.classrooms_archived,
+        _ => {}
+    }
+}
+
+/// The change an `UpdateDistrict` asks for: the fields of `district` its mask names, a
+/// field the mask names but the message leaves out taking its default. Every bad path is
+/// reported under `update_mask.paths[i]`.
+pub fn masked_update(
+    district: pb::District,
+    paths: &[String],
+) -> Result<DistrictUpdate, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    if paths.is_empty() {
+        errors.push(
+            "update_mask",
+            "is required: name the fields to change (name, time_zone, connector, \
+             connector.settings.NAME, connector.secrets.NAME, settings, settings.FIELD)",
+        );
+        return Err(errors);
+    }
+    let given_settings = district.settings.clone().unwrap_or_default();
+    let defaults = settings_to_proto(&DistrictSettings::default());
+    let given_connector = district.connector.clone().unwrap_or_default();
+    let mut update = DistrictUpdate::default();
+    let mut patch = pb::DistrictSettings::default();
+    let mut whole_settings = false;
+    let mut settings_named = false;
+    for (i, path) in paths.iter().enumerate() {
+        let at = format!("update_mask.paths[{i}]");
+        let path = path.trim();
+        let parts: Vec<&str> = path.split('.').collect();
+        match parts.as_slice() {
+            ["name"] => update.name = Some(district.name.clone()),
+            ["time_zone"] => update.time_zone = Some(district.time_zone.clone()),
+            ["connector"] => update
+                .connector
+                .push(ConnectorEdit::Replace(connector_draft(
+                    given_connector.clone(),
+                ))),
+            ["connector", "settings"] => update.connector.push(ConnectorEdit::Settings(
+                given_connector
+                    .settings
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )),
+            ["connector", "settings", name] if !name.is_empty() => {
+                update.connector.push(ConnectorEdit::Setting(
+                    (*name).to_owned(),
+                    given_connector
+                        .settings
+                        .get(*name)
+                        .cloned()
+                        .unwrap_or_default(),
+                ))
+            }
+            ["connector", "secrets", name] if !name.is_empty() => {
+                update.connector.push(ConnectorEdit::Secret(
+                    (*name).to_owned(),
+                    given_connector
+                        .secrets
+                        .get(*name)
+                        .cloned()
+                        .unwrap_or_default(),
+                ))
+            }
+            ["settings"] => {
+                whole_settings = true;
+                settings_named = true;
+                for field in SETTINGS_FIELDS {
+                    copy_setting(field, &given_settings, &mut patch);
+                }
+            }
+            ["settings", field] if SETTINGS_FIELDS.contains(field) => {
+                settings_named = true;
+                copy_setting(field, &given_settings, &mut patch);
+            }
+            ["settings", "thresholds", limit] if THRESHOLDS.contains(limit) => {
+                settings_named = true;
+                let from = given_settings.thresholds.unwrap_or_default();
+                let to = patch.thresholds.get_or_insert_with(Default::default);
+                copy_threshold(limit, &from, to);
+            }
+            ["district_id" | "create_time" | "update_time" | "etag"] => {
+                errors.push(at, format!("{path} cannot be changed"))
+            }
+            ["connector", "secrets_set"] => errors.push(at, "connector.secrets_set is output only"),
+            _ => errors.push(
+                at,
+                format!("{path:?} is not a field of District that can be updated"),
+            ),
+        }
+    }
+    if settings_named {
+        // A named field the message leaves out takes its default.
+        for field in SETTINGS_FIELDS {
+            let mut probe = pb::DistrictSettings::default();
+            copy_setting(field, &patch, &mut probe);
+            if probe == pb::DistrictSettings::default()
+                && (whole_settings
+                    || paths
+                        .iter()
+                        .any(|p| p.trim() == format!("settings.{field}")))
+            {
+                copy_setting(field, &defaults, &mut patch);
+            }
+        }
+        if let (Some(t), Some(d)) = (patch.thresholds.as_mut(), defaults.thresholds.as_ref()) {
+            for limit in THRESHOLDS {
+                let mut probe = pb::Thresholds::default();
+                copy_threshold(limit, t, &mut probe);
+                if probe == pb::Thresholds::default() {
+                    let mut keep = pb::Thresholds::default();
+                    copy_threshold(limit, d, &mut keep);
+                    let named = whole_settings
+                        || paths.iter().any(|p| {
+                            let p = p.trim();
+                            p == "settings.thresholds"
+                                || p == format!("settings.thresholds.{limit}")
+                        });
+                    if named {
+                        copy_threshold(limit, &keep, t);
+                    }
+                }
+            }
+        }
+        update.settings = Some(std::sync::Arc::new(move |s: &mut DistrictSettings| {
+            if whole_settings {
+                *s = DistrictSettings::default();
+            }
+            apply_settings(s, patch.clone())
+        }));
+    }
+    errors.into_result(update)
 }
 
 fn selection_to_proto<T: Ord>(s: &Selection<T>, name: impl Fn(&T) -> String) -> pb::TypeSelection {

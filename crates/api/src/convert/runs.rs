@@ -24,7 +24,17 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         finished_at,
         approved_at,
         request_id,
+        phases,
     } = r;
+    let phase_of = |phase: &RunPhase| -> i32 {
+        let p = match phase {
+            RunPhase::Pulling => pb::RunPhase::Pulling,
+            RunPhase::Checking => pb::RunPhase::Checking,
+            RunPhase::Applying => pb::RunPhase::Applying,
+            RunPhase::Done => pb::RunPhase::Done,
+        };
+        p as i32
+    };
     pb::SyncRun {
         run_id: id.to_string(),
         district_id: district_id.to_string(),
@@ -44,12 +54,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
             RunState::Cancelled => pb::RunState::Cancelled,
             RunState::Cancelling => pb::RunState::Cancelling,
         } as i32,
-        phase: match phase {
-            RunPhase::Pulling => pb::RunPhase::Pulling,
-            RunPhase::Checking => pb::RunPhase::Checking,
-            RunPhase::Applying => pb::RunPhase::Applying,
-            RunPhase::Done => pb::RunPhase::Done,
-        } as i32,
+        phase: phase_of(phase),
         error: error.clone().unwrap_or_default(),
         fetched: counts.fetched.clone(),
         planned: counts.planned.clone(),
@@ -73,6 +78,34 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         finish_time: finished_at.and_then(time),
         approve_time: approved_at.and_then(time),
         request_id: request_id.clone().unwrap_or_default(),
+        phases: phases
+            .iter()
+            .map(|m| pb::PhaseStart {
+                phase: phase_of(&m.phase),
+                start_time: time(m.at),
+            })
+            .collect(),
+    }
+}
+
+/// A change-log row at its place in the district's feed; `cursor` is its opaque place.
+pub fn feed_change_to_proto(record: &model::change::ChangeRecord, cursor: String) -> pb::Change {
+    let c = &record.change;
+    pb::Change {
+        cursor,
+        entity: entity_to_proto(c.entity) as i32,
+        operation: operation_to_proto(c.operation) as i32,
+        record_id: c.record_id.clone(),
+        field: c.field.clone(),
+        old_value: c.old_value.clone(),
+        new_value: c.new_value.clone(),
+        made_by: Some(match record.source {
+            model::change::ChangeSource::Run(id) => pb::change::MadeBy::RunId(id.to_string()),
+            model::change::ChangeSource::SpotSync(id) => {
+                pb::change::MadeBy::SpotSyncId(id.to_string())
+            }
+        }),
+        change_time: time(record.at),
     }
 }
 

@@ -1,32 +1,88 @@
 //! CreateDistrict, UpdateDistrict, GetDistrict, ListDistricts.
 
-use engine::{DistrictDraft, DistrictUpdate, Engine};
+use engine::{DistrictDraft, Engine, EngineError};
 use model::district::DistrictSettings;
 use model::ids::DistrictId;
 use proto::v1 as pb;
 use tonic::Status;
 
 use super::district_id;
-use crate::convert::districts::{apply_settings, connector_draft, district_to_proto};
+use crate::convert::districts::{
+    apply_settings, connector_draft, district_to_proto, masked_update, parse_etag,
+};
 use crate::status::{from_engine, invalid, invalid_field};
 
 const DEFAULT_PAGE: u64 = 100;
 const MAX_PAGE: u64 = 1000;
+
+/// A caller's request id: at most 128 characters; empty means none.
+pub(super) fn request_id(raw: &str) -> Result<Option<&str>, Status> {
+    let id = raw.trim();
+    if id.chars().count() > 128 {
+        return Err(invalid_field(model::FieldError::new(
+            "request_id",
+            "is longer than 128 characters",
+        )));
+    }
+    Ok((!id.is_empty()).then_some(id))
+}
+
+/// The engine's verdict on a district in the request's terms: its field paths are under
+/// `district`, where the request carries it.
+fn under_district(e: EngineError) -> Status {
+    match e {
+        EngineError::Invalid(errors) => {
+            let mut named = model::ValidationErrors::new();
+            named.extend_under("district", errors);
+            invalid(named)
+        }
+        other => from_engine(other),
+    }
+}
+
+/// An etag from a read: the district's revision; empty means none.
+fn etag(raw: &str, path: &str) -> Result<Option<u64>, Status> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    parse_etag(raw).map(Some).ok_or_else(|| {
+        invalid_field(model::FieldError::new(
+            path,
+            "is not an etag this server gave",
+        ))
+    })
+}
 
 pub(super) async fn create(
     engine: &Engine,
     request: pb::CreateDistrictRequest,
 ) -> Result<pb::District, Status> {
     let pb::CreateDistrictRequest {
+        district,
+        request_id: raw_request,
+    } = request;
+    let request = request_id(&raw_request)?;
+    let Some(district) = district else {
+        return Err(invalid_field(model::FieldError::new(
+            "district",
+            "is required",
+        )));
+    };
+    let pb::District {
         district_id,
         name,
         connector,
         settings,
         time_zone,
-    } = request;
+        create_time: _,
+        update_time: _,
+        etag: _,
+    } = district;
     let mut district_settings = DistrictSettings::default();
     if let Some(patch) = settings {
-        apply_settings(&mut district_settings, patch).map_err(invalid)?;
+        apply_settings(&mut district_settings, patch)
+            .map_err(|e| under_district(EngineError::Invalid(e)))?;
     }
     let draft = DistrictDraft {
         id: district_id,
@@ -35,7 +91,10 @@ pub(super) async fn create(
         settings: district_settings,
         time_zone,
     };
-    let district = engine.create_district(draft).await.map_err(from_engine)?;
+    let district = engine
+        .create_district_once(draft, request)
+        .await
+        .map_err(under_district)?;
     tracing::info!(district = %district.id, kind = %district.connector.kind, "district created");
     Ok(district_to_proto(&district))
 }
@@ -45,37 +104,50 @@ pub(super) async fn update(
     request: pb::UpdateDistrictRequest,
 ) -> Result<pb::District, Status> {
     let pb::UpdateDistrictRequest {
-        district_id: raw_id,
-        name,
-        connector,
-        settings,
-        time_zone,
+        district,
+        update_mask,
     } = request;
-    let id = district_id(&raw_id)?;
-    let settings = match settings {
-        Some(patch) => {
-            let mut merged = engine
-                .get_district(&id)
-                .await
-                .map_err(from_engine)?
-                .settings;
-            apply_settings(&mut merged, patch).map_err(invalid)?;
-            Some(merged)
-        }
-        None => None,
+    let Some(district) = district else {
+        return Err(invalid_field(model::FieldError::new(
+            "district",
+            "is required",
+        )));
     };
-    let update = DistrictUpdate {
-        name,
-        connector: connector.map(connector_draft),
-        settings,
-        time_zone,
-    };
+    let id = super::district_id(&district.district_id).map_err(|_| {
+        invalid_field(model::FieldError::new(
+            "district.district_id",
+            "is required",
+        ))
+    })?;
+    let expected_revision = etag(&district.etag, "district.etag")?;
+    let paths = update_mask.map(|m| m.paths).unwrap_or_default();
+    let mut update = masked_update(district, &paths).map_err(invalid)?;
+    update.expected_revision = expected_revision;
     let district = engine
         .update_district(&id, update)
         .await
-        .map_err(from_engine)?;
-    tracing::info!(district = %district.id, "district updated");
+        .map_err(under_district)?;
+    tracing::info!(district = %district.id, fields = ?paths, "district updated");
     Ok(district_to_proto(&district))
+}
+
+pub(super) async fn delete(
+    engine: &Engine,
+    request: pb::DeleteDistrictRequest,
+) -> Result<pb::DeleteDistrictResponse, Status> {
+    let pb::DeleteDistrictRequest {
+        district_id: raw,
+        etag: raw_etag,
+        force,
+    } = request;
+    let id = district_id(&raw)?;
+    let expected = etag(&raw_etag, "etag")?;
+    engine
+        .delete_district(&id, expected, force)
+        .await
+        .map_err(from_engine)?;
+    tracing::info!(district = %id, force, "district deleted");
+    Ok(pb::DeleteDistrictResponse {})
 }
 
 pub(super) async fn get(

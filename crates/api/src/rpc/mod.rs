@@ -73,6 +73,15 @@ impl SyncService for SyncApi {
             .map(Response::new)
     }
 
+    async fn delete_district(
+        &self,
+        request: Request<pb::DeleteDistrictRequest>,
+    ) -> Result<Response<pb::DeleteDistrictResponse>, Status> {
+        districts::delete(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn list_connectors(
         &self,
         _request: Request<pb::ListConnectorsRequest>,
@@ -117,6 +126,25 @@ impl SyncService for SyncApi {
     }
 
     type WatchSyncRunStream = runs::WatchStream;
+    type WatchChangesStream = runs::ChangeStream;
+
+    async fn watch_changes(
+        &self,
+        request: Request<pb::WatchChangesRequest>,
+    ) -> Result<Response<Self::WatchChangesStream>, Status> {
+        runs::watch_feed(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_changes(
+        &self,
+        request: Request<pb::ListChangesRequest>,
+    ) -> Result<Response<pb::ListChangesResponse>, Status> {
+        runs::list_feed(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
 
     async fn watch_sync_run(
         &self,

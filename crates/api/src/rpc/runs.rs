@@ -4,14 +4,15 @@ use std::time::Duration;
 
 use engine::Engine;
 use model::ids::RunId;
-use model::run::{RunMode, RunState, RunTrigger};
+use model::run::{RunMode, RunTrigger};
 use proto::v1 as pb;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
 use super::district_id;
 use crate::convert::runs::{
-    change_to_proto, entity_from_proto, entity_to_proto, operation_from_proto, run_to_proto,
+    change_to_proto, entity_from_proto, entity_to_proto, feed_change_to_proto,
+    operation_from_proto, run_to_proto,
 };
 use crate::page;
 use crate::status::{from_engine, invalid_field};
@@ -30,18 +31,13 @@ pub(super) async fn start(engine: &Engine, r: pb::StartSyncRequest) -> Result<pb
     } else {
         RunMode::Full
     };
-    let request_id = r.request_id.trim();
-    if request_id.chars().count() > 128 {
-        return Err(Status::invalid_argument(
-            "request_id: is longer than 128 characters",
-        ));
-    }
-    let run = if request_id.is_empty() {
-        engine.start_sync(&district, mode, RunTrigger::Manual).await
-    } else {
-        engine
-            .start_sync_once(&district, mode, RunTrigger::Manual, request_id)
-            .await
+    let run = match super::districts::request_id(&r.request_id)? {
+        None => engine.start_sync(&district, mode, RunTrigger::Manual).await,
+        Some(request_id) => {
+            engine
+                .start_sync_once(&district, mode, RunTrigger::Manual, request_id)
+                .await
+        }
     }
     .map_err(from_engine)?;
     Ok(run_to_proto(&run))
@@ -170,9 +166,6 @@ pub(super) async fn cancel(
     Ok(run_to_proto(&run))
 }
 
-/// How often a watch looks at the run.
-const WATCH_EVERY: Duration = Duration::from_millis(250);
-
 pub(super) type WatchStream = ReceiverStream<Result<pb::SyncRun, Status>>;
 
 /// Streams the run each time it changes, ending after it ends or pauses.
@@ -182,28 +175,139 @@ pub(super) async fn watch(
 ) -> Result<WatchStream, Status> {
     let district = district_id(&r.district_id)?;
     let id = run_id(&r.run_id)?;
-    let first = engine.get_run(&district, id).await.map_err(from_engine)?;
+    let mut readings = engine.watch_run(&district, id).await.map_err(from_engine)?;
     let (tx, rx) = tokio::sync::mpsc::channel(8);
-    let engine = engine.clone();
     tokio::spawn(async move {
-        let mut last = first;
-        if tx.send(Ok(run_to_proto(&last))).await.is_err() {
-            return;
-        }
-        while !(last.state.is_final() || last.state == RunState::Paused) {
-            tokio::time::sleep(WATCH_EVERY).await;
-            let now = match engine.get_run(&district, id).await {
-                Ok(run) => run,
+        loop {
+            let reading = readings.borrow_and_update().clone();
+            let settled = match reading {
+                Ok(run) => {
+                    let settled = engine::watch::settled(&run);
+                    if tx.send(Ok(run_to_proto(&run))).await.is_err() {
+                        return;
+                    }
+                    settled
+                }
                 Err(e) => {
-                    let _ = tx.send(Err(from_engine(e))).await;
+                    let _ = tx.send(Err(shared_error(&e))).await;
                     return;
                 }
             };
-            if now != last {
-                if tx.send(Ok(run_to_proto(&now))).await.is_err() {
+            if settled {
+                return;
+            }
+            tokio::select! {
+                changed = readings.changed() => if changed.is_err() { return },
+                // The caller left: stop watching, so the run's poll can stop.
+                () = tx.closed() => return,
+            }
+        }
+    });
+    Ok(ReceiverStream::new(rx))
+}
+
+/// A watcher's copy of an engine error.
+fn shared_error(e: &engine::EngineError) -> Status {
+    match e {
+        engine::EngineError::NotFound { entity, id } => {
+            Status::not_found(format!("{entity} {id} not found"))
+        }
+        other => Status::unavailable(other.to_string()),
+    }
+}
+
+/// How long a caught-up change feed waits before looking for more.
+const FEED_POLL: Duration = Duration::from_millis(500);
+const FEED_BATCH: u64 = 500;
+
+pub(super) type ChangeStream = ReceiverStream<Result<pb::Change, Status>>;
+
+fn feed_request(district: &model::ids::DistrictId) -> String {
+    format!("feed/{district}")
+}
+
+/// The feed place a cursor names (0: before the first change).
+fn feed_after(district: &model::ids::DistrictId, cursor: &str) -> Result<u64, Status> {
+    match page::after_named(cursor.trim(), &feed_request(district), "after")? {
+        None => Ok(0),
+        Some(key) => key
+            .parse()
+            .map_err(|_| Status::invalid_argument("after: is not a cursor this server gave")),
+    }
+}
+
+fn feed_entry(district: &model::ids::DistrictId, e: &store::change_log::FeedEntry) -> pb::Change {
+    feed_change_to_proto(
+        &e.record,
+        page::token(&feed_request(district), &e.position.to_string()),
+    )
+}
+
+pub(super) async fn list_feed(
+    engine: &Engine,
+    r: pb::ListChangesRequest,
+) -> Result<pb::ListChangesResponse, Status> {
+    let district = district_id(&r.district_id)?;
+    let after = feed_after(&district, &r.after)?;
+    let size = page::size(r.page_size, 500, 5000)?;
+    engine.get_district(&district).await.map_err(from_engine)?;
+    let entries = engine
+        .store()
+        .change_feed(&district, after, size)
+        .await
+        .map_err(crate::status::from_store)?;
+    let changes: Vec<pb::Change> = entries.iter().map(|e| feed_entry(&district, e)).collect();
+    let next_cursor = match changes.last() {
+        Some(last) => last.cursor.clone(),
+        None => page::token(&feed_request(&district), &after.to_string()),
+    };
+    Ok(pb::ListChangesResponse {
+        changes,
+        next_cursor,
+    })
+}
+
+pub(super) async fn watch_feed(
+    engine: &Engine,
+    r: pb::WatchChangesRequest,
+) -> Result<ChangeStream, Status> {
+    let district = district_id(&r.district_id)?;
+    if r.from_now && !r.after.trim().is_empty() {
+        return Err(Status::invalid_argument(
+            "after: give a cursor or from_now, not both",
+        ));
+    }
+    let mut after = feed_after(&district, &r.after)?;
+    engine.get_district(&district).await.map_err(from_engine)?;
+    if r.from_now {
+        after = engine
+            .store()
+            .change_feed_head(&district)
+            .await
+            .map_err(crate::status::from_store)?;
+    }
+    let store = engine.store().clone();
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(async move {
+        loop {
+            let entries = match store.change_feed(&district, after, FEED_BATCH).await {
+                Ok(entries) => entries,
+                Err(e) => {
+                    let _ = tx.send(Err(crate::status::from_store(e))).await;
                     return;
                 }
-                last = now;
+            };
+            if entries.is_empty() {
+                tokio::select! {
+                    () = tokio::time::sleep(FEED_POLL) => continue,
+                    () = tx.closed() => return,
+                }
+            }
+            for e in &entries {
+                if tx.send(Ok(feed_entry(&district, e))).await.is_err() {
+                    return;
+                }
+                after = e.position;
             }
         }
     });
@@ -236,8 +340,9 @@ pub(super) async fn spot_sync(
             ))
         }
     };
+    let request = super::districts::request_id(&r.request_id)?;
     let out = engine
-        .spot_sync(&district, who, r.dry_run)
+        .spot_sync_once(&district, who, r.dry_run, request)
         .await
         .map_err(from_engine)?;
     Ok(pb::SpotSyncResponse {

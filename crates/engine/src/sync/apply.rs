@@ -13,7 +13,7 @@ const APPLY_PAGE: u64 = 500;
 impl Engine {
     /// Applies the stored plan from the run's checkpoint on.
     pub(super) async fn apply(&self, run: &mut SyncRun, cancel: &RunControl) -> Result<(), Stop> {
-        run.phase = RunPhase::Applying;
+        run.enter(RunPhase::Applying, crate::now());
         self.save_progress(run).await?;
         let district = run.district_id.clone();
         let mut after = self.store.run_checkpoint(&district, run.id).await?;

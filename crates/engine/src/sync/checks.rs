@@ -98,7 +98,7 @@ impl Engine {
         impact: PlanImpact,
         control: &RunControl,
     ) -> Result<RunState, Stop> {
-        run.phase = RunPhase::Checking;
+        run.enter(RunPhase::Checking, crate::now());
         run.trips = trips(&district.settings.thresholds, &impact);
         if !run.trips.is_empty() {
             run.counts.fingerprint = self

@@ -49,7 +49,7 @@ impl Engine {
         }
         let note = super::cancel_note(&run);
         run.state = RunState::Cancelled;
-        run.phase = RunPhase::Done;
+        run.enter(RunPhase::Done, crate::now());
         run.error = Some(note);
         run.finished_at = Some(crate::now());
         if let Err(e) = self.store.update_run(&run, &[RunState::Cancelling]).await {
@@ -91,7 +91,7 @@ impl Engine {
                         run.counts = RunCounts::default();
                         run.trips.clear();
                         run.warnings.clear();
-                        run.phase = RunPhase::Pulling;
+                        run.enter(RunPhase::Pulling, crate::now());
                     }
                     match engine
                         .pull_and_plan(&district, &mut run, connector, &control)

@@ -210,6 +210,10 @@ impl Engine {
             finished_at: None,
             approved_at: None,
             request_id,
+            phases: vec![model::run::PhaseMark {
+                phase: RunPhase::Pulling,
+                at: now,
+            }],
         };
         let Some(control) = self.runs.claim(run.id) else {
             return Err(EngineError::refused(
@@ -304,7 +308,7 @@ impl Engine {
             )));
         }
         run.state = RunState::Running;
-        run.phase = RunPhase::Applying;
+        run.enter(RunPhase::Applying, crate::now());
         run.approved_at = Some(crate::now());
         self.store
             .update_run(&run, &[RunState::Paused])
@@ -349,7 +353,7 @@ impl Engine {
             match from {
                 RunState::Paused => {
                     run.state = RunState::Cancelled;
-                    run.phase = RunPhase::Done;
+                    run.enter(RunPhase::Done, crate::now());
                     run.finished_at = Some(crate::now());
                     run.error = Some("cancelled while paused; nothing was applied".into());
                 }
@@ -409,7 +413,7 @@ impl Engine {
         run.state = state;
         run.error = error;
         if state != RunState::Paused {
-            run.phase = RunPhase::Done;
+            run.enter(RunPhase::Done, crate::now());
             run.finished_at = Some(crate::now());
         }
         let mut saved = self.store.update_run(run, &[RunState::Running]).await;
@@ -419,7 +423,7 @@ impl Engine {
                 // a plan applied in full is recorded as it is, with the late request noted.
                 if matches!(state, RunState::Paused | RunState::Cancelled) {
                     run.state = RunState::Cancelled;
-                    run.phase = RunPhase::Done;
+                    run.enter(RunPhase::Done, crate::now());
                     run.finished_at = Some(crate::now());
                     run.error = Some(cancel_note(run));
                 } else {

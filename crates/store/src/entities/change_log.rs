@@ -18,6 +18,7 @@ pub struct Model {
     pub old_value: Option<String>,
     pub new_value: Option<String>,
     pub at: DateTimeUtc,
+    pub feed_seq: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,8 @@ pub struct Model {
     pub time_zone: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    pub revision: i64,
+    pub create_request_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

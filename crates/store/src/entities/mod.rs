@@ -11,6 +11,7 @@ pub mod guardians;
 pub mod links;
 pub mod run_plan;
 pub mod schools;
+pub mod spot_sync_requests;
 pub mod staff;
 pub mod staged_records;
 pub mod students;

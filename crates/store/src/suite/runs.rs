@@ -46,6 +46,7 @@ pub(super) fn run(district: &DistrictId, created_at: DateTime<Utc>) -> SyncRun {
         finished_at: None,
         approved_at: None,
         request_id: None,
+        phases: Vec::new(),
     }
 }
 
@@ -151,6 +152,7 @@ async fn a_run_is_replaced_whole_by_update(backend: Backend) {
         finished_at: None,
         approved_at: None,
         request_id: None,
+        phases: Vec::new(),
         ..finished.clone()
     };
     store
