@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod budget;
 mod cli;
 mod connection;
 mod districts;

@@ -187,6 +187,20 @@ async fn a_first_run_creates_the_roster_and_a_second_writes_nothing(backend: Bac
     );
     assert!(change_log_rows(&store, &first.run_id).await > 0);
 
+    // Seed 000: a student's names are the legal ones, not the name it goes by.
+    let (preferred, legal) = sim.district(|d| {
+        let s = d
+            .student(cases.preferred_name_student.parse().expect("dcid"))
+            .expect("the preferred-name student");
+        (s.first_name.clone(), s.legal_first_name().to_owned())
+    });
+    let stored = store
+        .find_student_by_source(&district(), &SourceId::new(&cases.preferred_name_student))
+        .await
+        .expect("stored");
+    assert_ne!(preferred, legal);
+    assert_eq!(stored.legal_first_name, legal);
+
     // Tiers and rule ids of seed 001's cases.
     let expect = [
         (

@@ -79,25 +79,96 @@ pub fn from_engine(e: EngineError) -> Status {
     }
 }
 
-/// A connector that cannot serve the request: the district's configuration is the
-/// problem (`FAILED_PRECONDITION`), or the source failed (`UNAVAILABLE`).
+/// A connector that cannot serve the request. The district's configuration or the
+/// source's refusal (`FAILED_PRECONDITION`) and an answer that cannot be used (a garbled
+/// or incomplete list: `FAILED_PRECONDITION` too) are not worth retrying as they are; a
+/// source that cannot be reached or is busy is (`UNAVAILABLE`). The message names the
+/// district and the endpoint; what the source said stays in the log, never in the answer
+/// (a source's body can hold anything).
 pub fn from_connector(district: &str, e: ConnectorError) -> Status {
-    let message = format!("district {district}: {e}");
-    match e {
-        ConnectorError::UnknownKind { .. }
-        | ConnectorError::Settings(_)
-        | ConnectorError::Unsupported { .. }
-        | ConnectorError::Unauthorized { .. }
-        | ConnectorError::Forbidden { .. }
-        | ConnectorError::NotFound { .. } => Status::failed_precondition(message),
+    tracing::warn!(%district, error = %e, "connector error");
+    let at = e
+        .endpoint()
+        .map(|ep| format!(" ({ep})"))
+        .unwrap_or_default();
+    let (code, reason, what) = match &e {
+        ConnectorError::UnknownKind { .. } | ConnectorError::Unsupported { .. } => (
+            Code::FailedPrecondition,
+            "CONNECTOR_UNSUPPORTED",
+            e.to_string(),
+        ),
+        ConnectorError::Settings(_) => (
+            Code::FailedPrecondition,
+            "CONNECTOR_MISCONFIGURED",
+            e.to_string(),
+        ),
+        ConnectorError::Unauthorized { .. } => (
+            Code::FailedPrecondition,
+            "SOURCE_REFUSED",
+            format!("the source refused the district's credentials{at}"),
+        ),
+        ConnectorError::Forbidden { .. } => (
+            Code::FailedPrecondition,
+            "SOURCE_REFUSED",
+            format!("the source denied access{at}"),
+        ),
+        ConnectorError::NotFound { .. } => (
+            Code::FailedPrecondition,
+            "SOURCE_REFUSED",
+            format!("the source does not have what was asked for{at}"),
+        ),
+        ConnectorError::Http { status, .. } if *status < 500 => (
+            Code::FailedPrecondition,
+            "SOURCE_REFUSED",
+            format!("the source refused the request with HTTP {status}{at}"),
+        ),
+        ConnectorError::Malformed { .. }
+        | ConnectorError::Incomplete { .. }
+        | ConnectorError::BrokenPaging { .. }
+        | ConnectorError::EndedEarly => (
+            Code::FailedPrecondition,
+            "SOURCE_ANSWER_UNUSABLE",
+            format!(
+                "the source's answer could not be used{at}: {}",
+                safe_summary(&e)
+            ),
+        ),
+        ConnectorError::Http { status, .. } => (
+            Code::Unavailable,
+            "SOURCE_UNAVAILABLE",
+            format!("the source failed with HTTP {status}{at}; try again later"),
+        ),
         ConnectorError::Unreachable { .. }
         | ConnectorError::Timeout { .. }
         | ConnectorError::Interrupted { .. }
-        | ConnectorError::Throttled { .. }
-        | ConnectorError::Http { .. }
-        | ConnectorError::Malformed { .. }
-        | ConnectorError::Incomplete { .. }
-        | ConnectorError::EndedEarly => Status::unavailable(message),
+        | ConnectorError::Throttled { .. } => (
+            Code::Unavailable,
+            "SOURCE_UNAVAILABLE",
+            format!("the source could not be reached or is busy{at}; try again later"),
+        ),
+    };
+    Status::with_error_details(
+        code,
+        format!("district {district}: {what}"),
+        ErrorDetails::with_error_info(
+            reason,
+            DOMAIN,
+            std::collections::HashMap::<String, String>::new(),
+        ),
+    )
+}
+
+/// What went wrong with an answer, in our words only (counts, not the source's text).
+fn safe_summary(e: &ConnectorError) -> String {
+    match e {
+        ConnectorError::Incomplete {
+            declared, received, ..
+        } => format!("it declared {declared} records and delivered {received}"),
+        ConnectorError::BrokenPaging { reason, .. } => reason.clone(),
+        ConnectorError::EndedEarly => {
+            "the pull ended before the source said it was complete".into()
+        }
+        _ => "it is not what the source documents".into(),
     }
 }
 

@@ -65,6 +65,9 @@ pub enum ConnectorError {
         declared: u64,
         received: u64,
     },
+
+    #[error("{endpoint}: the list cannot be read to its end: {reason}; the pull is incomplete")]
+    BrokenPaging { endpoint: String, reason: String },
 }
 
 impl ConnectorError {
@@ -84,7 +87,8 @@ impl ConnectorError {
             | ConnectorError::Throttled { endpoint, .. }
             | ConnectorError::Http { endpoint, .. }
             | ConnectorError::Malformed { endpoint, .. }
-            | ConnectorError::Incomplete { endpoint, .. } => Some(endpoint),
+            | ConnectorError::Incomplete { endpoint, .. }
+            | ConnectorError::BrokenPaging { endpoint, .. } => Some(endpoint),
         }
     }
 

@@ -1,7 +1,12 @@
 //! The HTTP plumbing every connector shares: one `reqwest` client (rustls), a pacer that
-//! keeps a minimum interval between requests (PowerSchool's per-plugin throttle, Clever's
-//! and OneRoster's rate limits), and retries with exponential backoff (`backon`) that
-//! honour `Retry-After` on 429/503.
+//! keeps a minimum interval between requests (PowerSchool's per-plugin throttle), a
+//! request budget per minute (`governor`; Clever's 1,200 per token, or what the district
+//! sets) that also slows down when the source says its budget is spent
+//! (`X-RateLimit-Remaining: 0` until `X-RateLimit-Reset`), and retries with exponential
+//! backoff (`backon`) that honour `Retry-After` (seconds or an HTTP date) on 429/503.
+//! A request may carry a signer called before every attempt, so a retried request is
+//! signed afresh (OAuth 1.0a needs a new nonce and timestamp each time); answers carry
+//! their headers (OneRoster's `X-Total-Count`).
 //!
 //! Retried: connection failures, timeouts, a body cut off mid-way, 429, 5xx and a body that
 //! does not parse (a truncated answer). Not retried: 401 (the caller renews its token and
@@ -34,6 +39,10 @@ pub struct HttpConfig {
     pub max_retry_after: Duration,
     /// Requests of one pull that may be in flight at once.
     pub concurrency: usize,
+    /// The most requests started in any minute (`None`: no budget). Shared by every
+    /// clone of the client, so a run, spot syncs and connection tests of one district
+    /// draw on one budget.
+    pub requests_per_minute: Option<u32>,
 }
 
 impl Default for HttpConfig {
@@ -45,6 +54,7 @@ impl Default for HttpConfig {
             retry: RetryPolicy::default(),
             max_retry_after: Duration::from_secs(300),
             concurrency: 4,
+            requests_per_minute: None,
         }
     }
 }
@@ -76,8 +86,19 @@ pub enum Body {
     Json(serde_json::Value),
 }
 
-/// One request, kept whole so that every retry sends the same thing.
-#[derive(Debug, Clone)]
+/// Signs a request before each attempt (an `Authorization` header computed from the
+/// method, the URL and a fresh nonce and time), so a retry is signed anew.
+pub trait Signer: Send + Sync {
+    fn sign(
+        &self,
+        method: &Method,
+        url: &url::Url,
+        headers: &mut HeaderMap,
+    ) -> Result<(), ConnectorError>;
+}
+
+/// One request, kept whole so that every retry sends the same thing (signed afresh).
+#[derive(Clone)]
 pub struct Request {
     pub method: Method,
     pub url: url::Url,
@@ -85,6 +106,18 @@ pub struct Request {
     pub endpoint: String,
     pub headers: HeaderMap,
     pub body: Body,
+    pub signer: Option<Arc<dyn Signer>>,
+}
+
+/// Shows the endpoint, never the query string or credentials.
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("endpoint", &self.endpoint)
+            .field("headers", &self.headers)
+            .field("signed", &self.signer.is_some())
+            .finish()
+    }
 }
 
 impl Request {
@@ -97,7 +130,14 @@ impl Request {
             endpoint,
             headers: HeaderMap::new(),
             body: Body::Empty,
+            signer: None,
         }
+    }
+
+    /// Signs the request with `signer` before every attempt.
+    pub fn signed(mut self, signer: Arc<dyn Signer>) -> Self {
+        self.signer = Some(signer);
+        self
     }
 
     pub fn get(url: url::Url) -> Self {
@@ -125,15 +165,25 @@ impl Request {
 #[derive(Debug, Clone)]
 pub struct Answer {
     pub status: StatusCode,
+    pub headers: HeaderMap,
     pub body: bytes::Bytes,
 }
 
-/// Shared client: clone freely, clones share the connection pool and the pacer.
+impl Answer {
+    /// A header as a number (`X-Total-Count`), if present and numeric.
+    pub fn header_number(&self, name: &str) -> Option<u64> {
+        self.headers.get(name)?.to_str().ok()?.trim().parse().ok()
+    }
+}
+
+/// Shared client: clone freely, clones share the connection pool, the pacer and the
+/// request budget.
 #[derive(Debug, Clone)]
 pub struct HttpClient {
     client: reqwest::Client,
     config: Arc<HttpConfig>,
     pacer: Arc<Pacer>,
+    budget: Arc<Budget>,
 }
 
 /// One failed attempt, with how long the server asked us to wait.
@@ -166,12 +216,31 @@ impl HttpClient {
         Ok(HttpClient {
             client,
             pacer: Arc::new(Pacer::new(config.min_interval)),
+            budget: Arc::new(Budget::new(config.requests_per_minute)),
             config: Arc::new(config),
         })
     }
 
     pub fn config(&self) -> &HttpConfig {
         &self.config
+    }
+
+    /// A client on the same connections, pacer and request budget with other timeouts
+    /// and retries (a connection check's quick answers).
+    pub fn with_patience(&self, adjust: impl FnOnce(&mut HttpConfig)) -> HttpClient {
+        let mut config = (*self.config).clone();
+        adjust(&mut config);
+        HttpClient {
+            client: self.client.clone(),
+            config: Arc::new(config),
+            pacer: self.pacer.clone(),
+            budget: self.budget.clone(),
+        }
+    }
+
+    /// How many requests this client (and its clones) waited for the budget.
+    pub fn budget_waits(&self) -> u64 {
+        self.budget.waits.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Sends `request`, retrying transient failures, and returns the 2xx answer.
@@ -242,12 +311,18 @@ impl HttpClient {
     }
 
     async fn attempt(&self, request: &Request) -> Result<Answer, AttemptError> {
+        self.budget.wait().await;
         self.pacer.wait().await;
         let endpoint = &request.endpoint;
+        let mut headers = request.headers.clone();
+        if let Some(signer) = &request.signer {
+            signer.sign(&request.method, &request.url, &mut headers)?;
+        }
         let mut builder = self
             .client
             .request(request.method.clone(), request.url.clone())
-            .headers(request.headers.clone());
+            .timeout(self.config.request_timeout)
+            .headers(headers);
         builder = match &request.body {
             Body::Empty => builder,
             Body::Form(form) => builder
@@ -264,7 +339,10 @@ impl HttpClient {
             .await
             .map_err(|e| transport(endpoint, &e, self))?;
         let status = response.status();
-        let retry_after = retry_after(response.headers());
+        let retry_after = retry_after(response.headers(), std::time::SystemTime::now());
+        self.budget
+            .heed(response.headers(), self.config.max_retry_after);
+        let headers = response.headers().clone();
         let body = response
             .bytes()
             .await
@@ -272,7 +350,11 @@ impl HttpClient {
         tracing::debug!(%endpoint, status = status.as_u16(), bytes = body.len(),
             elapsed_ms = started.elapsed().as_millis() as u64, "answered");
         if status.is_success() {
-            return Ok(Answer { status, body });
+            return Ok(Answer {
+                status,
+                headers,
+                body,
+            });
         }
         let detail = error_detail(&body);
         let endpoint = endpoint.clone();
@@ -333,13 +415,114 @@ fn strip_url(message: &str) -> String {
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is read as "retry soon").
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+/// `Retry-After` as seconds or as an HTTP date (how long from `now`; a date past is
+/// "now"); an unreadable value is read as one second.
+fn retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
     let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    match raw.parse::<u64>() {
-        Ok(secs) => Some(Duration::from_secs(secs)),
+    if let Ok(secs) = raw.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    match httpdate::parse_http_date(raw) {
+        Ok(at) => Some(at.duration_since(now).unwrap_or(Duration::ZERO)),
         Err(_) => Some(Duration::from_secs(1)),
     }
+}
+
+/// How long until the source's budget comes back when it says it is spent:
+/// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset` as a Unix time in seconds (Clever)
+/// or as seconds to wait.
+fn spent_until(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
+    let number =
+        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
+    if number("x-ratelimit-remaining")? > 0 {
+        return None;
+    }
+    let reset = number("x-ratelimit-reset")?;
+    let epoch = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    // A reset far beyond "now" in seconds is a Unix time; a small one is a wait.
+    Some(Duration::from_secs(if reset > 1_000_000_000 {
+        reset.saturating_sub(epoch)
+    } else {
+        reset
+    }))
+}
+
+/// A request budget per minute, and a stop when the source says its budget is spent.
+///
+/// `governor`'s cell rate: a burst of a second's worth of requests, then the rest of the
+/// minute's budget spread evenly, so no window of a minute ever holds more than the
+/// budget (burst + the rest).
+struct Budget {
+    limiter: Option<governor::DefaultDirectRateLimiter>,
+    /// No request starts before this (the source said its budget is spent).
+    resume_at: std::sync::Mutex<Option<tokio::time::Instant>>,
+    waits: std::sync::atomic::AtomicU64,
+}
+
+impl std::fmt::Debug for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Budget")
+            .field("limited", &self.limiter.is_some())
+            .finish()
+    }
+}
+
+impl Budget {
+    fn new(per_minute: Option<u32>) -> Self {
+        let limiter = per_minute
+            .and_then(budget_quota)
+            .map(governor::RateLimiter::direct);
+        Budget {
+            limiter,
+            resume_at: std::sync::Mutex::new(None),
+            waits: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    async fn wait(&self) {
+        let resume = *self.resume_at.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = resume {
+            if at > tokio::time::Instant::now() {
+                self.waits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::time::sleep_until(at).await;
+            }
+        }
+        if let Some(limiter) = &self.limiter {
+            if limiter.check().is_err() {
+                self.waits
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                limiter.until_ready().await;
+            }
+        }
+    }
+
+    /// Stops new requests until the source's reset when an answer says its budget is
+    /// spent (at most `longest`).
+    fn heed(&self, headers: &HeaderMap, longest: Duration) {
+        if let Some(wait) = spent_until(headers, std::time::SystemTime::now()) {
+            let at = tokio::time::Instant::now() + wait.min(longest);
+            let mut resume = self.resume_at.lock().unwrap_or_else(|p| p.into_inner());
+            if resume.is_none_or(|r| r < at) {
+                *resume = Some(at);
+            }
+        }
+    }
+}
+
+/// The quota of `per_minute` requests a minute: a burst of one second's worth, and the
+/// rest of the minute's budget spread over the minute.
+pub fn budget_quota(per_minute: u32) -> Option<governor::Quota> {
+    let per_minute = per_minute.max(1);
+    let burst = (per_minute / 60).max(1);
+    let rest = per_minute.saturating_sub(burst).max(1);
+    let period = Duration::from_secs(60) / rest;
+    governor::Quota::with_period(period).map(|q| {
+        q.allow_burst(std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN))
+    })
 }
 
 /// A readable reason from an error body: the `message`, `error_description` or `error`
@@ -428,11 +611,59 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds() {
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = httpdate::parse_http_date("Wed, 02 Dec 2026 10:00:00 GMT").expect("date");
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
-        assert_eq!(retry_after(&HeaderMap::new()), None);
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 02 Dec 2026 10:00:42 GMT"),
+        );
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(42)));
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 02 Dec 2026 09:59:00 GMT"),
+        );
+        assert_eq!(retry_after(&h, now), Some(Duration::ZERO), "a date past");
+        assert_eq!(retry_after(&HeaderMap::new(), now), None);
+    }
+
+    #[test]
+    fn a_spent_budget_waits_for_its_reset() {
+        let now = httpdate::parse_http_date("Wed, 02 Dec 2026 10:00:00 GMT").expect("date");
+        let epoch = now
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("3"));
+        h.insert(
+            "x-ratelimit-reset",
+            HeaderValue::from_str(&(epoch + 30).to_string()).expect("value"),
+        );
+        assert_eq!(spent_until(&h, now), None, "budget left: no wait");
+        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        assert_eq!(spent_until(&h, now), Some(Duration::from_secs(30)));
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("12"));
+        assert_eq!(spent_until(&h, now), Some(Duration::from_secs(12)));
+    }
+
+    #[test]
+    fn a_budget_never_allows_more_than_its_minute_in_any_minute() {
+        // Burst of a second's worth, the rest spread: the most a minute can hold is the
+        // burst plus a minute of the spread rate, which is the budget.
+        for per_minute in [60, 120, 600, 1200] {
+            let quota = budget_quota(per_minute).expect("quota");
+            let burst = u64::from(quota.burst_size().get());
+            let period = quota.replenish_interval();
+            let most = burst + (Duration::from_secs(60).as_nanos() / period.as_nanos()) as u64;
+            assert!(most <= u64::from(per_minute), "{per_minute}: {most}");
+            assert!(
+                most + 2 >= u64::from(per_minute),
+                "{per_minute}: {most}, not too strict"
+            );
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub mod token;
 
 pub use error::ConnectorError;
 pub use http::{HttpClient, HttpConfig, RetryPolicy};
-pub use paging::PageWalk;
+pub use paging::{CursorStep, CursorWalk, OffsetWalk, PageWalk};
 pub use pull::{PullCounts, PullWarning, RecordKind, RejectedRecord, RosterEvent, Tally};
 pub use registry::{ConnectorFactory, Registry};
 pub use settings::{SettingSpec, SettingsReader};

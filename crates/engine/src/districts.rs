@@ -328,7 +328,10 @@ impl Engine {
             }
         }
         match self.store.delete_district(id, revision).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.forget_connector(id);
+                Ok(())
+            }
             Err(store::StoreError::Stale {
                 expected, found, ..
             }) => Err(stale(id, expected, found)),

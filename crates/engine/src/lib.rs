@@ -42,6 +42,8 @@ pub struct Engine {
     lease: std::time::Duration,
     /// The runs watched on this replica, one poll each.
     watches: std::sync::Arc<watch::RunWatches>,
+    /// One built connector per district.
+    connectors: std::sync::Arc<connection::BuiltConnectors>,
 }
 
 impl Engine {
@@ -54,6 +56,7 @@ impl Engine {
             instance: std::sync::Arc::from("rostersync"),
             lease: std::time::Duration::from_secs(60),
             watches: std::sync::Arc::default(),
+            connectors: std::sync::Arc::default(),
         }
     }
 
@@ -68,6 +71,7 @@ impl Engine {
     /// Replaces how connectors talk HTTP (timeouts, retries).
     pub fn with_http(mut self, http: HttpConfig) -> Self {
         self.http = http;
+        self.connectors = std::sync::Arc::default();
         self
     }
 

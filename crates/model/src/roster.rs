@@ -72,6 +72,11 @@ open_enum!(
         Sibling => "sibling" | "brother" | "sister",
         Relative => "relative" | "aunt" | "uncle" | "cousin",
         Friend => "friend" | "family friend",
+        // The student is their own contact (PowerSchool and Clever send `Self`).
+        SelfContact => "self",
+        // The source's own "other" relationship (PowerSchool and Clever send `Other`): a
+        // known value, not an unknown one.
+        OtherRelationship => "other",
     }
 );
 
@@ -311,6 +316,20 @@ pub struct Enrollment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn self_and_other_are_known_relationships_not_unknown_ones() {
+        for (raw, known) in [
+            ("Self", Relationship::SelfContact),
+            ("self", Relationship::SelfContact),
+            ("Other", Relationship::OtherRelationship),
+        ] {
+            let parsed = Relationship::parse(raw);
+            assert_eq!(parsed, known);
+            assert!(!parsed.is_other(), "{raw} would be warned about as unknown");
+        }
+        assert_eq!(Relationship::OtherRelationship.as_str(), "other");
+    }
 
     #[test]
     fn unknown_source_values_become_other_and_keep_their_spelling() {

@@ -14,7 +14,9 @@ pub async fn check(client: &PsClient, base: &url::Url) -> CheckReport {
     let mut report = CheckReport::default();
     let host = base.host_str().unwrap_or("the server").to_owned();
 
-    if let Err(e) = client.fetch_token().await {
+    // The district's token: the one runs and spot syncs use, asked for only if none is
+    // held or it is about to expire.
+    if let Err(e) = client.token().await {
         report.failed("authenticate", token_problem(&e, &host), e.to_string());
         report.skipped("read the district", "authentication failed");
         return report;

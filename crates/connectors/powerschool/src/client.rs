@@ -46,9 +46,12 @@ pub struct PsClient {
     client_id: String,
     client_secret: Secret,
     page_size: Option<u32>,
-    token: TokenCache,
+    /// Shared with the connection check's client: one token for the district.
+    token: Arc<TokenCache>,
     limits: OnceCell<Limits>,
     codes: tokio::sync::Mutex<Option<(Instant, Arc<Codes>)>>,
+    /// Whether table reads take `col==(a,b,…)`, learned from the first one sent.
+    value_lists: OnceCell<bool>,
 }
 
 /// How long spot reads reuse the code sets a pull or an earlier read fetched.
@@ -56,20 +59,35 @@ const CODES_FRESH_FOR: Duration = Duration::from_secs(600);
 
 impl PsClient {
     pub fn new(settings: &PowerSchoolSettings, http: HttpClient) -> Arc<Self> {
+        Self::sharing_token(settings, http, Arc::new(TokenCache::new()))
+    }
+
+    /// A client that uses (and renews) `token` with whoever else holds it.
+    pub fn sharing_token(
+        settings: &PowerSchoolSettings,
+        http: HttpClient,
+        token: Arc<TokenCache>,
+    ) -> Arc<Self> {
         Arc::new(PsClient {
             http,
             base: settings.base_url.clone(),
             client_id: settings.client_id.clone(),
             client_secret: settings.client_secret.clone(),
             page_size: settings.page_size,
-            token: TokenCache::new(),
+            token,
             limits: OnceCell::new(),
             codes: tokio::sync::Mutex::new(None),
+            value_lists: OnceCell::new(),
         })
     }
 
     pub fn http(&self) -> &HttpClient {
         &self.http
+    }
+
+    /// The district's token cache.
+    pub fn token_cache(&self) -> &Arc<TokenCache> {
+        &self.token
     }
 
     /// `path` (starting with `/`) under the configured base URL, with `query`.
@@ -110,7 +128,9 @@ impl PsClient {
         })
     }
 
-    async fn token(&self) -> Result<Secret, ConnectorError> {
+    /// The district's current token, asked for when none is held or it is about to
+    /// expire.
+    pub async fn token(&self) -> Result<Secret, ConnectorError> {
         self.token.get(|| self.fetch_token()).await
     }
 
@@ -234,7 +254,8 @@ impl PsClient {
             ];
             query.extend(filter.iter().copied());
             let answer: wire::RecordsAnswer = self.get(&path, &query).await?;
-            walk.record(answer.record.0.len())?;
+            let first = answer.record.0.first().and_then(|r| r.id.as_ref());
+            walk.record_page(answer.record.0.len(), first.map(wire::Text::as_str))?;
             rows.extend(answer.record.0);
         }
         Ok(rows)
@@ -242,18 +263,108 @@ impl PsClient {
 
     /// Rows of `table` whose `column` is one of `ids`, in requests of at most
     /// [`IDS_PER_REQUEST`] ids.
+    ///
+    /// The list form `col==(a,b,…)` is what public clients send to `/ws/v1`; nothing
+    /// public settles whether table reads take it. When a server refuses it (400 naming
+    /// `q`), this connector — and so the district — reads by range from then on: the
+    /// sorted chunk's `col=ge=MIN;col=le=MAX`, a form the table API documents, keeping
+    /// only the rows asked for.
     pub async fn table_rows_in(
         &self,
         table: &TableRead,
         column: &str,
         ids: &[String],
     ) -> Result<Vec<Record>, ConnectorError> {
+        let mut sorted: Vec<&String> = ids.iter().collect();
+        sorted.sort_by(|a, b| match (a.parse::<u64>(), b.parse::<u64>()) {
+            (Ok(x), Ok(y)) => x.cmp(&y),
+            _ => a.cmp(b),
+        });
+        sorted.dedup();
         let mut rows = Vec::new();
-        for chunk in ids.chunks(IDS_PER_REQUEST) {
-            let q = format!("{column}==({})", chunk.join(","));
-            rows.extend(self.table_rows(table, &q).await?);
+        for chunk in sorted.chunks(IDS_PER_REQUEST) {
+            if let [one] = chunk {
+                rows.extend(self.table_rows(table, &format!("{column}=={one}")).await?);
+                continue;
+            }
+            let list: Vec<&str> = chunk.iter().map(|s| s.as_str()).collect();
+            let q = format!("{column}==({})", list.join(","));
+            let lists = match self.value_lists.get() {
+                Some(lists) => *lists,
+                None => {
+                    // The first list query decides for the district; queries arriving
+                    // meanwhile wait for its answer rather than each being refused.
+                    let mut answered = None;
+                    let lists = *self
+                        .value_lists
+                        .get_or_try_init(|| async {
+                            match self.table_rows(table, &q).await {
+                                Ok(found) => {
+                                    answered = Some(found);
+                                    Ok(true)
+                                }
+                                Err(e) if refuses_value_lists(&e) => {
+                                    tracing::warn!(table = table.table, error = %e,
+                                        "the server refuses value lists in table queries; reading by range from now on");
+                                    Ok(false)
+                                }
+                                Err(e) => Err(e),
+                            }
+                        })
+                        .await?;
+                    if let Some(found) = answered {
+                        rows.extend(found);
+                        continue;
+                    }
+                    lists
+                }
+            };
+            if lists {
+                rows.extend(self.table_rows(table, &q).await?);
+                continue;
+            }
+            rows.extend(self.table_rows_by_range(table, column, chunk).await?);
         }
         Ok(rows)
+    }
+
+    /// The rows of `table` whose `column` is one of the sorted `ids`, read as the range
+    /// from the first to the last (numbers), or one id at a time when the ids are not
+    /// all numbers.
+    async fn table_rows_by_range(
+        &self,
+        table: &TableRead,
+        column: &str,
+        ids: &[&String],
+    ) -> Result<Vec<Record>, ConnectorError> {
+        let numbers: Option<Vec<u64>> = ids.iter().map(|id| id.parse().ok()).collect();
+        let (Some(numbers), Some(first), Some(last)) = (
+            numbers.as_ref(),
+            numbers.as_ref().and_then(|n| n.first()),
+            numbers.as_ref().and_then(|n| n.last()),
+        ) else {
+            let mut rows = Vec::new();
+            for id in ids {
+                rows.extend(self.table_rows(table, &format!("{column}=={id}")).await?);
+            }
+            return Ok(rows);
+        };
+        let wanted: std::collections::HashSet<u64> = numbers.iter().copied().collect();
+        let q = format!("{column}=ge={first};{column}=le={last}");
+        let found = self.table_rows(table, &q).await?;
+        Ok(found
+            .into_iter()
+            .filter(|r| {
+                r.get(table.table, column)
+                    .parse::<u64>()
+                    .is_ok_and(|v| wanted.contains(&v))
+            })
+            .collect())
+    }
+
+    /// Whether table reads use value lists (until the server refuses one, they do).
+    pub fn uses_value_lists(&self) -> bool {
+        self.value_lists.get().copied().unwrap_or(true)
     }
 
     /// Every record of a PowerQuery for `body`, counted first and paged to the count.
@@ -284,6 +395,13 @@ impl PsClient {
         }
         Ok(rows)
     }
+}
+
+/// A 400 whose message names the `q` parameter: the server does not take the query's
+/// form.
+fn refuses_value_lists(e: &ConnectorError) -> bool {
+    matches!(e, ConnectorError::Http { status: 400, detail, .. }
+        if detail.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w.eq_ignore_ascii_case("q")))
 }
 
 fn parse_count(endpoint: &str, count: &wire::Text) -> Result<u64, ConnectorError> {

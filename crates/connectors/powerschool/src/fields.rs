@@ -160,8 +160,18 @@ pub const STUDENT_GUARDIAN_DETAIL: PowerQuery = PowerQuery {
     ],
 };
 
-/// The `/ws/v1` student extensions (seed 001 rules 5 and the independent students).
+/// The `/ws/v1` student extensions: the org and personal e-mails (seed 001 rule 5), the
+/// independent students' enrollment types, and the legal names (seed 000: a student's
+/// first and last name are the legal ones; `Students` holds the preferred ones).
 pub const STUDENT_EXTENSIONS: &[TableRead] = &[
+    TableRead {
+        table: "studentcorefields",
+        columns: &[
+            "pscore_legal_first_name",
+            "pscore_legal_middle_name",
+            "pscore_legal_last_name",
+        ],
+    },
     TableRead {
         table: "u_student",
         columns: &["orgemail", "personalemail"],

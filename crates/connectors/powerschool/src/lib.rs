@@ -87,28 +87,36 @@ impl ConnectorFactory for PowerSchoolFactory {
 pub struct PowerSchoolConnector {
     client: Arc<PsClient>,
     settings: PowerSchoolSettings,
-    http: HttpConfig,
 }
 
 impl PowerSchoolConnector {
     pub fn new(settings: &PowerSchoolSettings, http: &HttpConfig) -> Result<Self, ConnectorError> {
         let mut http = http.clone();
         http.min_interval = http.min_interval.max(settings.min_request_interval);
+        if let Some(budget) = settings.max_requests_per_minute {
+            http.requests_per_minute =
+                Some(http.requests_per_minute.map_or(budget, |b| b.min(budget)));
+        }
         Ok(PowerSchoolConnector {
-            client: PsClient::new(settings, HttpClient::new(http.clone())?),
+            client: PsClient::new(settings, HttpClient::new(http)?),
             settings: settings.clone(),
-            http,
         })
     }
 
     /// A client for `check`: one retry and a short timeout, so an administrator testing a
-    /// wrong URL hears back in seconds rather than after a night's patience.
+    /// wrong URL hears back in seconds rather than after a night's patience. It shares
+    /// the district's connections, request budget and token.
     fn quick_client(&self) -> Result<Arc<PsClient>, ConnectorError> {
-        let mut http = self.http.clone();
-        http.retry.retries = http.retry.retries.min(1);
-        http.request_timeout = http.request_timeout.min(std::time::Duration::from_secs(30));
-        http.max_retry_after = http.max_retry_after.min(std::time::Duration::from_secs(5));
-        Ok(PsClient::new(&self.settings, HttpClient::new(http)?))
+        let http = self.client.http().with_patience(|http| {
+            http.retry.retries = http.retry.retries.min(1);
+            http.request_timeout = http.request_timeout.min(std::time::Duration::from_secs(30));
+            http.max_retry_after = http.max_retry_after.min(std::time::Duration::from_secs(5));
+        });
+        Ok(PsClient::sharing_token(
+            &self.settings,
+            http,
+            self.client.token_cache().clone(),
+        ))
     }
 }
 

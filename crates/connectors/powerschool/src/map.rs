@@ -186,14 +186,23 @@ pub fn student(
         ext.value("s_ab_stu_x", &format!("enrlytype{i}")) == Some(INDEPENDENT_ENROLLMENT_TYPE)
     });
     let school = enrollment.school_id.as_str();
+    // The legal name, falling back to the `Students` (preferred) name where blank, as
+    // PowerSchool's own pages do.
+    let legal = |field: &str, preferred: &wire::Text| {
+        ext.value("studentcorefields", field)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| preferred.as_str())
+            .to_owned()
+    };
     let mapped = SourceStudent {
         source_id: SourceId::new(id),
         student_number: w.local_id.as_str().to_owned(),
         sis_id: String::new(),
         state_id: w.state_province_id.as_str().to_owned(),
-        legal_first_name: name.first_name.as_str().to_owned(),
-        legal_last_name: name.last_name.as_str().to_owned(),
-        middle_name: name.middle_name.as_str().to_owned(),
+        legal_first_name: legal("pscore_legal_first_name", &name.first_name),
+        legal_last_name: legal("pscore_legal_last_name", &name.last_name),
+        middle_name: legal("pscore_legal_middle_name", &name.middle_name),
         birth_date,
         gender,
         school_source_id: (!school.is_empty()).then(|| SourceId::new(school)),
@@ -683,6 +692,31 @@ mod tests {
                 .as_ref()
                 .map(|a| (a.city.as_str(), a.region.as_str())),
             Some(("Calgary", "AB"))
+        );
+    }
+
+    #[test]
+    fn legal_names_come_from_studentcorefields_and_fall_back_where_blank() {
+        let json = STUDENT.replace(
+            r#"{"name":"s_ab_stu_x""#,
+            r#"{"name":"studentcorefields","recordFound":false,"_field":[
+                {"name":"pscore_legal_first_name","type":"String","value":"Jameson"},
+                {"name":"pscore_legal_middle_name","type":"String","value":"  "},
+                {"name":"pscore_legal_last_name","type":"String","value":"Doe-Okafor"}]},
+              {"name":"s_ab_stu_x""#,
+        );
+        assert_ne!(json, STUDENT, "the extension was added");
+        let answer: StudentsAnswer = serde_json::from_str(&json).expect("parses");
+        let mut w = Warnings::default();
+        let s = student(&answer.students.student.0[0], "", "GET /x", &mut w).expect("mapped");
+        assert_eq!(
+            (
+                s.legal_first_name.as_str(),
+                s.middle_name.as_str(),
+                s.legal_last_name.as_str()
+            ),
+            ("Jameson", "Lee", "Doe-Okafor"),
+            "legal first and last; a blank legal middle name falls back to Students'"
         );
     }
 

@@ -25,6 +25,10 @@ pub const SPECS: &[SettingSpec] = &[
         "min_request_interval_ms",
         "the plugin's \"minimum interval between API requests\" if the district set one (0-60000 ms)",
     ),
+    SettingSpec::optional(
+        "max_requests_per_minute",
+        "the most requests a minute rostersync sends this district, shared by runs, spot syncs and connection tests (1-100000); default: no limit beyond the plugin's interval",
+    ),
 ];
 
 /// A PowerSchool connection, parsed and checked.
@@ -37,6 +41,8 @@ pub struct PowerSchoolSettings {
     pub page_size: Option<u32>,
     /// Spacing between requests the district's throttle asks for.
     pub min_request_interval: std::time::Duration,
+    /// The district's request budget per minute.
+    pub max_requests_per_minute: Option<u32>,
 }
 
 impl TryFrom<&ConnectorConfig> for PowerSchoolSettings {
@@ -49,6 +55,9 @@ impl TryFrom<&ConnectorConfig> for PowerSchoolSettings {
         let client_secret = r.secret("client_secret");
         let page_size = r.number("page_size", 1..=1000).map(|n| n as u32);
         let interval = r.number("min_request_interval_ms", 0..=60_000).unwrap_or(0);
+        let budget = r
+            .number("max_requests_per_minute", 1..=100_000)
+            .map(|n| n as u32);
         match base_url {
             Some(base_url) => r.finish(Self {
                 base_url,
@@ -56,6 +65,7 @@ impl TryFrom<&ConnectorConfig> for PowerSchoolSettings {
                 client_secret,
                 page_size,
                 min_request_interval: std::time::Duration::from_millis(interval),
+                max_requests_per_minute: budget,
             }),
             None => Err(r.finish(()).err().unwrap_or_default()),
         }

@@ -299,6 +299,9 @@ pub struct RecordsAnswer {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Record {
+    /// The row's key (table reads); absent on some answers.
+    #[serde(default)]
+    pub id: Option<Text>,
     #[serde(default)]
     pub tables: BTreeMap<String, BTreeMap<String, Text>>,
 }

@@ -36,6 +36,7 @@ fn fast_http() -> HttpConfig {
         },
         max_retry_after: Duration::from_secs(5),
         concurrency: 4,
+        requests_per_minute: None,
     }
 }
 
@@ -216,6 +217,68 @@ async fn the_pull_equals_the_ground_truth_over_small_pages() {
 }
 
 #[tokio::test]
+async fn table_reads_fall_back_to_ranges_when_value_lists_are_refused() {
+    let sim = Simulator::start(SimConfig {
+        table_value_lists: false,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("simulator starts");
+    let pulled = pull(connector(&sim).as_ref()).await.expect("pull");
+    assert_matches_truth(&sim, &pulled).await;
+    let requests = sim.requests();
+    let decoded = |q: &str| {
+        url::form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "q")
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let table = |r: &&sim::powerschool::RequestRecord| r.path.starts_with("/ws/schema/table/");
+    let refused: Vec<_> = requests
+        .iter()
+        .filter(table)
+        .filter(|r| decoded(&r.query).contains("==("))
+        .collect();
+    assert_eq!(
+        refused.len(),
+        1,
+        "one refused list decides for the district: the fallback is remembered"
+    );
+    assert_eq!(refused[0].status, 400, "the refusal happened");
+    let ranges: Vec<_> = requests
+        .iter()
+        .filter(table)
+        .filter(|r| decoded(&r.query).contains("=ge=") && r.status == 200)
+        .collect();
+    assert!(!ranges.is_empty(), "ranges were read instead");
+    let first_range = ranges.iter().map(|r| r.arrived).min().expect("a range");
+    assert!(refused[0].arrived < first_range, "ranges after the refusal");
+}
+
+#[tokio::test]
+async fn legal_names_come_from_studentcorefields() {
+    let sim = simulator().await;
+    let (dcid, preferred, legal) = sim.district(|d| {
+        let dcid = d.cases().preferred_name_student.clone();
+        let s = d
+            .student(dcid.parse().expect("dcid"))
+            .expect("the preferred-name student");
+        (dcid, s.first_name.clone(), s.legal_first_name().to_owned())
+    });
+    assert_ne!(preferred, legal, "the case holds two names");
+    let p = pull(connector(&sim).as_ref()).await.expect("pull");
+    let s = p.student(&dcid).expect("pulled");
+    assert_eq!(s.legal_first_name, legal);
+    let requests = sim.requests();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.path.ends_with("/student") && r.query.contains("studentcorefields")),
+        "the connector asks for the extension"
+    );
+}
+
+#[tokio::test]
 async fn every_seed_001_case_comes_through_exactly() {
     let sim = simulator().await;
     let cases = sim.district(|d| d.cases().clone());
@@ -383,13 +446,17 @@ fn policy_email_eq(a: &str, b: &str) -> bool {
     !a.trim().is_empty() && a.trim().eq_ignore_ascii_case(b.trim())
 }
 
+/// Pulls through `fault` and checks the pull is whole and the fault fired every time it
+/// was set to.
 async fn survives(fault: Fault) -> Simulator {
     let sim = simulator().await;
+    let times = fault.times as usize;
     sim.inject(fault);
     let pulled = pull(connector(&sim).as_ref())
         .await
         .expect("the fault is survived");
     assert_matches_truth(&sim, &pulled).await;
+    assert_eq!(sim.faults_fired(), times, "the fault fired");
     sim
 }
 
@@ -448,6 +515,14 @@ async fn a_revoked_token_mid_pull_is_renewed() {
         }
     }
     assert!(events > 3);
+    let refused = sim.requests().iter().filter(|r| r.status == 401).count();
+    assert!(refused >= 1, "the revoked token was refused at least once");
+    let tokens = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/oauth/access_token"))
+        .count();
+    assert_eq!(tokens, 2, "the revocation was met by one renewal");
 }
 
 #[tokio::test]
@@ -465,6 +540,7 @@ async fn slow_answers_time_out_and_are_retried() {
         .await
         .expect("retried after the timeout");
     assert_matches_truth(&sim, &pulled).await;
+    assert_eq!(sim.faults_fired(), 1, "the slow answer happened");
 }
 
 #[tokio::test]

@@ -74,6 +74,10 @@ pub struct Cases {
     pub sibling_students: Vec<String>,
     /// A student whose gender is `"X"`.
     pub gender_x_student: String,
+    /// An active student whose preferred first name (`Students.First_Name`) differs from
+    /// the legal one (`StudentCoreFields.pscore_legal_first_name`); empty in a district
+    /// too small to hold one.
+    pub preferred_name_student: String,
 }
 
 /// A builder of one edge-case family.

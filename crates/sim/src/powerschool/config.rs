@@ -19,6 +19,10 @@ pub struct SimConfig {
     pub client_secret: String,
     /// How long an access token lives after it is issued.
     pub token_lifetime: Duration,
+    /// Whether table reads take a list of values in `q` (`col==(a,b,…)`). Public
+    /// clients show that form only on `/ws/v1`; off, a table read with a list answers 400
+    /// naming `q`, as a server that does not take it would.
+    pub table_value_lists: bool,
 }
 
 impl Default for SimConfig {
@@ -32,6 +36,7 @@ impl Default for SimConfig {
             client_id: "rostersync-demo".to_owned(),
             client_secret: "demo-secret-0000".to_owned(),
             token_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
+            table_value_lists: true,
         }
     }
 }

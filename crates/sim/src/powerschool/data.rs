@@ -60,6 +60,30 @@ impl SAbStuX {
     }
 }
 
+/// `StudentCoreFields`, PowerSchool's one-to-one extension of `Students`: the legal names
+/// when they differ from the names `Students` holds (which are the preferred ones). Blank
+/// for most students.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StudentCoreFields {
+    pub pscore_legal_first_name: Option<String>,
+    pub pscore_legal_middle_name: Option<String>,
+    pub pscore_legal_last_name: Option<String>,
+}
+
+impl StudentCoreFields {
+    /// The fields that hold a value, by name.
+    pub fn fields(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("pscore_legal_first_name", &self.pscore_legal_first_name),
+            ("pscore_legal_middle_name", &self.pscore_legal_middle_name),
+            ("pscore_legal_last_name", &self.pscore_legal_last_name),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.as_deref().map(|v| (name, v)))
+        .collect()
+    }
+}
+
 /// A row of `Students` with its extension tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Student {
@@ -97,6 +121,38 @@ pub struct Student {
     pub home_phone: String,
     pub u_student: UStudent,
     pub s_ab_stu_x: SAbStuX,
+    pub studentcorefields: StudentCoreFields,
+}
+
+impl Student {
+    /// A legal name: the `StudentCoreFields` one, or the `Students` one when blank.
+    fn legal<'a>(core: &'a Option<String>, name: &'a str) -> &'a str {
+        core.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .unwrap_or(name)
+    }
+
+    pub fn legal_first_name(&self) -> &str {
+        Self::legal(
+            &self.studentcorefields.pscore_legal_first_name,
+            &self.first_name,
+        )
+    }
+
+    pub fn legal_middle_name(&self) -> &str {
+        Self::legal(
+            &self.studentcorefields.pscore_legal_middle_name,
+            &self.middle_name,
+        )
+    }
+
+    pub fn legal_last_name(&self) -> &str {
+        Self::legal(
+            &self.studentcorefields.pscore_legal_last_name,
+            &self.last_name,
+        )
+    }
 }
 
 /// The letter and description PowerSchool gives an enrollment status code.

@@ -118,6 +118,12 @@ impl District {
                 }
             }
         }
+        found.preferred_name_student =
+            b.d.students
+                .iter()
+                .find(|s| s.enroll_status_code == 0 && s.legal_first_name() != s.first_name)
+                .map(|s| s.dcid.to_string())
+                .unwrap_or_default();
         b.d.cases = found;
         b.d.students.sort_by_key(|s| s.dcid);
         super::sections::generate(&mut b.d, config.seed);
@@ -365,6 +371,8 @@ impl Builder {
         } else {
             String::new()
         };
+        let (first_name, last_name, studentcorefields) =
+            preferred_names(dcid, first_name, last_name, gender);
         self.d.students.push(Student {
             dcid,
             id,
@@ -391,6 +399,7 @@ impl Builder {
                 personalemail,
             },
             s_ab_stu_x,
+            studentcorefields,
         });
         dcid
     }
@@ -555,4 +564,38 @@ impl Builder {
 
 fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+/// Some students go by a name other than their legal one: `Students` then holds the
+/// preferred name and `StudentCoreFields` the legal one. Chosen from the DCID, so the
+/// rest of the district is generated as before: one student in seven by a preferred
+/// first name, one in thirteen by a last name shorter than the
+/// legal, hyphenated one.
+fn preferred_names(
+    dcid: u64,
+    legal_first: String,
+    legal_last: String,
+    gender: &str,
+) -> (String, String, StudentCoreFields) {
+    let mut core = StudentCoreFields::default();
+    let mut first = legal_first.clone();
+    if dcid % 7 == 3 {
+        let pool = if gender == "M" {
+            names::MALE
+        } else {
+            names::FEMALE
+        };
+        let at = (dcid as usize / 7) % pool.len();
+        let preferred = if pool[at] == legal_first {
+            pool[(at + 1) % pool.len()]
+        } else {
+            pool[at]
+        };
+        first = preferred.to_owned();
+        core.pscore_legal_first_name = Some(legal_first);
+    }
+    if dcid % 13 == 5 {
+        core.pscore_legal_last_name = Some(format!("{legal_last}-Okafor"));
+    }
+    (first, legal_last, core)
 }

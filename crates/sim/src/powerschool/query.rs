@@ -69,6 +69,78 @@ pub(super) fn parse_q(q: &str) -> Result<Vec<Clause>, String> {
     Ok(clauses)
 }
 
+/// What a table `q` clause asks of a column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Test {
+    /// `field==value` or `field==(a,b,…)`.
+    In(Vec<String>),
+    /// `field=ge=value`.
+    AtLeast(String),
+    /// `field=le=value`.
+    AtMost(String),
+}
+
+impl Test {
+    /// Whether a cell passes: numbers compare as numbers, other text as text.
+    pub fn admits(&self, cell: &str) -> bool {
+        let order = |bound: &str| match (cell.parse::<i64>(), bound.parse::<i64>()) {
+            (Ok(a), Ok(b)) => a.cmp(&b),
+            _ => cell.cmp(bound),
+        };
+        match self {
+            Test::In(values) => values.iter().any(|v| v == cell),
+            Test::AtLeast(bound) => order(bound).is_ge(),
+            Test::AtMost(bound) => order(bound).is_le(),
+        }
+    }
+}
+
+/// A table `q` clause: a column and its test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct TableClause {
+    pub field: String,
+    pub test: Test,
+}
+
+/// Parses a table `q`: clauses joined by `;`, each `==` (one value or a list), `=ge=` or
+/// `=le=`. Lists are refused when `value_lists` is off, naming `q`, as a server that does
+/// not take them would.
+pub(super) fn parse_table_q(q: &str, value_lists: bool) -> Result<Vec<TableClause>, String> {
+    let mut clauses = Vec::new();
+    for part in q.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (field, test) = if let Some((field, value)) = part.split_once("=ge=") {
+            (field, Test::AtLeast(value.trim().to_owned()))
+        } else if let Some((field, value)) = part.split_once("=le=") {
+            (field, Test::AtMost(value.trim().to_owned()))
+        } else if let Some((field, value)) = part.split_once("==") {
+            let value = value.trim();
+            match value.strip_prefix('(').and_then(|v| v.strip_suffix(')')) {
+                Some(_) if !value_lists => {
+                    return Err(format!(
+                        "Invalid value for parameter q: {part} (a list of values is not supported)"
+                    ))
+                }
+                Some(list) => (
+                    field,
+                    Test::In(list.split(',').map(|v| v.trim().to_owned()).collect()),
+                ),
+                None => (field, Test::In(vec![value.to_owned()])),
+            }
+        } else {
+            return Err(format!("Invalid query expression: {part}"));
+        };
+        let field = field.trim();
+        if field.is_empty() || field.contains('=') {
+            return Err(format!("Invalid query expression: {part}"));
+        }
+        clauses.push(TableClause {
+            field: field.to_owned(),
+            test,
+        });
+    }
+    Ok(clauses)
+}
+
 /// The rows of one page: `page` is 1-based (default 1); `pagesize` defaults to
 /// `default` and is capped at `max`; `0` means the default, or every row when
 /// `zero_is_all`. Returns the range of row positions, or the message to answer.
@@ -116,6 +188,20 @@ mod tests {
         assert_eq!(q[0].values, vec!["-1", "0"]);
         assert_eq!(q[1].values, vec!["200311"]);
         assert!(parse_q("grade_level=gt=5").is_err());
+    }
+
+    #[test]
+    fn table_q_reads_lists_and_ranges_and_can_refuse_lists() {
+        let q = parse_table_q("studentdcid==(4,10);personid=ge=7;personid=le=20", true).unwrap();
+        assert_eq!(q[0].test, Test::In(vec!["4".into(), "10".into()]));
+        assert!(q[1].test.admits("7") && !q[1].test.admits("6"));
+        assert!(
+            q[2].test.admits("9") && !q[2].test.admits("100"),
+            "numbers, not text"
+        );
+        let refused = parse_table_q("studentdcid==(4,10)", false).expect_err("lists off");
+        assert!(refused.contains("parameter q"), "{refused}");
+        assert!(parse_table_q("studentdcid==4", false).is_ok());
     }
 
     #[test]

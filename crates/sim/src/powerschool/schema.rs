@@ -1,11 +1,12 @@
 //! `GET /ws/schema/table/{table}` and `…/{table}/count`: any table of
-//! [`super::tables::TABLES`], with a projection, a `q` of equality clauses, paging, and
+//! [`super::tables::TABLES`], with a projection, a `q` of equality and range clauses,
+//! paging, and
 //! the plugin's field grants.
 
 use serde_json::{json, Map, Value};
 
 use super::auth::PluginState;
-use super::query::{page_range, parse_q, Params};
+use super::query::{page_range, parse_table_q, Params, Test};
 use super::reply::Reply;
 use super::tables::{self, Table, TableSpec};
 
@@ -13,8 +14,8 @@ use super::tables::{self, Table, TableSpec};
 #[derive(Debug)]
 pub(super) struct TableRequest {
     pub spec: &'static TableSpec,
-    /// (column position, accepted values)
-    filters: Vec<(usize, Vec<String>)>,
+    /// (column position, test)
+    filters: Vec<(usize, Test)>,
     /// Column positions to answer; empty for a count.
     projection: Vec<usize>,
     count: bool,
@@ -26,6 +27,7 @@ pub(super) fn prepare(
     count: bool,
     params: &Params,
     plugin: &PluginState,
+    value_lists: bool,
 ) -> Result<TableRequest, Reply> {
     if tables::NOT_SERVED
         .iter()
@@ -51,12 +53,12 @@ pub(super) fn prepare(
             })
     };
     let clauses = match params.get("q") {
-        Some(q) => parse_q(q).map_err(|m| Reply::message(400, m))?,
+        Some(q) => parse_table_q(q, value_lists).map_err(|m| Reply::message(400, m))?,
         None => Vec::new(),
     };
     let mut filters = Vec::new();
     for clause in clauses {
-        filters.push((position(&clause.field)?, clause.values));
+        filters.push((position(&clause.field)?, clause.test));
     }
     let mut projection = Vec::new();
     if !count {

@@ -39,6 +39,10 @@ pub struct RequestRecord {
     /// The request body as text (empty for a `GET`).
     pub body: String,
     pub status: u16,
+    /// When the request arrived.
+    pub arrived: std::time::Instant,
+    /// The fault it met, if one fired on it.
+    pub fault: Option<FaultKind>,
 }
 
 /// The district and a counter bumped on every edit, read together.
@@ -60,6 +64,9 @@ struct Shared {
     tokens: Mutex<Tokens>,
     plugin: RwLock<PluginState>,
     faults: Mutex<Vec<Fault>>,
+    /// Faults spent, counted when taken (a request the client abandons mid-fault is
+    /// never logged, but its fault fired).
+    fired: std::sync::atomic::AtomicUsize,
     requests: Mutex<Vec<RequestRecord>>,
 }
 
@@ -121,6 +128,7 @@ impl Simulator {
             details: Mutex::new(None),
             plugin: RwLock::new(PluginState::default()),
             faults: Mutex::new(Vec::new()),
+            fired: std::sync::atomic::AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
         });
         let app = Router::new()
@@ -204,6 +212,11 @@ impl Simulator {
         lock(&self.shared.requests).clone()
     }
 
+    /// How many requests met an injected fault: a fault test proves its fault fired.
+    pub fn faults_fired(&self) -> usize {
+        self.shared.fired.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn clear_requests(&self) {
         lock(&self.shared.requests).clear();
     }
@@ -239,10 +252,17 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let body = axum::body::to_bytes(body, 64 * 1024 * 1024)
         .await
         .unwrap_or_default();
+    let arrived = std::time::Instant::now();
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let raw_query = parts.uri.query().unwrap_or("");
     let fault = fault::take(&mut lock(&shared.faults), method, path);
+    if fault.is_some() {
+        shared
+            .fired
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    let fired = fault.clone();
     let mut incoming = Incoming {
         method,
         path,
@@ -290,6 +310,8 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         query: raw_query.to_owned(),
         body: String::from_utf8_lossy(&body).into_owned(),
         status,
+        arrived,
+        fault: fired,
     });
     response
 }
@@ -362,7 +384,13 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
                 ["count"] => true,
                 _ => return Reply::not_found(),
             };
-            let request = match schema::prepare(name, count, &req.params, &plugin) {
+            let request = match schema::prepare(
+                name,
+                count,
+                &req.params,
+                &plugin,
+                config.table_value_lists,
+            ) {
                 Ok(request) => request,
                 Err(reply) => return reply,
             };

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use super::data::*;
+use super::query::Test;
 
 /// Cell values in column order; `None` is a null, left out of the answer.
 pub(super) type Row = Vec<Option<String>>;
@@ -528,25 +529,28 @@ impl Table {
     }
 
     /// Rows (by position, in key order) whose every filter column holds one of its values.
-    pub fn select(&self, filters: &[(usize, Vec<String>)]) -> Vec<usize> {
-        let Some(((first, values), rest)) = filters.split_first() else {
-            return (0..self.rows.len()).collect();
+    pub fn select(&self, filters: &[(usize, Test)]) -> Vec<usize> {
+        // An equality on an indexed column picks the candidates; the rest test each row.
+        let indexed = filters.iter().find_map(|(column, test)| match test {
+            Test::In(values) => self.index(*column).map(|index| (index, values)),
+            _ => None,
+        });
+        let mut hits: Vec<usize> = match indexed {
+            Some((index, values)) => values
+                .iter()
+                .filter_map(|value| index.get(value))
+                .flatten()
+                .map(|&i| i as usize)
+                .collect(),
+            None if filters.is_empty() => return (0..self.rows.len()).collect(),
+            None => (0..self.rows.len()).collect(),
         };
-        let Some(index) = self.index(*first) else {
-            return Vec::new();
-        };
-        let mut hits: Vec<usize> = values
-            .iter()
-            .filter_map(|value| index.get(value))
-            .flatten()
-            .map(|&i| i as usize)
-            .collect();
         hits.sort_unstable();
         hits.dedup();
         hits.retain(|&i| {
-            rest.iter().all(|(column, values)| {
+            filters.iter().all(|(column, test)| {
                 let cell = self.rows[i].get(*column).and_then(|c| c.as_deref());
-                cell.is_some_and(|cell| values.iter().any(|value| value == cell))
+                cell.is_some_and(|cell| test.admits(cell))
             })
         });
         hits

@@ -333,6 +333,7 @@ fn extension_data(s: &Student, extensions: &[String]) -> Option<Value> {
             .filter_map(|(n, v)| v.map(|v| (n, v)))
             .collect(),
             "s_ab_stu_x" => s.s_ab_stu_x.fields(),
+            "studentcorefields" => s.studentcorefields.fields(),
             _ => continue,
         };
         let fields: Vec<Value> = fields
