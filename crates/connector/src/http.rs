@@ -673,6 +673,89 @@ mod tests {
         assert_eq!(Request::get(url).endpoint, "GET /ws/schema/table/person");
     }
 
+    /// A loopback server that answers each connection's request with the next status of
+    /// `statuses` and records the `Authorization` header it got.
+    async fn scripted(statuses: &'static [u16]) -> (url::Url, Arc<std::sync::Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = url::Url::parse(&format!(
+            "http://{}/signed",
+            listener.local_addr().expect("addr")
+        ))
+        .expect("url");
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        tokio::spawn(async move {
+            for status in statuses {
+                let Ok((mut socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let mut buf = vec![0u8; 8192];
+                let n = socket.read(&mut buf).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).to_string();
+                let auth = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("authorization: "))
+                    .unwrap_or_default()
+                    .to_owned();
+                log.lock().expect("log").push(auth);
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{{}}"
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+            }
+        });
+        (url, seen)
+    }
+
+    /// Signs with a new nonce on every call.
+    struct Counting(std::sync::atomic::AtomicU32);
+
+    impl Signer for Counting {
+        fn sign(
+            &self,
+            method: &Method,
+            url: &url::Url,
+            headers: &mut HeaderMap,
+        ) -> Result<(), ConnectorError> {
+            let nonce = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let value = format!("Sig {method} {} nonce={nonce}", url.path());
+            headers.insert(
+                reqwest::header::AUTHORIZATION,
+                HeaderValue::from_str(&value).expect("header"),
+            );
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retried_request_is_signed_afresh() {
+        let (url, seen) = scripted(&[503, 500, 200]).await;
+        let client = HttpClient::new(HttpConfig {
+            retry: RetryPolicy {
+                retries: 3,
+                min_delay: Duration::from_millis(1),
+                max_delay: Duration::from_millis(5),
+            },
+            ..HttpConfig::default()
+        })
+        .expect("client");
+        let request = Request::get(url).signed(Arc::new(Counting(0.into())));
+        let answer = client.send(&request).await.expect("the third try answers");
+        assert_eq!(answer.status, StatusCode::OK);
+        let seen = seen.lock().expect("log").clone();
+        assert_eq!(
+            seen,
+            [
+                "Sig GET /signed nonce=0",
+                "Sig GET /signed nonce=1",
+                "Sig GET /signed nonce=2"
+            ]
+        );
+    }
+
     #[tokio::test(start_paused = true)]
     async fn the_pacer_spaces_requests() {
         let pacer = Pacer::new(Duration::from_millis(100));

@@ -32,7 +32,7 @@ async fn the_token_is_reused_with_a_shrinking_string_expiry_then_renewed() {
         first["expires_in"], "3",
         "expires_in is a string of seconds"
     );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    sim.advance_token_clock(Duration::from_millis(1100));
     let again = client
         .token_request(sim.client_id(), sim.client_secret())
         .await
@@ -43,7 +43,7 @@ async fn the_token_is_reused_with_a_shrinking_string_expiry_then_renewed() {
     let mut authed = Client::new(sim.base_url());
     authed.token = first["access_token"].as_str().expect("token").to_owned();
     assert_eq!(authed.get("/ws/v1/district/school").await.status, 200);
-    tokio::time::sleep(Duration::from_millis(2000)).await;
+    sim.advance_token_clock(Duration::from_millis(2000));
     let expired = authed.get("/ws/v1/district/school").await;
     assert_eq!(expired.status, 401);
     assert_eq!(expired.json(), json!({ "error": "invalid_token" }));

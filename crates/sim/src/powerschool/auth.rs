@@ -52,8 +52,11 @@ impl PluginState {
 /// The token in force, if any.
 #[derive(Debug)]
 pub(super) struct Tokens {
-    current: Option<(String, Instant)>,
+    /// The token in force, when it was issued, and the clock's advance then.
+    current: Option<(String, Instant, Duration)>,
     rng: fastrand::Rng,
+    /// How far tests moved the token clock forward (no test sleeps through a lifetime).
+    advanced: Duration,
 }
 
 impl Tokens {
@@ -61,13 +64,23 @@ impl Tokens {
         Tokens {
             current: None,
             rng: fastrand::Rng::with_seed(seed ^ 0x5eed_70ce),
+            advanced: Duration::ZERO,
         }
+    }
+
+    /// Moves the token clock forward: tokens age by `by` at once.
+    pub fn advance(&mut self, by: Duration) {
+        self.advanced += by;
+    }
+
+    fn age(&self, issued: Instant, advanced_then: Duration) -> Duration {
+        issued.elapsed() + self.advanced.saturating_sub(advanced_then)
     }
 
     /// The token in force (a new one if none is) and its remaining seconds.
     fn issue(&mut self, lifetime: Duration) -> (String, u64) {
-        if let Some((token, at)) = &self.current {
-            let age = at.elapsed();
+        if let Some((token, at, then)) = &self.current {
+            let age = self.age(*at, *then);
             if age < lifetime {
                 return (token.clone(), (lifetime - age).as_secs());
             }
@@ -80,7 +93,7 @@ impl Tokens {
             self.rng.u16(0x8000..0xc000),
             self.rng.u64(..) & 0xffff_ffff_ffff
         );
-        self.current = Some((token.clone(), Instant::now()));
+        self.current = Some((token.clone(), Instant::now(), self.advanced));
         (token, lifetime.as_secs())
     }
 
@@ -88,7 +101,7 @@ impl Tokens {
     pub fn is_valid(&self, token: &str, lifetime: Duration) -> bool {
         self.current
             .as_ref()
-            .is_some_and(|(t, at)| t == token && at.elapsed() < lifetime)
+            .is_some_and(|(t, at, then)| t == token && self.age(*at, *then) < lifetime)
     }
 
     /// Drops the token in force: it answers 401 from now on.

@@ -212,6 +212,11 @@ impl Simulator {
         lock(&self.shared.requests).clone()
     }
 
+    /// Ages the tokens by `by` at once, as if that much time had passed.
+    pub fn advance_token_clock(&self, by: std::time::Duration) {
+        lock(&self.shared.tokens).advance(by);
+    }
+
     /// How many requests met an injected fault: a fault test proves its fault fired.
     pub fn faults_fired(&self) -> usize {
         self.shared.fired.load(std::sync::atomic::Ordering::SeqCst)
