@@ -207,33 +207,32 @@ async fn connection_tests_refuse_unknown_and_unsupported_districts(backend: Back
 
     client
         .create_district(create_request(district(
-            "clever-one",
-            "Clever district",
+            "classlink-one",
+            "ClassLink district",
             connector(
-                "clever",
-                &[("district_id", "5b2ad81a709e300001e2cd7a")],
-                &[("district_token", "clever-token-never-shown")],
+                "classlink",
+                &[
+                    ("tenant_id", "2"),
+                    ("application_id", "57"),
+                    ("base_url", "https://example-vn-v2.oneroster.com"),
+                    ("client_id", "key"),
+                ],
+                &[("client_secret", "classlink-secret-never-shown")],
             ),
-            Some(pb::DistrictSettings {
-                phone_types: Some(pb::TypeSelection {
-                    all: false,
-                    values: vec!["home".into()],
-                }),
-                ..Default::default()
-            }),
+            None,
             "America/Chicago",
         )))
         .await
         .expect("create");
     let unsupported = client
         .test_connection(pb::TestConnectionRequest {
-            district_id: "clever-one".into(),
+            district_id: "classlink-one".into(),
         })
         .await
         .expect_err("must be refused");
     assert_eq!(unsupported.code(), Code::FailedPrecondition);
     assert!(
-        unsupported.message().contains("clever"),
+        unsupported.message().contains("classlink"),
         "{}",
         unsupported.message()
     );

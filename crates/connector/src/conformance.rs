@@ -161,6 +161,7 @@ mod tests {
 
     fn account(students: &[&str], email: &str) -> GuardianAccount {
         GuardianAccount {
+            phones: Vec::new(),
             source_id: SourceId::new("700"),
             first_name: "Pat".into(),
             last_name: "Doe".into(),

@@ -70,7 +70,7 @@ open_enum!(
         StepParent => "step-parent" | "stepparent" | "step parent" | "stepmother" | "stepfather",
         FosterParent => "foster parent" | "foster-parent" | "fosterparent",
         Sibling => "sibling" | "brother" | "sister",
-        Relative => "relative" | "aunt" | "uncle" | "cousin",
+        Relative => "relative" | "aunt" | "uncle" | "aunt/uncle" | "cousin",
         Friend => "friend" | "family friend",
         // The student is their own contact (PowerSchool and Clever send `Self`).
         SelfContact => "self",
@@ -83,10 +83,14 @@ open_enum!(
 open_enum!(
     /// What kind of contact a source says a person is.
     ContactType {
-        Guardian => "guardian",
+        Guardian => "guardian" | "parent/guardian",
         Parent => "parent",
         Emergency => "emergency",
         Family => "family",
+        // Clever's `Primary`, `Secondary` and `Other` contact types.
+        Primary => "primary",
+        Secondary => "secondary",
+        OtherContactType => "other",
     }
 );
 
@@ -96,6 +100,8 @@ open_enum!(
         Home => "home",
         Cell => "cell" | "mobile",
         Work => "work" | "business",
+        // Clever's `Other` phone type.
+        OtherPhoneType => "other",
     }
 );
 

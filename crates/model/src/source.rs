@@ -57,6 +57,11 @@ pub struct GuardianAccount {
     pub contact_source_ids: Vec<SourceId>,
     /// Students the account has active data access to.
     pub student_source_ids: Vec<SourceId>,
+    /// Every number with the type the source gives it, when the source types its phones
+    /// (Clever's one `phone` with its `phone_type`); empty when it does not, and then
+    /// `home_phone` and `mobile_phone` are the numbers.
+    #[serde(default)]
+    pub phones: Vec<crate::roster::Phone>,
 }
 
 impl GuardianAccount {
@@ -75,6 +80,7 @@ mod tests {
 
     fn account(mailing: Option<Address>, physical: Option<Address>) -> GuardianAccount {
         GuardianAccount {
+            phones: Vec::new(),
             source_id: SourceId::new("700512"),
             first_name: "Pat".into(),
             last_name: "Doe".into(),

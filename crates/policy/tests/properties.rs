@@ -82,6 +82,7 @@ fn account() -> impl Strategy<Value = GuardianAccount> {
         prop::collection::vec(prop::sample::select(vec!["1", "2"]), 0..2),
     )
         .prop_map(|(id, email, username, persons, students)| GuardianAccount {
+            phones: Vec::new(),
             source_id: SourceId::new(id),
             first_name: "P".into(),
             last_name: "D".into(),

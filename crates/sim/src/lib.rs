@@ -9,12 +9,19 @@
 //! resources, table access, the `student_guardian_detail` PowerQuery, paging and its
 //! quirks, plugin grants) with per-test fault injection (401, 429 with Retry-After, 500,
 //! slow and dropped responses, malformed JSON, short pages) and a log of every request.
-//! Clever and OneRoster simulators will sit beside it.
+//! [`clever`] — a Clever district generated the same way (students, contacts with
+//! per-student relationships, teachers, staff, sections) holding the edge cases of seed
+//! 004 and Clever's id behaviours ([`clever::Cases`]), served as the Data API v3.0 / v3.1
+//! (bearer token, cursor paging with `starting_after`, the per-token rate limit and its
+//! headers) with the same fault injection (plus HTML error bodies) and request log.
+//! A OneRoster simulator will sit beside them.
 //!
 //! Must never: import a connector crate (a simulator that shared wire structs with the
 //! connector would be wrong in the same way twice), listen beyond loopback, or hold a
 //! lock across an await.
 //!
-//! Start reading at [`powerschool::Simulator`] and [`powerschool::District::generate`].
+//! Start reading at [`powerschool::Simulator`] and [`powerschool::District::generate`],
+//! or [`clever::Simulator`] and [`clever::District::generate`].
 
+pub mod clever;
 pub mod powerschool;

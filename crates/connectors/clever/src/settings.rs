@@ -21,7 +21,19 @@ pub const SPECS: &[SettingSpec] = &[
     SettingSpec::optional("api_version", "the Data API version to read")
         .with_default("v3.0")
         .with_choices(&["v3.0", "v3.1"]),
+    SettingSpec::optional(
+        "page_size",
+        "records per request (1-10000); default 10000, Clever's maximum",
+    ),
+    SettingSpec::optional(
+        "max_requests_per_minute",
+        "the most requests a minute rostersync sends with this token, shared by runs, spot syncs and connection tests (1-1200)",
+    )
+    .with_default("1200"),
 ];
+
+/// Clever's documented budget: 1,200 requests a minute per bearer token.
+pub const CLEVER_REQUESTS_PER_MINUTE: u32 = 1200;
 
 /// A Clever connection, parsed and checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,6 +42,10 @@ pub struct CleverSettings {
     pub district_token: Secret,
     pub api_base_url: url::Url,
     pub api_version: String,
+    /// Records per page (tests force small pages with it).
+    pub page_limit: Option<u32>,
+    /// The token's request budget a minute (at most Clever's 1,200).
+    pub requests_per_minute: u32,
 }
 
 impl TryFrom<&ConnectorConfig> for CleverSettings {
@@ -49,12 +65,21 @@ impl TryFrom<&ConnectorConfig> for CleverSettings {
         let district_token = r.secret("district_token");
         let api_base_url = r.url("api_base_url");
         let api_version = r.text("api_version");
+        let page_limit = r.number("page_size", 1..=10_000).map(|n| n as u32);
+        let requests_per_minute = r
+            .number(
+                "max_requests_per_minute",
+                1..=u64::from(CLEVER_REQUESTS_PER_MINUTE),
+            )
+            .map_or(CLEVER_REQUESTS_PER_MINUTE, |n| n as u32);
         match api_base_url {
             Some(api_base_url) => r.finish(Self {
                 district_id,
                 district_token,
                 api_base_url,
                 api_version,
+                page_limit,
+                requests_per_minute,
             }),
             None => Err(r.finish(()).err().unwrap_or_default()),
         }

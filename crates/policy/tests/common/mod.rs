@@ -59,6 +59,7 @@ pub fn contact(
 /// An account of person `person` with login e-mail `email`, listed for `students`.
 pub fn account(id: &str, person: &str, email: &str, students: &[&str]) -> GuardianAccount {
     GuardianAccount {
+        phones: Vec::new(),
         source_id: SourceId::new(id),
         first_name: "Pat".into(),
         last_name: "Doe".into(),

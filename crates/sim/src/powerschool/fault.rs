@@ -71,6 +71,16 @@ pub enum FaultKind {
     MalformedJson,
     /// Answers the page with its last row removed, as if the source lost a row.
     ShortPage,
+    /// `status` with an HTML page instead of JSON, as a gateway or a proxy in front of
+    /// the source answers (and as Clever answers some wrong-token requests).
+    HtmlError { status: u16 },
+}
+
+/// The HTML page a [`FaultKind::HtmlError`] (or a source that errs in HTML) answers.
+pub(crate) fn html_page(status: u16) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html><head><title>{status} Error</title></head>\n<body><h1>{status} Error</h1><p>The server could not complete the request.</p></body></html>\n"
+    )
 }
 
 /// A queued fault.
@@ -108,7 +118,7 @@ impl Fault {
 
 /// The fault a request meets, if any. Every matching fault counts the request against
 /// its `skip`; the first one past its skip fires and spends one of its `times`.
-pub(super) fn take(faults: &mut Vec<Fault>, method: &str, path: &str) -> Option<FaultKind> {
+pub(crate) fn take(faults: &mut Vec<Fault>, method: &str, path: &str) -> Option<FaultKind> {
     let mut fired = None;
     for fault in faults.iter_mut() {
         if fault.times == 0 || !fault.when.matches(method, path) {

@@ -18,7 +18,7 @@ pub mod config;
 pub mod data;
 pub mod fault;
 mod generate;
-mod names;
+pub(crate) mod names;
 mod powerquery;
 mod query;
 mod reply;

@@ -1,7 +1,7 @@
-//! Word lists the generator draws names and places from. A few names carry accents and
+//! Word lists the generators (PowerSchool's and Clever's) draw names and places from. A few names carry accents and
 //! apostrophes on purpose, so text handling is exercised.
 
-pub(super) const FEMALE: &[&str] = &[
+pub(crate) const FEMALE: &[&str] = &[
     "Olivia",
     "Emma",
     "Charlotte",
@@ -44,7 +44,7 @@ pub(super) const FEMALE: &[&str] = &[
     "Elise",
 ];
 
-pub(super) const MALE: &[&str] = &[
+pub(crate) const MALE: &[&str] = &[
     "Liam", "Noah", "Oliver", "Elijah", "James", "William", "Benjamin", "Lucas", "Henry",
     "Theodore", "Mateo", "Arjun", "Wei", "Omar", "Kwame", "Ethan", "Logan", "Owen", "Caleb",
     "Jonah", "Félix", "André", "Rowan", "Declan", "Dmitri", "Tariq", "Samuel", "Isaac", "Marcus",
@@ -52,7 +52,7 @@ pub(super) const MALE: &[&str] = &[
     "Pat",
 ];
 
-pub(super) const LAST: &[&str] = &[
+pub(crate) const LAST: &[&str] = &[
     "Smith",
     "Brown",
     "Tremblay",
@@ -107,7 +107,7 @@ pub(super) const LAST: &[&str] = &[
     "St-Pierre",
 ];
 
-pub(super) const MIDDLE: &[&str] = &[
+pub(crate) const MIDDLE: &[&str] = &[
     "Lee",
     "Marie",
     "James",
@@ -120,7 +120,7 @@ pub(super) const MIDDLE: &[&str] = &[
     "Kai",
 ];
 
-pub(super) const STREETS: &[&str] = &[
+pub(crate) const STREETS: &[&str] = &[
     "Elm St",
     "Maple Ave",
     "Bow Trail SW",
@@ -139,7 +139,7 @@ pub(super) const STREETS: &[&str] = &[
 ];
 
 /// (city, province code, postal code first letter)
-pub(super) const CITIES: &[(&str, &str, char)] = &[
+pub(crate) const CITIES: &[(&str, &str, char)] = &[
     ("Calgary", "AB", 'T'),
     ("Calgary", "AB", 'T'),
     ("Calgary", "AB", 'T'),
@@ -151,7 +151,7 @@ pub(super) const CITIES: &[(&str, &str, char)] = &[
     ("Golden", "BC", 'V'),
 ];
 
-pub(super) const SCHOOL_NAMES: &[&str] = &[
+pub(crate) const SCHOOL_NAMES: &[&str] = &[
     "Elm Park",
     "Riverbend",
     "Prairie Rose",
@@ -166,14 +166,14 @@ pub(super) const SCHOOL_NAMES: &[&str] = &[
     "Crescent Heights",
 ];
 
-pub(super) const EMAIL_DOMAINS: &[&str] = &["mail.example", "inbox.example", "post.example"];
+pub(crate) const EMAIL_DOMAINS: &[&str] = &["mail.example", "inbox.example", "post.example"];
 
 /// The school district's own e-mail domain.
-pub(super) const DISTRICT_DOMAIN: &str = "district.example";
+pub(crate) const DISTRICT_DOMAIN: &str = "district.example";
 
 /// Lower-case ASCII letters and digits of a name, for e-mail addresses and logins
 /// (`"Lefèvre"` → `"lefevre"`, `"O'Brien"` → `"obrien"`).
-pub(super) fn ascii_slug(name: &str) -> String {
+pub(crate) fn ascii_slug(name: &str) -> String {
     name.chars()
         .filter_map(|c| {
             let c = match c {

@@ -308,6 +308,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             let reply = dispatch(&shared, &incoming);
             (reply.status, drop_mid_body(reply))
         }
+        Some(FaultKind::HtmlError { status }) => (status, html_error(status)),
     };
     lock(&shared.requests).push(RequestRecord {
         method: method.to_owned(),
@@ -323,6 +324,18 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
 
 fn respond(reply: Reply) -> (u16, Response) {
     (reply.status, reply.into_response())
+}
+
+/// `status` with an HTML page.
+fn html_error(status: u16) -> Response {
+    let code = axum::http::StatusCode::from_u16(status)
+        .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = (code, fault::html_page(status)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
 }
 
 /// The status, the headers with the full length, half the body, then a broken stream.

@@ -206,6 +206,7 @@ impl District {
                 })
             };
             out.push(GuardianAccount {
+                phones: Vec::new(),
                 source_id: SourceId::new(guardian_id.to_string()),
                 first_name: guardian.first_name.clone(),
                 last_name: guardian.last_name.clone(),

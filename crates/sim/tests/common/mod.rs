@@ -230,3 +230,4 @@ pub async fn start(config: SimConfig) -> (Simulator, Client) {
 pub async fn default_sim() -> (Simulator, Client) {
     start(SimConfig::default()).await
 }
+pub mod clever;

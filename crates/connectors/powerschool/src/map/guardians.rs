@@ -55,6 +55,7 @@ pub fn guardian_accounts(
                     .unwrap_or_default()
             };
             GuardianAccount {
+                phones: Vec::new(),
                 source_id: SourceId::new(gid),
                 first_name: r.get("guardian", "firstname").to_owned(),
                 last_name: r.get("guardian", "lastname").to_owned(),

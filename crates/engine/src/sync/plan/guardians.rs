@@ -138,16 +138,20 @@ pub fn guardian_from_account(
     account: &GuardianAccount,
     settings: &DistrictSettings,
 ) -> Guardian {
-    let phones = [
-        Phone {
-            number: account.home_phone.clone(),
-            kind: PhoneType::Home,
-        },
-        Phone {
-            number: account.mobile_phone.clone(),
-            kind: PhoneType::Cell,
-        },
-    ];
+    let phones = if account.phones.is_empty() {
+        vec![
+            Phone {
+                number: account.home_phone.clone(),
+                kind: PhoneType::Home,
+            },
+            Phone {
+                number: account.mobile_phone.clone(),
+                kind: PhoneType::Cell,
+            },
+        ]
+    } else {
+        account.phones.clone()
+    };
     let incoming = ContactDetails {
         email: account.email.trim().to_owned(),
         phones: phone_fields(&phones, &settings.phone_types),

@@ -1,0 +1,49 @@
+//! What a simulated Clever district looks like and how its server behaves.
+
+use std::time::Duration;
+
+/// The size and seed of a generated district, its token, and the server's limits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CleverSimConfig {
+    /// Same seed and sizes, same district.
+    pub seed: u64,
+    /// At least one school is generated.
+    pub schools: usize,
+    /// Every student the district shares.
+    pub students: usize,
+    /// Average number of contact users per student (siblings share theirs).
+    pub contacts_per_student: f64,
+    /// The largest `limit` a list takes; above it Clever answers 413.
+    pub max_limit: u32,
+    /// The district-app bearer token every request must carry.
+    pub token: String,
+    /// The district's Clever id (24 lowercase hex characters).
+    pub district_id: String,
+    /// Requests one token may make in one window.
+    pub rate_limit: u32,
+    /// The fixed window the rate limit counts in (a minute at Clever; tests shorten it).
+    pub rate_window: Duration,
+    /// Whether a 429 sends `Retry-After` (no public source says Clever does).
+    pub retry_after_on_429: bool,
+    /// Whether a 429 has an HTML body instead of `{"message": …}` (Clever's old client
+    /// library assumed a non-JSON one).
+    pub html_429_body: bool,
+}
+
+impl Default for CleverSimConfig {
+    fn default() -> Self {
+        CleverSimConfig {
+            seed: 1,
+            schools: 4,
+            students: 60,
+            contacts_per_student: 1.6,
+            max_limit: 10_000,
+            token: "0123456789abcdef0123456789abcdef01234567".to_owned(),
+            district_id: "66f0a1b2c3d4e5f6a7b80001".to_owned(),
+            rate_limit: 1200,
+            rate_window: Duration::from_secs(60),
+            retry_after_on_429: false,
+            html_429_body: false,
+        }
+    }
+}
