@@ -4,6 +4,7 @@
 mod harness;
 
 mod budget;
+mod clever;
 mod cli;
 mod connection;
 mod districts;

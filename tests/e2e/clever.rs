@@ -1,0 +1,219 @@
+//! A Clever district end to end over gRPC against the Clever simulator, on both
+//! databases: the roster, contacts linked per relationship with tiers and rule ids, the
+//! one phone type mapped to the phone or SMS field, staff and classrooms, the student id
+//! choice, TestConnection and SpotSync.
+
+use std::collections::BTreeSet;
+
+use model::ids::{DistrictId, SourceId};
+use proto::v1 as pb;
+use proto::v1::sync_service_client::SyncServiceClient;
+use sim::clever::{CleverSimConfig, Role, Simulator};
+use store::{Backend, Store};
+use tonic::transport::Channel;
+
+use crate::harness::{connector, create_request, district, run_to_end, update_request, Server};
+use crate::on_both_backends;
+
+on_both_backends!(
+    a_clever_district_syncs_its_roster_links_and_phones,
+    a_clever_district_tests_ok_and_spot_syncs,
+);
+
+const DISTRICT: &str = "clever-sim";
+
+fn district_id() -> DistrictId {
+    DISTRICT.parse().expect("id")
+}
+
+/// Settings with exactly one phone type, as Clever requires.
+fn one_phone_type(kind: &str) -> pb::DistrictSettings {
+    pb::DistrictSettings {
+        phone_types: Some(pb::TypeSelection {
+            all: false,
+            values: vec![kind.into()],
+        }),
+        ..Default::default()
+    }
+}
+
+async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channel>, Store) {
+    let sim = Simulator::start(CleverSimConfig::default())
+        .await
+        .expect("simulator");
+    let server = Server::start(backend).await;
+    let mut client = server.client().await;
+    client
+        .create_district(create_request(district(
+            DISTRICT,
+            "Clever District",
+            connector(
+                "clever",
+                &[
+                    ("district_id", sim.district_id()),
+                    ("api_base_url", &sim.base_url()),
+                    ("page_size", "25"),
+                ],
+                &[("district_token", sim.token())],
+            ),
+            Some(one_phone_type("cell")),
+            "America/Chicago",
+        )))
+        .await
+        .expect("create the Clever district");
+    let store = server.store().await;
+    (sim, server, client, store)
+}
+
+fn ok(run: &pb::SyncRun) {
+    assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
+}
+
+async fn a_clever_district_syncs_its_roster_links_and_phones(backend: Backend) {
+    let (sim, _server, mut client, store) = setup(backend).await;
+    let d = district_id();
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+
+    let (students, teachers_and_staff, sections) = sim.district(|x| {
+        let shared = |role: Role| -> BTreeSet<String> {
+            x.users_with_role(role)
+                .filter(|u| x.is_shared(&u.id))
+                .map(|u| u.id.clone())
+                .collect()
+        };
+        let mut staff = shared(Role::Teacher);
+        staff.extend(shared(Role::Staff));
+        (
+            shared(Role::Student).len() as u64,
+            staff.len() as u64,
+            x.sections.iter().filter(|s| x.is_shared(&s.id)).count() as u64,
+        )
+    });
+    assert_eq!(
+        store.count_students(&d, false).await.expect("count"),
+        students
+    );
+    assert_eq!(
+        store.count_staff(&d, false).await.expect("count"),
+        teachers_and_staff
+    );
+    assert_eq!(
+        store.count_classrooms(&d, false).await.expect("count"),
+        sections
+    );
+
+    // Every listed contact of every type and relationship is linked Full (all types and
+    // relationships sync by default), by Clever's rule.
+    let cases = sim.district(|x| x.cases.clone());
+    let student = &cases.two_students[0];
+    let s = store
+        .find_student_by_source(&d, &SourceId::new(student))
+        .await
+        .expect("student");
+    let links = store.list_student_links(&d, s.id).await.expect("links");
+    let g = store
+        .find_guardian_by_source(&d, &SourceId::new(&cases.two_students_contact))
+        .await
+        .expect("the contact's account");
+    let link = links
+        .iter()
+        .find(|l| l.guardian_id == g.id)
+        .expect("linked");
+    assert_eq!(link.tier.as_str(), "full");
+    assert_eq!(link.decision.rule.to_string(), "clever.link.full");
+
+    // The one phone type: Cell goes to the SMS field; a Home number is not taken.
+    let cell = store
+        .find_guardian_by_source(&d, &SourceId::new(&cases.phone_type_contacts["Cell"]))
+        .await
+        .expect("cell contact");
+    assert!(!cell.mobile_phone.is_empty() && cell.home_phone.is_empty());
+    let home = store
+        .find_guardian_by_source(&d, &SourceId::new(&cases.phone_type_contacts["Home"]))
+        .await
+        .expect("home contact");
+    assert!(home.mobile_phone.is_empty() && home.home_phone.is_empty());
+
+    // The student id: Clever's sis_id when the district chooses STUDENT ID, the student
+    // number otherwise.
+    let (sis_id, number) = sim.district(|x| {
+        let role = x
+            .user(student)
+            .and_then(|u| u.roles.student.clone())
+            .expect("student role");
+        (role.sis_id, role.student_number)
+    });
+    assert_eq!(
+        s.student_number, number,
+        "the default is the student number"
+    );
+    client
+        .update_district(update_request(
+            pb::District {
+                district_id: DISTRICT.into(),
+                settings: Some(pb::DistrictSettings {
+                    student_id_source: Some(pb::StudentIdSource::SourceId as i32),
+                    ..one_phone_type("home")
+                }),
+                ..Default::default()
+            },
+            &["settings.student_id_source", "settings.phone_types"],
+        ))
+        .await
+        .expect("choose STUDENT ID and the Home phone");
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    let s = store
+        .find_student_by_source(&d, &SourceId::new(student))
+        .await
+        .expect("student");
+    assert_eq!(s.student_number, sis_id);
+    let home = store
+        .find_guardian_by_source(&d, &SourceId::new(&cases.phone_type_contacts["Home"]))
+        .await
+        .expect("home contact");
+    assert!(
+        !home.home_phone.is_empty() && home.mobile_phone.is_empty(),
+        "Home goes to the phone field, never the SMS field: {home:?}"
+    );
+}
+
+async fn a_clever_district_tests_ok_and_spot_syncs(backend: Backend) {
+    let (sim, _server, mut client, store) = setup(backend).await;
+    let report = client
+        .test_connection(pb::TestConnectionRequest {
+            district_id: DISTRICT.into(),
+        })
+        .await
+        .expect("test")
+        .into_inner();
+    assert!(report.ok, "{report:#?}");
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    let cases = sim.district(|x| x.cases.clone());
+    let student = &cases.two_students[0];
+    sim.edit(|x| {
+        if let Some(u) = x.users.iter_mut().find(|u| &u.id == student) {
+            u.name.last = Some("Renamed".into());
+        }
+    });
+    let s = store
+        .find_student_by_source(&district_id(), &SourceId::new(student))
+        .await
+        .expect("student");
+    let out = client
+        .spot_sync(pb::SpotSyncRequest {
+            district_id: DISTRICT.into(),
+            user: Some(pb::spot_sync_request::User::StudentId(s.id.to_string())),
+            dry_run: false,
+            request_id: String::new(),
+        })
+        .await
+        .expect("spot sync")
+        .into_inner();
+    assert!(
+        out.changes.iter().any(|c| c
+            .fields
+            .iter()
+            .any(|f| f.field == "legal_last_name" && f.new_value.as_deref() == Some("Renamed"))),
+        "{out:#?}"
+    );
+}
