@@ -268,3 +268,32 @@ async fn the_demo_district_tests_ok() {
     );
     assert!(server.stop().success());
 }
+
+/// `rostersync demo --source clever`: the demo district reads a Clever simulator, tests OK
+/// and syncs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clever_demo_district_tests_ok_and_syncs() {
+    let mut server = Server::demo_with(&["--source", "clever"]).await;
+    let out = server.grpcurl(
+        &["-d", r#"{"district_id":"demo"}"#],
+        &["rostersync.v1.SyncService/TestConnection"],
+    );
+    let text = stdout(&out);
+    assert!(text.contains("\"ok\": true"), "{text}");
+    let mut client = server.client().await;
+    let demo = client
+        .get_district(pb::GetDistrictRequest {
+            district_id: "demo".into(),
+        })
+        .await
+        .expect("the demo district exists")
+        .into_inner();
+    assert_eq!(demo.connector.map(|c| c.kind), Some("clever".to_owned()));
+    let run = crate::harness::run_to_end(&mut client, "demo", false).await;
+    assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
+    assert!(
+        run.fetched.get("students").copied().unwrap_or_default() > 0,
+        "{run:#?}"
+    );
+    assert!(server.stop().success());
+}

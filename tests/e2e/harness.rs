@@ -49,13 +49,15 @@ impl Server {
     /// Starts `rostersync demo` on the embedded default (SQLite in its data directory)
     /// with a small simulated district.
     pub async fn demo() -> Self {
+        Self::demo_with(&[]).await
+    }
+
+    /// `rostersync demo` with these extra arguments (`--source clever`).
+    pub async fn demo_with(extra: &[&str]) -> Self {
         let db = TestDatabase::new(Backend::Sqlite).await;
-        Self::spawn(
-            &["demo", "--students", "40", "--schools", "3"],
-            None,
-            Some(db),
-            &[],
-        )
+        let mut command = vec!["demo", "--students", "40", "--schools", "3"];
+        command.extend_from_slice(extra);
+        Self::spawn(&command, None, Some(db), &[])
     }
 
     fn spawn(

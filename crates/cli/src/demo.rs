@@ -1,12 +1,14 @@
-//! `rostersync demo`: the service with a demo district, against a PowerSchool simulator
-//! started in the same process, so a new user can try every call with one command.
+//! `rostersync demo`: the service with a demo district, against a PowerSchool (or, with
+//! `--source clever`, a Clever) simulator started in the same process, so a new user can
+//! try every call with one command.
 
 use std::collections::BTreeMap;
 
 use anyhow::Context;
 use engine::{ConnectorDraft, ConnectorEdit, DistrictDraft, DistrictUpdate, Engine, EngineError};
-use model::district::DistrictSettings;
+use model::district::{DistrictSettings, Selection};
 use model::ids::DistrictId;
+use model::roster::PhoneType;
 use sim::powerschool::{SimConfig, Simulator};
 
 use crate::config::Config;
@@ -29,24 +31,96 @@ pub struct DemoArgs {
     /// Seed of the generated district (same seed, same district).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// The system of record to simulate.
+    #[arg(long, value_enum, default_value_t = DemoSource::Powerschool)]
+    pub source: DemoSource,
+}
+
+/// The system of record the demo district is simulated from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DemoSource {
+    Powerschool,
+    Clever,
+}
+
+/// A running simulator of either source.
+enum Running {
+    PowerSchool(Simulator),
+    Clever(sim::clever::Simulator),
+}
+
+impl Running {
+    async fn shutdown(self) {
+        match self {
+            Running::PowerSchool(s) => s.shutdown().await,
+            Running::Clever(s) => s.shutdown().await,
+        }
+    }
 }
 
 pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<()> {
-    let sim_config = SimConfig {
-        seed: args.seed,
-        schools: args.schools,
-        students: args.students,
-        ..SimConfig::default()
+    let (simulator, connector, settings) = match args.source {
+        DemoSource::Powerschool => {
+            let simulator = Simulator::start(SimConfig {
+                seed: args.seed,
+                schools: args.schools,
+                students: args.students,
+                ..SimConfig::default()
+            })
+            .await
+            .context("start the PowerSchool simulator")?;
+            println!("PowerSchool simulator at {}", simulator.base_url());
+            let connector = ConnectorDraft {
+                kind: powerschool::settings::KIND.into(),
+                settings: BTreeMap::from([
+                    ("base_url".to_owned(), simulator.base_url()),
+                    ("client_id".to_owned(), simulator.client_id().to_owned()),
+                ]),
+                secrets: BTreeMap::from([(
+                    "client_secret".to_owned(),
+                    simulator.client_secret().to_owned(),
+                )]),
+            };
+            (
+                Running::PowerSchool(simulator),
+                connector,
+                DistrictSettings::default(),
+            )
+        }
+        DemoSource::Clever => {
+            let simulator = sim::clever::Simulator::start(sim::clever::CleverSimConfig {
+                seed: args.seed,
+                schools: args.schools,
+                students: args.students,
+                ..sim::clever::CleverSimConfig::default()
+            })
+            .await
+            .context("start the Clever simulator")?;
+            println!("Clever simulator at {}", simulator.base_url());
+            let connector = ConnectorDraft {
+                kind: clever::settings::KIND.into(),
+                settings: BTreeMap::from([
+                    ("district_id".to_owned(), simulator.district_id().to_owned()),
+                    ("api_base_url".to_owned(), simulator.base_url()),
+                ]),
+                secrets: BTreeMap::from([(
+                    "district_token".to_owned(),
+                    simulator.token().to_owned(),
+                )]),
+            };
+            // Clever syncs exactly one phone type (seed 004): the cell phone.
+            let settings = DistrictSettings {
+                phone_types: Selection::Only([PhoneType::Cell].into()),
+                ..DistrictSettings::default()
+            };
+            (Running::Clever(simulator), connector, settings)
+        }
     };
-    let simulator = Simulator::start(sim_config)
-        .await
-        .context("start the PowerSchool simulator")?;
-    println!("PowerSchool simulator at {}", simulator.base_url());
 
     let store = serve::open_store(&config).await?;
     store.migrate().await.context("migrate the store")?;
     let engine = serve::engine(&config, store);
-    configure(&engine, &simulator).await?;
+    configure(&engine, connector, settings).await?;
     println!("demo district {DEMO_DISTRICT:?} points at the simulator");
 
     let result = serve::serve_engine(&config, engine).await;
@@ -54,27 +128,26 @@ pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<()> {
     result
 }
 
-/// Creates the demo district, or points an existing one at this run's simulator.
-async fn configure(engine: &Engine, simulator: &Simulator) -> anyhow::Result<()> {
-    let connector = ConnectorDraft {
-        kind: powerschool::settings::KIND.into(),
-        settings: BTreeMap::from([
-            ("base_url".to_owned(), simulator.base_url()),
-            ("client_id".to_owned(), simulator.client_id().to_owned()),
-        ]),
-        secrets: BTreeMap::from([(
-            "client_secret".to_owned(),
-            simulator.client_secret().to_owned(),
-        )]),
-    };
+/// Creates the demo district, or points an existing one at this run's simulator (with
+/// the settings its source needs).
+async fn configure(
+    engine: &Engine,
+    connector: ConnectorDraft,
+    settings: DistrictSettings,
+) -> anyhow::Result<()> {
     let id: DistrictId = DEMO_DISTRICT.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
     match engine.get_district(&id).await {
         Ok(_) => {
+            let phone_types = settings.phone_types.clone();
             engine
                 .update_district(
                     &id,
                     DistrictUpdate {
                         connector: vec![ConnectorEdit::Replace(connector)],
+                        settings: Some(std::sync::Arc::new(move |s: &mut DistrictSettings| {
+                            s.phone_types = phone_types.clone();
+                            Ok(())
+                        })),
                         ..DistrictUpdate::default()
                     },
                 )
@@ -87,7 +160,7 @@ async fn configure(engine: &Engine, simulator: &Simulator) -> anyhow::Result<()>
                     id: DEMO_DISTRICT.into(),
                     name: "Demo School District".into(),
                     connector: Some(connector),
-                    settings: DistrictSettings::default(),
+                    settings,
                     time_zone: "America/Edmonton".into(),
                 })
                 .await
