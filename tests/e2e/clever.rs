@@ -18,6 +18,7 @@ use crate::on_both_backends;
 on_both_backends!(
     a_clever_district_syncs_its_roster_links_and_phones,
     a_clever_district_tests_ok_and_spot_syncs,
+    clever_contact_types_and_relationships_filter_links,
 );
 
 const DISTRICT: &str = "clever-sim";
@@ -216,4 +217,121 @@ async fn a_clever_district_tests_ok_and_spot_syncs(backend: Backend) {
             .any(|f| f.field == "legal_last_name" && f.new_value.as_deref() == Some("Renamed"))),
         "{out:#?}"
     );
+}
+
+/// A run to its end; one a threshold paused (a filter change removes many links at once)
+/// is approved, as the district would after reviewing it.
+async fn run_approving(client: &mut SyncServiceClient<Channel>) {
+    let run = run_to_end(client, DISTRICT, false).await;
+    if run.state == pb::RunState::Paused as i32 {
+        client
+            .approve_sync_run(pb::ApproveSyncRunRequest {
+                district_id: DISTRICT.into(),
+                run_id: run.run_id.clone(),
+            })
+            .await
+            .expect("approve");
+        ok(&crate::harness::follow_run(client, DISTRICT, &run.run_id).await);
+    } else {
+        ok(&run);
+    }
+}
+
+/// The linked guardians of a student, by their Clever ids.
+async fn linked(store: &Store, student: &str) -> BTreeSet<String> {
+    let d = district_id();
+    let s = store
+        .find_student_by_source(&d, &SourceId::new(student))
+        .await
+        .expect("student");
+    let mut out = BTreeSet::new();
+    for l in store.list_student_links(&d, s.id).await.expect("links") {
+        let g = store
+            .get_guardian(&d, l.guardian_id)
+            .await
+            .expect("guardian");
+        if let Some(source) = g.source_id {
+            out.insert(source.as_str().to_owned());
+        }
+    }
+    out
+}
+
+async fn clever_contact_types_and_relationships_filter_links(backend: Backend) {
+    let (sim, _server, mut client, store) = setup(backend).await;
+    let cases = sim.district(|x| x.cases.clone());
+    let run = run_to_end(&mut client, DISTRICT, false).await;
+    ok(&run);
+    // The unknown relationship is synced as other, with a warning naming it.
+    assert!(
+        run.warnings
+            .iter()
+            .any(|w| w.contains("Probation Officer") && w.contains("kept as other")),
+        "{run:#?}"
+    );
+    assert!(linked(&store, &cases.unknown_relationship_student)
+        .await
+        .contains(&cases.unknown_relationship_contact));
+
+    // Parent of the first student, Other/Emergency of the second.
+    let (first, second) = (&cases.two_students[0], &cases.two_students[1]);
+    let contact = &cases.two_students_contact;
+    assert!(linked(&store, first).await.contains(contact));
+    assert!(linked(&store, second).await.contains(contact));
+
+    // Only Parent/Guardian contacts sync now: the Emergency link goes, the other stays.
+    client
+        .update_district(update_request(
+            pb::District {
+                district_id: DISTRICT.into(),
+                settings: Some(pb::DistrictSettings {
+                    contact_types: Some(pb::TypeSelection {
+                        all: false,
+                        values: vec!["Parent/Guardian".into()],
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &["settings.contact_types"],
+        ))
+        .await
+        .expect("contact types");
+    run_approving(&mut client).await;
+    assert!(linked(&store, first).await.contains(contact));
+    assert!(
+        !linked(&store, second).await.contains(contact),
+        "an Emergency contact is not synced any more"
+    );
+
+    // Only Grandparents among relationships: the Parent link goes too.
+    client
+        .update_district(update_request(
+            pb::District {
+                district_id: DISTRICT.into(),
+                settings: Some(pb::DistrictSettings {
+                    contact_types: Some(pb::TypeSelection {
+                        all: true,
+                        values: vec![],
+                    }),
+                    contact_relationships: Some(pb::TypeSelection {
+                        all: false,
+                        values: vec!["Grandparent".into()],
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &["settings.contact_types", "settings.contact_relationships"],
+        ))
+        .await
+        .expect("relationships");
+    run_approving(&mut client).await;
+    assert!(!linked(&store, first).await.contains(contact));
+    let grandparent = &cases.relationship_contacts["Grandparent"];
+    let kept = store
+        .find_guardian_by_source(&district_id(), &SourceId::new(grandparent))
+        .await
+        .expect("the grandparent's account");
+    assert!(!kept.archived, "the grandparent stays linked and active");
 }
