@@ -19,6 +19,7 @@ on_both_backends!(
     a_clever_district_syncs_its_roster_links_and_phones,
     a_clever_district_tests_ok_and_spot_syncs,
     clever_contact_types_and_relationships_filter_links,
+    a_contact_recreated_under_a_new_id_is_rekeyed,
 );
 
 const DISTRICT: &str = "clever-sim";
@@ -334,4 +335,82 @@ async fn clever_contact_types_and_relationships_filter_links(backend: Backend) {
         .await
         .expect("the grandparent's account");
     assert!(!kept.archived, "the grandparent stays linked and active");
+}
+
+async fn a_contact_recreated_under_a_new_id_is_rekeyed(backend: Backend) {
+    let (sim, _server, mut client, store) = setup(backend).await;
+    let d = district_id();
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    let cases = sim.district(|x| x.cases.clone());
+    let old = cases.no_sis_id_contact.clone();
+    let before = store
+        .find_guardian_by_source(&d, &SourceId::new(&old))
+        .await
+        .expect("the contact's account");
+    let guardians = store.count_guardians(&d, false).await.expect("count");
+    let archived = store.count_guardians(&d, true).await.expect("count");
+
+    // Clever re-creates a contact without sis_id under a new id when it changes.
+    let new = sim.recreate_contact(&old);
+    assert_ne!(new, old);
+    let run = run_to_end(&mut client, DISTRICT, false).await;
+    ok(&run);
+    let after = store
+        .find_guardian_by_source(&d, &SourceId::new(&new))
+        .await
+        .expect("the account under its new id");
+    assert_eq!(after.id, before.id, "the same account, re-keyed");
+    assert!(!after.archived);
+    assert_eq!(
+        store.count_guardians(&d, false).await.expect("count"),
+        guardians
+    );
+    assert_eq!(
+        store.count_guardians(&d, true).await.expect("count"),
+        archived,
+        "nothing archived"
+    );
+    assert!(
+        run.warnings
+            .iter()
+            .any(|w| w.contains("re-keyed") && w.contains(&old) && w.contains(&new)),
+        "{run:#?}"
+    );
+    // Support reads the re-key in the run's plan: the account's source id, old → new.
+    let changes = client
+        .list_run_changes(pb::ListRunChangesRequest {
+            district_id: DISTRICT.into(),
+            run_id: run.run_id.clone(),
+            entity: pb::Entity::Guardian as i32,
+            operation: 0,
+            page_size: 100,
+            page_token: String::new(),
+        })
+        .await
+        .expect("changes")
+        .into_inner();
+    assert!(
+        changes
+            .changes
+            .iter()
+            .any(|c| c.fields.iter().any(|f| f.field == "source_id"
+                && f.old_value.as_deref() == Some(old.as_str())
+                && f.new_value.as_deref() == Some(new.as_str()))),
+        "{changes:#?}"
+    );
+    // Its links stayed.
+    let students = sim.district(|x| {
+        x.user(&new)
+            .and_then(|u| u.roles.contact.clone())
+            .map(|c| {
+                c.student_relationships
+                    .iter()
+                    .map(|r| r.student.clone())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
+    for student in &students {
+        assert!(linked(&store, student).await.contains(&new), "{student}");
+    }
 }

@@ -16,6 +16,7 @@
 pub mod guardians;
 pub mod links;
 pub mod marks;
+mod rekey;
 pub mod roster;
 pub mod students;
 
@@ -354,7 +355,7 @@ impl Engine {
         let account_sources: Vec<SourceId> =
             accounts.values().map(|a| a.source_id.clone()).collect();
         let held_guardians = self.store.guardians_by_source(d, &account_sources).await?;
-        let known: Vec<KnownGuardian> = held_guardians
+        let mut known: Vec<KnownGuardian> = held_guardians
             .iter()
             .map(|(source, g)| KnownGuardian {
                 id: g.value.id,
@@ -373,7 +374,75 @@ impl Engine {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let linked_guardians = self.store.guardians_by_id(d, &linked).await?;
+        let mut linked_guardians = self.store.guardians_by_id(d, &linked).await?;
+
+        // Identity churn: a source may list a person we hold under a new id (Clever
+        // re-creates a contact without sis_id whenever it changes). An account we do not
+        // hold whose name and e-mail (or, without e-mail, phone) match exactly one
+        // guardian linked to the same student, whose own id the pull no longer lists, is
+        // that guardian: re-keyed, keeping its links and history.
+        let unheld: Vec<&GuardianAccount> = accounts
+            .values()
+            .filter(|a| !held_guardians.contains_key(&a.source_id))
+            .collect();
+        if !unheld.is_empty() {
+            let old_keys: Vec<String> = linked_guardians
+                .values()
+                .filter_map(|g| g.source_id.as_ref().map(|s| s.as_str().to_owned()))
+                .collect();
+            let still_listed: HashSet<String> = self
+                .store
+                .staged_by_keys(d, run.id, StagedKind::GuardianAccount, &old_keys)
+                .await?
+                .into_iter()
+                .map(|r| r.key)
+                .collect();
+            let mut taken: HashSet<GuardianId> = HashSet::new();
+            for a in unheld {
+                let candidates: BTreeSet<GuardianId> = related
+                    .iter()
+                    .filter(|(_, accounts)| accounts.iter().any(|k| k == a.source_id.as_str()))
+                    .filter_map(|(student, _)| ids.get(&SourceId::new(student)))
+                    .flat_map(|s| links_of.get(s).into_iter().flatten())
+                    .map(|l| l.guardian_id)
+                    .filter(|g| {
+                        linked_guardians.get(g).is_some_and(|g| {
+                            g.source_id
+                                .as_ref()
+                                .is_some_and(|s| !still_listed.contains(s.as_str()))
+                                && rekey::same_person(g, a)
+                        })
+                    })
+                    .filter(|g| !taken.contains(g))
+                    .collect();
+                let [g] = candidates.iter().copied().collect::<Vec<_>>()[..] else {
+                    continue;
+                };
+                let old = linked_guardians
+                    .get(&g)
+                    .and_then(|x| x.source_id.clone())
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                taken.insert(g);
+                // Its held links now stand for the new id: reconciliation keeps them.
+                if let Some(held) = linked_guardians.get_mut(&g) {
+                    held.source_id = Some(a.source_id.clone());
+                }
+                known.push(KnownGuardian {
+                    id: g,
+                    source_id: a.source_id.clone(),
+                });
+                w.marks.insert(Mark::Connect(a.source_id.clone(), g));
+                Self::warn(
+                    run,
+                    format!(
+                        "guardian {g} re-keyed from source id {old} to {}: the source no longer lists {old}, and the new account has the same name and {} and is related to the same student",
+                        a.source_id,
+                        if a.email.trim().is_empty() { "phone" } else { "e-mail" }
+                    ),
+                );
+            }
+        }
         let mut authors: HashMap<StudentId, BTreeSet<GuardianId>> = HashMap::new();
         for f in self.store.form_authors_of(d, &ours).await? {
             authors
