@@ -20,6 +20,7 @@ on_both_backends!(
     a_clever_district_tests_ok_and_spot_syncs,
     clever_contact_types_and_relationships_filter_links,
     a_contact_recreated_under_a_new_id_is_rekeyed,
+    clever_staff_get_the_districts_permissions_and_classrooms_follow_the_setting,
 );
 
 const DISTRICT: &str = "clever-sim";
@@ -413,4 +414,90 @@ async fn a_contact_recreated_under_a_new_id_is_rekeyed(backend: Backend) {
     for student in &students {
         assert!(linked(&store, student).await.contains(&new), "{student}");
     }
+}
+
+async fn classroom(client: &mut SyncServiceClient<Channel>, source: &str) -> pb::Classroom {
+    client
+        .get_classroom(pb::GetClassroomRequest {
+            district_id: DISTRICT.into(),
+            classroom: Some(pb::get_classroom_request::Classroom::SourceId(
+                source.into(),
+            )),
+        })
+        .await
+        .expect("classroom")
+        .into_inner()
+}
+
+async fn clever_staff_get_the_districts_permissions_and_classrooms_follow_the_setting(
+    backend: Backend,
+) {
+    let (sim, _server, mut client, _store) = setup(backend).await;
+    client
+        .update_district(update_request(
+            pb::District {
+                district_id: DISTRICT.into(),
+                settings: Some(pb::DistrictSettings {
+                    staff_permissions: Some(pb::StaffPermissions {
+                        values: vec![
+                            pb::StaffPermission::FamilyAccess as i32,
+                            pb::StaffPermission::UsersManager as i32,
+                        ],
+                    }),
+                    unarchive_classrooms: Some(false),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &[
+                "settings.staff_permissions",
+                "settings.unarchive_classrooms",
+            ],
+        ))
+        .await
+        .expect("settings");
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    let cases = sim.district(|x| x.cases.clone());
+    let teacher = client
+        .get_staff(pb::GetStaffRequest {
+            district_id: DISTRICT.into(),
+            staff: Some(pb::get_staff_request::Staff::SourceId(
+                cases.teacher_and_staff.clone(),
+            )),
+        })
+        .await
+        .expect("staff")
+        .into_inner();
+    assert_eq!(teacher.permissions, ["users_manager", "family_access"]);
+
+    // A section the district stops sharing is archived; when it comes back it stays
+    // archived unless the district unarchives classrooms that reappear.
+    let section = cases.two_teacher_section.clone();
+    let enrolled = classroom(&mut client, &section).await.enrollments.len();
+    assert!(enrolled >= 2, "its teachers and students");
+    sim.unshare(&section);
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    assert!(classroom(&mut client, &section).await.archived);
+    sim.reshare(&section);
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    assert!(
+        classroom(&mut client, &section).await.archived,
+        "unarchive_classrooms is off"
+    );
+    client
+        .update_district(update_request(
+            pb::District {
+                district_id: DISTRICT.into(),
+                settings: Some(pb::DistrictSettings {
+                    unarchive_classrooms: Some(true),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &["settings.unarchive_classrooms"],
+        ))
+        .await
+        .expect("settings");
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    assert!(!classroom(&mut client, &section).await.archived);
 }
