@@ -21,6 +21,7 @@ on_both_backends!(
     clever_contact_types_and_relationships_filter_links,
     a_contact_recreated_under_a_new_id_is_rekeyed,
     clever_staff_get_the_districts_permissions_and_classrooms_follow_the_setting,
+    a_429_storm_is_survived_within_clevers_budget,
 );
 
 const DISTRICT: &str = "clever-sim";
@@ -500,4 +501,42 @@ async fn clever_staff_get_the_districts_permissions_and_classrooms_follow_the_se
         .expect("settings");
     ok(&run_to_end(&mut client, DISTRICT, false).await);
     assert!(!classroom(&mut client, &section).await.archived);
+}
+
+async fn a_429_storm_is_survived_within_clevers_budget(backend: Backend) {
+    use sim::clever::{Fault, FaultKind, Match};
+    let (sim, _server, mut client, store) = setup(backend).await;
+    for path in ["/v3.0/schools", "/v3.0/users", "/v3.0/sections"] {
+        sim.inject(
+            Fault::new(
+                Match::path(path),
+                FaultKind::TooManyRequests {
+                    retry_after_secs: 0,
+                },
+            )
+            .times(3),
+        );
+    }
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    assert_eq!(sim.faults_fired(), 9, "the storm happened");
+    assert!(
+        store
+            .count_students(&district_id(), false)
+            .await
+            .expect("count")
+            > 0
+    );
+    let mut arrivals: Vec<std::time::Instant> = sim.requests().iter().map(|r| r.arrived).collect();
+    arrivals.sort();
+    let minute = std::time::Duration::from_secs(60);
+    let busiest = (0..arrivals.len())
+        .map(|i| {
+            arrivals[i..]
+                .iter()
+                .take_while(|a| a.duration_since(arrivals[i]) < minute)
+                .count()
+        })
+        .max()
+        .unwrap_or_default();
+    assert!(busiest <= 1200, "{busiest} requests in a minute");
 }
