@@ -22,6 +22,7 @@ on_both_backends!(
     a_contact_recreated_under_a_new_id_is_rekeyed,
     clever_staff_get_the_districts_permissions_and_classrooms_follow_the_setting,
     a_429_storm_is_survived_within_clevers_budget,
+    a_student_back_under_a_new_id_is_rekeyed,
 );
 
 const DISTRICT: &str = "clever-sim";
@@ -539,4 +540,43 @@ async fn a_429_storm_is_survived_within_clevers_budget(backend: Backend) {
         .max()
         .unwrap_or_default();
     assert!(busiest <= 1200, "{busiest} requests in a minute");
+}
+
+async fn a_student_back_under_a_new_id_is_rekeyed(backend: Backend) {
+    let (sim, _server, mut client, store) = setup(backend).await;
+    let d = district_id();
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    let cases = sim.district(|x| x.cases.clone());
+    let old = cases.two_students[0].clone();
+    let before = store
+        .find_student_by_source(&d, &SourceId::new(&old))
+        .await
+        .expect("student");
+    let links_before = linked(&store, &old).await;
+    let active = store.count_students(&d, false).await.expect("count");
+
+    // Its sis_id changes in the SIS: Clever lists it under a new id.
+    let new = sim.change_sis_id(&old, "S-CHANGED-1");
+    assert_ne!(new, old);
+    let run = run_to_end(&mut client, DISTRICT, false).await;
+    ok(&run);
+    let after = store
+        .find_student_by_source(&d, &SourceId::new(&new))
+        .await
+        .expect("the student under its new id");
+    assert_eq!(after.id, before.id, "the same student, re-keyed");
+    assert!(!after.archived);
+    assert_eq!(
+        store.count_students(&d, false).await.expect("count"),
+        active,
+        "nothing archived, nothing created"
+    );
+    assert_eq!(store.count_students(&d, true).await.expect("count"), 0);
+    assert_eq!(linked(&store, &new).await, links_before, "its links stayed");
+    assert!(
+        run.warnings
+            .iter()
+            .any(|w| w.contains("re-keyed") && w.contains(&new)),
+        "{run:#?}"
+    );
 }

@@ -88,6 +88,31 @@ impl Store {
         Ok(out)
     }
 
+    /// The students (archived ones too) whose student number — the id the district chose
+    /// to show — is one of `numbers`.
+    pub async fn students_by_number(
+        &self,
+        district: &DistrictId,
+        numbers: &[String],
+    ) -> Result<Vec<Synced<Student>>, StoreError> {
+        let mut out = Vec::new();
+        for chunk in numbers.chunks(BATCH_ROWS) {
+            let rows = row::Entity::find()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::StudentNumber.is_in(chunk.iter().map(String::as_str)))
+                .all(self.db())
+                .await?;
+            for m in rows {
+                let source_hash = m.source_hash.clone();
+                out.push(Synced {
+                    value: from_row(m)?,
+                    source_hash,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Non-archived students ordered by source id, after `after` (exclusive), at most
     /// `limit`: the archive sweep pages through it. The order is the database's order of
     /// source ids, the same one `after` is compared in.

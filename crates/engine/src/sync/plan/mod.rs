@@ -69,6 +69,8 @@ struct Writer {
     page: Vec<(u64, PlanItem)>,
     marks: BTreeSet<Mark>,
     impact: PlanImpact,
+    /// Students re-keyed to a new source id this run: not archived under their old one.
+    rekeyed: HashSet<StudentId>,
 }
 
 impl Writer {
@@ -240,9 +242,11 @@ impl Engine {
                 .collect();
             let sources: Vec<SourceId> =
                 students.iter().map(|(s, _)| s.source_id.clone()).collect();
-            let held = self
+            let mut held = self
                 .store
                 .students_by_source(ctx.district, &sources)
+                .await?;
+            self.rekey_students(ctx, run, w, &students, &mut held)
                 .await?;
             let mut ids: HashMap<SourceId, StudentId> = HashMap::new();
             for (src, hash) in &students {
@@ -263,6 +267,77 @@ impl Engine {
                     .await?;
             }
             self.flush(ctx, run, w).await?;
+        }
+        Ok(())
+    }
+
+    /// Identity churn of students: a source may list a student we hold under a new id
+    /// (Clever, after its `sis_id` changed or 300+ days unshared). A student we do not hold
+    /// whose shown id (the district's choice of student number or SIS id), legal names and
+    /// birth date are those of exactly one student we hold whose own id the pull no longer
+    /// lists is that student: `held` gets it under the new id, so the same record is
+    /// updated (and unarchived) rather than archived and created again.
+    async fn rekey_students(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &mut SyncRun,
+        w: &mut Writer,
+        students: &[(SourceStudent, String)],
+        held: &mut HashMap<SourceId, store::Synced<model::roster::Student>>,
+    ) -> Result<(), Stop> {
+        let unheld: Vec<&SourceStudent> = students
+            .iter()
+            .map(|(s, _)| s)
+            .filter(|s| !held.contains_key(&s.source_id))
+            .collect();
+        let numbers: Vec<String> = unheld
+            .iter()
+            .map(|s| students::shown_id(s, ctx.settings.student_id_source))
+            .filter(|n| !n.is_empty())
+            .collect();
+        if numbers.is_empty() {
+            return Ok(());
+        }
+        let candidates = self
+            .store
+            .students_by_number(ctx.district, &numbers)
+            .await?;
+        let old_keys: Vec<String> = candidates
+            .iter()
+            .map(|c| c.value.source_id.as_str().to_owned())
+            .collect();
+        let listed: HashSet<String> = self
+            .store
+            .staged_by_keys(ctx.district, run.id, StagedKind::Student, &old_keys)
+            .await?
+            .into_iter()
+            .map(|r| r.key)
+            .collect();
+        let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+        for src in unheld {
+            let shown = students::shown_id(src, ctx.settings.student_id_source);
+            let matching: Vec<&store::Synced<model::roster::Student>> = candidates
+                .iter()
+                .filter(|c| {
+                    let h = &c.value;
+                    !listed.contains(h.source_id.as_str())
+                        && !w.rekeyed.contains(&h.id)
+                        && h.student_number == shown
+                        && same(&h.legal_first_name, &src.legal_first_name)
+                        && same(&h.legal_last_name, &src.legal_last_name)
+                        && h.birth_date == src.birth_date
+                })
+                .collect();
+            let [found] = matching[..] else { continue };
+            w.rekeyed.insert(found.value.id);
+            Self::warn(
+                run,
+                format!(
+                    "student {} re-keyed from source id {} to {}: the source no longer lists {}, and the new record has the same student id {shown}, names and birth date",
+                    found.value.id, found.value.source_id, src.source_id, found.value.source_id
+                ),
+            );
+            held.insert(src.source_id.clone(), found.clone());
         }
         Ok(())
     }
@@ -524,6 +599,9 @@ impl Engine {
                 .await?;
             for source in &sources {
                 let Some(h) = held.get(source) else { continue };
+                if w.rekeyed.contains(&h.value.id) {
+                    continue;
+                }
                 let school = h.value.school_source_id.clone();
                 w.push(
                     run,
