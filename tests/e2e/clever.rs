@@ -23,6 +23,7 @@ on_both_backends!(
     clever_staff_get_the_districts_permissions_and_classrooms_follow_the_setting,
     a_429_storm_is_survived_within_clevers_budget,
     a_student_back_under_a_new_id_is_rekeyed,
+    clever_guardians_and_archived_students_follow_the_settings,
 );
 
 const DISTRICT: &str = "clever-sim";
@@ -579,4 +580,75 @@ async fn a_student_back_under_a_new_id_is_rekeyed(backend: Backend) {
             .any(|w| w.contains("re-keyed") && w.contains(&new)),
         "{run:#?}"
     );
+}
+
+async fn set(
+    client: &mut SyncServiceClient<Channel>,
+    settings: pb::DistrictSettings,
+    paths: &[&str],
+) {
+    client
+        .update_district(update_request(
+            pb::District {
+                district_id: DISTRICT.into(),
+                settings: Some(settings),
+                ..Default::default()
+            },
+            paths,
+        ))
+        .await
+        .expect("settings");
+}
+
+async fn clever_guardians_and_archived_students_follow_the_settings(backend: Backend) {
+    let (sim, _server, mut client, store) = setup(backend).await;
+    let d = district_id();
+    // Guardians come from elsewhere (guardians.csv): the sync makes none.
+    set(
+        &mut client,
+        pb::DistrictSettings {
+            manage_guardians: Some(false),
+            archived_students: Some(pb::ArchivedStudents::Keep as i32),
+            ..Default::default()
+        },
+        &["settings.manage_guardians", "settings.archived_students"],
+    )
+    .await;
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    assert!(store.count_students(&d, false).await.expect("count") > 0);
+    assert_eq!(
+        store.count_guardians(&d, false).await.expect("count"),
+        0,
+        "no guardian when the sync does not manage them"
+    );
+
+    // A student the district stops sharing is kept as it is…
+    let cases = sim.district(|x| x.cases.clone());
+    let leaving = cases.contactless_student.clone();
+    sim.unshare(&leaving);
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    let kept = store
+        .find_student_by_source(&d, &SourceId::new(&leaving))
+        .await
+        .expect("student");
+    assert!(!kept.archived, "archived_students = keep");
+
+    // …or archived, as the district chooses; and guardians come once managed.
+    set(
+        &mut client,
+        pb::DistrictSettings {
+            manage_guardians: Some(true),
+            archived_students: Some(pb::ArchivedStudents::Archive as i32),
+            ..Default::default()
+        },
+        &["settings.manage_guardians", "settings.archived_students"],
+    )
+    .await;
+    ok(&run_to_end(&mut client, DISTRICT, false).await);
+    let gone = store
+        .find_student_by_source(&d, &SourceId::new(&leaving))
+        .await
+        .expect("student");
+    assert!(gone.archived, "archived_students = archive");
+    assert!(store.count_guardians(&d, false).await.expect("count") > 0);
 }
