@@ -8,6 +8,7 @@
 //! Must never: see the store, the policy or the engine. Start reading at
 //! [`ClassLinkFactory`].
 
+pub mod oauth1;
 pub mod settings;
 
 use std::sync::Arc;
