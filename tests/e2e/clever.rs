@@ -153,20 +153,15 @@ async fn a_clever_district_syncs_its_roster_links_and_phones(backend: Backend) {
         s.student_number, number,
         "the default is the student number"
     );
-    client
-        .update_district(update_request(
-            pb::District {
-                district_id: DISTRICT.into(),
-                settings: Some(pb::DistrictSettings {
-                    student_id_source: Some(pb::StudentIdSource::SourceId as i32),
-                    ..one_phone_type("home")
-                }),
-                ..Default::default()
-            },
-            &["settings.student_id_source", "settings.phone_types"],
-        ))
-        .await
-        .expect("choose STUDENT ID and the Home phone");
+    set(
+        &mut client,
+        pb::DistrictSettings {
+            student_id_source: Some(pb::StudentIdSource::SourceId as i32),
+            ..one_phone_type("home")
+        },
+        &["settings.student_id_source", "settings.phone_types"],
+    )
+    .await;
     ok(&run_to_end(&mut client, DISTRICT, false).await);
     let s = store
         .find_student_by_source(&d, &SourceId::new(student))
@@ -285,23 +280,18 @@ async fn clever_contact_types_and_relationships_filter_links(backend: Backend) {
     assert!(linked(&store, second).await.contains(contact));
 
     // Only Parent/Guardian contacts sync now: the Emergency link goes, the other stays.
-    client
-        .update_district(update_request(
-            pb::District {
-                district_id: DISTRICT.into(),
-                settings: Some(pb::DistrictSettings {
-                    contact_types: Some(pb::TypeSelection {
-                        all: false,
-                        values: vec!["Parent/Guardian".into()],
-                    }),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            &["settings.contact_types"],
-        ))
-        .await
-        .expect("contact types");
+    set(
+        &mut client,
+        pb::DistrictSettings {
+            contact_types: Some(pb::TypeSelection {
+                all: false,
+                values: vec!["Parent/Guardian".into()],
+            }),
+            ..Default::default()
+        },
+        &["settings.contact_types"],
+    )
+    .await;
     run_approving(&mut client).await;
     assert!(linked(&store, first).await.contains(contact));
     assert!(
@@ -310,27 +300,22 @@ async fn clever_contact_types_and_relationships_filter_links(backend: Backend) {
     );
 
     // Only Grandparents among relationships: the Parent link goes too.
-    client
-        .update_district(update_request(
-            pb::District {
-                district_id: DISTRICT.into(),
-                settings: Some(pb::DistrictSettings {
-                    contact_types: Some(pb::TypeSelection {
-                        all: true,
-                        values: vec![],
-                    }),
-                    contact_relationships: Some(pb::TypeSelection {
-                        all: false,
-                        values: vec!["Grandparent".into()],
-                    }),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            &["settings.contact_types", "settings.contact_relationships"],
-        ))
-        .await
-        .expect("relationships");
+    set(
+        &mut client,
+        pb::DistrictSettings {
+            contact_types: Some(pb::TypeSelection {
+                all: true,
+                values: vec![],
+            }),
+            contact_relationships: Some(pb::TypeSelection {
+                all: false,
+                values: vec!["Grandparent".into()],
+            }),
+            ..Default::default()
+        },
+        &["settings.contact_types", "settings.contact_relationships"],
+    )
+    .await;
     run_approving(&mut client).await;
     assert!(!linked(&store, first).await.contains(contact));
     let grandparent = &cases.relationship_contacts["Grandparent"];
@@ -436,29 +421,24 @@ async fn clever_staff_get_the_districts_permissions_and_classrooms_follow_the_se
     backend: Backend,
 ) {
     let (sim, _server, mut client, _store) = setup(backend).await;
-    client
-        .update_district(update_request(
-            pb::District {
-                district_id: DISTRICT.into(),
-                settings: Some(pb::DistrictSettings {
-                    staff_permissions: Some(pb::StaffPermissions {
-                        values: vec![
-                            pb::StaffPermission::FamilyAccess as i32,
-                            pb::StaffPermission::UsersManager as i32,
-                        ],
-                    }),
-                    unarchive_classrooms: Some(false),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            &[
-                "settings.staff_permissions",
-                "settings.unarchive_classrooms",
-            ],
-        ))
-        .await
-        .expect("settings");
+    set(
+        &mut client,
+        pb::DistrictSettings {
+            staff_permissions: Some(pb::StaffPermissions {
+                values: vec![
+                    pb::StaffPermission::FamilyAccess as i32,
+                    pb::StaffPermission::UsersManager as i32,
+                ],
+            }),
+            unarchive_classrooms: Some(false),
+            ..Default::default()
+        },
+        &[
+            "settings.staff_permissions",
+            "settings.unarchive_classrooms",
+        ],
+    )
+    .await;
     ok(&run_to_end(&mut client, DISTRICT, false).await);
     let cases = sim.district(|x| x.cases.clone());
     let teacher = client
@@ -487,20 +467,15 @@ async fn clever_staff_get_the_districts_permissions_and_classrooms_follow_the_se
         classroom(&mut client, &section).await.archived,
         "unarchive_classrooms is off"
     );
-    client
-        .update_district(update_request(
-            pb::District {
-                district_id: DISTRICT.into(),
-                settings: Some(pb::DistrictSettings {
-                    unarchive_classrooms: Some(true),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
-            &["settings.unarchive_classrooms"],
-        ))
-        .await
-        .expect("settings");
+    set(
+        &mut client,
+        pb::DistrictSettings {
+            unarchive_classrooms: Some(true),
+            ..Default::default()
+        },
+        &["settings.unarchive_classrooms"],
+    )
+    .await;
     ok(&run_to_end(&mut client, DISTRICT, false).await);
     assert!(!classroom(&mut client, &section).await.archived);
 }

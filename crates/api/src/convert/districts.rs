@@ -118,6 +118,44 @@ fn copy_threshold(name: &str, from: &pb::Thresholds, to: &mut pb::Thresholds) {
     }
 }
 
+/// Copies setting `name` of `from` into `to`, or of `defaults` when `from` leaves it out; a
+/// named `thresholds` takes each limit it leaves out from `defaults` too.
+fn take_setting(
+    name: &str,
+    from: &pb::DistrictSettings,
+    defaults: &pb::DistrictSettings,
+    to: &mut pb::DistrictSettings,
+) {
+    copy_setting(name, from, to);
+    let mut probe = pb::DistrictSettings::default();
+    copy_setting(name, to, &mut probe);
+    if probe == pb::DistrictSettings::default() {
+        copy_setting(name, defaults, to);
+    } else if name == "thresholds" {
+        let given = to.thresholds.unwrap_or_default();
+        let fallback = defaults.thresholds.unwrap_or_default();
+        let limits = to.thresholds.get_or_insert_with(Default::default);
+        for limit in THRESHOLDS {
+            take_threshold(limit, &given, &fallback, limits);
+        }
+    }
+}
+
+/// Copies limit `name` of `from` into `to`, or of `defaults` when `from` leaves it out.
+fn take_threshold(
+    name: &str,
+    from: &pb::Thresholds,
+    defaults: &pb::Thresholds,
+    to: &mut pb::Thresholds,
+) {
+    copy_threshold(name, from, to);
+    let mut probe = pb::Thresholds::default();
+    copy_threshold(name, to, &mut probe);
+    if probe == pb::Thresholds::default() {
+        copy_threshold(name, defaults, to);
+    }
+}
+
 /// The change an `UpdateDistrict` asks for: the fields of `district` its mask names, a
 /// field the mask names but the message leaves out taking its default. Every bad path is
 /// reported under `update_mask.paths[i]`.
@@ -184,18 +222,18 @@ pub fn masked_update(
                 whole_settings = true;
                 settings_named = true;
                 for field in SETTINGS_FIELDS {
-                    copy_setting(field, &given_settings, &mut patch);
+                    take_setting(field, &given_settings, &defaults, &mut patch);
                 }
             }
             ["settings", field] if SETTINGS_FIELDS.contains(field) => {
                 settings_named = true;
-                copy_setting(field, &given_settings, &mut patch);
+                take_setting(field, &given_settings, &defaults, &mut patch);
             }
             ["settings", "thresholds", limit] if THRESHOLDS.contains(limit) => {
                 settings_named = true;
                 let from = given_settings.thresholds.unwrap_or_default();
                 let to = patch.thresholds.get_or_insert_with(Default::default);
-                copy_threshold(limit, &from, to);
+                take_threshold(limit, &from, &defaults.thresholds.unwrap_or_default(), to);
             }
             ["district_id" | "create_time" | "update_time" | "etag"] => {
                 errors.push(at, format!("{path} cannot be changed"))
@@ -208,38 +246,6 @@ pub fn masked_update(
         }
     }
     if settings_named {
-        // A named field the message leaves out takes its default.
-        for field in SETTINGS_FIELDS {
-            let mut probe = pb::DistrictSettings::default();
-            copy_setting(field, &patch, &mut probe);
-            if probe == pb::DistrictSettings::default()
-                && (whole_settings
-                    || paths
-                        .iter()
-                        .any(|p| p.trim() == format!("settings.{field}")))
-            {
-                copy_setting(field, &defaults, &mut patch);
-            }
-        }
-        if let (Some(t), Some(d)) = (patch.thresholds.as_mut(), defaults.thresholds.as_ref()) {
-            for limit in THRESHOLDS {
-                let mut probe = pb::Thresholds::default();
-                copy_threshold(limit, t, &mut probe);
-                if probe == pb::Thresholds::default() {
-                    let mut keep = pb::Thresholds::default();
-                    copy_threshold(limit, d, &mut keep);
-                    let named = whole_settings
-                        || paths.iter().any(|p| {
-                            let p = p.trim();
-                            p == "settings.thresholds"
-                                || p == format!("settings.thresholds.{limit}")
-                        });
-                    if named {
-                        copy_threshold(limit, &keep, t);
-                    }
-                }
-            }
-        }
         update.settings = Some(std::sync::Arc::new(move |s: &mut DistrictSettings| {
             if whole_settings {
                 *s = DistrictSettings::default();
