@@ -263,6 +263,16 @@ impl HttpClient {
         .await
     }
 
+    /// Sends `request` and reads the 2xx answer with `parse` (headers and body); an
+    /// answer `parse` refuses as malformed is retried like a network fault.
+    pub async fn send_with<T>(
+        &self,
+        request: &Request,
+        parse: impl Fn(Answer) -> Result<T, ConnectorError>,
+    ) -> Result<T, ConnectorError> {
+        self.retrying(request, parse).await
+    }
+
     async fn retrying<T>(
         &self,
         request: &Request,
@@ -539,6 +549,9 @@ pub fn error_detail(body: &[u8]) -> String {
             .find_map(|k| v.get(*k).and_then(|m| m.as_str()).map(str::to_owned))
     };
     let mut parts: Vec<String> = Vec::new();
+    if let Some(status) = imsx_status(&value) {
+        parts.push(status);
+    }
     if let Some(m) = pick(&value).or_else(|| value.get("errorMessage").and_then(pick)) {
         parts.push(m);
     }
@@ -558,6 +571,33 @@ pub fn error_detail(body: &[u8]) -> String {
     } else {
         excerpt(&parts.join("; "), 600)
     }
+}
+
+/// A OneRoster status-info envelope (`imsx_codeMajor`, `imsx_description` and the
+/// code-minor values such as `unknownobject`), bare or under `imsx_StatusInfo`, with
+/// either spelling of `imsx_CodeMinor`: `"User not found (unknownobject)"`.
+fn imsx_status(value: &serde_json::Value) -> Option<String> {
+    let info = value.get("imsx_StatusInfo").unwrap_or(value);
+    let major = info.get("imsx_codeMajor")?.as_str().unwrap_or_default();
+    let description = info
+        .get("imsx_description")
+        .and_then(|d| d.as_str())
+        .unwrap_or(major);
+    let minors: Vec<&str> = ["imsx_CodeMinor", "imsx_codeMinor"]
+        .iter()
+        .filter_map(|k| info.get(*k))
+        .filter_map(|m| m.get("imsx_codeMinorField"))
+        .flat_map(|f| match f {
+            serde_json::Value::Array(items) => items.iter().collect::<Vec<_>>(),
+            single => vec![single],
+        })
+        .filter_map(|f| f.get("imsx_codeMinorFieldValue").and_then(|v| v.as_str()))
+        .collect();
+    Some(if minors.is_empty() {
+        description.to_owned()
+    } else {
+        format!("{description} ({})", minors.join(", "))
+    })
 }
 
 /// Spaces the starts of requests at least `interval` apart.
@@ -593,6 +633,15 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_oneroster_status_envelope_gives_its_description_and_code_minor() {
+        let bare = br#"{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"User not found",
+            "imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"unknownobject"}]}}"#;
+        assert_eq!(error_detail(bare), "User not found (unknownobject)");
+        let wrapped = br#"{"imsx_StatusInfo":{"imsx_codeMajor":"failure","imsx_codeMinor":{"imsx_codeMinorField":{"imsx_codeMinorFieldValue":"server_busy"}}}}"#;
+        assert_eq!(error_detail(wrapped), "failure (server_busy)");
+    }
 
     #[test]
     fn error_details_come_from_the_json_body() {

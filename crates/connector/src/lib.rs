@@ -14,12 +14,14 @@
 pub mod conformance;
 pub mod error;
 pub mod http;
+pub mod lenient;
 pub mod paging;
 pub mod pull;
 pub mod registry;
 pub mod settings;
 pub mod source;
 pub mod token;
+pub mod warnings;
 
 pub use error::ConnectorError;
 pub use http::{HttpClient, HttpConfig, RetryPolicy};
@@ -32,3 +34,4 @@ pub use source::{
     RosterStream, UserRef, UserSnapshot,
 };
 pub use token::{IssuedToken, TokenCache};
+pub use warnings::Warnings;

@@ -1,19 +1,29 @@
 //! The ClassLink Roster Server (OneRoster 1.1 / 1.2) connector.
 //!
 //! Owns: ClassLink's settings ([`settings::ClassLinkSettings`]: tenant id, application
-//! id, OneRoster version, signing mode and credentials) and its factory. As it grows: the
-//! OAuth 1.0a request signer and the OAuth 2 client-credentials token, `limit`/`offset`
-//! paging, the 1.1 and 1.2 wire structs and the wire → model mapping.
+//! id, discovery or a direct server, OneRoster version, signing mode) and its factory;
+//! the OAuth 1.0a request signer ([`oauth1`]); the client ([`client`]: discovery, OAuth
+//! 1.0a or OAuth 2 client credentials, `limit`/`offset` paging to `X-Total-Count`); the
+//! 1.1 and 1.2 wire structs ([`wire`]) and the pure wire → model mapping ([`map`]); the
+//! pull and the one-user read ([`pull`]); the connection check ([`check`]).
 //!
 //! Must never: see the store, the policy or the engine. Start reading at
 //! [`ClassLinkFactory`].
 
+pub mod check;
+pub mod client;
+pub mod map;
 pub mod oauth1;
+pub mod pull;
 pub mod settings;
+pub mod wire;
 
 use std::sync::Arc;
 
-use connector::{Connector, ConnectorError, ConnectorFactory, HttpConfig, SettingSpec};
+use connector::{
+    CheckReport, Connector, ConnectorError, ConnectorFactory, HttpClient, HttpConfig, RosterStream,
+    SettingSpec, UserRef, UserSnapshot,
+};
 use model::district::{ConnectorConfig, DistrictSettings};
 use model::ValidationErrors;
 
@@ -51,16 +61,48 @@ impl ConnectorFactory for ClassLinkFactory {
         ClassLinkSettings::try_from(config).map(|_| ())
     }
 
-    /// Pulling from ClassLink is not built yet: a district configured for it is stored and
-    /// validated, and a pull or check answers that it is not available.
     fn build(
         &self,
-        _: &ConnectorConfig,
-        _: &HttpConfig,
+        config: &ConnectorConfig,
+        http: &HttpConfig,
     ) -> Result<Arc<dyn Connector>, ConnectorError> {
-        Err(ConnectorError::Unsupported {
-            kind: settings::KIND.into(),
-            what: "pull rosters".into(),
-        })
+        let settings = ClassLinkSettings::try_from(config).map_err(ConnectorError::Settings)?;
+        let mut http = http.clone();
+        http.requests_per_minute = Some(
+            http.requests_per_minute
+                .map_or(settings.requests_per_minute, |b| {
+                    b.min(settings.requests_per_minute)
+                }),
+        );
+        Ok(Arc::new(ClassLinkConnector {
+            client: client::ClassLinkClient::new(settings, HttpClient::new(http)?),
+        }))
+    }
+}
+
+/// A connector for one district's ClassLink Roster Server.
+#[derive(Debug, Clone)]
+pub struct ClassLinkConnector {
+    client: Arc<client::ClassLinkClient>,
+}
+
+#[async_trait::async_trait]
+impl Connector for ClassLinkConnector {
+    async fn check(&self) -> CheckReport {
+        // Quick answers for an administrator, on the district's budget.
+        let http = self.client.http().with_patience(|h| {
+            h.retry.retries = h.retry.retries.min(1);
+            h.request_timeout = h.request_timeout.min(std::time::Duration::from_secs(30));
+            h.max_retry_after = h.max_retry_after.min(std::time::Duration::from_secs(5));
+        });
+        check::check(&self.client.with_http(http)).await
+    }
+
+    fn roster(&self) -> RosterStream {
+        pull::roster(self.client.clone())
+    }
+
+    async fn user(&self, user: &UserRef) -> Result<Option<UserSnapshot>, ConnectorError> {
+        pull::user(&self.client, user).await
     }
 }

@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use connector::{PullWarning, RecordKind, RejectedRecord};
+use connector::RecordKind;
 use model::ids::{ClassroomId, SchoolId, SourceId, StaffId};
 use model::roster::{
     Classroom, Contact, ContactType, Enrollment, EnrollmentRole, EnrollmentStatus, Gender, Phone,
@@ -28,44 +28,7 @@ use model::source::{GuardianAccount, SourceStudent};
 
 use crate::wire;
 
-/// Warnings and refusals of one pull; an unknown value is warned about once.
-#[derive(Debug, Default)]
-pub struct Warnings {
-    pub warnings: Vec<PullWarning>,
-    pub rejected: Vec<RejectedRecord>,
-    seen: BTreeSet<(&'static str, String)>,
-}
-
-impl Warnings {
-    /// Warns once per pull that `field` held the unknown `value`.
-    fn unknown(&mut self, endpoint: &str, record: &str, field: &'static str, value: &str) {
-        if self.seen.insert((field, value.to_owned())) {
-            self.warnings.push(PullWarning {
-                endpoint: endpoint.to_owned(),
-                record: record.to_owned(),
-                message: format!("unknown {field} {value:?} kept as other"),
-            });
-        }
-    }
-
-    fn reject(&mut self, kind: RecordKind, endpoint: &str, id: &str, reason: impl Into<String>) {
-        self.rejected.push(RejectedRecord {
-            kind,
-            source_id: (!id.is_empty()).then(|| SourceId::new(id)),
-            endpoint: endpoint.to_owned(),
-            record: id.to_owned(),
-            reason: reason.into(),
-        });
-    }
-
-    /// Takes what was gathered since the last call (the seen values stay remembered).
-    pub fn drain(&mut self) -> (Vec<PullWarning>, Vec<RejectedRecord>) {
-        (
-            std::mem::take(&mut self.warnings),
-            std::mem::take(&mut self.rejected),
-        )
-    }
-}
+pub use connector::warnings::Warnings;
 
 /// Clever's `M/D/YYYY` (no zero padding), or `None` when it is not one.
 pub fn clever_date(raw: &str) -> Option<NaiveDate> {

@@ -7,26 +7,13 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use connector::{
-    roster_stream, ConnectorError, PullCounts, PullStop, RosterEvent, RosterSink, RosterStream,
-    UserRef, UserSnapshot,
+    roster_stream, ConnectorError, PullCounts, RosterEvent, RosterStream, UserRef, UserSnapshot,
 };
 use model::ids::SourceId;
 
 use crate::client::CleverClient;
 use crate::map::{self, Warnings};
 use crate::wire;
-
-/// Sends what the warnings gathered since the last page.
-async fn flush(sink: &RosterSink, warnings: &mut Warnings) -> Result<(), PullStop> {
-    let (said, refused) = warnings.drain();
-    for w in said {
-        sink.send(RosterEvent::Warning(w)).await?;
-    }
-    for r in refused {
-        sink.send(RosterEvent::Rejected(r)).await?;
-    }
-    Ok(())
-}
 
 pub fn roster(client: Arc<CleverClient>) -> RosterStream {
     roster_stream(2, |sink| async move {
@@ -49,7 +36,7 @@ pub fn roster(client: Arc<CleverClient>) -> RosterStream {
                 .filter_map(|u| map::student(u, &endpoint, &mut warnings))
                 .collect();
             sink.send(RosterEvent::Students(students)).await?;
-            flush(&sink, &mut warnings).await?;
+            warnings.flush(&sink).await?;
         }
 
         let mut pages = client.pages::<wire::User>("/users", &[("role", "contact")]);
@@ -67,7 +54,7 @@ pub fn roster(client: Arc<CleverClient>) -> RosterStream {
             counts.contacts += contacts.len() as u64;
             sink.send(RosterEvent::Contacts(contacts)).await?;
             sink.send(RosterEvent::GuardianAccounts(accounts)).await?;
-            flush(&sink, &mut warnings).await?;
+            warnings.flush(&sink).await?;
         }
 
         // A user may be a teacher and staff at once: listed by both roles, sent once.
@@ -86,7 +73,7 @@ pub fn roster(client: Arc<CleverClient>) -> RosterStream {
                     .filter_map(|u| map::staff(u, &endpoint, &mut warnings))
                     .collect();
                 sink.send(RosterEvent::Staff(staff)).await?;
-                flush(&sink, &mut warnings).await?;
+                warnings.flush(&sink).await?;
             }
         }
 
@@ -105,7 +92,7 @@ pub fn roster(client: Arc<CleverClient>) -> RosterStream {
             counts.enrollments += enrollments.len() as u64;
             sink.send(RosterEvent::Classrooms(classrooms)).await?;
             sink.send(RosterEvent::Enrollments(enrollments)).await?;
-            flush(&sink, &mut warnings).await?;
+            warnings.flush(&sink).await?;
         }
 
         sink.send(RosterEvent::Complete(counts)).await?;

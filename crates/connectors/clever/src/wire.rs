@@ -2,49 +2,9 @@
 //! and `null`-tolerant (reference §4: optional fields may be absent, `null` or `""`;
 //! unknown keys are ignored).
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-/// Text that may be absent, `null`, a string or (seen in the wild) a number.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Text(pub String);
-
-impl Text {
-    pub fn as_str(&self) -> &str {
-        self.0.trim()
-    }
-}
-
-impl<'de> Deserialize<'de> for Text {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        Ok(Text(match v {
-            serde_json::Value::String(s) => s,
-            serde_json::Value::Number(n) => n.to_string(),
-            serde_json::Value::Bool(b) => b.to_string(),
-            _ => String::new(),
-        }))
-    }
-}
-
-/// A list of ids that may be absent or `null`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Ids(pub Vec<String>);
-
-impl<'de> Deserialize<'de> for Ids {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_json::Value::deserialize(d)?;
-        Ok(Ids(match v {
-            serde_json::Value::Array(items) => items
-                .into_iter()
-                .filter_map(|i| match i {
-                    serde_json::Value::String(s) if !s.trim().is_empty() => Some(s),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        }))
-    }
-}
+pub use connector::lenient::{Ids, Text};
 
 /// `{"data": [{"data": {…}, "uri": …}], "links": [{"rel": …, "uri": …}]}`.
 #[derive(Debug, Clone, Deserialize)]
