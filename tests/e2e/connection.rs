@@ -273,7 +273,18 @@ async fn the_demo_district_tests_ok() {
 /// and syncs.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_clever_demo_district_tests_ok_and_syncs() {
-    let mut server = Server::demo_with(&["--source", "clever"]).await;
+    demo_of_source("clever").await;
+}
+
+/// `rostersync demo --source classlink`: the demo district finds a ClassLink Roster Server
+/// by tenant and application id, tests OK and syncs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_classlink_demo_district_tests_ok_and_syncs() {
+    demo_of_source("classlink").await;
+}
+
+async fn demo_of_source(kind: &str) {
+    let mut server = Server::demo_with(&["--source", kind]).await;
     let out = server.grpcurl(
         &["-d", r#"{"district_id":"demo"}"#],
         &["rostersync.v1.SyncService/TestConnection"],
@@ -288,12 +299,14 @@ async fn the_clever_demo_district_tests_ok_and_syncs() {
         .await
         .expect("the demo district exists")
         .into_inner();
-    assert_eq!(demo.connector.map(|c| c.kind), Some("clever".to_owned()));
+    assert_eq!(demo.connector.map(|c| c.kind), Some(kind.to_owned()));
     let run = crate::harness::run_to_end(&mut client, "demo", false).await;
     assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
-    assert!(
-        run.fetched.get("students").copied().unwrap_or_default() > 0,
-        "{run:#?}"
-    );
+    for fetched in ["students", "guardian_accounts", "staff", "classrooms"] {
+        assert!(
+            run.fetched.get(fetched).copied().unwrap_or_default() > 0,
+            "{fetched}: {run:#?}"
+        );
+    }
     assert!(server.stop().success());
 }

@@ -4,6 +4,7 @@
 mod harness;
 
 mod budget;
+mod classlink;
 mod clever;
 mod cli;
 mod connection;

@@ -1,6 +1,7 @@
 //! `rostersync demo`: the service with a demo district, against a PowerSchool (or, with
-//! `--source clever`, a Clever) simulator started in the same process, so a new user can
-//! try every call with one command.
+//! `--source clever`, a Clever; with `--source classlink`, a ClassLink OneRoster 1.1)
+//! simulator started in the same process, so a new user can try every call with one
+//! command.
 
 use std::collections::BTreeMap;
 
@@ -41,12 +42,15 @@ pub struct DemoArgs {
 pub enum DemoSource {
     Powerschool,
     Clever,
+    /// A ClassLink Roster Server (OneRoster 1.1), found by tenant and application id.
+    Classlink,
 }
 
 /// A running simulator of either source.
 enum Running {
     PowerSchool(Simulator),
     Clever(sim::clever::Simulator),
+    ClassLink(sim::oneroster::Simulator),
 }
 
 impl Running {
@@ -54,6 +58,7 @@ impl Running {
         match self {
             Running::PowerSchool(s) => s.shutdown().await,
             Running::Clever(s) => s.shutdown().await,
+            Running::ClassLink(s) => s.shutdown().await,
         }
     }
 }
@@ -114,6 +119,34 @@ pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<()> {
                 ..DistrictSettings::default()
             };
             (Running::Clever(simulator), connector, settings)
+        }
+        DemoSource::Classlink => {
+            let simulator = sim::oneroster::Simulator::start(sim::oneroster::OneRosterSimConfig {
+                seed: args.seed,
+                schools: args.schools,
+                students: args.students,
+                ..sim::oneroster::OneRosterSimConfig::default()
+            })
+            .await
+            .context("start the ClassLink simulator")?;
+            println!("ClassLink simulator at {}", simulator.base_url());
+            let c = simulator.config();
+            // Seed 002: the district gives its tenant id and application id; ClassLink's
+            // discovery finds its Roster Server with our partner key.
+            let connector = ConnectorDraft {
+                kind: classlink::settings::KIND.into(),
+                settings: BTreeMap::from([
+                    ("tenant_id".to_owned(), c.tenant_id.to_string()),
+                    ("application_id".to_owned(), c.application_id.to_string()),
+                    ("discovery_url".to_owned(), simulator.discovery_url()),
+                ]),
+                secrets: BTreeMap::from([("partner_token".to_owned(), c.partner_token.clone())]),
+            };
+            (
+                Running::ClassLink(simulator),
+                connector,
+                DistrictSettings::default(),
+            )
         }
     };
 

@@ -14,14 +14,21 @@
 //! 004 and Clever's id behaviours ([`clever::Cases`]), served as the Data API v3.0 / v3.1
 //! (bearer token, cursor paging with `starting_after`, the per-token rate limit and its
 //! headers) with the same fault injection (plus HTML error bodies) and request log.
-//! A OneRoster simulator will sit beside them.
+//! [`oneroster`] — a ClassLink Roster Server district (orgs, sessions, courses, classes,
+//! enrollments, students, teachers, administrators and guardians tied by `agents`) holding
+//! the edge cases of [`oneroster::Cases`], served as OneRoster 1.1 and 1.2 at once (OAuth
+//! 1.0a signatures or OAuth 2 bearer tokens, ClassLink's discovery API, `limit`/`offset`
+//! paging with `X-Total-Count` and `Link`, `filter`/`sort`/`fields`, the status-info error
+//! envelope) with the same fault injection and request log.
 //!
 //! Must never: import a connector crate (a simulator that shared wire structs with the
 //! connector would be wrong in the same way twice), listen beyond loopback, or hold a
 //! lock across an await.
 //!
 //! Start reading at [`powerschool::Simulator`] and [`powerschool::District::generate`],
-//! or [`clever::Simulator`] and [`clever::District::generate`].
+//! [`clever::Simulator`] and [`clever::District::generate`], or [`oneroster::Simulator`]
+//! and [`oneroster::District::generate`].
 
 pub mod clever;
+pub mod oneroster;
 pub mod powerschool;

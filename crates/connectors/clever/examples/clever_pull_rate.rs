@@ -1,5 +1,5 @@
 //! Times a full Clever pull from the simulator: `cargo run --release -p rostersync-clever
-//! --example pull_rate -- STUDENTS [SCHOOLS]`. Prints the records pulled, the requests
+//! --example clever_pull_rate -- STUDENTS [SCHOOLS]`. Prints the records pulled, the requests
 //! made (per 1,000 students) and the rate. The simulator's rate window is opened wide so
 //! the connector's own 1,200-a-minute budget is what paces it; pass `unbudgeted` as a
 //! third argument to time the pull without it.
