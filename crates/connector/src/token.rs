@@ -79,6 +79,52 @@ impl TokenCache {
     }
 }
 
+/// An OAuth 2 token answer, lenient about `expires_in`.
+#[derive(Debug, serde::Deserialize)]
+struct TokenAnswer {
+    #[serde(default)]
+    access_token: String,
+    #[serde(default)]
+    expires_in: serde_json::Value,
+}
+
+/// Asks `token_url` for a client-credentials token (RFC 6749 §4.4): HTTP Basic
+/// `client_id:client_secret`, `grant_type=client_credentials` and the `scope` if any.
+pub async fn client_credentials(
+    http: &crate::HttpClient,
+    token_url: url::Url,
+    client_id: &str,
+    client_secret: &Secret,
+    scope: Option<&str>,
+) -> Result<IssuedToken, ConnectorError> {
+    use base64::Engine as _;
+    use reqwest::header::{ACCEPT, AUTHORIZATION};
+    let basic = base64::engine::general_purpose::STANDARD
+        .encode(format!("{client_id}:{}", client_secret.expose()));
+    let form = {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("grant_type", "client_credentials");
+        if let Some(scope) = scope {
+            form.append_pair("scope", scope);
+        }
+        form.finish()
+    };
+    let request = crate::http::Request::post(token_url, crate::http::Body::Form(form))
+        .header(AUTHORIZATION, &format!("Basic {basic}"), true)
+        .header(ACCEPT, "application/json", false);
+    let answer: TokenAnswer = http.send_json(&request).await?;
+    if answer.access_token.trim().is_empty() {
+        return Err(ConnectorError::Malformed {
+            endpoint: request.endpoint,
+            reason: "the token answer has no access_token".into(),
+        });
+    }
+    Ok(IssuedToken {
+        value: Secret::new(answer.access_token),
+        lifetime: parse_expires_in(&answer.expires_in),
+    })
+}
+
 /// Reads an OAuth `expires_in` that may be a number or a string of seconds.
 pub fn parse_expires_in(value: &serde_json::Value) -> Option<Duration> {
     match value {

@@ -17,8 +17,8 @@
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use connector::http::{Answer, Body, Request};
-use connector::token::{parse_expires_in, IssuedToken, TokenCache};
+use connector::http::{Answer, Request};
+use connector::token::{client_credentials, IssuedToken, TokenCache};
 use connector::{ConnectorError, HttpClient, OffsetWalk};
 use model::Secret;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
@@ -259,36 +259,20 @@ impl ClassLinkClient {
         url
     }
 
-    /// An OAuth 2 token from the token endpoint.
+    /// An OAuth 2 token from the token endpoint, for the version's roster scope.
     async fn fetch_token(
         &self,
         server: &Resolved,
         token_url: &url::Url,
     ) -> Result<IssuedToken, ConnectorError> {
-        use base64::Engine as _;
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            server.client_id,
-            server.client_secret.expose()
-        ));
-        let form = format!(
-            "grant_type=client_credentials&scope={}",
-            encode(self.settings.version.roster_scope())
-        );
-        let request = Request::post(token_url.clone(), Body::Form(form))
-            .header(AUTHORIZATION, &format!("Basic {basic}"), true)
-            .header(ACCEPT, "application/json", false);
-        let answer: wire::TokenAnswer = self.http.send_json(&request).await?;
-        if answer.access_token.trim().is_empty() {
-            return Err(ConnectorError::Malformed {
-                endpoint: request.endpoint,
-                reason: "the token answer has no access_token".into(),
-            });
-        }
-        Ok(IssuedToken {
-            value: Secret::new(answer.access_token),
-            lifetime: parse_expires_in(&answer.expires_in),
-        })
+        client_credentials(
+            &self.http,
+            token_url.clone(),
+            &server.client_id,
+            &server.client_secret,
+            Some(self.settings.version.roster_scope()),
+        )
+        .await
     }
 
     /// An authenticated GET of `path`, read with `parse`. A 401 renews the OAuth 2 token

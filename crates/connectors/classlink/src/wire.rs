@@ -273,14 +273,6 @@ pub struct Server {
     pub endpoint_url: Text,
 }
 
-/// An OAuth 2 token answer.
-#[derive(Debug, Deserialize)]
-pub struct TokenAnswer {
-    pub access_token: String,
-    #[serde(default)]
-    pub expires_in: serde_json::Value,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,9 +9,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use connector::http::{Body, Request};
-use connector::token::{parse_expires_in, IssuedToken, TokenCache};
+use connector::token::{client_credentials, IssuedToken, TokenCache};
 use connector::{ConnectorError, HttpClient, PageWalk};
 use model::Secret;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
@@ -104,28 +103,14 @@ impl PsClient {
 
     /// Asks the token endpoint for a token.
     pub async fn fetch_token(&self) -> Result<IssuedToken, ConnectorError> {
-        let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-            "{}:{}",
-            self.client_id,
-            self.client_secret.expose()
-        ));
-        let request = Request::post(
+        client_credentials(
+            &self.http,
             self.url("/oauth/access_token", &[]),
-            Body::Form("grant_type=client_credentials".into()),
+            &self.client_id,
+            &self.client_secret,
+            None,
         )
-        .header(AUTHORIZATION, &format!("Basic {basic}"), true)
-        .header(ACCEPT, "application/json", false);
-        let answer: wire::TokenAnswer = self.http.send_json(&request).await?;
-        if answer.access_token.trim().is_empty() {
-            return Err(ConnectorError::Malformed {
-                endpoint: request.endpoint,
-                reason: "the token answer has no access_token".into(),
-            });
-        }
-        Ok(IssuedToken {
-            value: Secret::new(answer.access_token),
-            lifetime: parse_expires_in(&answer.expires_in),
-        })
+        .await
     }
 
     /// The district's current token, asked for when none is held or it is about to

@@ -83,13 +83,6 @@ impl Text {
 // ---- token and metadata -------------------------------------------------------------
 
 #[derive(Debug, Deserialize)]
-pub struct TokenAnswer {
-    pub access_token: String,
-    #[serde(default)]
-    pub expires_in: serde_json::Value,
-}
-
-#[derive(Debug, Deserialize)]
 pub struct MetadataAnswer {
     pub metadata: Metadata,
 }
