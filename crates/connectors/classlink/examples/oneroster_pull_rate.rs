@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use connector::{ConnectorFactory, HttpConfig, RosterEvent, Tally};
-use futures::StreamExt;
+use connector::conformance::time_pull;
+use connector::{ConnectorFactory, HttpConfig};
 use model::district::ConnectorConfig;
 use model::Secret;
 use rostersync_classlink::ClassLinkFactory;
@@ -62,40 +62,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         secrets,
     };
     let connector = ClassLinkFactory.build(&config, &HttpConfig::default())?;
-    let started = Instant::now();
-    let mut tally = Tally::default();
-    let mut declared = None;
-    let mut stream = connector.roster();
-    while let Some(event) = stream.next().await {
-        let event = event?;
-        tally.add(&event);
-        if let RosterEvent::Complete(counts) = event {
-            declared = Some(counts);
-        }
-    }
-    let elapsed = started.elapsed();
-    let declared = declared.ok_or("the pull did not complete")?;
-    let r = tally.received;
-    let records = r.schools
-        + r.students
-        + r.contacts
-        + r.guardian_accounts
-        + r.staff
-        + r.classrooms
-        + r.enrollments;
+    let timed = time_pull(connector.roster()).await?;
     let requests = sim.requests().len();
     println!(
-        "OneRoster {version}: pulled {} students, {} contacts, {} guardian accounts, {} staff, {} classrooms, {} enrollments ({records} records) in {:.2?}: {:.0} records/s, {requests} requests ({:.1} per 1,000 students); counts agree: {}",
-        r.students,
-        r.contacts,
-        r.guardian_accounts,
-        r.staff,
-        r.classrooms,
-        r.enrollments,
-        elapsed,
-        records as f64 / elapsed.as_secs_f64(),
-        requests as f64 * 1000.0 / students.max(1) as f64,
-        tally.verify(&declared).is_empty()
+        "OneRoster {version}: {}; {requests} requests ({:.1} per 1,000 students)",
+        timed.summary(),
+        requests as f64 * 1000.0 / students.max(1) as f64
     );
     sim.shutdown().await;
     Ok(())

@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use connector::{ConnectorFactory, HttpConfig, RosterEvent, Tally};
-use futures::StreamExt;
+use connector::conformance::time_pull;
+use connector::{ConnectorFactory, HttpConfig};
 use model::district::ConnectorConfig;
 use model::Secret;
 use rostersync_powerschool::PowerSchoolFactory;
@@ -39,31 +39,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         secrets: BTreeMap::from([("client_secret".to_owned(), Secret::new(sim.client_secret()))]),
     };
     let connector = PowerSchoolFactory.build(&config, &HttpConfig::default())?;
-    let started = Instant::now();
-    let mut tally = Tally::default();
-    let mut declared = None;
-    let mut stream = connector.roster();
-    while let Some(event) = stream.next().await {
-        let event = event?;
-        tally.add(&event);
-        if let RosterEvent::Complete(counts) = event {
-            declared = Some(counts);
-        }
-    }
-    let elapsed = started.elapsed();
-    let declared = declared.ok_or("the pull did not complete")?;
-    let r = tally.received;
-    println!(
-        "pulled {} schools, {} students, {} contacts, {} guardian accounts in {:.2?} ({:.0} students/s), {} requests; counts agree: {}",
-        r.schools,
-        r.students,
-        r.contacts,
-        r.guardian_accounts,
-        elapsed,
-        r.students as f64 / elapsed.as_secs_f64(),
-        sim.requests().len(),
-        tally.verify(&declared).is_empty()
-    );
+    let timed = time_pull(connector.roster()).await?;
+    println!("{}; {} requests", timed.summary(), sim.requests().len());
     sim.shutdown().await;
     Ok(())
 }
