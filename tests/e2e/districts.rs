@@ -285,7 +285,7 @@ async fn connectors_describe_their_settings(backend: Backend) {
     };
     assert_eq!(secret_of("powerschool"), ["client_secret"]);
     assert_eq!(secret_of("clever"), ["district_token"]);
-    assert_eq!(secret_of("classlink"), ["client_secret"]);
+    assert_eq!(secret_of("classlink"), ["partner_token", "client_secret"]);
     let classlink = list
         .connectors
         .iter()
