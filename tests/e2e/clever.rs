@@ -258,16 +258,37 @@ async fn linked(store: &Store, student: &str) -> BTreeSet<String> {
 }
 
 async fn clever_contact_types_and_relationships_filter_links(backend: Backend) {
-    let (sim, _server, mut client, store) = setup(backend).await;
+    let (sim, server, mut client, store) = setup(backend).await;
     let cases = sim.district(|x| x.cases.clone());
     let run = run_to_end(&mut client, DISTRICT, false).await;
     ok(&run);
-    // The unknown relationship is synced as other, with a warning naming it.
+    // The unknown relationship is synced as other, with a warning naming it, readable
+    // as CSV.
     assert!(
         run.warnings
             .iter()
             .any(|w| w.contains("Probation Officer") && w.contains("kept as other")),
         "{run:#?}"
+    );
+    let out = std::process::Command::new(crate::harness::BIN)
+        .args([
+            "sync",
+            "warnings",
+            "--district",
+            DISTRICT,
+            &run.run_id,
+            "--csv",
+        ])
+        .args(["--server", &server.url()])
+        .output()
+        .expect("run the cli");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("run_id,n,warning"), "{text}");
+    assert!(
+        lines
+            .any(|l| l.starts_with(&format!("{},", run.run_id)) && l.contains("Probation Officer")),
+        "{text}"
     );
     assert!(linked(&store, &cases.unknown_relationship_student)
         .await

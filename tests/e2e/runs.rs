@@ -312,7 +312,7 @@ async fn a_first_run_creates_the_roster_and_a_second_writes_nothing(backend: Bac
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");
     assert!(
-        lines[0].starts_with("seq,entity,operation") && lines[1].contains("\"grade\""),
+        lines[0].starts_with("seq,entity,operation") && lines[1].contains(",grade,"),
         "{csv}"
     );
 
@@ -382,6 +382,41 @@ async fn a_plan_over_a_threshold_pauses_until_approved_or_cancelled(backend: Bac
         leaving.len(),
         "the rows that tripped it are listed"
     );
+    // The district reviews the held rows as CSV.
+    let held_csv = std::process::Command::new(crate::harness::BIN)
+        .args([
+            "sync",
+            "held",
+            "--district",
+            DISTRICT,
+            &paused.run_id,
+            "--csv",
+            "--server",
+            &server.url(),
+        ])
+        .output()
+        .expect("run the cli");
+    assert!(
+        held_csv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&held_csv.stderr)
+    );
+    let held_csv = String::from_utf8_lossy(&held_csv.stdout);
+    let rows: Vec<&str> = held_csv.lines().skip(1).collect();
+    assert!(
+        held_csv.starts_with("seq,entity,operation,record_id,source_id"),
+        "{held_csv}"
+    );
+    assert!(
+        rows.len() >= leaving.len() && rows.iter().all(|r| r.contains(",student,archive,")),
+        "{held_csv}"
+    );
+    for dcid in &leaving {
+        assert!(
+            rows.iter().any(|r| r.contains(&format!(",{dcid},"))),
+            "student {dcid} is listed: {held_csv}"
+        );
+    }
     assert_eq!(
         store
             .count_students(&district(), false)

@@ -3,7 +3,7 @@
 use proto::v1 as pb;
 
 use crate::client::{connect, status_error};
-use crate::sync::print_change;
+use crate::sync::ChangePrinter;
 
 /// The user of a spot sync, by our id.
 #[derive(Debug, Clone)]
@@ -41,10 +41,11 @@ pub async fn spot_sync(
         crate::sync::entity_name(out.user_kind),
         out.changes.len()
     );
+    let mut printer = ChangePrinter::new(false)?;
     for c in &out.changes {
-        print_change(c, false);
+        printer.print(c)?;
     }
-    Ok(())
+    printer.finish()
 }
 
 /// The link between a student and a guardian: tier, origin, the rule and its facts.

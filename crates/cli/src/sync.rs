@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use proto::v1 as pb;
+use proto::v1::sync_service_client::SyncServiceClient;
 use tokio_stream::StreamExt;
+use tonic::transport::Channel;
 
 use crate::client::{connect, status_error};
 
@@ -58,6 +60,25 @@ pub enum SyncCommand {
         #[arg(long, default_value = "")]
         operation: String,
         /// CSV: seq, entity, operation, record, field, old, new, tier, rule.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// A run's warnings (values kept as "other", records refused), one per line.
+    Warnings {
+        #[arg(long)]
+        district: String,
+        run: String,
+        /// CSV: run_id, n, warning.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// The planned changes a threshold held back, for the district to review before
+    /// approving: the archives, removals and downgrades of each limit the run tripped.
+    Held {
+        #[arg(long)]
+        district: String,
+        run: String,
+        /// CSV, as `changes --csv`.
         #[arg(long)]
         csv: bool,
     },
@@ -154,40 +175,130 @@ pub async fn run(server: &str, command: SyncCommand) -> anyhow::Result<()> {
             operation,
             csv,
         } => {
-            let mut token = String::new();
+            let entity = enum_value("ENTITY_", &entity, pb::Entity::from_str_name)
+                .map_err(|v| anyhow::anyhow!("--entity {v:?} is not one of school, student, guardian, contact, link, staff, classroom, enrollment"))?;
+            let operation = enum_value("OPERATION_", &operation, pb::Operation::from_str_name)
+                .map_err(|v| anyhow::anyhow!("--operation {v:?} is not one of create, update, archive, unarchive, delete"))?;
+            let mut out = ChangePrinter::new(csv)?;
+            each_change(&mut client, &district, &run, entity, operation, |c| {
+                out.print(c)
+            })
+            .await?;
+            out.finish()?;
+        }
+        SyncCommand::Warnings { district, run, csv } => {
+            let r = client
+                .get_sync_run(pb::GetSyncRunRequest {
+                    district_id: district,
+                    run_id: run,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
             if csv {
-                println!(
-                    "seq,entity,operation,record_id,source_id,field,old_value,new_value,tier,rule_id"
+                let mut w = csv::Writer::from_writer(std::io::stdout());
+                w.write_record(["run_id", "n", "warning"])?;
+                for (n, warning) in r.warnings.iter().enumerate() {
+                    w.write_record([r.run_id.as_str(), &(n + 1).to_string(), warning])?;
+                }
+                w.flush()?;
+            } else {
+                for warning in &r.warnings {
+                    println!("{warning}");
+                }
+            }
+            let kept = r.warnings.len() as u64;
+            if r.warning_count > kept {
+                eprintln!(
+                    "{} warnings in all; the first {kept} are kept in words",
+                    r.warning_count
                 );
             }
-            loop {
-                let page = client
-                    .list_run_changes(pb::ListRunChangesRequest {
-                        district_id: district.clone(),
-                        run_id: run.clone(),
-                        entity: enum_value("ENTITY_", &entity, pb::Entity::from_str_name)
-                            .map(|e| e as i32)
-                            .map_err(|v| anyhow::anyhow!("--entity {v:?} is not one of school, student, guardian, contact, link, staff, classroom, enrollment"))?,
-                        operation: enum_value("OPERATION_", &operation, pb::Operation::from_str_name)
-                            .map(|o| o as i32)
-                            .map_err(|v| anyhow::anyhow!("--operation {v:?} is not one of create, update, archive, unarchive, delete"))?,
-                        page_size: 500,
-                        page_token: token,
-                    })
-                    .await
-                    .map_err(status_error)?
-                    .into_inner();
-                for c in &page.changes {
-                    print_change(c, csv);
-                }
-                if page.next_page_token.is_empty() {
-                    break;
-                }
-                token = page.next_page_token;
+        }
+        SyncCommand::Held { district, run, csv } => {
+            let r = client
+                .get_sync_run(pb::GetSyncRunRequest {
+                    district_id: district.clone(),
+                    run_id: run.clone(),
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            if r.trips.is_empty() {
+                eprintln!("run {run} tripped no threshold: nothing is held");
             }
+            let mut out = ChangePrinter::new(csv)?;
+            for trip in &r.trips {
+                let Some((entity, operation)) = held_by(&trip.limit) else {
+                    anyhow::bail!("run {run} tripped an unknown limit {:?}", trip.limit);
+                };
+                let downgrades = trip.limit == "links_downgraded";
+                each_change(&mut client, &district, &run, entity, operation, |c| {
+                    if downgrades && !is_downgrade(c) {
+                        return Ok(());
+                    }
+                    out.print(c)
+                })
+                .await?;
+            }
+            out.finish()?;
         }
     }
     Ok(())
+}
+
+/// The entity and operation of the planned changes a threshold limit counts.
+fn held_by(limit: &str) -> Option<(pb::Entity, pb::Operation)> {
+    Some(match limit {
+        "students_archived" => (pb::Entity::Student, pb::Operation::Archive),
+        "guardians_archived" => (pb::Entity::Guardian, pb::Operation::Archive),
+        "staff_archived" => (pb::Entity::Staff, pb::Operation::Archive),
+        "classrooms_archived" => (pb::Entity::Classroom, pb::Operation::Archive),
+        "links_removed" => (pb::Entity::Link, pb::Operation::Delete),
+        "links_downgraded" => (pb::Entity::Link, pb::Operation::Update),
+        _ => return None,
+    })
+}
+
+/// A link update that takes a Full link down to a lesser tier.
+fn is_downgrade(c: &pb::RunChange) -> bool {
+    c.tier != pb::AccessTier::Full as i32
+        && c.fields
+            .iter()
+            .any(|f| f.field == "tier" && f.old_value.as_deref() == Some("full"))
+}
+
+/// Every change of a run of this entity and operation (unspecified: all), page by page.
+async fn each_change(
+    client: &mut SyncServiceClient<Channel>,
+    district: &str,
+    run: &str,
+    entity: pb::Entity,
+    operation: pb::Operation,
+    mut each: impl FnMut(&pb::RunChange) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_run_changes(pb::ListRunChangesRequest {
+                district_id: district.to_owned(),
+                run_id: run.to_owned(),
+                entity: entity as i32,
+                operation: operation as i32,
+                page_size: 500,
+                page_token: token,
+            })
+            .await
+            .map_err(status_error)?
+            .into_inner();
+        for c in &page.changes {
+            each(c)?;
+        }
+        if page.next_page_token.is_empty() {
+            return Ok(());
+        }
+        token = page.next_page_token;
+    }
 }
 
 /// The proto enum value a lower-case name stands for (`student` → `ENTITY_STUDENT`); the
@@ -235,63 +346,93 @@ fn trigger_name(v: i32) -> String {
     )
 }
 
-pub fn print_change(c: &pb::RunChange, csv: bool) {
-    let value = |v: &Option<String>| v.clone().unwrap_or_default();
-    let (entity, operation, tier) = (
-        entity_name(c.entity),
-        operation_name(c.operation),
-        tier_name(c.tier),
-    );
-    if csv {
-        let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
-        let fields: Vec<&pb::FieldValueChange> = c.fields.iter().collect();
-        if fields.is_empty() {
-            println!(
-                "{},{},{},{},{},,,,{},{}",
-                c.seq,
-                entity,
-                operation,
-                q(&c.record_id),
-                q(&c.source_id),
-                q(&tier),
-                q(&c.rule_id)
-            );
-        }
-        for f in fields {
-            println!(
-                "{},{},{},{},{},{},{},{},{},{}",
-                c.seq,
-                entity,
-                operation,
-                q(&c.record_id),
-                q(&c.source_id),
-                q(&f.field),
-                q(&value(&f.old_value)),
-                q(&value(&f.new_value)),
-                q(&tier),
-                q(&c.rule_id)
-            );
-        }
-        return;
+/// Prints run changes as text, or as CSV (RFC 4180, one row per field change) with a
+/// header.
+pub struct ChangePrinter {
+    csv: Option<csv::Writer<std::io::Stdout>>,
+}
+
+impl ChangePrinter {
+    pub fn new(csv: bool) -> anyhow::Result<Self> {
+        let csv = if csv {
+            let mut w = csv::Writer::from_writer(std::io::stdout());
+            w.write_record([
+                "seq",
+                "entity",
+                "operation",
+                "record_id",
+                "source_id",
+                "field",
+                "old_value",
+                "new_value",
+                "tier",
+                "rule_id",
+            ])?;
+            Some(w)
+        } else {
+            None
+        };
+        Ok(ChangePrinter { csv })
     }
-    let subject = if c.source_id.is_empty() {
-        c.record_id.clone()
-    } else {
-        format!("{} (source {})", c.record_id, c.source_id)
-    };
-    let rule = if c.rule_id.is_empty() {
-        String::new()
-    } else {
-        format!("  [{tier} {}]", c.rule_id)
-    };
-    println!("#{} {operation} {entity} {subject}{rule}", c.seq);
-    for f in &c.fields {
-        println!(
-            "    {}: {:?} → {:?}",
-            f.field,
-            value(&f.old_value),
-            value(&f.new_value)
+
+    pub fn print(&mut self, c: &pb::RunChange) -> anyhow::Result<()> {
+        let value = |v: &Option<String>| v.clone().unwrap_or_default();
+        let (entity, operation, tier) = (
+            entity_name(c.entity),
+            operation_name(c.operation),
+            tier_name(c.tier),
         );
+        if let Some(w) = &mut self.csv {
+            let seq = c.seq.to_string();
+            let row = |field: &str, old: &str, new: &str| {
+                [
+                    seq.clone(),
+                    entity.clone(),
+                    operation.clone(),
+                    c.record_id.clone(),
+                    c.source_id.clone(),
+                    field.to_owned(),
+                    old.to_owned(),
+                    new.to_owned(),
+                    tier.clone(),
+                    c.rule_id.clone(),
+                ]
+            };
+            if c.fields.is_empty() {
+                w.write_record(row("", "", ""))?;
+            }
+            for f in &c.fields {
+                w.write_record(row(&f.field, &value(&f.old_value), &value(&f.new_value)))?;
+            }
+            return Ok(());
+        }
+        let subject = if c.source_id.is_empty() {
+            c.record_id.clone()
+        } else {
+            format!("{} (source {})", c.record_id, c.source_id)
+        };
+        let rule = if c.rule_id.is_empty() {
+            String::new()
+        } else {
+            format!("  [{tier} {}]", c.rule_id)
+        };
+        println!("#{} {operation} {entity} {subject}{rule}", c.seq);
+        for f in &c.fields {
+            println!(
+                "    {}: {:?} → {:?}",
+                f.field,
+                value(&f.old_value),
+                value(&f.new_value)
+            );
+        }
+        Ok(())
+    }
+
+    pub fn finish(self) -> anyhow::Result<()> {
+        if let Some(mut w) = self.csv {
+            w.flush()?;
+        }
+        Ok(())
     }
 }
 
