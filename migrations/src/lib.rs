@@ -18,6 +18,7 @@ mod m20261201_000007_create_staged_records;
 mod m20261201_000008_staff_permissions_and_rosters;
 mod m20261201_000009_run_request_ids;
 mod m20261204_000010_revisions_feed_and_requests;
+mod m20261204_000011_run_inputs;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000008_staff_permissions_and_rosters::Migration),
             Box::new(m20261201_000009_run_request_ids::Migration),
             Box::new(m20261204_000010_revisions_feed_and_requests::Migration),
+            Box::new(m20261204_000011_run_inputs::Migration),
         ]
     }
 }

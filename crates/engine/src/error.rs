@@ -56,6 +56,8 @@ pub enum Refusal {
     EtagMismatch,
     /// Deleting a district that still holds records needs `force`.
     DistrictNotEmpty,
+    /// A `guardians.csv` for a district whose sync manages its guardians.
+    GuardiansManagedBySync,
 }
 
 impl Refusal {
@@ -71,6 +73,7 @@ impl Refusal {
             Refusal::NotInSis => "NOT_IN_SIS",
             Refusal::EtagMismatch => "ETAG_MISMATCH",
             Refusal::DistrictNotEmpty => "DISTRICT_NOT_EMPTY",
+            Refusal::GuardiansManagedBySync => "GUARDIANS_MANAGED_BY_SYNC",
         }
     }
 }

@@ -5,8 +5,9 @@
 //! ([`connection`]); district sync runs ([`sync`]: stage the pull → plan from it in key
 //! order through the source's link rules → completeness and threshold checks → apply;
 //! dry run, approve, cancel by compare-and-set, leases, resume after a restart or a dead
-//! replica); the nightly schedule ([`schedule`]); spot sync ([`spot`]); and support reads
-//! that span several store calls ([`reads`]).
+//! replica); `guardians.csv` imports as runs ([`import`]); the nightly schedule
+//! ([`schedule`]); spot sync ([`spot`]); and support reads that span several store calls
+//! ([`reads`]).
 //!
 //! Must never: name a concrete connector (it receives a [`connector::Registry`]), speak
 //! HTTP, SQL or gRPC itself, or archive anything from a pull that was not complete.
@@ -15,6 +16,7 @@
 pub mod connection;
 pub mod districts;
 pub mod error;
+pub mod import;
 pub mod reads;
 pub mod schedule;
 pub mod spot;

@@ -2,7 +2,7 @@
 //! in the district's latest staged pull.
 
 use model::ids::{DistrictId, SourceId};
-use model::run::{RunPhase, SyncRun};
+use model::run::{RunPhase, RunTrigger, SyncRun};
 use model::staging::{key_parts, StagedKind, StagedRecord};
 
 use crate::{Engine, EngineError};
@@ -19,7 +19,8 @@ impl Engine {
         let mut runs = Vec::new();
         for id in self.store.staged_runs(district).await? {
             let run = self.store.get_run(district, id).await?;
-            if run.phase != RunPhase::Pulling {
+            // An import's records are a file's, not the SIS's.
+            if run.phase != RunPhase::Pulling && run.trigger != RunTrigger::Import {
                 runs.push(run);
             }
         }

@@ -491,7 +491,8 @@ fn seed_000_student(current: &Student, src: &SourceStudent) -> Student {
 }
 
 /// A held student as the policy sees it when the SIS no longer lists it for the account.
-fn source_of(s: &Student) -> SourceStudent {
+/// A student we hold as the policy sees a source student.
+pub(crate) fn source_of(s: &Student) -> SourceStudent {
     SourceStudent {
         source_id: s.source_id.clone(),
         student_number: s.student_number.clone(),

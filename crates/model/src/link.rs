@@ -17,6 +17,17 @@ pub enum LinkOrigin {
     Local,
     /// Kept because the guardian created a form for the student.
     Form,
+    /// Listed by the district's `guardians.csv`: the latest file is its source of truth.
+    Import,
+}
+
+/// The source-id prefix of guardians made from a `guardians.csv` file; no SIS id starts
+/// with it, so a file's guardians and a SIS's never share an id.
+pub const IMPORT_SOURCE_PREFIX: &str = "csv:";
+
+/// Whether a guardian's source id is one a `guardians.csv` file gave.
+pub fn is_import_source(source_id: &str) -> bool {
+    source_id.starts_with(IMPORT_SOURCE_PREFIX)
 }
 
 impl LinkOrigin {
@@ -25,6 +36,7 @@ impl LinkOrigin {
             LinkOrigin::Sis => "sis",
             LinkOrigin::Local => "local",
             LinkOrigin::Form => "form",
+            LinkOrigin::Import => "import",
         }
     }
 
@@ -33,6 +45,7 @@ impl LinkOrigin {
             "sis" => Some(LinkOrigin::Sis),
             "local" => Some(LinkOrigin::Local),
             "form" => Some(LinkOrigin::Form),
+            "import" => Some(LinkOrigin::Import),
             _ => None,
         }
     }
@@ -102,6 +115,8 @@ pub enum LinkRuleSet {
     Clever,
     /// OneRoster `agents` between students and guardians (`oneroster.*`).
     OneRoster,
+    /// A district's `guardians.csv` rows (`guardians_csv.*`).
+    GuardiansCsv,
 }
 
 /// The rule behind a decision and the facts it used, by name.

@@ -24,6 +24,8 @@ pub enum RunMode {
 pub enum RunTrigger {
     Manual,
     Schedule,
+    /// A district's `guardians.csv`, through the API, the CLI or its drop folder.
+    Import,
 }
 
 /// Where a run is in its life.

@@ -63,6 +63,15 @@ pub fn explain(decision: &Decision) -> String {
             "Full access: OneRoster agents tie user {} to the student as {}, a role the district syncs, and both are active.",
             f("guardian_user"), f("role")
         ),
+        rule_sets::guardians_csv::NOT_LISTED => format!(
+            "Not linked: no row of the district's guardians.csv ties guardian {} to this student.",
+            f("guardian")
+        ),
+        rule_sets::guardians_csv::FULL => format!(
+            "Full access: the district's guardians.csv lists guardian {} for the student as {}, a relationship and contact type the district syncs.",
+            f("guardian"), f("role")
+        ),
+        r::IMPORT_KEPT => "Kept: the district's guardians.csv made this link; only a later file changes it.".to_owned(),
         r::LOCAL_ONLY => "Kept: the link was made in the product, which is its source of truth; the SIS does not list it.".to_owned(),
         r::LOCAL_ALSO_IN_SIS => format!(
             "Kept as made in the product; the SIS lists it too and would give {} ({}).",

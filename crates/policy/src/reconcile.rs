@@ -42,6 +42,7 @@ pub const FORM_REPLACED_BY_SIS: &str = "reconcile.form_link_now_in_sis";
 pub const FORM_KEPT_INCOMPLETE: &str = "reconcile.form_kept_incomplete";
 pub const FORM_KEPT: &str = "reconcile.form_kept";
 pub const SIS_REMOVED: &str = "reconcile.sis_removed";
+pub const IMPORT_KEPT: &str = "reconcile.import_kept";
 
 /// A link we hold for the student, with what we know of its guardian.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +185,7 @@ pub fn reconcile(
         let on_both_sides = h.guardian_source_id.is_some();
         let outcome = match h.origin {
             LinkOrigin::Local => keep(LOCAL_ONLY),
+            LinkOrigin::Import => keep(IMPORT_KEPT),
             LinkOrigin::Form if on_both_sides => {
                 let o = keep(FORM_KEPT_INCOMPLETE);
                 out.incomplete.push((h.guardian, o.decision.clone()));
@@ -246,6 +248,14 @@ fn both_sides(h: &HeldLink, tier: AccessTier, decision: &Decision) -> LinkOutcom
                 .fact("sis_tier", tier.as_str())
                 .fact("sis_rule", decision.rule.as_str()),
         },
+        // A file's guardian never holds a SIS account (its id is the file's).
+        LinkOrigin::Import => LinkOutcome {
+            guardian,
+            change: LinkChange::Unchanged,
+            origin: LinkOrigin::Import,
+            tier: h.tier,
+            decision: Decision::new(IMPORT_KEPT).fact("guardian", h.guardian),
+        },
         LinkOrigin::Sis if h.tier == tier && h.rule == decision.rule => LinkOutcome {
             guardian,
             change: LinkChange::Unchanged,
@@ -288,7 +298,7 @@ fn matched_by_email(
     out: &mut Reconciled,
 ) -> LinkOutcome {
     let guardian = GuardianRef::Existing(h.guardian);
-    if h.origin == LinkOrigin::Local {
+    if matches!(h.origin, LinkOrigin::Local | LinkOrigin::Import) {
         return LinkOutcome {
             guardian,
             change: LinkChange::Unchanged,

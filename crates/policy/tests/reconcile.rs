@@ -31,6 +31,7 @@ fn held(
             LinkOrigin::Sis => "ps.link.full",
             LinkOrigin::Local => "local",
             LinkOrigin::Form => r::FORM_KEPT,
+            LinkOrigin::Import => "guardians_csv.link.full",
         }),
     }
 }
@@ -76,6 +77,30 @@ fn a_link_in_our_product_only_is_kept_with_its_access() {
     );
     assert_eq!(o.decision.rule.as_str(), r::LOCAL_ONLY);
     assert!(explain(&o.decision).contains("source of truth"));
+}
+
+#[test]
+fn a_link_from_guardians_csv_is_kept_by_a_sis_that_does_not_list_it() {
+    let g = GuardianId::new();
+    let out = reconcile(
+        &[held(
+            g,
+            Some("csv:pat@example.net"),
+            PAT,
+            LinkOrigin::Import,
+            AccessTier::Full,
+        )],
+        &[],
+        &BTreeSet::new(),
+        &[],
+    );
+    let o = &out.links[0];
+    assert_eq!(
+        (o.change.clone(), o.origin, o.tier),
+        (LinkChange::Unchanged, LinkOrigin::Import, AccessTier::Full)
+    );
+    assert_eq!(o.decision.rule.as_str(), r::IMPORT_KEPT);
+    assert!(explain(&o.decision).contains("guardians.csv"));
 }
 
 #[test]

@@ -235,7 +235,8 @@ impl Store {
 
 /// Every table keyed by district other than `districts`: what a district's deletion
 /// removes.
-const DISTRICT_TABLES: [&str; 15] = [
+const DISTRICT_TABLES: [&str; 16] = [
+    "run_inputs",
     "staged_records",
     "run_plan",
     "change_log",

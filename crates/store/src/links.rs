@@ -73,6 +73,27 @@ impl Store {
         Ok(out)
     }
 
+    /// The students holding at least one link of `origin` (an import's students).
+    pub async fn students_with_links_of(
+        &self,
+        district: &DistrictId,
+        origin: LinkOrigin,
+    ) -> Result<Vec<StudentId>, StoreError> {
+        use sea_orm::QuerySelect;
+        let rows: Vec<String> = row::Entity::find()
+            .select_only()
+            .column(row::Column::StudentId)
+            .distinct()
+            .filter(row::Column::DistrictId.eq(district.as_str()))
+            .filter(row::Column::Origin.eq(origin.as_str()))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        rows.iter()
+            .map(|s| parse("link", s, "student_id", s))
+            .collect()
+    }
+
     /// How many links each of these guardians holds (guardians with none are left out).
     pub async fn count_links_of_guardians(
         &self,

@@ -414,3 +414,60 @@ fn from_row(m: row::Model) -> Result<SyncRun, StoreError> {
         phases: detail.phases,
     })
 }
+
+/// What a run was given instead of a pull (a `guardians.csv`): its name and content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunInput {
+    pub name: String,
+    pub content: String,
+}
+
+impl Store {
+    /// Keeps what `run` was given, once; a second call for the run changes nothing.
+    pub async fn put_run_input(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+        input: &RunInput,
+    ) -> Result<(), StoreError> {
+        use crate::entities::run_inputs as inputs;
+        let model = inputs::ActiveModel {
+            district_id: ActiveValue::Set(district.to_string()),
+            run_id: ActiveValue::Set(run.to_string()),
+            name: ActiveValue::Set(input.name.clone()),
+            content: ActiveValue::Set(input.content.clone()),
+            created_at: ActiveValue::Set(stored(crate::convert::now())),
+        };
+        inputs::Entity::insert(model)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([
+                    inputs::Column::DistrictId,
+                    inputs::Column::RunId,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .do_nothing()
+            .exec(self.db())
+            .await?;
+        Ok(())
+    }
+
+    /// What `run` was given, if it was given anything.
+    pub async fn run_input(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+    ) -> Result<Option<RunInput>, StoreError> {
+        use crate::entities::run_inputs as inputs;
+        Ok(
+            inputs::Entity::find_by_id((district.to_string(), run.to_string()))
+                .one(self.db())
+                .await?
+                .map(|m| RunInput {
+                    name: m.name,
+                    content: m.content,
+                }),
+        )
+    }
+}

@@ -88,6 +88,27 @@ impl Store {
         Ok(out)
     }
 
+    /// The students with these ids; unknown ids are left out. One query per
+    /// [`BATCH_ROWS`] ids.
+    pub async fn students_by_id(
+        &self,
+        district: &DistrictId,
+        ids: &[StudentId],
+    ) -> Result<Vec<Student>, StoreError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(BATCH_ROWS) {
+            let rows = row::Entity::find()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::Id.is_in(chunk.iter().map(|i| i.to_string())))
+                .all(self.db())
+                .await?;
+            for m in rows {
+                out.push(from_row(m)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The students (archived ones too) whose student number — the id the district chose
     /// to show — is one of `numbers`.
     pub async fn students_by_number(

@@ -111,6 +111,7 @@ pub fn origin_to_proto(o: LinkOrigin) -> pb::LinkOrigin {
         LinkOrigin::Sis => pb::LinkOrigin::Sis,
         LinkOrigin::Local => pb::LinkOrigin::Local,
         LinkOrigin::Form => pb::LinkOrigin::Form,
+        LinkOrigin::Import => pb::LinkOrigin::Import,
     }
 }
 

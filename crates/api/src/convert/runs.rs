@@ -45,6 +45,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         trigger: match trigger {
             RunTrigger::Manual => pb::RunTrigger::Manual,
             RunTrigger::Schedule => pb::RunTrigger::Schedule,
+            RunTrigger::Import => pb::RunTrigger::Import,
         } as i32,
         state: match state {
             RunState::Running => pb::RunState::Running,

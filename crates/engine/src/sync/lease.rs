@@ -174,7 +174,12 @@ impl Engine {
                     let Some(control) = self.runs.claim(run.id) else {
                         continue;
                     };
-                    let connector = match self.connector(d) {
+                    let source = if run.trigger == model::run::RunTrigger::Import {
+                        self.kept_import(d, run.id).await
+                    } else {
+                        self.connector(d)
+                    };
+                    let connector = match source {
                         Ok(c) => c,
                         Err(e) => {
                             self.runs.release(run.id);

@@ -28,6 +28,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use connector::Connector;
 use model::change::{Entity, Operation};
 use model::ids::{DistrictId, RunId};
 use model::run::{PlanItem, RunCounts, RunMode, RunPhase, RunState, RunTrigger, SyncRun};
@@ -144,7 +145,8 @@ impl Engine {
         mode: RunMode,
         trigger: RunTrigger,
     ) -> Result<SyncRun, EngineError> {
-        self.start_sync_for(district, mode, trigger, None).await
+        self.start_sync_for(district, mode, trigger, None, None)
+            .await
     }
 
     /// Like [`Engine::start_sync`], for a caller's request `request_id`: the request's
@@ -162,7 +164,7 @@ impl Engine {
             return Ok(run);
         }
         match self
-            .start_sync_for(district, mode, trigger, Some(request_id.to_owned()))
+            .start_sync_for(district, mode, trigger, Some(request_id.to_owned()), None)
             .await
         {
             Ok(run) => Ok(run),
@@ -174,15 +176,21 @@ impl Engine {
         }
     }
 
-    async fn start_sync_for(
+    /// Starts a run pulling from the district's connector, or from `given` (an import:
+    /// its source and the input kept with the run).
+    pub(crate) async fn start_sync_for(
         &self,
         district: &DistrictId,
         mode: RunMode,
         trigger: RunTrigger,
         request_id: Option<String>,
+        given: Option<(Arc<dyn Connector>, store::runs::RunInput)>,
     ) -> Result<SyncRun, EngineError> {
         let d = self.get_district(district).await?;
-        let connector = self.connector(&d)?;
+        let (connector, input) = match given {
+            Some((source, input)) => (source, Some(input)),
+            None => (self.connector(&d)?, None),
+        };
         if let Some(open) = self.store.open_runs(district).await?.into_iter().next() {
             return Err(EngineError::refused(
                 Refusal::RunAlreadyOpen,
@@ -235,6 +243,18 @@ impl Engine {
                 ),
                 other => other.into(),
             });
+        }
+        if let Some(input) = &input {
+            if let Err(e) = self.store.put_run_input(district, run.id, input).await {
+                self.runs.release(run.id);
+                let mut failed = run.clone();
+                self.finish(
+                    &mut failed,
+                    Err(Stop::Failed(format!("cannot keep the file: {e}"))),
+                )
+                .await;
+                return Err(e.into());
+            }
         }
         if !self.take_lease(district, run.id).await? {
             self.runs.release(run.id);
@@ -320,7 +340,12 @@ impl Engine {
         if let Some(control) = self.runs.claim_when_free(id).await {
             if self.take_lease(district, id).await? {
                 let d = self.get_district(district).await?;
-                match self.connector(&d) {
+                let source = if run.trigger == RunTrigger::Import {
+                    self.kept_import(&d, id).await
+                } else {
+                    self.connector(&d)
+                };
+                match source {
                     Ok(connector) => {
                         self.spawn_run(d, run.clone(), connector, control, Resume::Apply);
                     }

@@ -5,14 +5,16 @@
 //! rule ids and words. Reconciliation, tiers and the district settings are common to all.
 
 pub mod clever;
+pub mod guardians_csv;
 pub mod oneroster;
 
 use model::district::DistrictSettings;
-use model::link::LinkRuleSet;
+use model::link::{AccessTier, Decision, LinkRuleSet, RuleId};
 use model::roster::Contact;
 use model::source::{GuardianAccount, SourceStudent};
 
 use crate::rules::Verdict;
+use crate::settings::{contact_selected, CONTACT_NOT_SYNCED};
 
 /// When a relationship a source lists counts, and with which tier.
 pub trait LinkRules: Send + Sync + std::fmt::Debug {
@@ -49,6 +51,7 @@ pub fn rules_for(set: LinkRuleSet) -> &'static dyn LinkRules {
         LinkRuleSet::PowerSchool => &PowerSchool,
         LinkRuleSet::Clever => &clever::Clever,
         LinkRuleSet::OneRoster => &oneroster::OneRoster,
+        LinkRuleSet::GuardiansCsv => &guardians_csv::GuardiansCsv,
     }
 }
 
@@ -63,4 +66,59 @@ pub(crate) fn own_contacts<'a>(
         .iter()
         .filter(|c| c.student_source_id == student.source_id && c.source_id == account.source_id)
         .collect()
+}
+
+/// The rule ids of a source whose relationships are plain lists (OneRoster `agents`, a
+/// `guardians.csv` row): listed and of a selected type and relationship is Full.
+#[derive(Debug)]
+pub(crate) struct Listed {
+    /// The account does not list the student.
+    pub not_listed: &'static str,
+    /// Listed, of a selected type and relationship: Full.
+    pub full: &'static str,
+    /// The fact naming the account.
+    pub account_fact: &'static str,
+}
+
+/// Applies a [`Listed`] rule set.
+pub(crate) fn listed(
+    ids: &Listed,
+    student: &SourceStudent,
+    contacts: &[Contact],
+    account: &GuardianAccount,
+    settings: &DistrictSettings,
+) -> Verdict {
+    let base = Decision::new("")
+        .fact("student", student.source_id.as_str())
+        .fact(ids.account_fact, account.source_id.as_str());
+    let tied = own_contacts(contacts, student, account);
+    if !account.student_source_ids.contains(&student.source_id) || tied.is_empty() {
+        return Verdict::Ignore(Decision {
+            rule: RuleId::new(ids.not_listed),
+            ..base
+        });
+    }
+    let roles = tied
+        .iter()
+        .map(|c| c.relationship.as_str().to_owned())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !tied.iter().any(|c| contact_selected(c, settings)) {
+        return Verdict::Ignore(
+            Decision {
+                rule: RuleId::new(CONTACT_NOT_SYNCED),
+                ..base
+            }
+            .fact("account_email", &account.email)
+            .fact("matching_contacts", roles),
+        );
+    }
+    Verdict::Link {
+        tier: AccessTier::Full,
+        decision: Decision {
+            rule: RuleId::new(ids.full),
+            ..base
+        }
+        .fact("role", roles),
+    }
 }

@@ -9,6 +9,7 @@ pub mod enrollments;
 pub mod form_authorships;
 pub mod guardians;
 pub mod links;
+pub mod run_inputs;
 pub mod run_plan;
 pub mod schools;
 pub mod spot_sync_requests;

@@ -193,7 +193,8 @@ pub fn guardian_from_account(
         home_phone: details.phones.home_phone,
         mobile_phone: details.phones.mobile_phone,
         address,
-        sis_connected: true,
+        // A guardian from a district's guardians.csv is not connected to the SIS.
+        sis_connected: !model::link::is_import_source(account.source_id.as_str()),
         ..base
     }
 }

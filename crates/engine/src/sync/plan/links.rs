@@ -26,6 +26,8 @@ pub struct Ctx<'a> {
     pub settings: &'a DistrictSettings,
     pub rules: &'a dyn LinkRules,
     pub now: DateTime<Utc>,
+    /// A `guardians.csv` import: only the file's links and guardians are planned.
+    pub import: bool,
 }
 
 /// Everything about one student the link rules and reconciliation need.
@@ -57,8 +59,27 @@ pub fn plan_student_links(ctx: &Ctx<'_>, s: &StudentLinks<'_>) -> (Vec<PlanItem>
             verdict: ctx.rules.evaluate(s.student, s.contacts, a, ctx.settings),
         })
         .collect();
-    let held = held_links_of(&s.held, s.linked_guardians);
-    let out = policy::reconcile(&held, &sis, &s.authors, s.known);
+    let mut held = held_links_of(&s.held, s.linked_guardians);
+    let no_authors = BTreeSet::new();
+    let authors = if ctx.import {
+        // A file stands where the SIS would: its links are reconciled as the SIS's are,
+        // and only its own links are in play (forms and local links are the SIS's
+        // business, and are not even seen here).
+        for h in &mut held {
+            h.origin = LinkOrigin::Sis;
+        }
+        &no_authors
+    } else {
+        &s.authors
+    };
+    let mut out = policy::reconcile(&held, &sis, authors, s.known);
+    if ctx.import {
+        for o in &mut out.links {
+            if o.origin == LinkOrigin::Sis {
+                o.origin = LinkOrigin::Import;
+            }
+        }
+    }
     let mut items = Vec::new();
     let mut marks = Vec::new();
     for o in &out.links {
@@ -189,5 +210,5 @@ pub fn is_downgrade(item: &PlanItem) -> bool {
 
 /// Whether a link removal takes away a link the SIS made.
 pub fn is_link_removal(item: &PlanItem) -> bool {
-    matches!(item, PlanItem::Link { operation: Operation::Delete, link, .. } if link.origin == LinkOrigin::Sis)
+    matches!(item, PlanItem::Link { operation: Operation::Delete, link, .. } if matches!(link.origin, LinkOrigin::Sis | LinkOrigin::Import))
 }

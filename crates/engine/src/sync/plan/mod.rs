@@ -27,9 +27,9 @@ use connector::Connector;
 use model::change::Operation;
 use model::district::{ArchivedStudents, District};
 use model::ids::{GuardianId, SourceId, StudentId};
-use model::link::Link;
+use model::link::{Link, LinkOrigin};
 use model::roster::Contact;
-use model::run::{PlanItem, SyncRun};
+use model::run::{PlanItem, RunTrigger, SyncRun};
 use model::source::{GuardianAccount, SourceStudent};
 use model::staging::{StagedKind, StagedRecord};
 use policy::reconcile::KnownGuardian;
@@ -143,6 +143,10 @@ impl Engine {
                 return Err(stop);
             }
         };
+        if run.trigger == RunTrigger::Import {
+            // A file is not the SIS's roster: the pull support reads stays.
+            return self.plan_run(district, run, control, held).await;
+        }
         // The complete pull is now the one support reads; older pulls go.
         self.store.keep_only_staged(id, run.id).await?;
         if pulled.tally.received.students == 0 && held > 0 {
@@ -163,16 +167,21 @@ impl Engine {
         students_held: u64,
     ) -> Result<PlanImpact, Stop> {
         let id = &district.id;
-        let rules = self
-            .registry
-            .get(&district.connector.kind)
-            .map(|f| policy::rules_for(f.link_rules()))
-            .map_err(|e| Stop::Failed(e.to_string()))?;
+        let import = run.trigger == RunTrigger::Import;
+        let rules = if import {
+            policy::rules_for(model::link::LinkRuleSet::GuardiansCsv)
+        } else {
+            self.registry
+                .get(&district.connector.kind)
+                .map(|f| policy::rules_for(f.link_rules()))
+                .map_err(|e| Stop::Failed(e.to_string()))?
+        };
         let ctx = Ctx {
             district: id,
             settings: &district.settings,
             rules,
             now: crate::now(),
+            import,
         };
         let mut w = Writer::default();
         w.impact.students_held = students_held;
@@ -180,14 +189,16 @@ impl Engine {
         w.impact.links_held = self.store.count_links(id).await?;
         w.impact.staff_held = self.store.count_staff(id, false).await?;
         w.impact.classrooms_held = self.store.count_classrooms(id, false).await?;
-        self.plan_roster(&ctx, run, &mut w, control).await?;
+        if !import {
+            self.plan_roster(&ctx, run, &mut w, control).await?;
+        }
         self.plan_students(&ctx, run, &mut w, control).await?;
-        if district.settings.manage_guardians {
+        if district.settings.manage_guardians || import {
             self.plan_guardians(&ctx, run, &mut w, control).await?;
             self.plan_marked_guardians(&ctx, run, &mut w, control)
                 .await?;
         }
-        if district.settings.archived_students == ArchivedStudents::Archive {
+        if !import && district.settings.archived_students == ArchivedStudents::Archive {
             self.plan_student_archives(&ctx, run, &mut w, control)
                 .await?;
         }
@@ -246,9 +257,21 @@ impl Engine {
                 .store
                 .students_by_source(ctx.district, &sources)
                 .await?;
+            let mut ids: HashMap<SourceId, StudentId> = HashMap::new();
+            if ctx.import {
+                // A file names students we hold; it never changes them.
+                for (src, _) in &students {
+                    if let Some(h) = held.get(&src.source_id) {
+                        ids.insert(src.source_id.clone(), h.value.id);
+                    }
+                }
+                self.plan_page_links(ctx, run, w, &students, &ids, (&first, &last))
+                    .await?;
+                self.flush(ctx, run, w).await?;
+                continue;
+            }
             self.rekey_students(ctx, run, w, &students, &mut held)
                 .await?;
-            let mut ids: HashMap<SourceId, StudentId> = HashMap::new();
             for (src, hash) in &students {
                 let (id, item) = students::student_item(
                     ctx.district,
@@ -386,7 +409,13 @@ impl Engine {
             .iter()
             .map(|(s, _)| (&s.source_id, s.school_source_id.as_ref()))
             .collect();
-        for item in roster::contact_items(&hashed, &held_contacts, &page_students, &unsure) {
+        let contact_items = if ctx.import {
+            // A file's rows are not the SIS's contacts.
+            Vec::new()
+        } else {
+            roster::contact_items(&hashed, &held_contacts, &page_students, &unsure)
+        };
+        for item in contact_items {
             let school = match &item {
                 PlanItem::Contact { contact, .. } => {
                     schools.get(&contact.student_source_id).copied().flatten()
@@ -438,7 +467,10 @@ impl Engine {
             })
             .collect();
         let ours: Vec<StudentId> = ids.values().copied().collect();
-        let held_links = self.store.links_of_students(d, &ours).await?;
+        let mut held_links = self.store.links_of_students(d, &ours).await?;
+        if ctx.import {
+            held_links.retain(|l| l.origin == LinkOrigin::Import);
+        }
         let mut links_of: HashMap<StudentId, Vec<&Link>> = HashMap::new();
         for l in &held_links {
             links_of.entry(l.student_id).or_default().push(l);
@@ -458,7 +490,7 @@ impl Engine {
         // that guardian: re-keyed, keeping its links and history.
         let unheld: Vec<&GuardianAccount> = accounts
             .values()
-            .filter(|a| !held_guardians.contains_key(&a.source_id))
+            .filter(|a| !ctx.import && !held_guardians.contains_key(&a.source_id))
             .collect();
         if !unheld.is_empty() {
             let old_keys: Vec<String> = linked_guardians
