@@ -31,6 +31,40 @@ pub fn invalid(errors: ValidationErrors) -> Status {
     )
 }
 
+/// A refused file: `INVALID_ARGUMENT` with the first `max` problems as `BadRequest` field
+/// violations and a message naming the first few, so a large report never outgrows the
+/// metadata a client accepts.
+pub fn invalid_file(errors: ValidationErrors, max: usize) -> Status {
+    let all = errors.errors();
+    let shown: Vec<String> = all
+        .iter()
+        .take(3)
+        .map(|e| format!("{}: {}", e.path, e.message))
+        .collect();
+    let more = all.len().saturating_sub(shown.len());
+    let message = format!(
+        "the file is refused, nothing was written: {} problem{}: {}{}",
+        all.len(),
+        if all.len() == 1 { "" } else { "s" },
+        shown.join("; "),
+        if more > 0 {
+            format!("; and {more} more")
+        } else {
+            String::new()
+        }
+    );
+    let violations: Vec<FieldViolation> = all
+        .iter()
+        .take(max)
+        .map(|e| FieldViolation::new(e.path.clone(), e.message.clone()))
+        .collect();
+    Status::with_error_details(
+        Code::InvalidArgument,
+        message,
+        ErrorDetails::with_bad_request(violations),
+    )
+}
+
 /// A refusal in the current state: `FAILED_PRECONDITION` with its reason as `ErrorInfo`.
 pub fn refused(reason: engine::Refusal, message: String) -> Status {
     Status::with_error_details(

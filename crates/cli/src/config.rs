@@ -40,6 +40,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "how long a run's lease lasts unrenewed before another replica takes the run over (5-3600, default 60)",
     ),
     (
+        "imports_dir",
+        "ROSTERSYNC_IMPORTS_DIR",
+        "the drop folders: a guardians.csv put in IMPORTS_DIR/<district>/ is imported once, then moved to done/ or failed/ with its report (default DATA_DIR/imports)",
+    ),
+    (
         "log.level",
         "ROSTERSYNC_LOG_LEVEL",
         "tracing filter, e.g. info or rostersync=debug (default info)",
@@ -68,6 +73,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub instance_id: String,
     pub run_lease: std::time::Duration,
+    /// The districts' drop folders, one per district beneath it.
+    pub imports_dir: PathBuf,
 }
 
 impl Config {
@@ -273,8 +280,18 @@ pub fn load(
         None => std::time::Duration::from_secs(60),
     };
 
+    let imports_dir = match get("imports_dir") {
+        Some((v, origin)) if v.trim().is_empty() => {
+            fail("imports_dir", &origin, "is empty".into());
+            PathBuf::new()
+        }
+        Some((v, _)) => PathBuf::from(v),
+        None => data_dir.join("imports"),
+    };
+
     match (listen, problems.is_empty()) {
         (Some(listen), true) => Ok(Config {
+            imports_dir,
             listen,
             data_dir,
             database_url,

@@ -6,6 +6,8 @@
 mod client;
 mod config;
 mod demo;
+mod drop_folder;
+mod guardians;
 mod logging;
 mod plugin;
 mod registry;
@@ -111,6 +113,17 @@ enum Command {
         #[command(subcommand)]
         action: DistrictAction,
     },
+    /// Import a district's guardians.csv through a running server.
+    Guardians {
+        #[command(subcommand)]
+        action: guardians::GuardiansAction,
+    },
+    /// The guardians.csv format: the columns, and a template to start from.
+    GuardiansCsv {
+        /// Print a template file (header and two example rows) to standard output.
+        #[arg(long)]
+        template: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +210,17 @@ async fn run(command: Command, config: config::Config, server: String) -> anyhow
         }
         Command::Demo(args) => demo::run(config, args).await,
         Command::Sync { command } => sync::run(&server, command).await,
+        Command::Guardians { action } => guardians::run(&server, action).await,
+        Command::GuardiansCsv { template } => {
+            if template {
+                print!("{}", engine::import::TEMPLATE);
+            } else {
+                println!("guardians.csv: one row per guardian-student pair; UTF-8 (with or without BOM), quoted fields, CRLF or LF.");
+                println!("columns: {}", engine::import::COLUMNS.join(", "));
+                println!("rostersync guardians-csv --template prints a file to start from.");
+            }
+            Ok(())
+        }
         Command::SpotSync {
             district,
             student,

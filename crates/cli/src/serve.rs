@@ -48,8 +48,14 @@ pub async fn serve_engine(config: &Config, engine: Engine) -> anyhow::Result<()>
         let _ = stop.send(true);
     });
     let background = tokio::spawn(engine.clone().background(wait(stopped.clone())));
+    let drops = tokio::spawn(crate::drop_folder::watch(
+        engine.clone(),
+        config.imports_dir.clone(),
+        wait(stopped.clone()),
+    ));
     api::serve(engine, listener, wait(stopped)).await?;
     background.abort();
+    drops.abort();
     tracing::info!("stopped");
     Ok(())
 }

@@ -534,7 +534,7 @@ pub fn render(r: &pb::SyncRun) -> String {
 }
 
 /// Follows a run to its end, drawing a live progress line on a terminal.
-async fn follow(
+pub async fn follow(
     client: &mut proto::v1::sync_service_client::SyncServiceClient<tonic::transport::Channel>,
     district: &str,
     run: &str,

@@ -107,6 +107,15 @@ impl SyncService for SyncApi {
             .map(Response::new)
     }
 
+    async fn import_guardians(
+        &self,
+        request: Request<tonic::Streaming<pb::ImportGuardiansRequest>>,
+    ) -> Result<Response<pb::SyncRun>, Status> {
+        runs::import(&self.engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn get_sync_run(
         &self,
         request: Request<pb::GetSyncRunRequest>,

@@ -43,6 +43,58 @@ pub(super) async fn start(engine: &Engine, r: pb::StartSyncRequest) -> Result<pb
     Ok(run_to_proto(&run))
 }
 
+/// The bad-request entries a refused file's answer carries at most.
+const MAX_FILE_PROBLEMS: usize = 100;
+
+/// `ImportGuardians`: the pieces gathered (within the size an import takes), then the
+/// file imported as a run.
+pub(super) async fn import(
+    engine: &Engine,
+    mut pieces: tonic::Streaming<pb::ImportGuardiansRequest>,
+) -> Result<pb::SyncRun, Status> {
+    let Some(first) = pieces.message().await? else {
+        return Err(Status::invalid_argument(
+            "district_id: is required (the first piece names the district)",
+        ));
+    };
+    let district = district_id(&first.district_id)?;
+    let request_id = super::districts::request_id(&first.request_id)?.map(str::to_owned);
+    let name = match first.file_name.trim() {
+        "" => "guardians.csv".to_owned(),
+        n => n.chars().take(200).collect(),
+    };
+    let mode = if first.dry_run {
+        RunMode::DryRun
+    } else {
+        RunMode::Full
+    };
+    let mut content = first.data;
+    while let Some(piece) = pieces.message().await? {
+        if !piece.district_id.is_empty() && piece.district_id != first.district_id {
+            return Err(Status::invalid_argument(
+                "district_id: every piece of one upload names the same district",
+            ));
+        }
+        if content.len() + piece.data.len() > engine::import::MAX_FILE_BYTES {
+            return Err(Status::invalid_argument(format!(
+                "data: the file is larger than the {} bytes an import takes",
+                engine::import::MAX_FILE_BYTES
+            )));
+        }
+        content.extend_from_slice(&piece.data);
+    }
+    let run = engine
+        .import_guardians(&district, &name, &content, mode, request_id.as_deref())
+        .await
+        .map_err(|e| match e {
+            engine::EngineError::Invalid(errors) => {
+                crate::status::invalid_file(errors, MAX_FILE_PROBLEMS)
+            }
+            other => from_engine(other),
+        })?;
+    Ok(run_to_proto(&run))
+}
+
 pub(super) async fn get(engine: &Engine, r: pb::GetSyncRunRequest) -> Result<pb::SyncRun, Status> {
     let district = district_id(&r.district_id)?;
     let id = run_id(&r.run_id)?;
