@@ -9,6 +9,7 @@ mod clever;
 mod cli;
 mod connection;
 mod districts;
+mod guardians_csv;
 mod reads;
 mod resilience;
 mod roster;
