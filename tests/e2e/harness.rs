@@ -107,10 +107,14 @@ impl Server {
             .expect("start the rostersync binary");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
+        let metrics_file = dir.path().join("metrics-address");
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(addr) = line.strip_prefix("rostersync listening on ") {
                     let _ = tx.send(addr.to_owned());
+                }
+                if let Some(addr) = line.strip_prefix("metrics listening on ") {
+                    let _ = std::fs::write(&metrics_file, addr);
                 }
             }
         });
@@ -142,6 +146,38 @@ impl Server {
 
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The `/metrics` page of a server started with `ROSTERSYNC_METRICS_LISTEN`, fetched
+    /// over plain HTTP/1.1.
+    pub async fn scrape_metrics(&self) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let file = self.dir.path().join("metrics-address");
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        let addr = loop {
+            if let Ok(addr) = std::fs::read_to_string(&file) {
+                break addr;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the server printed no metrics address"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let mut stream = tokio::net::TcpStream::connect(addr.trim())
+            .await
+            .expect("connect to the metrics listener");
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: metrics\r\nConnection: close\r\n\r\n")
+            .await
+            .expect("ask for /metrics");
+        let mut answer = String::new();
+        stream
+            .read_to_string(&mut answer)
+            .await
+            .expect("read /metrics");
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        answer
     }
 
     pub async fn client(&self) -> SyncServiceClient<Channel> {

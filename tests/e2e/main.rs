@@ -10,6 +10,7 @@ mod cli;
 mod connection;
 mod districts;
 mod guardians_csv;
+mod operators;
 mod reads;
 mod resilience;
 mod roster;

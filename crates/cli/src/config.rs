@@ -40,6 +40,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "how long a run's lease lasts unrenewed before another replica takes the run over (5-3600, default 60)",
     ),
     (
+        "metrics_listen",
+        "ROSTERSYNC_METRICS_LISTEN",
+        "address of the Prometheus /metrics listener, apart from the gRPC one (default: none, no metrics served)",
+    ),
+    (
         "imports_dir",
         "ROSTERSYNC_IMPORTS_DIR",
         "the drop folders: a guardians.csv put in IMPORTS_DIR/<district>/ is imported once, then moved to done/ or failed/ with its report (default DATA_DIR/imports)",
@@ -75,6 +80,8 @@ pub struct Config {
     pub run_lease: std::time::Duration,
     /// The districts' drop folders, one per district beneath it.
     pub imports_dir: PathBuf,
+    /// Where `/metrics` is served, if anywhere.
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl Config {
@@ -289,9 +296,26 @@ pub fn load(
         None => data_dir.join("imports"),
     };
 
+    let metrics_listen = match get("metrics_listen") {
+        Some((v, _)) if v.trim().is_empty() => None,
+        Some((v, origin)) => match v.trim().parse::<SocketAddr>() {
+            Ok(a) => Some(a),
+            Err(_) => {
+                fail(
+                    "metrics_listen",
+                    &origin,
+                    format!("{v:?} is not a socket address such as 127.0.0.1:9464"),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+
     match (listen, problems.is_empty()) {
         (Some(listen), true) => Ok(Config {
             imports_dir,
+            metrics_listen,
             listen,
             data_dir,
             database_url,

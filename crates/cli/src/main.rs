@@ -9,6 +9,7 @@ mod demo;
 mod drop_folder;
 mod guardians;
 mod logging;
+mod metrics;
 mod plugin;
 mod registry;
 mod serve;

@@ -47,6 +47,9 @@ pub async fn serve_engine(config: &Config, engine: Engine) -> anyhow::Result<()>
         shutdown_signal().await;
         let _ = stop.send(true);
     });
+    if let Some(at) = config.metrics_listen {
+        crate::metrics::serve(at, wait(stopped.clone())).await?;
+    }
     let background = tokio::spawn(engine.clone().background(wait(stopped.clone())));
     let drops = tokio::spawn(crate::drop_folder::watch(
         engine.clone(),

@@ -43,7 +43,18 @@ pub struct HttpConfig {
     /// clone of the client, so a run, spot syncs and connection tests of one district
     /// draw on one budget.
     pub requests_per_minute: Option<u32>,
+    /// The source's name in metrics (the connector kind; the registry fills it in).
+    pub source: String,
 }
+
+/// Requests sent to a source (each attempt), by source.
+pub const REQUESTS: &str = "rostersync_source_requests_total";
+/// Attempts retried after a transient failure, by source.
+pub const RETRIES: &str = "rostersync_source_retries_total";
+/// Answers saying the source is busy (429, 503), by source.
+pub const THROTTLED: &str = "rostersync_source_throttled_total";
+/// Requests that waited for the request budget or the source's reset, by source.
+pub const BUDGET_WAITS: &str = "rostersync_source_budget_waits_total";
 
 impl Default for HttpConfig {
     fn default() -> Self {
@@ -55,6 +66,7 @@ impl Default for HttpConfig {
             max_retry_after: Duration::from_secs(300),
             concurrency: 4,
             requests_per_minute: None,
+            source: String::new(),
         }
     }
 }
@@ -216,7 +228,7 @@ impl HttpClient {
         Ok(HttpClient {
             client,
             pacer: Arc::new(Pacer::new(config.min_interval)),
-            budget: Arc::new(Budget::new(config.requests_per_minute)),
+            budget: Arc::new(Budget::new(config.requests_per_minute, &config.source)),
             config: Arc::new(config),
         })
     }
@@ -305,6 +317,7 @@ impl HttpClient {
             },
         )
         .notify(|e: &AttemptError, wait| {
+            metrics::counter!(RETRIES, "source" => self.config.source.clone()).increment(1);
             tracing::warn!(endpoint = %request.endpoint, error = %e.error, ?wait, "retrying");
         })
         .await;
@@ -344,6 +357,7 @@ impl HttpClient {
             Body::Json(value) => builder.json(value),
         };
         let started = Instant::now();
+        metrics::counter!(REQUESTS, "source" => self.config.source.clone()).increment(1);
         let response = builder
             .send()
             .await
@@ -373,6 +387,7 @@ impl HttpClient {
             StatusCode::FORBIDDEN => ConnectorError::Forbidden { endpoint, detail },
             StatusCode::NOT_FOUND => ConnectorError::NotFound { endpoint, detail },
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => {
+                metrics::counter!(THROTTLED, "source" => self.config.source.clone()).increment(1);
                 ConnectorError::Throttled {
                     endpoint,
                     status: status.as_u16(),
@@ -466,6 +481,7 @@ fn spent_until(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Durati
 /// minute's budget spread evenly, so no window of a minute ever holds more than the
 /// budget (burst + the rest).
 struct Budget {
+    source: String,
     limiter: Option<governor::DefaultDirectRateLimiter>,
     /// No request starts before this (the source said its budget is spent).
     resume_at: std::sync::Mutex<Option<tokio::time::Instant>>,
@@ -481,11 +497,18 @@ impl std::fmt::Debug for Budget {
 }
 
 impl Budget {
-    fn new(per_minute: Option<u32>) -> Self {
+    fn waited(&self) {
+        self.waits
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        metrics::counter!(BUDGET_WAITS, "source" => self.source.clone()).increment(1);
+    }
+
+    fn new(per_minute: Option<u32>, source: &str) -> Self {
         let limiter = per_minute
             .and_then(budget_quota)
             .map(governor::RateLimiter::direct);
         Budget {
+            source: source.to_owned(),
             limiter,
             resume_at: std::sync::Mutex::new(None),
             waits: std::sync::atomic::AtomicU64::new(0),
@@ -496,15 +519,13 @@ impl Budget {
         let resume = *self.resume_at.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(at) = resume {
             if at > tokio::time::Instant::now() {
-                self.waits
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.waited();
                 tokio::time::sleep_until(at).await;
             }
         }
         if let Some(limiter) = &self.limiter {
             if limiter.check().is_err() {
-                self.waits
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.waited();
                 limiter.until_ready().await;
             }
         }

@@ -83,7 +83,11 @@ impl Registry {
         config: &ConnectorConfig,
         http: &HttpConfig,
     ) -> Result<Arc<dyn Connector>, ConnectorError> {
-        self.get(&config.kind)?.build(config, http)
+        let mut http = http.clone();
+        if http.source.is_empty() {
+            http.source = config.kind.clone();
+        }
+        self.get(&config.kind)?.build(config, &http)
     }
 
     /// Builds a configuration of `kind` from a caller's plain settings and secrets, each

@@ -192,7 +192,9 @@ where
         completed: completed.clone(),
     };
     let work = producer(sink);
-    tokio::spawn(async move {
+    // The pull logs under whatever asked for it (a run: its district and run id).
+    let span = tracing::Span::current();
+    let task = async move {
         match work.await {
             Err(PullStop::Failed(e)) => {
                 let _ = tx.send(Err(e)).await;
@@ -202,7 +204,8 @@ where
             }
             Ok(()) | Err(PullStop::Cancelled) => {}
         }
-    });
+    };
+    tokio::spawn(tracing::Instrument::instrument(task, span));
     Box::pin(ReceiverStream::new(rx))
 }
 

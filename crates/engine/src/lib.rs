@@ -17,6 +17,7 @@ pub mod connection;
 pub mod districts;
 pub mod error;
 pub mod import;
+pub mod metrics;
 pub mod reads;
 pub mod schedule;
 pub mod spot;

@@ -108,7 +108,12 @@ impl Engine {
                 return Ok(kept);
             }
         }
-        let outcome = self.spot_sync_now(district, who, dry_run).await?;
+        let started = std::time::Instant::now();
+        let span = tracing::info_span!("spot_sync", district = %district, user = %user);
+        let outcome =
+            tracing::Instrument::instrument(self.spot_sync_now(district, who, dry_run), span).await;
+        crate::metrics::spot_sync(outcome.is_ok(), started.elapsed());
+        let outcome = outcome?;
         if dry_run {
             return Ok(outcome);
         }

@@ -37,6 +37,7 @@ fn fast_http() -> HttpConfig {
         max_retry_after: Duration::from_secs(5),
         concurrency: 4,
         requests_per_minute: None,
+        source: "powerschool".into(),
     }
 }
 

@@ -46,6 +46,7 @@ impl Engine {
                 .apply_plan_items(&district, run.id, &page, change_seq, crate::now())
                 .await?;
             change_seq += written;
+            crate::metrics::applied(&page);
             run.counts.applied += page.len() as u64;
             after = Some(last);
             self.save_progress(run).await?;

@@ -101,6 +101,7 @@ impl Engine {
         run.enter(RunPhase::Checking, crate::now());
         run.trips = trips(&district.settings.thresholds, &impact);
         if !run.trips.is_empty() {
+            crate::metrics::tripped(&run.trips);
             run.counts.fingerprint = self
                 .fingerprint(&district.id)
                 .await

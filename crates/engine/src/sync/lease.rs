@@ -71,56 +71,64 @@ impl Engine {
         resume: Resume,
     ) {
         let engine = self.clone();
-        tokio::spawn(async move {
-            let id = run.id;
-            let district_id = run.district_id.clone();
-            let renewer = engine.renew_lease(district_id.clone(), id, control.clone());
-            let result = match resume {
-                Resume::Apply => engine
-                    .apply(&mut run, &control)
-                    .await
-                    .map(|_| RunState::Succeeded),
-                Resume::No | Resume::Replan => {
-                    if resume == Resume::Replan {
-                        if let Err(e) = engine.store.delete_plan(&district_id, id).await {
-                            tracing::error!(run = %id, error = %e, "cannot drop the interrupted plan");
+        // Every line logged while the run is worked — the connector's too — carries the
+        // district and the run.
+        let span = tracing::info_span!("run", district = %run.district_id, run = %run.id);
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                let id = run.id;
+                let district_id = run.district_id.clone();
+                let renewer = engine.renew_lease(district_id.clone(), id, control.clone());
+                let result = match resume {
+                    Resume::Apply => engine
+                        .apply(&mut run, &control)
+                        .await
+                        .map(|_| RunState::Succeeded),
+                    Resume::No | Resume::Replan => {
+                        if resume == Resume::Replan {
+                            if let Err(e) = engine.store.delete_plan(&district_id, id).await {
+                                tracing::error!(run = %id, error = %e, "cannot drop the interrupted plan");
+                            }
+                            if let Err(e) = engine.store.delete_staged(&district_id, id).await {
+                                tracing::error!(run = %id, error = %e, "cannot drop the interrupted pull");
+                            }
+                            run.counts = RunCounts::default();
+                            run.trips.clear();
+                            run.warnings.clear();
+                            run.enter(RunPhase::Pulling, crate::now());
                         }
-                        if let Err(e) = engine.store.delete_staged(&district_id, id).await {
-                            tracing::error!(run = %id, error = %e, "cannot drop the interrupted pull");
+                        match engine
+                            .pull_and_plan(&district, &mut run, connector, &control)
+                            .await
+                        {
+                            Ok(impact) => {
+                                crate::metrics::planned(&run);
+                                engine
+                                    .check_and_apply(&district, &mut run, impact, &control)
+                                    .await
+                            }
+                            Err(stop) => Err(stop),
                         }
-                        run.counts = RunCounts::default();
-                        run.trips.clear();
-                        run.warnings.clear();
-                        run.enter(RunPhase::Pulling, crate::now());
                     }
-                    match engine
-                        .pull_and_plan(&district, &mut run, connector, &control)
+                };
+                renewer.abort();
+                if control.lost.load(Ordering::SeqCst) {
+                    tracing::warn!(run = %id, "the run's lease went to another replica; this replica stopped working it");
+                } else {
+                    engine.finish(&mut run, result).await;
+                    crate::metrics::run_ended(&district.connector.kind, &run);
+                    if let Err(e) = engine
+                        .store
+                        .release_run_lease(&district_id, id, &engine.instance)
                         .await
                     {
-                        Ok(impact) => {
-                            engine
-                                .check_and_apply(&district, &mut run, impact, &control)
-                                .await
-                        }
-                        Err(stop) => Err(stop),
+                        tracing::warn!(run = %id, error = %e, "cannot release the run's lease");
                     }
                 }
-            };
-            renewer.abort();
-            if control.lost.load(Ordering::SeqCst) {
-                tracing::warn!(run = %id, "the run's lease went to another replica; this replica stopped working it");
-            } else {
-                engine.finish(&mut run, result).await;
-                if let Err(e) = engine
-                    .store
-                    .release_run_lease(&district_id, id, &engine.instance)
-                    .await
-                {
-                    tracing::warn!(run = %id, error = %e, "cannot release the run's lease");
-                }
-            }
-            engine.runs.release(id);
-        });
+                engine.runs.release(id);
+            },
+            span,
+        ));
     }
 
     /// Renews the run's lease every third of its span; stops the run if it is lost.

@@ -72,6 +72,7 @@ impl RunRegistry {
         }
         let control = Arc::new(RunControl::default());
         active.insert(run, control.clone());
+        crate::metrics::leases_held(active.len());
         Some(control)
     }
 
@@ -95,6 +96,7 @@ impl RunRegistry {
     fn release(&self, run: RunId) {
         let mut active = self.active.lock().unwrap_or_else(|p| p.into_inner());
         active.remove(&run);
+        crate::metrics::leases_held(active.len());
     }
 
     /// Tells the run, if this process works it, to stop at its next step.

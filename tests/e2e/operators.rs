@@ -1,0 +1,152 @@
+//! What the people who run the service rely on: Prometheus metrics on their own
+//! listener that move with runs, source requests, 429s, threshold trips and spot syncs,
+//! and log lines of a run that carry its district and run id.
+
+use model::ids::{DistrictId, SourceId};
+use proto::v1 as pb;
+use sim::powerschool::{Fault, FaultKind, Match, SimConfig, Simulator};
+use store::Backend;
+
+use crate::harness::{create_sim_district, run_to_end, Server};
+use crate::on_both_backends;
+
+on_both_backends!(metrics_move_with_runs_429s_trips_and_spot_syncs);
+
+const DISTRICT: &str = "ops";
+
+/// The value of the sample `name{labels}` (labels as Prometheus prints them, sorted).
+fn sample(page: &str, series: &str) -> Option<f64> {
+    page.lines()
+        .find_map(|l| {
+            l.strip_prefix(series)
+                .and_then(|rest| rest.strip_prefix(' '))
+        })
+        .and_then(|v| v.trim().parse().ok())
+}
+
+async fn metrics_move_with_runs_429s_trips_and_spot_syncs(backend: Backend) {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let server = Server::start_with(backend, &[("ROSTERSYNC_METRICS_LISTEN", "127.0.0.1:0")]).await;
+    let mut client = server.client().await;
+    create_sim_district(&mut client, DISTRICT, &sim, &[]).await;
+    sim.inject(
+        Fault::new(
+            Match::get("/ws/v1/school/"),
+            FaultKind::TooManyRequests {
+                retry_after_secs: 0,
+            },
+        )
+        .times(2),
+    );
+    let run = run_to_end(&mut client, DISTRICT, false).await;
+    assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
+    assert_eq!(sim.faults_fired(), 2, "the 429s happened");
+    let students = run.fetched.get("students").copied().unwrap_or_default() as f64;
+
+    // A spot sync of one student.
+    let d: DistrictId = DISTRICT.parse().expect("id");
+    let store = server.store().await;
+    let first = sim.district(|x| x.expected_students()[0].source_id.clone());
+    let student = store
+        .find_student_by_source(&d, &SourceId::new(first.as_str()))
+        .await
+        .expect("student");
+    client
+        .spot_sync(pb::SpotSyncRequest {
+            district_id: DISTRICT.into(),
+            user: Some(pb::spot_sync_request::User::StudentId(
+                student.id.to_string(),
+            )),
+            dry_run: true,
+            request_id: String::new(),
+        })
+        .await
+        .expect("spot sync");
+
+    // Half the students leave: the run pauses on the students_archived threshold.
+    sim.edit(|x| {
+        let leaving: Vec<u64> = x
+            .expected_students()
+            .iter()
+            .filter_map(|s| s.source_id.as_str().parse().ok())
+            .step_by(2)
+            .collect();
+        for dcid in leaving {
+            if let Some(s) = x.student_mut(dcid) {
+                s.enroll_status_code = 2;
+            }
+        }
+    });
+    let paused = run_to_end(&mut client, DISTRICT, false).await;
+    assert_eq!(paused.state, pb::RunState::Paused as i32, "{paused:#?}");
+
+    let page = server.scrape_metrics().await;
+    let expect = |series: &str| {
+        sample(&page, series).unwrap_or_else(|| panic!("no sample {series} in:\n{page}"))
+    };
+    assert_eq!(
+        expect(
+            r#"rostersync_runs_total{connector="powerschool",trigger="manual",outcome="succeeded"}"#
+        ),
+        1.0
+    );
+    assert_eq!(
+        expect(
+            r#"rostersync_runs_total{connector="powerschool",trigger="manual",outcome="paused"}"#
+        ),
+        1.0
+    );
+    assert!(
+        expect(
+            r#"rostersync_run_duration_seconds_count{connector="powerschool",trigger="manual"}"#
+        ) >= 1.0
+    );
+    assert_eq!(
+        expect(r#"rostersync_records_planned_total{entity="student",operation="create"}"#),
+        students
+    );
+    assert_eq!(
+        expect(r#"rostersync_records_applied_total{entity="student",operation="create"}"#),
+        students
+    );
+    assert!(
+        expect(r#"rostersync_records_planned_total{entity="student",operation="archive"}"#) >= 1.0
+    );
+    assert_eq!(
+        expect(r#"rostersync_source_throttled_total{source="powerschool"}"#),
+        2.0
+    );
+    assert!(expect(r#"rostersync_source_retries_total{source="powerschool"}"#) >= 2.0);
+    assert!(expect(r#"rostersync_source_requests_total{source="powerschool"}"#) > 10.0);
+    assert_eq!(
+        expect(r#"rostersync_threshold_trips_total{limit="students_archived"}"#),
+        1.0
+    );
+    assert_eq!(
+        expect(r#"rostersync_spot_sync_duration_seconds_count{outcome="ok"}"#),
+        1.0
+    );
+    assert!(
+        page.contains("rostersync_spot_sync_duration_seconds_bucket{outcome=\"ok\",le=\"0.5\"}")
+    );
+    assert_eq!(
+        expect("rostersync_run_leases_held"),
+        0.0,
+        "no run is worked now"
+    );
+
+    // Every line the run logged carries its district and run id.
+    let log = server.log();
+    let tag = format!("run{{district={DISTRICT} run={}}}", run.run_id);
+    assert!(
+        log.lines().filter(|l| l.contains(&tag)).count() >= 3,
+        "{tag} in:\n{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&tag) && l.contains("retrying")),
+        "the connector's retry is logged under the run: {log}"
+    );
+}
