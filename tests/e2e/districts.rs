@@ -16,6 +16,7 @@ on_both_backends!(
     connectors_describe_their_settings,
     updates_name_their_fields_and_a_stale_etag_is_aborted,
     a_retried_create_gets_its_district_and_deletes_need_force,
+    a_new_connection_target_never_inherits_the_stored_secret,
 );
 
 async fn a_district_is_created_listed_and_updated_without_losing_its_secret(backend: Backend) {
@@ -625,5 +626,135 @@ async fn malformed_protobuf_is_an_invalid_argument_naming_no_type() {
         !err.message().contains("CreateDistrictRequest") && !err.message().contains("District."),
         "{}",
         err.message()
+    );
+}
+
+/// Whoever can change where a district's requests go must not be able to send its
+/// secret there: a new server, tenant or host clears the stored secrets unless new ones
+/// come in the same change.
+async fn a_new_connection_target_never_inherits_the_stored_secret(backend: Backend) {
+    let server = Server::start(backend).await;
+    let mut client = server.client().await;
+    client
+        .create_district(crate::harness::powerschool_request("ps"))
+        .await
+        .expect("create");
+    let moved = |base_url: &str, secret: Option<&str>| {
+        let mut connector = pb::ConnectorConfig {
+            kind: "powerschool".into(),
+            settings: [("base_url".to_owned(), base_url.to_owned())].into(),
+            ..Default::default()
+        };
+        let mut paths = vec!["connector.settings.base_url"];
+        if let Some(secret) = secret {
+            connector
+                .secrets
+                .insert("client_secret".into(), secret.into());
+            paths.push("connector.secrets.client_secret");
+        }
+        update_request(
+            pb::District {
+                district_id: "ps".into(),
+                connector: Some(connector),
+                ..Default::default()
+            },
+            &paths,
+        )
+    };
+    let refused = client
+        .update_district(moved("https://listener.attacker.example", None))
+        .await
+        .expect_err("a new server without its secret is refused");
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused
+            .message()
+            .contains("connector.secrets.client_secret")
+            && refused.message().contains("give it again"),
+        "{}",
+        refused.message()
+    );
+    let kept = client
+        .get_district(pb::GetDistrictRequest {
+            district_id: "ps".into(),
+        })
+        .await
+        .expect("get")
+        .into_inner();
+    let settings = kept.connector.expect("connector");
+    assert_eq!(
+        settings.settings["base_url"], "https://ps.example.org",
+        "nothing changed"
+    );
+    assert_eq!(settings.secrets_set, ["client_secret"]);
+
+    // With its secret, the move is a move.
+    client
+        .update_district(moved("https://new-ps.example.org", Some("the-new-secret")))
+        .await
+        .expect("moved with its secret");
+
+    // A setting that is not a target keeps the secret.
+    client
+        .update_district(update_request(
+            pb::District {
+                district_id: "ps".into(),
+                connector: Some(pb::ConnectorConfig {
+                    kind: "powerschool".into(),
+                    settings: [("page_size".to_owned(), "50".to_owned())].into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &["connector.settings.page_size"],
+        ))
+        .await
+        .expect("a page size keeps the secret");
+
+    // A Clever district moved to another district id, and a ClassLink district to another
+    // tenant, likewise.
+    client
+        .create_district(create_request(district(
+            "clever",
+            "Clever",
+            crate::harness::connector(
+                "clever",
+                &[("district_id", "66f0a1b2c3d4e5f6a7b80001")],
+                &[("district_token", "clever-token-never-shown")],
+            ),
+            Some(pb::DistrictSettings {
+                phone_types: Some(pb::TypeSelection {
+                    all: false,
+                    values: vec!["cell".into()],
+                }),
+                ..Default::default()
+            }),
+            "America/Chicago",
+        )))
+        .await
+        .expect("create clever");
+    let refused = client
+        .update_district(update_request(
+            pb::District {
+                district_id: "clever".into(),
+                connector: Some(pb::ConnectorConfig {
+                    kind: "clever".into(),
+                    settings: [(
+                        "district_id".to_owned(),
+                        "66f0a1b2c3d4e5f6a7b80002".to_owned(),
+                    )]
+                    .into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &["connector.settings.district_id"],
+        ))
+        .await
+        .expect_err("another district's id without its token");
+    assert!(
+        refused.message().contains("district_token") && refused.message().contains("give it again"),
+        "{}",
+        refused.message()
     );
 }

@@ -18,6 +18,10 @@ pub struct SettingSpec {
     pub default: Option<&'static str>,
     /// The only values accepted, when the setting is a choice.
     pub choices: &'static [&'static str],
+    /// Says where requests go or whose data they read (a server URL, a token endpoint, a
+    /// tenant): when it changes, the stored secrets are cleared unless new ones come in
+    /// the same change, so a secret is never sent to a target it was not given for.
+    pub target: bool,
 }
 
 impl SettingSpec {
@@ -29,6 +33,7 @@ impl SettingSpec {
             help,
             default: None,
             choices: &[],
+            target: false,
         }
     }
 
@@ -56,6 +61,14 @@ impl SettingSpec {
 
     pub const fn with_choices(self, choices: &'static [&'static str]) -> Self {
         Self { choices, ..self }
+    }
+
+    /// Marks the setting as a connection target (see [`SettingSpec::target`]).
+    pub const fn target(self) -> Self {
+        Self {
+            target: true,
+            ..self
+        }
     }
 }
 

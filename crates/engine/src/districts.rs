@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use connector::SettingSpec;
 use model::district::{parse_time_zone, ConnectorConfig, District, DistrictSettings};
 use model::ids::DistrictId;
 use model::ValidationErrors;
@@ -242,6 +243,18 @@ impl Engine {
                 Err(e) => errors.0.push(e),
             }
         }
+        let before = district.connector.clone();
+        // Secrets this change gives anew: they may go to a changed target.
+        let mut given: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+        for edit in &update.connector {
+            match edit {
+                ConnectorEdit::Replace(d) => given.extend(d.secrets.keys().cloned()),
+                ConnectorEdit::Secret(name, _) => {
+                    given.insert(name.clone());
+                }
+                ConnectorEdit::Settings(_) | ConnectorEdit::Setting(..) => {}
+            }
+        }
         for edit in &update.connector {
             match edit {
                 ConnectorEdit::Replace(draft) => {
@@ -265,13 +278,67 @@ impl Engine {
                 }
             }
         }
+        let cleared = self.clear_secrets_on_new_target(&before, &mut district.connector, &given);
         if let Some(edit) = &update.settings {
             if let Err(e) = edit(&mut district.settings) {
                 errors.0.extend(e.0);
             }
         }
         self.check_whole(Some(&district.connector), &district.settings, &mut errors);
+        // A required secret the change cleared: say why it is wanted again.
+        if let Some((target, cleared)) = cleared {
+            for e in &mut errors.0 {
+                let named = e
+                    .path
+                    .strip_prefix("connector.secrets.")
+                    .or_else(|| e.path.strip_prefix("connector.settings."));
+                if let Some(name) = named.filter(|n| cleared.iter().any(|c| c == n)) {
+                    e.path = format!("connector.secrets.{name}");
+                    e.message = format!(
+                        "give it again in the same change: connector.settings.{target} changed, and a stored secret is never sent to a new target"
+                    );
+                }
+            }
+        }
         errors.into_result(()).map_err(EngineError::Invalid)
+    }
+
+    /// When a connection target (a server URL, a token endpoint, a tenant) changes, the
+    /// stored secrets not given anew in the same change are cleared: a caller who can
+    /// change where requests go must not send the district's secret there. Answers the
+    /// first target that changed and the secrets cleared, if any were.
+    fn clear_secrets_on_new_target(
+        &self,
+        before: &ConnectorConfig,
+        after: &mut ConnectorConfig,
+        given: &std::collections::BTreeSet<String>,
+    ) -> Option<(String, Vec<String>)> {
+        if before.kind != after.kind {
+            // A new kind keeps no secret of the old one (config_from_parts).
+            return None;
+        }
+        let specs = self.registry.get(&after.kind).map(|f| f.settings()).ok()?;
+        let value = |c: &ConnectorConfig, s: &SettingSpec| {
+            c.settings
+                .get(s.name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .or_else(|| s.default.map(str::to_owned))
+        };
+        let target = specs
+            .iter()
+            .filter(|s| s.target)
+            .find(|s| value(before, s) != value(after, s))?;
+        let cleared: Vec<String> = after
+            .secrets
+            .keys()
+            .filter(|k| !given.contains(*k))
+            .cloned()
+            .collect();
+        for k in &cleared {
+            after.secrets.remove(k);
+        }
+        (!cleared.is_empty()).then(|| (target.name.to_owned(), cleared))
     }
 
     /// Sets one plain setting or secret of `config`, naming a misplaced one.

@@ -24,20 +24,23 @@ pub const MAX_PAGE_SIZE: u32 = 10_000;
 pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 600;
 
 pub const SPECS: &[SettingSpec] = &[
-    SettingSpec::required("tenant_id", "the district's ClassLink tenant id (a number)"),
+    SettingSpec::required("tenant_id", "the district's ClassLink tenant id (a number)").target(),
     SettingSpec::required(
         "application_id",
         "the district's application id for rostersync, as ClassLink gives it (a number)",
-    ),
+    )
+    .target(),
     SettingSpec::optional(
         "base_url",
         "the Roster Server endpoint, e.g. https://district-vn-v2.oneroster.com; leave out to find it through ClassLink's discovery",
-    ),
+    )
+    .target(),
     SettingSpec::optional(
         "discovery_url",
         "where ClassLink's /applications discovery answers (used when base_url is left out)",
     )
-    .with_default(DEFAULT_DISCOVERY_URL),
+    .with_default(DEFAULT_DISCOVERY_URL)
+    .target(),
     SettingSpec {
         required: false,
         ..SettingSpec::secret(
@@ -75,7 +78,8 @@ pub const SPECS: &[SettingSpec] = &[
     SettingSpec::optional(
         "token_url",
         "the OAuth 2 token endpoint (required with auth = oauth2)",
-    ),
+    )
+    .target(),
     SettingSpec::optional(
         "page_size",
         "records per request (1-10000); default 10000, ClassLink's maximum",

@@ -11,13 +11,15 @@ pub const SPECS: &[SettingSpec] = &[
     SettingSpec::required(
         "district_id",
         "the district's Clever id (24 hexadecimal characters)",
-    ),
+    )
+    .target(),
     SettingSpec::secret(
         "district_token",
         "the district-app OAuth token Clever issued for this district",
     ),
     SettingSpec::optional("api_base_url", "the Clever Data API host")
-        .with_default("https://api.clever.com"),
+        .with_default("https://api.clever.com")
+        .target(),
     SettingSpec::optional("api_version", "the Data API version to read")
         .with_default("v3.0")
         .with_choices(&["v3.0", "v3.1"]),

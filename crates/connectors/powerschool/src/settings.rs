@@ -11,7 +11,8 @@ pub const SPECS: &[SettingSpec] = &[
     SettingSpec::required(
         "base_url",
         "the district's PowerSchool server, e.g. https://myschool.powerschool.com",
-    ),
+    )
+    .target(),
     SettingSpec::required(
         "client_id",
         "the plugin's OAuth client id (System > System Settings > Plugin Management Configuration > Data Configuration)",
