@@ -17,6 +17,7 @@ on_both_backends!(
     updates_name_their_fields_and_a_stale_etag_is_aborted,
     a_retried_create_gets_its_district_and_deletes_need_force,
     a_new_connection_target_never_inherits_the_stored_secret,
+    bad_values_are_quoted_cut_and_parsed_strictly,
 );
 
 async fn a_district_is_created_listed_and_updated_without_losing_its_secret(backend: Backend) {
@@ -757,4 +758,91 @@ async fn a_new_connection_target_never_inherits_the_stored_secret(backend: Backe
         "{}",
         refused.message()
     );
+}
+
+/// A huge bad value is quoted cut, so the real error reaches a client whatever its
+/// metadata limit; ids have one spelling; a URL with credentials is refused.
+async fn bad_values_are_quoted_cut_and_parsed_strictly(backend: Backend) {
+    let server = Server::start(backend).await;
+    let mut client = server.client().await;
+    let huge = format!("https://{}.example.org", "a".repeat(3_000_000));
+    let Err(refused) = client
+        .create_district(create_request(district(
+            "huge",
+            "Huge",
+            crate::harness::powerschool_connector(&huge, "id", TEST_SECRET, &[]),
+            None,
+            "America/Edmonton",
+        )))
+        .await
+    else {
+        panic!("a 3 MB base_url was accepted");
+    };
+    assert_eq!(
+        refused.code(),
+        Code::InvalidArgument,
+        "{}",
+        refused.message().len()
+    );
+    assert!(
+        refused.message().contains("base_url"),
+        "{}",
+        &refused.message()[..200]
+    );
+    assert!(
+        refused.message().len() <= 2100,
+        "{}",
+        refused.message().len()
+    );
+
+    let with_password = client
+        .create_district(create_request(district(
+            "creds",
+            "Creds",
+            crate::harness::powerschool_connector(
+                "https://admin:hunter2@ps.example.org",
+                "id",
+                TEST_SECRET,
+                &[],
+            ),
+            None,
+            "America/Edmonton",
+        )))
+        .await
+        .expect_err("credentials in a URL are refused");
+    assert!(
+        with_password.message().contains("user name or password")
+            && !with_password.message().contains("hunter2"),
+        "{}",
+        with_password.message()
+    );
+
+    client
+        .create_district(powerschool("strict"))
+        .await
+        .expect("create");
+    for odd in [
+        "{3f2a1c9e-8b7d-4e6f-a5c4-2d1e0f9a8b7c}",
+        "3f2a1c9e8b7d4e6fa5c42d1e0f9a8b7c",
+    ] {
+        let err = client
+            .get_sync_run(pb::GetSyncRunRequest {
+                district_id: "strict".into(),
+                run_id: odd.into(),
+            })
+            .await
+            .expect_err("one spelling of an id");
+        assert_eq!(err.code(), Code::InvalidArgument, "{odd}");
+    }
+    for token in ["garbage", "+5", " "] {
+        let err = client
+            .list_sync_runs(pb::ListSyncRunsRequest {
+                district_id: "strict".into(),
+                page_size: 10,
+                page_token: token.into(),
+            })
+            .await
+            .expect_err("a token this server did not give");
+        assert_eq!(err.code(), Code::InvalidArgument, "{token:?}");
+    }
 }

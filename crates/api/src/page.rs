@@ -44,7 +44,7 @@ pub fn after_named(token: &str, request: &str, field: &str) -> Result<Option<Str
             "{field}: is not a token this server gave for this request (same district, run and filters)"
         ))
     };
-    let raw = ENGINE.decode(token.trim()).map_err(|_| refused())?;
+    let raw = ENGINE.decode(token).map_err(|_| refused())?;
     let raw = String::from_utf8(raw).map_err(|_| refused())?;
     let (sum, key) = raw.split_once('.').ok_or_else(refused)?;
     if sum != check(request, key) {

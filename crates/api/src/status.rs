@@ -18,17 +18,36 @@ pub const DOMAIN: &str = "rostersync.v1";
 
 /// Bad input: `INVALID_ARGUMENT` naming every field at fault, each also a `BadRequest`
 /// field violation.
+/// Each message is cut to [`MAX_MESSAGE`] characters and the whole to
+/// [`MAX_STATUS`]: a caller's bad value is quoted, never echoed whole.
 pub fn invalid(errors: ValidationErrors) -> Status {
+    let errors = ValidationErrors(
+        errors
+            .0
+            .into_iter()
+            .map(|e| model::FieldError::new(cut(&e.path, 200), cut(&e.message, MAX_MESSAGE)))
+            .collect(),
+    );
     let violations: Vec<FieldViolation> = errors
         .errors()
         .iter()
+        .take(100)
         .map(|e| FieldViolation::new(e.path.clone(), e.message.clone()))
         .collect();
     Status::with_error_details(
         Code::InvalidArgument,
-        errors.to_string(),
+        cut(&errors.to_string(), MAX_STATUS),
         ErrorDetails::with_bad_request(violations),
     )
+}
+
+/// The longest one message of an error may be.
+pub const MAX_MESSAGE: usize = 300;
+/// The longest a status message may be.
+pub const MAX_STATUS: usize = 2000;
+
+fn cut(s: &str, max: usize) -> String {
+    model::error::cut(s, max)
 }
 
 /// A refused file: `INVALID_ARGUMENT` with the first `max` problems as `BadRequest` field

@@ -72,6 +72,9 @@ impl SettingSpec {
     }
 }
 
+/// The longest a setting's value may be.
+pub const MAX_VALUE: usize = 2048;
+
 /// Reads settings out of a [`ConnectorConfig`] against a connector's [`SettingSpec`]s.
 /// Every getter records its problem and returns a placeholder so that one pass finds
 /// every missing or malformed setting; [`SettingsReader::finish`] returns them all.
@@ -131,6 +134,16 @@ impl<'a> SettingsReader<'a> {
             .get(name)
             .map(|v| v.trim().to_owned())
             .filter(|v| !v.is_empty());
+        if let Some(v) = value.as_ref().filter(|v| v.chars().count() > MAX_VALUE) {
+            self.push(
+                name,
+                format!(
+                    "is {} characters long; a setting holds at most {MAX_VALUE}",
+                    v.chars().count()
+                ),
+            );
+            return String::new();
+        }
         match (value, spec) {
             (Some(v), Some(spec))
                 if !spec.choices.is_empty() && !spec.choices.contains(&v.as_str()) =>
@@ -192,6 +205,18 @@ impl<'a> SettingsReader<'a> {
                 return None;
             }
         };
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            self.push(
+                name,
+                "must not hold a user name or password: credentials go in the connector's secrets"
+                    .into(),
+            );
+            return None;
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            self.push(name, "must not hold a query or fragment".into());
+            return None;
+        }
         let loopback = match parsed.host() {
             Some(url::Host::Domain(d)) => d == "localhost",
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -293,6 +318,8 @@ mod tests {
             ("http://sis.example.org", false),
             ("ftp://sis.example.org", false),
             ("not a url", false),
+            ("https://admin:hunter2@sis.example.org", false),
+            ("https://sis.example.org/?next=evil", false),
         ] {
             let cfg = config(&[("base_url", url)], &[("client_secret", "s")]);
             let mut r = SettingsReader::new("demo", SPECS, &cfg);

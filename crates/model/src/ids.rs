@@ -111,10 +111,27 @@ macro_rules! uuid_id {
         impl FromStr for $name {
             type Err = FieldError;
 
+            /// Only the canonical form, `8-4-4-4-12` hexadecimal digits: braces, a `urn:`
+            /// prefix or a UUID without dashes are refused, so one id has one spelling.
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                uuid::Uuid::parse_str(s.trim())
+                let canonical = s.len() == 36
+                    && s.char_indices().all(|(i, c)| match i {
+                        8 | 13 | 18 | 23 => c == '-',
+                        _ => c.is_ascii_hexdigit(),
+                    });
+                canonical
+                    .then(|| uuid::Uuid::parse_str(s).ok())
+                    .flatten()
                     .map(Self)
-                    .map_err(|_| FieldError::new($field, format!("{s:?} is not a valid id (expected a UUID)")))
+                    .ok_or_else(|| {
+                        FieldError::new(
+                            $field,
+                            format!(
+                                "{:?} is not a valid id (expected a UUID such as 3f2a1c9e-8b7d-4e6f-a5c4-2d1e0f9a8b7c)",
+                                crate::error::cut(s, 80)
+                            ),
+                        )
+                    })
             }
         }
 
@@ -211,5 +228,22 @@ mod tests {
         assert_eq!(id.to_string().parse::<StudentId>().ok(), Some(id));
         let err = "nope".parse::<GuardianId>().expect_err("must be refused");
         assert_eq!(err.path, "guardian_id");
+    }
+
+    #[test]
+    fn an_id_has_one_spelling() {
+        let id = "3f2a1c9e-8b7d-4e6f-a5c4-2d1e0f9a8b7c";
+        assert!(id.parse::<StudentId>().is_ok());
+        for other in [
+            "{3f2a1c9e-8b7d-4e6f-a5c4-2d1e0f9a8b7c}",
+            "3f2a1c9e8b7d4e6fa5c42d1e0f9a8b7c",
+            "urn:uuid:3f2a1c9e-8b7d-4e6f-a5c4-2d1e0f9a8b7c",
+            " 3f2a1c9e-8b7d-4e6f-a5c4-2d1e0f9a8b7c",
+        ] {
+            assert!(other.parse::<StudentId>().is_err(), "{other}");
+        }
+        let huge = "x".repeat(3_000_000);
+        let err = huge.parse::<StudentId>().expect_err("refused");
+        assert!(err.message.len() < 300, "a bad value is quoted cut");
     }
 }
