@@ -18,6 +18,7 @@ on_both_backends!(
     a_retried_create_gets_its_district_and_deletes_need_force,
     a_new_connection_target_never_inherits_the_stored_secret,
     bad_values_are_quoted_cut_and_parsed_strictly,
+    secrets_are_sealed_at_rest_and_rotate,
 );
 
 async fn a_district_is_created_listed_and_updated_without_losing_its_secret(backend: Backend) {
@@ -845,4 +846,94 @@ async fn bad_values_are_quoted_cut_and_parsed_strictly(backend: Backend) {
             .expect_err("a token this server did not give");
         assert_eq!(err.code(), Code::InvalidArgument, "{token:?}");
     }
+}
+
+/// Secrets are sealed at rest with the configured key, the SQLite file is private, and
+/// `rostersync secrets rotate` seals them with a new key the service then opens.
+async fn secrets_are_sealed_at_rest_and_rotate(backend: Backend) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let keys = tempfile::tempdir().expect("key dir");
+    let key_file = keys.path().join("sealing.key");
+    std::fs::write(&key_file, format!("{}\n", crate::harness::TEST_SEALING_KEY)).expect("key");
+    let env = [
+        ("ROSTERSYNC_SEALING_KEY", ""),
+        (
+            "ROSTERSYNC_SEALING_KEY_FILE",
+            key_file.to_str().expect("utf-8"),
+        ),
+    ];
+    let sim = sim::powerschool::Simulator::start(sim::powerschool::SimConfig::default())
+        .await
+        .expect("simulator");
+    let mut server = Server::start_with(backend, &env).await;
+    let mut client = server.client().await;
+    crate::harness::create_sim_district(&mut client, "sealed", &sim, &[]).await;
+    let store = server.store().await;
+    let id = "sealed".parse().expect("id");
+    let at_rest = store.stored_secrets(&id).await.expect("stored");
+    assert!(at_rest.starts_with("sealed:v1:"), "{at_rest}");
+    assert!(!at_rest.contains(sim.client_secret()));
+    if backend == Backend::Sqlite {
+        let db = server.database_file().expect("a SQLite file");
+        let mode = std::fs::metadata(&db)
+            .expect("db file")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{db:?}");
+        for f in std::fs::read_dir(db.parent().expect("dir"))
+            .expect("dir")
+            .flatten()
+        {
+            let bytes = std::fs::read(f.path()).unwrap_or_default();
+            let needle = sim.client_secret().as_bytes();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "the secret in {:?}",
+                f.path()
+            );
+        }
+    }
+
+    // Rotate: a new key first in the file, the district re-sealed with it.
+    assert!(server.stop().success());
+    let mut rotate = std::process::Command::new(crate::harness::BIN);
+    rotate.args([
+        "secrets",
+        "rotate",
+        "--database-url",
+        &server.database_url(),
+    ]);
+    for (k, v) in env {
+        rotate.env(k, v);
+    }
+    let out = rotate.output().expect("run rotate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("1 district(s) re-sealed"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let rotated = store.stored_secrets(&id).await.expect("stored");
+    assert!(rotated.starts_with("sealed:v1:") && rotated != at_rest);
+    let key_id = |s: &str| s.split(':').nth(2).unwrap_or_default().to_owned();
+    assert_ne!(
+        key_id(&rotated),
+        key_id(&at_rest),
+        "sealed with the new key"
+    );
+    server.restart();
+    let mut client = server.client().await;
+    let report = client
+        .test_connection(pb::TestConnectionRequest {
+            district_id: "sealed".into(),
+        })
+        .await
+        .expect("test")
+        .into_inner();
+    assert!(report.ok, "the rotated secret opens: {report:#?}");
 }

@@ -95,8 +95,12 @@ impl Server {
         cmd.args(&self.command)
             .args(["--listen", "127.0.0.1:0", "--log-level", "debug"])
             .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .envs(self.env.iter().cloned());
+            .arg(dir.path().join("data"));
+        if self.command.first().is_some_and(|c| c == "serve") {
+            // Replicas of one database share one sealing key; a test may set its own.
+            cmd.env("ROSTERSYNC_SEALING_KEY", TEST_SEALING_KEY);
+        }
+        cmd.envs(self.env.iter().cloned());
         if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
         }
@@ -192,7 +196,25 @@ impl Server {
             .database_url
             .clone()
             .expect("a server with a database url");
-        Store::connect(&url).await.expect("open the server's store")
+        let key = store::sealing::SealingKey::parse(TEST_SEALING_KEY).expect("the test key");
+        Store::connect(&url)
+            .await
+            .expect("open the server's store")
+            .with_sealer(store::sealing::Sealer::new(key, vec![]))
+    }
+
+    /// The database URL the server runs on.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .expect("a server with a database url")
+    }
+
+    /// The SQLite file the server runs on, if it runs on one.
+    pub fn database_file(&self) -> Option<PathBuf> {
+        let url = self.database_url.as_deref()?;
+        let rest = url.strip_prefix("sqlite://")?;
+        Some(PathBuf::from(rest.split('?').next().unwrap_or_default()))
     }
 
     pub fn log_path(&self) -> PathBuf {
@@ -258,6 +280,10 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The key that seals connector secrets in every test server.
+pub const TEST_SEALING_KEY: &str =
+    "5d41402abc4b2a76b9719d911017c5925d41402abc4b2a76b9719d911017c592";
 
 /// The secret every test district is created with, scanned for in logs and responses.
 pub const TEST_SECRET: &str = "ps-secret-7f3a9c2e-never-shown";

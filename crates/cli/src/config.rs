@@ -40,6 +40,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "how long a run's lease lasts unrenewed before another replica takes the run over (5-3600, default 60)",
     ),
     (
+        "sealing_key",
+        "ROSTERSYNC_SEALING_KEY",
+        "the key that seals connector secrets at rest (64 hex digits or base64 of 32 bytes); older keys follow, comma-separated, so what they sealed still opens. Never printed",
+    ),
+    (
+        "sealing_key_file",
+        "ROSTERSYNC_SEALING_KEY_FILE",
+        "a file holding the sealing key (one per line, current first); default DATA_DIR/sealing.key, created on first start with the embedded SQLite",
+    ),
+    (
         "metrics_listen",
         "ROSTERSYNC_METRICS_LISTEN",
         "address of the Prometheus /metrics listener, apart from the gRPC one (default: none, no metrics served)",
@@ -82,6 +92,10 @@ pub struct Config {
     pub imports_dir: PathBuf,
     /// Where `/metrics` is served, if anywhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// The sealing keys given directly (current first), if any.
+    pub sealing_key: Option<model::Secret>,
+    /// The file holding the sealing keys.
+    pub sealing_key_file: PathBuf,
 }
 
 impl Config {
@@ -312,8 +326,19 @@ pub fn load(
         None => None,
     };
 
+    let sealing_key = get("sealing_key")
+        .map(|(v, _)| v)
+        .filter(|v| !v.trim().is_empty())
+        .map(model::Secret::new);
+    let sealing_key_file = match get("sealing_key_file") {
+        Some((v, _)) if !v.trim().is_empty() => PathBuf::from(v),
+        _ => data_dir.join("sealing.key"),
+    };
+
     match (listen, problems.is_empty()) {
         (Some(listen), true) => Ok(Config {
+            sealing_key,
+            sealing_key_file,
             imports_dir,
             metrics_listen,
             listen,

@@ -12,6 +12,7 @@ mod logging;
 mod metrics;
 mod plugin;
 mod registry;
+mod sealing;
 mod serve;
 mod spot;
 mod sync;
@@ -119,6 +120,11 @@ enum Command {
         #[command(subcommand)]
         action: guardians::GuardiansAction,
     },
+    /// Connector secrets at rest: rotate the sealing key, re-seal, or make a key.
+    Secrets {
+        #[command(subcommand)]
+        action: SecretsAction,
+    },
     /// The guardians.csv format: the columns, and a template to start from.
     GuardiansCsv {
         /// Print a template file (header and two example rows) to standard output.
@@ -134,6 +140,17 @@ enum DistrictAction {
         /// The district id.
         district: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum SecretsAction {
+    /// Put a new key first in the key file and re-seal every district's secrets with it.
+    Rotate,
+    /// Re-seal every district's secrets with the current key (after the key changed in
+    /// ROSTERSYNC_SEALING_KEY, or to seal secrets written before sealing).
+    Reseal,
+    /// Print a new random key (64 hexadecimal digits).
+    NewKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -186,8 +203,28 @@ fn main() -> anyhow::Result<()> {
 async fn run(command: Command, config: config::Config, server: String) -> anyhow::Result<()> {
     match command {
         Command::Serve { .. } => serve::run(config).await,
+        Command::Secrets { action } => match action {
+            SecretsAction::NewKey => {
+                println!("{}", store::sealing::SealingKey::generate());
+                Ok(())
+            }
+            SecretsAction::Rotate => {
+                let store = serve::open_unsealed(&config).await?;
+                store.migrate().await?;
+                let (id, n) = sealing::rotate(&config, store).await?;
+                println!("sealing key {id} is current; {n} district(s) re-sealed");
+                Ok(())
+            }
+            SecretsAction::Reseal => {
+                let store = serve::open_store(&config).await?;
+                store.migrate().await?;
+                let n = store.reseal_secrets().await?;
+                println!("{n} district(s) re-sealed");
+                Ok(())
+            }
+        },
         Command::Migrate { action } => {
-            let store = serve::open_store(&config).await?;
+            let store = serve::open_unsealed(&config).await?;
             match action.unwrap_or(MigrateAction::Up) {
                 MigrateAction::Up => {
                     store.migrate().await?;

@@ -7,16 +7,54 @@ use store::Store;
 use crate::config::Config;
 use crate::registry;
 
-/// Opens the configured store, creating the data directory for the embedded default.
+/// Opens the configured store, creating the data directory for the embedded default
+/// and the SQLite file readable by this user only; connector secrets sealed with the
+/// configured key.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let store = open_unsealed(config).await?;
+    let embedded = config.database_url().starts_with("sqlite:");
+    Ok(store.with_sealer(crate::sealing::sealer(config, embedded)?))
+}
+
+/// The store without its sealing key (migrations need none).
+pub async fn open_unsealed(config: &Config) -> anyhow::Result<Store> {
     if config.database_url.is_none() {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("create the data directory {}", config.data_dir.display()))?;
     }
     let url = config.database_url();
+    if let Some(path) = sqlite_path(&url) {
+        private_file(&path)?;
+    }
     Store::connect(&url)
         .await
         .with_context(|| format!("open the store at {}", config.database_url_redacted()))
+}
+
+/// The file of a `sqlite://PATH?…` URL (not an in-memory one).
+fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Creates `path` (if missing) or narrows it to mode 0600: the database holds the
+/// districts' records. SQLite gives its -wal and -shm files the database file's mode.
+fn private_file(path: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("create the database file {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("make {} private", path.display()))?;
+    Ok(())
 }
 
 pub async fn run(config: Config) -> anyhow::Result<()> {

@@ -39,7 +39,7 @@ impl Store {
         district: &District,
         request_id: Option<&str>,
     ) -> Result<(), StoreError> {
-        let mut model = to_row(district);
+        let mut model = self.row_of(district);
         model.revision = 1;
         model.create_request_id = request_id.map(str::to_owned);
         let inserted = row::Entity::insert(model.into_active_model())
@@ -82,7 +82,7 @@ impl Store {
     pub async fn get_district(&self, id: &DistrictId) -> Result<District, StoreError> {
         let found = row::Entity::find_by_id(id.as_str()).one(self.db()).await?;
         match found {
-            Some(m) => from_row(m),
+            Some(m) => self.district_of(m),
             None => Err(StoreError::NotFound {
                 entity: ENTITY,
                 id: id.to_string(),
@@ -105,7 +105,7 @@ impl Store {
         rows.truncate(limit as usize);
         let districts = rows
             .into_iter()
-            .map(from_row)
+            .map(|m| self.district_of(m))
             .collect::<Result<Vec<_>, _>>()?;
         let next_after = if more {
             districts.last().map(|d| d.id.clone())
@@ -127,7 +127,7 @@ impl Store {
         updated.created_at = current.created_at;
         updated.updated_at = crate::convert::now();
         updated.revision = district.revision + 1;
-        let new = to_row(&updated);
+        let new = self.row_of(&updated);
         let written = row::Entity::update_many()
             .col_expr(row::Column::Name, Expr::value(new.name))
             .col_expr(row::Column::ConnectorKind, Expr::value(new.connector_kind))
@@ -261,7 +261,74 @@ fn placeholder(backend: sea_orm::DatabaseBackend) -> &'static str {
     }
 }
 
-fn to_row(d: &District) -> row::Model {
+impl Store {
+    /// The district's row, its secrets sealed when a key is configured.
+    fn row_of(&self, d: &District) -> row::Model {
+        let mut m = plain_row(d);
+        if let Some(sealer) = &self.sealer {
+            m.connector_secrets = sealer.seal(&m.connector_secrets);
+        }
+        m
+    }
+
+    /// The district a row holds, its secrets opened.
+    fn district_of(&self, mut m: row::Model) -> Result<District, StoreError> {
+        if crate::sealing::is_sealed(&m.connector_secrets) {
+            let opened = match &self.sealer {
+                Some(sealer) => sealer.open(&m.connector_secrets),
+                None => Err(crate::sealing::SealingError::UnknownKey(
+                    "(none configured)".into(),
+                )),
+            };
+            m.connector_secrets =
+                opened.map_err(|e| StoreError::corrupt(ENTITY, &m.id, "connector_secrets", e))?;
+        }
+        from_row(m)
+    }
+
+    /// The connector secrets of a district as the database holds them (sealed or not),
+    /// for tests that check what is at rest.
+    #[cfg(feature = "testing")]
+    pub async fn stored_secrets(&self, id: &DistrictId) -> Result<String, StoreError> {
+        let found = row::Entity::find_by_id(id.as_str()).one(self.db()).await?;
+        found
+            .map(|m| m.connector_secrets)
+            .ok_or(StoreError::NotFound {
+                entity: ENTITY,
+                id: id.to_string(),
+            })
+    }
+
+    /// Seals every district's secrets with the current key (secrets sealed with an old
+    /// key, or written before sealing was on); answers how many districts were re-sealed.
+    pub async fn reseal_secrets(&self) -> Result<u64, StoreError> {
+        let Some(sealer) = self.sealer.clone() else {
+            return Ok(0);
+        };
+        let mut count = 0;
+        for m in row::Entity::find().all(self.db()).await? {
+            if sealer.is_current(&m.connector_secrets) {
+                continue;
+            }
+            let plain = sealer
+                .open(&m.connector_secrets)
+                .map_err(|e| StoreError::corrupt(ENTITY, &m.id, "connector_secrets", e))?;
+            row::Entity::update_many()
+                .col_expr(
+                    row::Column::ConnectorSecrets,
+                    Expr::value(sealer.seal(&plain)),
+                )
+                .filter(row::Column::Id.eq(m.id.as_str()))
+                .filter(row::Column::ConnectorSecrets.eq(m.connector_secrets.as_str()))
+                .exec(self.db())
+                .await?;
+            count += 1;
+        }
+        Ok(count)
+    }
+}
+
+fn plain_row(d: &District) -> row::Model {
     row::Model {
         id: d.id.to_string(),
         name: d.name.clone(),

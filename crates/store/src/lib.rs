@@ -23,6 +23,7 @@ pub mod links;
 pub mod plan;
 pub mod roster;
 pub mod runs;
+pub mod sealing;
 pub mod staff;
 pub mod staging;
 pub mod students;
@@ -86,6 +87,8 @@ pub enum Backend {
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    /// Seals connector secrets at rest, when a key is configured.
+    sealer: Option<std::sync::Arc<sealing::Sealer>>,
 }
 
 /// Shows the backend only: the pool's options hold the database password.
@@ -124,7 +127,17 @@ impl Store {
             // WAL lets readers work while a sync writes; it is a property of the file.
             db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         }
-        Ok(Self { db, backend })
+        Ok(Self {
+            db,
+            backend,
+            sealer: None,
+        })
+    }
+
+    /// This store with secrets sealed by `sealer` (and opened by any of its keys).
+    pub fn with_sealer(mut self, sealer: sealing::Sealer) -> Self {
+        self.sealer = Some(std::sync::Arc::new(sealer));
+        self
     }
 
     pub fn backend(&self) -> Backend {
