@@ -448,7 +448,7 @@ async fn classlink_test_connection_names_what_is_wrong(backend: Backend) {
     assert!(text.contains("no tenant 999"), "{text}");
 
     let tenant = sim.config().tenant_id.to_string();
-    set_tenant(&mut client, &tenant).await;
+    set_tenant(&mut client, &tenant, &sim.config().partner_token).await;
     let report = test_connection(&mut client).await;
     assert!(report.ok, "{report:#?}");
 
@@ -467,22 +467,41 @@ async fn classlink_test_connection_names_what_is_wrong(backend: Backend) {
     );
 }
 
-async fn set_tenant(client: &mut SyncServiceClient<Channel>, tenant: &str) {
-    client
-        .update_district(update_request(
+/// Points the district at another tenant: its partner key must come with the change (a
+/// new target never inherits a stored secret).
+async fn set_tenant(client: &mut SyncServiceClient<Channel>, tenant: &str, partner_token: &str) {
+    let change = |secret: bool| {
+        let mut paths = vec!["connector.settings.tenant_id"];
+        let mut connector = pb::ConnectorConfig {
+            kind: "classlink".into(),
+            settings: [("tenant_id".to_owned(), tenant.to_owned())].into(),
+            ..Default::default()
+        };
+        if secret {
+            connector
+                .secrets
+                .insert("partner_token".into(), partner_token.into());
+            paths.push("connector.secrets.partner_token");
+        }
+        update_request(
             pb::District {
                 district_id: DISTRICT.into(),
-                connector: Some(pb::ConnectorConfig {
-                    kind: "classlink".into(),
-                    settings: [("tenant_id".to_owned(), tenant.to_owned())].into(),
-                    ..Default::default()
-                }),
+                connector: Some(connector),
                 ..Default::default()
             },
-            &["connector.settings.tenant_id"],
-        ))
+            &paths,
+        )
+    };
+    let refused = client
+        .update_district(change(false))
         .await
-        .expect("tenant");
+        .expect_err("another tenant without the partner key");
+    assert!(
+        refused.message().contains("partner_token"),
+        "{}",
+        refused.message()
+    );
+    client.update_district(change(true)).await.expect("tenant");
 }
 
 async fn a_classlink_district_spot_syncs(backend: Backend) {

@@ -150,3 +150,69 @@ async fn metrics_move_with_runs_429s_trips_and_spot_syncs(backend: Backend) {
         "the connector's retry is logged under the run: {log}"
     );
 }
+
+/// SIGTERM with a run going and streams open (WatchChanges waits for more forever):
+/// the process exits within the shutdown grace, and the run resumes when it comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_with_open_watchers_exits_within_the_grace_and_the_run_resumes() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    // Slow pages keep the run going while the service is stopped.
+    sim.inject(
+        Fault::new(
+            Match::get("/ws/v1/school/"),
+            FaultKind::Delay(std::time::Duration::from_millis(700)),
+        )
+        .times(1_000),
+    );
+    let mut server = Server::start(Backend::Sqlite).await;
+    let mut client = server.client().await;
+    create_sim_district(&mut client, DISTRICT, &sim, &[]).await;
+    let run = client
+        .start_sync(pb::StartSyncRequest {
+            district_id: DISTRICT.into(),
+            dry_run: false,
+            request_id: String::new(),
+        })
+        .await
+        .expect("start")
+        .into_inner();
+    let _changes = client
+        .watch_changes(pb::WatchChangesRequest {
+            district_id: DISTRICT.into(),
+            after: String::new(),
+            from_now: true,
+        })
+        .await
+        .expect("watch the feed")
+        .into_inner();
+    let _run_watch = client
+        .watch_sync_run(pb::WatchSyncRunRequest {
+            district_id: DISTRICT.into(),
+            run_id: run.run_id.clone(),
+        })
+        .await
+        .expect("watch the run")
+        .into_inner();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let asked = std::time::Instant::now();
+    let status = server.stop();
+    let took = asked.elapsed();
+    assert!(status.success(), "{status:?}");
+    assert!(
+        took <= api::SHUTDOWN_GRACE + std::time::Duration::from_secs(3),
+        "stopped in {took:?}"
+    );
+    assert!(
+        server
+            .log()
+            .contains("calls still open after the shutdown grace"),
+        "the open streams held the stop until the grace ran out"
+    );
+    sim.clear_faults();
+    server.restart();
+    let mut client = server.client().await;
+    let ended = crate::harness::follow_run(&mut client, DISTRICT, &run.run_id).await;
+    assert_eq!(ended.state, pb::RunState::Succeeded as i32, "{ended:#?}");
+}

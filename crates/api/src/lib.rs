@@ -15,6 +15,7 @@ pub mod rpc;
 pub mod status;
 
 use std::future::Future;
+use std::time::Duration;
 
 use engine::Engine;
 use proto::v1::sync_service_server::SyncServiceServer;
@@ -57,13 +58,43 @@ pub async fn serve(
     let reflection_v1 = reflection().build_v1()?;
     let reflection_v1alpha = reflection().build_v1alpha()?;
 
-    tonic::transport::Server::builder()
+    // Calls under way get SHUTDOWN_GRACE to finish once a stop is asked; streams that
+    // would run on (a WatchChanges waits for more forever) are then cut, so the process
+    // always exits. A run cut this way resumes when the service comes back.
+    let (stopping, stop_asked) = tokio::sync::oneshot::channel::<()>();
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping.send(());
+    };
+    let server = tonic::transport::Server::builder()
         .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+        .tcp_keepalive(Some(Duration::from_secs(60)))
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .max_concurrent_streams(Some(MAX_STREAMS_PER_CONNECTION))
         .add_service(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(SyncServiceServer::new(rpc::SyncApi::new(engine)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await?;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => served?,
+        () = async {
+            if stop_asked.await.is_ok() {
+                tokio::time::sleep(SHUTDOWN_GRACE).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        } => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still open after the shutdown grace; cutting them");
+        }
+    }
     Ok(())
 }
+
+/// How long calls under way may take to finish once the service is asked to stop.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Concurrent calls (HTTP/2 streams) one connection may hold.
+pub const MAX_STREAMS_PER_CONNECTION: u32 = 128;
