@@ -313,3 +313,72 @@ async fn demo_of_source(kind: &str) {
     }
     assert!(server.stop().success());
 }
+
+/// A service facing real districts (connector_targets = public, the default) sends no
+/// request to the loopback, a private range or a cloud metadata address — whether the
+/// URL names the address or a name resolving to it — and never posts the secret there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connectors_reach_only_public_addresses_by_default() {
+    let sim = Simulator::start(SimConfig::default())
+        .await
+        .expect("simulator");
+    let server = Server::start_with(
+        Backend::Sqlite,
+        &[("ROSTERSYNC_CONNECTOR_TARGETS", "public")],
+    )
+    .await;
+    let mut client = server.client().await;
+    let port = sim
+        .base_url()
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    for (id, url, why) in [
+        ("loopback", sim.base_url(), "a loopback address"),
+        (
+            "by-name",
+            format!("http://localhost:{port}"),
+            "localhost resolves to a loopback address",
+        ),
+        (
+            "metadata",
+            "https://169.254.169.254".to_owned(),
+            "a link-local or cloud metadata address",
+        ),
+        (
+            "private",
+            "https://10.0.0.7".to_owned(),
+            "a private address",
+        ),
+    ] {
+        client
+            .create_district(create_request(district(
+                id,
+                "Aimed inward",
+                powerschool(&url, sim.client_id(), sim.client_secret()),
+                None,
+                "America/Edmonton",
+            )))
+            .await
+            .expect("create");
+        let report = client
+            .test_connection(pb::TestConnectionRequest {
+                district_id: id.into(),
+            })
+            .await
+            .expect("test")
+            .into_inner();
+        assert!(!report.ok, "{id}: {report:#?}");
+        let text = format!("{report:?}");
+        assert!(
+            text.contains(why) && text.contains("may not reach"),
+            "{id}: {text}"
+        );
+    }
+    assert!(
+        sim.requests().is_empty(),
+        "no request reached the simulator: {:?}",
+        sim.requests()
+    );
+}

@@ -99,6 +99,8 @@ impl Server {
         if self.command.first().is_some_and(|c| c == "serve") {
             // Replicas of one database share one sealing key; a test may set its own.
             cmd.env("ROSTERSYNC_SEALING_KEY", TEST_SEALING_KEY);
+            // The simulators run on the loopback.
+            cmd.env("ROSTERSYNC_CONNECTOR_TARGETS", "any");
         }
         cmd.envs(self.env.iter().cloned());
         if let Some(url) = &self.database_url {

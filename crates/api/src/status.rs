@@ -155,6 +155,11 @@ pub fn from_connector(district: &str, e: ConnectorError) -> Status {
             "CONNECTOR_MISCONFIGURED",
             e.to_string(),
         ),
+        ConnectorError::TargetRefused { reason, .. } => (
+            Code::FailedPrecondition,
+            "TARGET_REFUSED",
+            format!("the connector's target was refused{at}: {reason}"),
+        ),
         ConnectorError::Unauthorized { .. } => (
             Code::FailedPrecondition,
             "SOURCE_REFUSED",

@@ -50,6 +50,11 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "a file holding the sealing key (one per line, current first); default DATA_DIR/sealing.key, created on first start with the embedded SQLite",
     ),
     (
+        "connector_targets",
+        "ROSTERSYNC_CONNECTOR_TARGETS",
+        "where connectors may send requests: public (default: public addresses only), private (also the RFC 1918 ranges of a district's own network) or any (loopback too: the demo and tests)",
+    ),
+    (
         "metrics_listen",
         "ROSTERSYNC_METRICS_LISTEN",
         "address of the Prometheus /metrics listener, apart from the gRPC one (default: none, no metrics served)",
@@ -92,6 +97,8 @@ pub struct Config {
     pub imports_dir: PathBuf,
     /// Where `/metrics` is served, if anywhere.
     pub metrics_listen: Option<SocketAddr>,
+    /// Where connectors may send requests.
+    pub connector_targets: connector::outbound::Targets,
     /// The sealing keys given directly (current first), if any.
     pub sealing_key: Option<model::Secret>,
     /// The file holding the sealing keys.
@@ -335,8 +342,21 @@ pub fn load(
         _ => data_dir.join("sealing.key"),
     };
 
+    let connector_targets = match get("connector_targets") {
+        Some((v, origin)) => connector::outbound::Targets::parse(&v).unwrap_or_else(|| {
+            fail(
+                "connector_targets",
+                &origin,
+                format!("{v:?} is not public, private or any"),
+            );
+            connector::outbound::Targets::Public
+        }),
+        None => connector::outbound::Targets::Public,
+    };
+
     match (listen, problems.is_empty()) {
         (Some(listen), true) => Ok(Config {
+            connector_targets,
             sealing_key,
             sealing_key_file,
             imports_dir,

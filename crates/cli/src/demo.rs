@@ -63,7 +63,9 @@ impl Running {
     }
 }
 
-pub async fn run(config: Config, args: DemoArgs) -> anyhow::Result<()> {
+pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
+    // The demo's source is a simulator on the loopback.
+    config.connector_targets = connector::outbound::Targets::Any;
     let (simulator, connector, settings) = match args.source {
         DemoSource::Powerschool => {
             let simulator = Simulator::start(SimConfig {

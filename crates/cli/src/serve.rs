@@ -66,7 +66,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 /// The engine as configured: the connectors, this replica's name and lease span.
 pub fn engine(config: &Config, store: Store) -> Engine {
-    Engine::new(store, registry::connectors()).with_instance(&config.instance_id, config.run_lease)
+    Engine::new(store, registry::connectors())
+        .with_instance(&config.instance_id, config.run_lease)
+        .with_http(connector::HttpConfig {
+            targets: config.connector_targets,
+            ..connector::HttpConfig::default()
+        })
 }
 
 /// Binds the configured address and serves `engine` until a signal.

@@ -68,6 +68,9 @@ pub enum ConnectorError {
 
     #[error("{endpoint}: the list cannot be read to its end: {reason}; the pull is incomplete")]
     BrokenPaging { endpoint: String, reason: String },
+
+    #[error("{endpoint}: not sent: {reason}")]
+    TargetRefused { endpoint: String, reason: String },
 }
 
 impl ConnectorError {
@@ -88,7 +91,8 @@ impl ConnectorError {
             | ConnectorError::Http { endpoint, .. }
             | ConnectorError::Malformed { endpoint, .. }
             | ConnectorError::Incomplete { endpoint, .. }
-            | ConnectorError::BrokenPaging { endpoint, .. } => Some(endpoint),
+            | ConnectorError::BrokenPaging { endpoint, .. }
+            | ConnectorError::TargetRefused { endpoint, .. } => Some(endpoint),
         }
     }
 

@@ -45,6 +45,9 @@ pub struct HttpConfig {
     pub requests_per_minute: Option<u32>,
     /// The source's name in metrics (the connector kind; the registry fills it in).
     pub source: String,
+    /// The addresses requests may go to (the service restricts them; see
+    /// [`crate::outbound`]).
+    pub targets: crate::outbound::Targets,
 }
 
 /// Requests sent to a source (each attempt), by source.
@@ -67,6 +70,7 @@ impl Default for HttpConfig {
             concurrency: 4,
             requests_per_minute: None,
             source: String::new(),
+            targets: crate::outbound::Targets::default(),
         }
     }
 }
@@ -217,6 +221,9 @@ impl From<ConnectorError> for AttemptError {
 impl HttpClient {
     pub fn new(config: HttpConfig) -> Result<Self, ConnectorError> {
         let client = reqwest::Client::builder()
+            .dns_resolver(crate::outbound::resolver(config.targets))
+            // A redirect could lead anywhere: a source's answer is what it says.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .user_agent(concat!("rostersync/", env!("CARGO_PKG_VERSION")))
@@ -334,6 +341,19 @@ impl HttpClient {
     }
 
     async fn attempt(&self, request: &Request) -> Result<Answer, AttemptError> {
+        // A name is checked by the resolver; an address written in the URL here.
+        let literal = match request.url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            _ => None,
+        };
+        if let Some(why) = literal.and_then(|ip| self.config.targets.refuses(ip)) {
+            return Err(ConnectorError::TargetRefused {
+                endpoint: request.endpoint.clone(),
+                reason: format!("the server is {why}, which connectors may not reach"),
+            }
+            .into());
+        }
         self.budget.wait().await;
         self.pacer.wait().await;
         let endpoint = &request.endpoint;

@@ -15,6 +15,7 @@ pub mod conformance;
 pub mod error;
 pub mod http;
 pub mod lenient;
+pub mod outbound;
 pub mod paging;
 pub mod pull;
 pub mod registry;

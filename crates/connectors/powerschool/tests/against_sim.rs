@@ -38,6 +38,7 @@ fn fast_http() -> HttpConfig {
         concurrency: 4,
         requests_per_minute: None,
         source: "powerschool".into(),
+        targets: connector::outbound::Targets::Any,
     }
 }
 
