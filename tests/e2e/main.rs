@@ -15,6 +15,7 @@ mod reads;
 mod resilience;
 mod roster;
 mod runs;
+mod security;
 mod spot;
 mod surface;
 mod tour;
