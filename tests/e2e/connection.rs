@@ -370,6 +370,13 @@ async fn connectors_reach_only_public_addresses_by_default() {
             .expect("test")
             .into_inner();
         assert!(!report.ok, "{id}: {report:#?}");
+        assert!(
+            report
+                .summary
+                .contains("may not send requests to this base URL"),
+            "{id}: {}",
+            report.summary
+        );
         let text = format!("{report:?}");
         assert!(
             text.contains(why) && text.contains("may not reach"),

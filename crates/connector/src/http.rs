@@ -350,7 +350,7 @@ impl HttpClient {
         if let Some(why) = literal.and_then(|ip| self.config.targets.refuses(ip)) {
             return Err(ConnectorError::TargetRefused {
                 endpoint: request.endpoint.clone(),
-                reason: format!("the server is {why}, which connectors may not reach"),
+                reason: format!("the server is {why}, {}", crate::outbound::REFUSAL),
             }
             .into());
         }
@@ -432,6 +432,14 @@ fn transport(endpoint: &str, e: &reqwest::Error, client: &HttpClient) -> Attempt
             endpoint,
             timeout: client.config.request_timeout,
         }
+    } else if e.is_connect() && reason.contains(crate::outbound::REFUSAL) {
+        // The resolver refused every address of the name.
+        let reason = reason
+            .rsplit(": ")
+            .find(|part| part.contains(crate::outbound::REFUSAL))
+            .unwrap_or(&reason)
+            .to_owned();
+        ConnectorError::TargetRefused { endpoint, reason }
     } else if e.is_connect() {
         ConnectorError::Unreachable { endpoint, reason }
     } else {

@@ -8,6 +8,9 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 
+/// How a refusal reads; the HTTP client recognises its resolver's refusals by it.
+pub const REFUSAL: &str = "which connectors may not reach";
+
 /// The addresses connectors may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Targets {
@@ -133,9 +136,7 @@ impl reqwest::dns::Resolve for GuardedResolver {
                     .first()
                     .and_then(|a| targets.refuses(a.ip()))
                     .unwrap_or("no address");
-                return Err(
-                    format!("{host} resolves to {why}, which connectors may not reach").into(),
-                );
+                return Err(format!("{host} resolves to {why}, {REFUSAL}").into());
             }
             let addrs: reqwest::dns::Addrs = Box::new(allowed.into_iter());
             Ok(addrs)

@@ -124,6 +124,9 @@ fn discovery_problem(e: &ConnectorError, tenant: u64, application: u64) -> Strin
         ConnectorError::Unauthorized { .. } => {
             "ClassLink refused rostersync's partner key: check the partner_token".into()
         }
+        ConnectorError::TargetRefused { reason, .. } => {
+            format!("the service may not send requests to this discovery URL ({reason})")
+        }
         ConnectorError::Unreachable { .. } | ConnectorError::Timeout { .. } => {
             "cannot reach ClassLink: check the discovery URL".into()
         }
@@ -141,6 +144,9 @@ fn credentials_problem(e: &ConnectorError) -> String {
         }
         ConnectorError::NotFound { .. } => {
             "the Roster Server has no OneRoster API at this path: check the OneRoster version and api_root".into()
+        }
+        ConnectorError::TargetRefused { reason, .. } => {
+            format!("the service may not send requests to this Roster Server ({reason})")
         }
         ConnectorError::Unreachable { .. } | ConnectorError::Timeout { .. } => {
             "cannot reach the Roster Server: check the base URL".into()

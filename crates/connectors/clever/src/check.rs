@@ -68,6 +68,9 @@ fn token_problem(e: &ConnectorError) -> String {
         ConnectorError::Unauthorized { .. } => {
             "Clever refused the token: it was revoked or is not a district-app token; ask Clever for a new one".into()
         }
+        ConnectorError::TargetRefused { reason, .. } => {
+            format!("the service may not send requests to this API host ({reason})")
+        }
         ConnectorError::Unreachable { .. } | ConnectorError::Timeout { .. } => {
             "cannot reach the Clever API: check the API host".into()
         }

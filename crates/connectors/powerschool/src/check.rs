@@ -157,6 +157,9 @@ fn table_problem(e: &ConnectorError, what: &str) -> String {
 
 fn problem(e: &ConnectorError, action: &str) -> String {
     match e {
+        ConnectorError::TargetRefused { reason, .. } => format!(
+            "the service may not send requests to this base URL ({reason}): give the district's public PowerSchool address"
+        ),
         ConnectorError::Unreachable { .. } => format!(
             "cannot reach the PowerSchool server to {action}: check the base URL and that \
              the server accepts connections from this service"
