@@ -9,6 +9,7 @@ mod clever;
 mod cli;
 mod connection;
 mod districts;
+mod fuzz;
 mod guardians_csv;
 mod operators;
 mod reads;
