@@ -918,7 +918,13 @@ async fn secrets_are_sealed_at_rest_and_rotate(backend: Backend) {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let rotated = store.stored_secrets(&id).await.expect("stored");
+    // A fresh connection: what the rotation committed, not an older snapshot.
+    let rotated = server
+        .store()
+        .await
+        .stored_secrets(&id)
+        .await
+        .expect("stored");
     assert!(rotated.starts_with("sealed:v1:") && rotated != at_rest);
     let key_id = |s: &str| s.split(':').nth(2).unwrap_or_default().to_owned();
     assert_ne!(

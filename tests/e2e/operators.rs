@@ -216,3 +216,57 @@ async fn sigterm_with_open_watchers_exits_within_the_grace_and_the_run_resumes()
     let ended = crate::harness::follow_run(&mut client, DISTRICT, &run.run_id).await;
     assert_eq!(ended.state, pb::RunState::Succeeded as i32, "{ended:#?}");
 }
+
+/// Silent sockets hold no place for long: past the idle timeout they are closed, and a
+/// client that found every place taken is served once they are — the server sheds load
+/// and recovers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_and_the_cap_sheds_then_recovers() {
+    use tokio::io::AsyncReadExt;
+    let server = Server::start_with(
+        Backend::Sqlite,
+        &[
+            ("ROSTERSYNC_MAX_CONNECTIONS", "4"),
+            ("ROSTERSYNC_IDLE_TIMEOUT_SECONDS", "2"),
+        ],
+    )
+    .await;
+    let mut silent = Vec::new();
+    for _ in 0..10 {
+        silent.push(
+            tokio::net::TcpStream::connect(&server.addr)
+                .await
+                .expect("connect"),
+        );
+    }
+    // Every place is held by a silent socket: a real client waits, then is served.
+    let started = std::time::Instant::now();
+    let mut client = tokio::time::timeout(std::time::Duration::from_secs(30), server.client())
+        .await
+        .expect("served once the silent sockets are closed");
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        client.list_connectors(pb::ListConnectorsRequest::default()),
+    )
+    .await
+    .expect("in time")
+    .expect("answered");
+    assert_eq!(answer.into_inner().connectors.len(), 3);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(1500),
+        "the client had to wait for a place: {:?}",
+        started.elapsed()
+    );
+    // The silent ones were closed by the server (after whatever it sent first: its
+    // HTTP/2 settings).
+    let mut closed = 0;
+    for mut s in silent {
+        let mut sink = Vec::new();
+        if let Ok(Ok(_) | Err(_)) =
+            tokio::time::timeout(std::time::Duration::from_secs(15), s.read_to_end(&mut sink)).await
+        {
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 10, "every silent socket was closed");
+}

@@ -10,6 +10,7 @@
 //! Start reading at [`serve`].
 
 pub mod convert;
+pub mod listener;
 pub mod page;
 pub mod rpc;
 pub mod status;
@@ -20,7 +21,6 @@ use std::time::Duration;
 use engine::Engine;
 use proto::v1::sync_service_server::SyncServiceServer;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +36,7 @@ pub enum ApiError {
 pub async fn serve(
     engine: Engine,
     listener: TcpListener,
+    limits: listener::Limits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ApiError> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -76,7 +77,7 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(SyncServiceServer::new(rpc::SyncApi::new(engine)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), signal);
+        .serve_with_incoming_shutdown(listener::incoming(listener, limits), signal);
     tokio::pin!(server);
     tokio::select! {
         served = &mut server => served?,

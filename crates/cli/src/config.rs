@@ -50,6 +50,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "a file holding the sealing key (one per line, current first); default DATA_DIR/sealing.key, created on first start with the embedded SQLite",
     ),
     (
+        "max_connections",
+        "ROSTERSYNC_MAX_CONNECTIONS",
+        "the most client connections served at once; more wait until one closes (1-100000, default 1024)",
+    ),
+    (
+        "idle_timeout_seconds",
+        "ROSTERSYNC_IDLE_TIMEOUT_SECONDS",
+        "a connection whose client sends nothing this long is closed; live gRPC clients answer the server's pings (1-86400, default 120)",
+    ),
+    (
         "connector_targets",
         "ROSTERSYNC_CONNECTOR_TARGETS",
         "where connectors may send requests: public (default: public addresses only), private (also the RFC 1918 ranges of a district's own network) or any (loopback too: the demo and tests)",
@@ -99,6 +109,8 @@ pub struct Config {
     pub metrics_listen: Option<SocketAddr>,
     /// Where connectors may send requests.
     pub connector_targets: connector::outbound::Targets,
+    /// The connections the server takes.
+    pub limits: api::listener::Limits,
     /// The sealing keys given directly (current first), if any.
     pub sealing_key: Option<model::Secret>,
     /// The file holding the sealing keys.
@@ -354,8 +366,33 @@ pub fn load(
         None => connector::outbound::Targets::Public,
     };
 
+    let mut number = |key: &str, range: std::ops::RangeInclusive<u64>, default: u64| match get(key)
+    {
+        Some((v, origin)) => match v.trim().parse::<u64>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => {
+                fail(
+                    key,
+                    &origin,
+                    format!(
+                        "{v:?} is not a whole number from {} to {}",
+                        range.start(),
+                        range.end()
+                    ),
+                );
+                default
+            }
+        },
+        None => default,
+    };
+    let limits = api::listener::Limits {
+        max_connections: number("max_connections", 1..=100_000, 1024) as usize,
+        idle: std::time::Duration::from_secs(number("idle_timeout_seconds", 1..=86_400, 120)),
+    };
+
     match (listen, problems.is_empty()) {
         (Some(listen), true) => Ok(Config {
+            limits,
             connector_targets,
             sealing_key,
             sealing_key_file,

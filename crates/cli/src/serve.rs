@@ -99,7 +99,7 @@ pub async fn serve_engine(config: &Config, engine: Engine) -> anyhow::Result<()>
         config.imports_dir.clone(),
         wait(stopped.clone()),
     ));
-    api::serve(engine, listener, wait(stopped)).await?;
+    api::serve(engine, listener, config.limits, wait(stopped)).await?;
     background.abort();
     drops.abort();
     tracing::info!("stopped");
