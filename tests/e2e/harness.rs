@@ -25,6 +25,8 @@ pub struct Server {
     database_url: Option<String>,
     command: Vec<String>,
     env: Vec<(String, String)>,
+    /// The process's open-file limit, when a test lowers it.
+    nofile: Option<u64>,
     pub dir: tempfile::TempDir,
 }
 
@@ -77,8 +79,18 @@ impl Server {
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            nofile: None,
             dir,
         };
+        server.launch();
+        server
+    }
+
+    /// As [`Server::start_with`], the process limited to `nofile` open files.
+    pub async fn start_with_nofile(backend: Backend, env: &[(&str, &str)], nofile: u64) -> Self {
+        let mut server = Self::start_with(backend, env).await;
+        server.stop();
+        server.nofile = Some(nofile);
         server.launch();
         server
     }
@@ -91,7 +103,16 @@ impl Server {
             .append(true)
             .open(dir.path().join("server.log"))
             .expect("log file");
-        let mut cmd = Command::new(BIN);
+        let mut cmd = match self.nofile {
+            None => Command::new(BIN),
+            Some(n) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\" \"$@\""))
+                    .arg(BIN);
+                sh
+            }
+        };
         cmd.args(&self.command)
             .args(["--listen", "127.0.0.1:0", "--log-level", "debug"])
             .arg("--data-dir")

@@ -270,3 +270,47 @@ async fn idle_connections_are_closed_and_the_cap_sheds_then_recovers() {
     }
     assert_eq!(closed, 10, "every silent socket was closed");
 }
+
+/// Out of descriptors, the server neither spins nor floods its log: the accept loop backs
+/// off, and once clients let go it serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_descriptors_the_server_backs_off_and_recovers() {
+    let server = Server::start_with_nofile(
+        Backend::Sqlite,
+        &[("ROSTERSYNC_IDLE_TIMEOUT_SECONDS", "3")],
+        96,
+    )
+    .await;
+    // More connections than the server has descriptors for.
+    let mut held = Vec::new();
+    for _ in 0..160 {
+        match tokio::net::TcpStream::connect(&server.addr).await {
+            Ok(s) => held.push(s),
+            Err(_) => break,
+        }
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let backing_off = server
+        .log()
+        .lines()
+        .filter(|l| l.contains("cannot accept a connection; backing off"))
+        .count();
+    assert!(backing_off >= 1, "the server ran out of descriptors");
+    assert!(
+        backing_off < 50,
+        "{backing_off} lines: the accept loop must not spin"
+    );
+    drop(held);
+    // It serves again.
+    let mut client = tokio::time::timeout(std::time::Duration::from_secs(30), server.client())
+        .await
+        .expect("served again");
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        client.list_connectors(pb::ListConnectorsRequest::default()),
+    )
+    .await
+    .expect("in time")
+    .expect("answered");
+    assert_eq!(answer.into_inner().connectors.len(), 3);
+}
