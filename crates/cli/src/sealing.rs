@@ -31,10 +31,8 @@ fn configured(config: &Config) -> anyhow::Result<Option<Vec<SealingKey>>> {
             }
         },
     };
-    let keys = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    let keys = key_lines(&text)
+        .iter()
         .enumerate()
         .map(|(i, l)| SealingKey::parse(l).with_context(|| format!("sealing key {}", i + 1)))
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -42,6 +40,16 @@ fn configured(config: &Config) -> anyhow::Result<Option<Vec<SealingKey>>> {
         bail!("the sealing key configuration holds no key");
     }
     Ok(Some(keys))
+}
+
+/// The keys of a key file's text (or of the comma-separated variable), current first:
+/// blank lines and `#` comments left out.
+fn key_lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Writes `keys` (text, one per line) to `path`, readable by this user only.
@@ -102,12 +110,7 @@ pub async fn rotate(config: &Config, store: store::Store) -> anyhow::Result<(Str
             config.sealing_key_file.display()
         )
     })?;
-    let mut lines: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_owned)
-        .collect();
+    let mut lines = key_lines(&text);
     let new = SealingKey::generate();
     lines.insert(0, new);
     write_keys(&config.sealing_key_file, &lines)?;

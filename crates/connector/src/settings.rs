@@ -72,6 +72,17 @@ impl SettingSpec {
     }
 }
 
+/// Whether `url` names the loopback (`localhost`, 127.0.0.0/8, `::1`): the only hosts
+/// plain http is accepted for.
+pub fn is_loopback_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// The longest a setting's value may be.
 pub const MAX_VALUE: usize = 2048;
 
@@ -217,12 +228,7 @@ impl<'a> SettingsReader<'a> {
             self.push(name, "must not hold a query or fragment".into());
             return None;
         }
-        let loopback = match parsed.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        };
+        let loopback = is_loopback_host(&parsed);
         match parsed.scheme() {
             "https" if parsed.host().is_some() => Some(parsed),
             "http" if loopback => Some(parsed),

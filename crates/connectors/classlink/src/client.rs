@@ -365,12 +365,7 @@ fn bearer(request: Request, token: &Secret) -> Request {
 fn acceptable_server(url: &url::Url) -> bool {
     match url.scheme() {
         "https" => url.host().is_some(),
-        "http" => match url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost",
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            None => false,
-        },
+        "http" => connector::settings::is_loopback_host(url),
         _ => false,
     }
 }

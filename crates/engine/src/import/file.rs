@@ -387,11 +387,7 @@ fn stray_quotes(content: &[u8]) -> std::collections::HashSet<(u64, usize)> {
 
 /// A value cut to a readable length for a message.
 fn cut(s: &str) -> String {
-    if s.chars().count() <= 60 {
-        s.to_owned()
-    } else {
-        format!("{}…", s.chars().take(60).collect::<String>())
-    }
+    model::error::cut(s, 60)
 }
 
 fn digits(s: &str) -> String {

@@ -89,24 +89,14 @@ impl Engine {
             // `file::read` accepted it, so it is UTF-8.
             content: String::from_utf8_lossy(content).into_owned(),
         };
-        let started = self
-            .start_sync_for(
-                district,
-                mode,
-                RunTrigger::Import,
-                request_id.map(str::to_owned),
-                Some((source, input)),
-            )
-            .await;
-        match (started, request_id) {
-            (Ok(run), _) => Ok(run),
-            // Two attempts raced and the other one started it: that is the answer.
-            (Err(e), Some(id)) => match self.store.run_of_request(district, id).await? {
-                Some(run) => Ok(run),
-                None => Err(e),
-            },
-            (Err(e), None) => Err(e),
-        }
+        self.start_for_request(
+            district,
+            mode,
+            RunTrigger::Import,
+            request_id,
+            Some((source, input)),
+        )
+        .await
     }
 
     /// The source an interrupted import plans from again: its kept file, read anew.

@@ -165,16 +165,38 @@ impl Engine {
         if let Some(run) = self.store.run_of_request(district, request_id).await? {
             return Ok(run);
         }
-        match self
-            .start_sync_for(district, mode, trigger, Some(request_id.to_owned()), None)
+        self.start_for_request(district, mode, trigger, Some(request_id), None)
             .await
-        {
-            Ok(run) => Ok(run),
+    }
+
+    /// Starts a run for the caller's request `request_id`, if it names one: should the
+    /// start fail because another attempt of the same request started it meanwhile,
+    /// that run is the answer.
+    pub(crate) async fn start_for_request(
+        &self,
+        district: &DistrictId,
+        mode: RunMode,
+        trigger: RunTrigger,
+        request_id: Option<&str>,
+        given: Option<(Arc<dyn Connector>, store::runs::RunInput)>,
+    ) -> Result<SyncRun, EngineError> {
+        let started = self
+            .start_sync_for(
+                district,
+                mode,
+                trigger,
+                request_id.map(str::to_owned),
+                given,
+            )
+            .await;
+        match (started, request_id) {
+            (Ok(run), _) => Ok(run),
             // Two attempts raced and the other one started it: that is the answer.
-            Err(e) => match self.store.run_of_request(district, request_id).await? {
+            (Err(e), Some(id)) => match self.store.run_of_request(district, id).await? {
                 Some(run) => Ok(run),
                 None => Err(e),
             },
+            (Err(e), None) => Err(e),
         }
     }
 
