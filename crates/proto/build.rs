@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     let files = [
+        "rostersync/v1/access.proto",
         "rostersync/v1/districts.proto",
         "rostersync/v1/roster.proto",
         "rostersync/v1/runs.proto",

@@ -19,6 +19,7 @@ mod m20261201_000008_staff_permissions_and_rosters;
 mod m20261201_000009_run_request_ids;
 mod m20261204_000010_revisions_feed_and_requests;
 mod m20261204_000011_run_inputs;
+mod m20261204_000012_api_keys_and_audit;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000009_run_request_ids::Migration),
             Box::new(m20261204_000010_revisions_feed_and_requests::Migration),
             Box::new(m20261204_000011_run_inputs::Migration),
+            Box::new(m20261204_000012_api_keys_and_audit::Migration),
         ]
     }
 }

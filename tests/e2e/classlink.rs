@@ -10,10 +10,8 @@ use std::collections::BTreeSet;
 
 use model::ids::{DistrictId, SourceId};
 use proto::v1 as pb;
-use proto::v1::sync_service_client::SyncServiceClient;
 use sim::oneroster::{Fault, FaultKind, Match, OneRosterSimConfig, Role, Simulator, User};
 use store::{Backend, Store};
-use tonic::transport::Channel;
 
 use crate::harness::{connector, create_request, district, run_to_end, update_request, Server};
 use crate::on_both_backends;
@@ -68,7 +66,7 @@ async fn setup_with(
     backend: Backend,
     version: Version,
     tenant: Option<&str>,
-) -> (Simulator, Server, SyncServiceClient<Channel>, Store) {
+) -> (Simulator, Server, crate::harness::Client, Store) {
     setup_full(backend, version, tenant, &[], "America/New_York").await
 }
 
@@ -78,7 +76,7 @@ async fn setup_full(
     tenant: Option<&str>,
     env: &[(&str, &str)],
     time_zone: &str,
-) -> (Simulator, Server, SyncServiceClient<Channel>, Store) {
+) -> (Simulator, Server, crate::harness::Client, Store) {
     let sim = Simulator::start(OneRosterSimConfig::default())
         .await
         .expect("simulator");
@@ -111,7 +109,7 @@ async fn setup_full(
 async fn setup(
     backend: Backend,
     version: Version,
-) -> (Simulator, Server, SyncServiceClient<Channel>, Store) {
+) -> (Simulator, Server, crate::harness::Client, Store) {
     setup_with(backend, version, None).await
 }
 
@@ -131,11 +129,7 @@ fn ok(run: &pb::SyncRun) {
     assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
 }
 
-async fn set(
-    client: &mut SyncServiceClient<Channel>,
-    settings: pb::DistrictSettings,
-    paths: &[&str],
-) {
+async fn set(client: &mut crate::harness::Client, settings: pb::DistrictSettings, paths: &[&str]) {
     client
         .update_district(update_request(
             pb::District {
@@ -287,7 +281,7 @@ async fn a_oneroster_1_2_district_syncs_with_oauth2(backend: Backend) {
     roster_links_and_phones(backend, Version::V1_2).await;
 }
 
-async fn classroom(client: &mut SyncServiceClient<Channel>, source: &str) -> pb::Classroom {
+async fn classroom(client: &mut crate::harness::Client, source: &str) -> pb::Classroom {
     client
         .get_classroom(pb::GetClassroomRequest {
             district_id: DISTRICT.into(),
@@ -426,7 +420,7 @@ async fn a_retried_request_is_signed_afresh_and_accepted(backend: Backend) {
     );
 }
 
-async fn test_connection(client: &mut SyncServiceClient<Channel>) -> pb::TestConnectionResponse {
+async fn test_connection(client: &mut crate::harness::Client) -> pb::TestConnectionResponse {
     client
         .test_connection(pb::TestConnectionRequest {
             district_id: DISTRICT.into(),
@@ -469,7 +463,7 @@ async fn classlink_test_connection_names_what_is_wrong(backend: Backend) {
 
 /// Points the district at another tenant: its partner key must come with the change (a
 /// new target never inherits a stored secret).
-async fn set_tenant(client: &mut SyncServiceClient<Channel>, tenant: &str, partner_token: &str) {
+async fn set_tenant(client: &mut crate::harness::Client, tenant: &str, partner_token: &str) {
     let change = |secret: bool| {
         let mut paths = vec!["connector.settings.tenant_id"];
         let mut connector = pb::ConnectorConfig {
@@ -600,7 +594,7 @@ fn zone_just_past_midnight() -> String {
     }
 }
 
-async fn scheduled_runs(client: &mut SyncServiceClient<Channel>) -> Vec<pb::SyncRun> {
+async fn scheduled_runs(client: &mut crate::harness::Client) -> Vec<pb::SyncRun> {
     client
         .list_sync_runs(pb::ListSyncRunsRequest {
             district_id: DISTRICT.into(),

@@ -7,10 +7,8 @@ use std::collections::BTreeSet;
 
 use model::ids::{DistrictId, SourceId};
 use proto::v1 as pb;
-use proto::v1::sync_service_client::SyncServiceClient;
 use sim::clever::{CleverSimConfig, Role, Simulator};
 use store::{Backend, Store};
-use tonic::transport::Channel;
 
 use crate::harness::{connector, create_request, district, run_to_end, update_request, Server};
 use crate::on_both_backends;
@@ -43,7 +41,7 @@ fn one_phone_type(kind: &str) -> pb::DistrictSettings {
     }
 }
 
-async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channel>, Store) {
+async fn setup(backend: Backend) -> (Simulator, Server, crate::harness::Client, Store) {
     let sim = Simulator::start(CleverSimConfig::default())
         .await
         .expect("simulator");
@@ -221,7 +219,7 @@ async fn a_clever_district_tests_ok_and_spot_syncs(backend: Backend) {
 
 /// A run to its end; one a threshold paused (a filter change removes many links at once)
 /// is approved, as the district would after reviewing it.
-async fn run_approving(client: &mut SyncServiceClient<Channel>) {
+async fn run_approving(client: &mut crate::harness::Client) {
     let run = run_to_end(client, DISTRICT, false).await;
     if run.state == pb::RunState::Paused as i32 {
         client
@@ -425,7 +423,7 @@ async fn a_contact_recreated_under_a_new_id_is_rekeyed(backend: Backend) {
     }
 }
 
-async fn classroom(client: &mut SyncServiceClient<Channel>, source: &str) -> pb::Classroom {
+async fn classroom(client: &mut crate::harness::Client, source: &str) -> pb::Classroom {
     client
         .get_classroom(pb::GetClassroomRequest {
             district_id: DISTRICT.into(),
@@ -578,11 +576,7 @@ async fn a_student_back_under_a_new_id_is_rekeyed(backend: Backend) {
     );
 }
 
-async fn set(
-    client: &mut SyncServiceClient<Channel>,
-    settings: pb::DistrictSettings,
-    paths: &[&str],
-) {
+async fn set(client: &mut crate::harness::Client, settings: pb::DistrictSettings, paths: &[&str]) {
     client
         .update_district(update_request(
             pb::District {

@@ -10,10 +10,8 @@ use std::time::Duration;
 
 use model::ids::{DistrictId, SourceId};
 use proto::v1 as pb;
-use proto::v1::sync_service_client::SyncServiceClient;
 use sim::powerschool::{SimConfig, Simulator};
 use store::{Backend, Store};
-use tonic::transport::Channel;
 
 use crate::harness::{create_sim_district, follow_run, run_to_end, update_request, Server, BIN};
 use crate::on_both_backends;
@@ -34,7 +32,7 @@ fn district_id() -> DistrictId {
 struct Setup {
     sim: Simulator,
     server: Server,
-    client: SyncServiceClient<Channel>,
+    client: crate::harness::Client,
     store: Store,
     drops: tempfile::TempDir,
     /// Two students' numbers, as the district shows them.
@@ -96,7 +94,7 @@ async fn setup(backend: Backend) -> Setup {
 
 /// Sends `content` through ImportGuardians in pieces of 64 bytes.
 async fn import(
-    client: &mut SyncServiceClient<Channel>,
+    client: &mut crate::harness::Client,
     content: &str,
     dry_run: bool,
 ) -> Result<pb::SyncRun, tonic::Status> {
@@ -149,7 +147,7 @@ async fn links_of(store: &Store, number: &str) -> Vec<(String, String, String, S
     out
 }
 
-async fn latest_import(client: &mut SyncServiceClient<Channel>) -> pb::SyncRun {
+async fn latest_import(client: &mut crate::harness::Client) -> pb::SyncRun {
     client
         .list_sync_runs(pb::ListSyncRunsRequest {
             district_id: DISTRICT.into(),
@@ -165,7 +163,7 @@ async fn latest_import(client: &mut SyncServiceClient<Channel>) -> pb::SyncRun {
         .expect("an import run")
 }
 
-async fn import_runs(client: &mut SyncServiceClient<Channel>) -> usize {
+async fn import_runs(client: &mut crate::harness::Client) -> usize {
     client
         .list_sync_runs(pb::ListSyncRunsRequest {
             district_id: DISTRICT.into(),

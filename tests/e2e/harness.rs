@@ -10,6 +10,7 @@ use std::time::Duration;
 use proto::v1::sync_service_client::SyncServiceClient;
 use store::testing::TestDatabase;
 use store::{Backend, Store};
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_rostersync");
@@ -28,7 +29,32 @@ pub struct Server {
     /// The process's open-file limit, when a test lowers it.
     nofile: Option<u64>,
     pub dir: tempfile::TempDir,
+    /// The key the client and grpcurl send: the one `rostersync demo` prints, or one a
+    /// test sets.
+    pub api_key: Option<String>,
 }
+
+/// Adds a key to every call of a client.
+#[derive(Debug, Clone)]
+pub struct Bearer(pub Option<String>);
+
+impl tonic::service::Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(key) = &self.0 {
+            request.metadata_mut().insert(
+                "authorization",
+                format!("Bearer {key}").parse().expect("a key is text"),
+            );
+        }
+        Ok(request)
+    }
+}
+
+/// A SyncService client that sends the server's key, if it has one.
+pub type Client = SyncServiceClient<InterceptedService<Channel, Bearer>>;
 
 impl Server {
     /// Starts the binary on `backend` with debug logging to a file in its own directory.
@@ -81,6 +107,7 @@ impl Server {
                 .collect(),
             nofile: None,
             dir,
+            api_key: None,
         };
         server.launch();
         server
@@ -134,9 +161,13 @@ impl Server {
             .expect("start the rostersync binary");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
+        let (key_tx, key_rx) = mpsc::channel();
         let metrics_file = dir.path().join("metrics-address");
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(key) = line.strip_prefix("demo API key (admin, every district): ") {
+                    let _ = key_tx.send(key.trim().to_owned());
+                }
                 if let Some(addr) = line.strip_prefix("rostersync listening on ") {
                     let _ = tx.send(addr.to_owned());
                 }
@@ -156,6 +187,10 @@ impl Server {
         };
         self.child = Some(child);
         self.addr = addr;
+        // The demo prints its key before it listens.
+        if let Ok(key) = key_rx.try_recv() {
+            self.api_key = Some(key);
+        }
     }
 
     /// Kills the process at once (SIGKILL): no shutdown, nothing flushed.
@@ -207,10 +242,18 @@ impl Server {
         answer
     }
 
-    pub async fn client(&self) -> SyncServiceClient<Channel> {
-        SyncServiceClient::connect(self.url())
+    pub async fn client(&self) -> Client {
+        self.client_with(self.api_key.as_deref()).await
+    }
+
+    /// A client that sends `key` (none: no authorization at all).
+    pub async fn client_with(&self, key: Option<&str>) -> Client {
+        let channel = Channel::from_shared(self.url())
+            .expect("a server url")
+            .connect()
             .await
-            .expect("connect to the server")
+            .expect("connect to the server");
+        SyncServiceClient::with_interceptor(channel, Bearer(key.map(str::to_owned)))
     }
 
     /// A second handle on the server's database, to arrange or inspect rows.
@@ -250,7 +293,15 @@ impl Server {
 
     /// Runs `grpcurl -plaintext FLAGS ADDR ARGS` against this server.
     pub fn grpcurl(&self, flags: &[&str], args: &[&str]) -> Output {
-        grpcurl(flags, &self.addr, args)
+        match &self.api_key {
+            Some(key) => {
+                let header = format!("authorization: Bearer {key}");
+                let mut with_key = vec!["-H", header.as_str()];
+                with_key.extend_from_slice(flags);
+                grpcurl(&with_key, &self.addr, args)
+            }
+            None => grpcurl(flags, &self.addr, args),
+        }
     }
 
     /// Sends SIGTERM and waits for a clean exit.
@@ -446,7 +497,7 @@ pub fn powerschool_connector(
 
 /// Creates district `id` against the simulator, with `extra` connector settings.
 pub async fn create_sim_district(
-    client: &mut SyncServiceClient<Channel>,
+    client: &mut crate::harness::Client,
     id: &str,
     sim: &sim::powerschool::Simulator,
     extra: &[(&str, &str)],
@@ -465,7 +516,7 @@ pub async fn create_sim_district(
 
 /// Follows a run through WatchSyncRun to its end (or pause), within two minutes.
 pub async fn follow_run(
-    client: &mut SyncServiceClient<Channel>,
+    client: &mut crate::harness::Client,
     district: &str,
     run_id: &str,
 ) -> proto::v1::SyncRun {
@@ -491,7 +542,7 @@ pub async fn follow_run(
 
 /// Starts a run of `district` and follows it to its end (or pause).
 pub async fn run_to_end(
-    client: &mut SyncServiceClient<Channel>,
+    client: &mut crate::harness::Client,
     district: &str,
     dry_run: bool,
 ) -> proto::v1::SyncRun {

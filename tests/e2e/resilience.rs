@@ -7,10 +7,8 @@ use std::time::{Duration, Instant};
 
 use model::ids::{DistrictId, RunId};
 use proto::v1 as pb;
-use proto::v1::sync_service_client::SyncServiceClient;
 use sim::powerschool::{SimConfig, Simulator};
 use store::{Backend, Store};
-use tonic::transport::Channel;
 use tonic::Code;
 
 use crate::harness::{create_sim_district, Server};
@@ -20,11 +18,11 @@ on_both_backends!(a_run_killed_mid_apply_resumes_and_ends_as_if_uninterrupted);
 
 const DISTRICT: &str = "big";
 
-async fn create(client: &mut SyncServiceClient<Channel>, sim: &Simulator) {
+async fn create(client: &mut crate::harness::Client, sim: &Simulator) {
     create_sim_district(client, DISTRICT, sim, &[]).await;
 }
 
-async fn get(client: &mut SyncServiceClient<Channel>, run_id: &str) -> pb::SyncRun {
+async fn get(client: &mut crate::harness::Client, run_id: &str) -> pb::SyncRun {
     client
         .get_sync_run(pb::GetSyncRunRequest {
             district_id: DISTRICT.into(),
@@ -37,7 +35,7 @@ async fn get(client: &mut SyncServiceClient<Channel>, run_id: &str) -> pb::SyncR
 
 /// Polls the run until `done` says so, or fails after `within`.
 async fn wait_for(
-    client: &mut SyncServiceClient<Channel>,
+    client: &mut crate::harness::Client,
     run_id: &str,
     within: Duration,
     done: impl Fn(&pb::SyncRun) -> bool,
@@ -91,7 +89,7 @@ async fn planned_changes(store: &Store, run: RunId) -> u64 {
     }
 }
 
-async fn start(client: &mut SyncServiceClient<Channel>) -> String {
+async fn start(client: &mut crate::harness::Client) -> String {
     client
         .start_sync(pb::StartSyncRequest {
             district_id: DISTRICT.into(),

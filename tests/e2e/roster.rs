@@ -8,10 +8,8 @@ use std::collections::BTreeSet;
 use model::district::{Limit, StaffPermission};
 use model::ids::{DistrictId, SourceId};
 use proto::v1 as pb;
-use proto::v1::sync_service_client::SyncServiceClient;
 use sim::powerschool::{SimConfig, Simulator};
 use store::{Backend, Store};
-use tonic::transport::Channel;
 
 use crate::harness::{create_sim_district, run_to_end, Server};
 use crate::on_both_backends;
@@ -24,7 +22,7 @@ fn district() -> DistrictId {
     DISTRICT.parse().expect("district id")
 }
 
-async fn run(client: &mut SyncServiceClient<Channel>) -> pb::SyncRun {
+async fn run(client: &mut crate::harness::Client) -> pb::SyncRun {
     let run = run_to_end(client, DISTRICT, false).await;
     assert_eq!(run.state, pb::RunState::Succeeded as i32, "{run:#?}");
     run

@@ -3,10 +3,8 @@
 
 use model::ids::{DistrictId, RunId, SourceId};
 use proto::v1 as pb;
-use proto::v1::sync_service_client::SyncServiceClient;
 use sim::powerschool::{Fault, FaultKind, Match, SimConfig, Simulator};
 use store::{Backend, Store};
-use tonic::transport::Channel;
 use tonic::Code;
 
 use crate::harness::{create_sim_district, follow_run, run_to_end, Server};
@@ -23,7 +21,7 @@ on_both_backends!(
 
 const DISTRICT: &str = "sim";
 
-async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channel>) {
+async fn setup(backend: Backend) -> (Simulator, Server, crate::harness::Client) {
     let sim = Simulator::start(SimConfig::default())
         .await
         .expect("simulator");
@@ -34,16 +32,16 @@ async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channe
 }
 
 /// Starts a run and follows it to its end (or pause).
-async fn run(client: &mut SyncServiceClient<Channel>, dry_run: bool) -> pb::SyncRun {
+async fn run(client: &mut crate::harness::Client, dry_run: bool) -> pb::SyncRun {
     run_to_end(client, DISTRICT, dry_run).await
 }
 
-async fn follow(client: &mut SyncServiceClient<Channel>, run_id: &str) -> pb::SyncRun {
+async fn follow(client: &mut crate::harness::Client, run_id: &str) -> pb::SyncRun {
     follow_run(client, DISTRICT, run_id).await
 }
 
 async fn changes(
-    client: &mut SyncServiceClient<Channel>,
+    client: &mut crate::harness::Client,
     run_id: &str,
     entity: &str,
     operation: &str,
@@ -551,7 +549,7 @@ async fn a_truncated_pull_fails_without_archiving(backend: Backend) {
 }
 
 async fn list_runs(
-    client: &mut SyncServiceClient<Channel>,
+    client: &mut crate::harness::Client,
     district: &str,
     size: i32,
     token: &str,

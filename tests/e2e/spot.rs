@@ -6,10 +6,8 @@ use std::time::{Duration, Instant};
 use model::ids::{DistrictId, GuardianId, SourceId};
 use model::roster::{AccountStatus, Address, Guardian};
 use proto::v1 as pb;
-use proto::v1::sync_service_client::SyncServiceClient;
 use sim::powerschool::{SimConfig, Simulator};
 use store::{Backend, Store, Synced};
-use tonic::transport::Channel;
 use tonic::Code;
 
 use crate::harness::{create_sim_district, follow_run, run_to_end, Server};
@@ -29,7 +27,7 @@ fn district() -> DistrictId {
     DISTRICT.parse().expect("district")
 }
 
-async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channel>, Store) {
+async fn setup(backend: Backend) -> (Simulator, Server, crate::harness::Client, Store) {
     let sim = Simulator::start(SimConfig::default())
         .await
         .expect("simulator");
@@ -42,12 +40,12 @@ async fn setup(backend: Backend) -> (Simulator, Server, SyncServiceClient<Channe
     (sim, server, client, store)
 }
 
-async fn sync(client: &mut SyncServiceClient<Channel>) -> pb::SyncRun {
+async fn sync(client: &mut crate::harness::Client) -> pb::SyncRun {
     run_to_end(client, DISTRICT, false).await
 }
 
 async fn spot(
-    client: &mut SyncServiceClient<Channel>,
+    client: &mut crate::harness::Client,
     user: User,
     dry_run: bool,
 ) -> Result<pb::SpotSyncResponse, tonic::Status> {
@@ -436,9 +434,8 @@ async fn spot_sync_during_a_run_ends_consistent_and_answers_quickly(backend: Bac
     }
     let mut tasks = Vec::new();
     for user in ours {
-        let url = server.url();
+        let mut c = server.client().await;
         tasks.push(tokio::spawn(async move {
-            let mut c = SyncServiceClient::connect(url).await.expect("connect");
             let mut took = Vec::new();
             for _ in 0..8 {
                 let t = Instant::now();

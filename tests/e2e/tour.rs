@@ -101,6 +101,10 @@ async fn the_readme_grpcurl_tour_runs_against_the_demo() {
         let out = Command::new("sh")
             .arg("-c")
             .arg(&cmd)
+            .env(
+                "ROSTERSYNC_API_KEY",
+                server.api_key.as_deref().expect("the demo printed its key"),
+            )
             .output()
             .expect("run a tour command through sh");
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -166,6 +170,44 @@ async fn the_readme_grpcurl_tour_runs_against_the_demo() {
                 if let Some(cursor) = field(&stdout, "cursor") {
                     vars.insert("CURSOR", cursor);
                 }
+            }
+            "ListAuditEvents" => {
+                // The runs the tour started, under the demo key's name.
+                assert!(stdout.contains(r#""action": "run.start""#), "{stdout}");
+                assert!(stdout.contains(r#""actor": "demo""#), "{stdout}");
+            }
+            "CreateApiKey" => {
+                let token = field(&stdout, "token").expect("the new key's token");
+                assert!(token.starts_with("rsk_"), "{stdout}");
+                // The support desk's key reads district demo and nothing of cbe.
+                let mut support = server.client_with(Some(&token)).await;
+                support
+                    .get_district(pb::GetDistrictRequest {
+                        district_id: "demo".into(),
+                    })
+                    .await
+                    .expect("the support key reads demo");
+                let denied = support
+                    .get_district(pb::GetDistrictRequest {
+                        district_id: "cbe".into(),
+                    })
+                    .await
+                    .expect_err("cbe is beyond the support key");
+                assert_eq!(denied.code(), tonic::Code::PermissionDenied, "{denied:?}");
+                vars.insert("SUPPORT-TOKEN", token);
+            }
+            "RevokeApiKey" => {
+                assert!(stdout.contains("revokeTime"), "{stdout}");
+                let token = vars.get("SUPPORT-TOKEN").expect("made before").clone();
+                let refused = server
+                    .client_with(Some(&token))
+                    .await
+                    .get_district(pb::GetDistrictRequest {
+                        district_id: "demo".into(),
+                    })
+                    .await
+                    .expect_err("a revoked key is refused");
+                assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
             }
             _ => {}
         }

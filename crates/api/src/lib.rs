@@ -9,6 +9,7 @@
 //! secret, or decide a domain rule — that is the engine's and the policy's job.
 //! Start reading at [`serve`].
 
+pub mod access;
 pub mod convert;
 pub mod listener;
 pub mod page;
@@ -37,6 +38,7 @@ pub async fn serve(
     engine: Engine,
     listener: TcpListener,
     limits: listener::Limits,
+    tls: Option<tonic::transport::ServerTlsConfig>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ApiError> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -67,7 +69,11 @@ pub async fn serve(
         shutdown.await;
         let _ = stopping.send(());
     };
-    let server = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let server = builder
         .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
         .tcp_keepalive(Some(Duration::from_secs(60)))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))

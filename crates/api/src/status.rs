@@ -129,6 +129,7 @@ pub fn from_engine(e: EngineError) -> Status {
         EngineError::Connector { district, source } => from_connector(&district, source),
         EngineError::Precondition { reason, message } => refused(reason, message),
         EngineError::Aborted { reason, message } => aborted(reason, message),
+        EngineError::PermissionDenied(message) => Status::permission_denied(message),
     }
 }
 

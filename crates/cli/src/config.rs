@@ -75,6 +75,26 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "the drop folders: a guardians.csv put in IMPORTS_DIR/<district>/ is imported once, then moved to done/ or failed/ with its report (default DATA_DIR/imports)",
     ),
     (
+        "tls_cert",
+        "ROSTERSYNC_TLS_CERT",
+        "PEM certificate chain of the gRPC listener; with tls_key, the server speaks TLS only (default: none, plaintext)",
+    ),
+    (
+        "tls_key",
+        "ROSTERSYNC_TLS_KEY",
+        "PEM private key of tls_cert",
+    ),
+    (
+        "tls_client_ca",
+        "ROSTERSYNC_TLS_CLIENT_CA",
+        "PEM certificates of the authority client certificates must be signed by; set, every client must present one (default: none)",
+    ),
+    (
+        "insecure_no_auth",
+        "ROSTERSYNC_INSECURE_NO_AUTH",
+        "true lets serve start on a non-loopback address while no API key exists (anyone who reaches it may do anything until the first key is made); default false",
+    ),
+    (
         "log.level",
         "ROSTERSYNC_LOG_LEVEL",
         "tracing filter, e.g. info or rostersync=debug (default info)",
@@ -115,6 +135,19 @@ pub struct Config {
     pub sealing_key: Option<model::Secret>,
     /// The file holding the sealing keys.
     pub sealing_key_file: PathBuf,
+    /// The gRPC listener's certificate and key, if it speaks TLS.
+    pub tls: Option<TlsFiles>,
+    /// Whether serve may start open (no key yet) on a non-loopback address.
+    pub insecure_no_auth: bool,
+}
+
+/// The files of the gRPC listener's TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// Set: clients must present a certificate this authority signed.
+    pub client_ca: Option<PathBuf>,
 }
 
 impl Config {
@@ -203,7 +236,9 @@ pub fn load(
         let Some(rest) = name.strip_prefix("ROSTERSYNC_") else {
             continue;
         };
-        if rest == "CONFIG" || rest.starts_with("TEST_") {
+        // The client commands' own variables (the server to call and how).
+        let client = ["SERVER", "API_KEY", "CA_CERT", "CLIENT_CERT", "CLIENT_KEY"];
+        if rest == "CONFIG" || rest.starts_with("TEST_") || client.contains(&rest) {
             continue;
         }
         match KEYS.iter().find(|(_, var, _)| var == name) {
@@ -390,8 +425,50 @@ pub fn load(
         idle: std::time::Duration::from_secs(number("idle_timeout_seconds", 1..=86_400, 120)),
     };
 
+    let file = |key: &str| {
+        get(key)
+            .map(|(v, _)| v)
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from)
+    };
+    let tls = match (file("tls_cert"), file("tls_key"), file("tls_client_ca")) {
+        (Some(cert), Some(key), client_ca) => Some(TlsFiles {
+            cert,
+            key,
+            client_ca,
+        }),
+        (None, None, None) => None,
+        (None, None, Some(_)) => {
+            problems.push("tls_client_ca: needs tls_cert and tls_key (client certificates are checked over TLS)".into());
+            None
+        }
+        (Some(_), None, _) => {
+            problems.push("tls_key: is required with tls_cert".into());
+            None
+        }
+        (None, Some(_), _) => {
+            problems.push("tls_cert: is required with tls_key".into());
+            None
+        }
+    };
+    let insecure_no_auth = match get("insecure_no_auth") {
+        Some((v, origin)) => match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" | "" => false,
+            _ => {
+                problems.push(format!(
+                    "insecure_no_auth (from {origin}): {v:?} is not true or false"
+                ));
+                false
+            }
+        },
+        None => false,
+    };
+
     match (listen, problems.is_empty()) {
         (Some(listen), true) => Ok(Config {
+            tls,
+            insecure_no_auth,
             limits,
             connector_targets,
             sealing_key,

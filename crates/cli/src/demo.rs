@@ -18,6 +18,9 @@ use crate::serve;
 /// The demo district's id.
 pub const DEMO_DISTRICT: &str = "demo";
 
+/// The name of the key the demo prints.
+pub const DEMO_KEY: &str = "demo";
+
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
     /// Address to bind; port 0 picks a free port.
@@ -155,8 +158,25 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     let store = serve::open_store(&config).await?;
     store.migrate().await.context("migrate the store")?;
     let engine = serve::engine(&config, store);
-    configure(&engine, connector, settings).await?;
+    let demo = engine.acting_for(&model::access::Caller::service("demo"));
+    configure(&demo, connector, settings).await?;
     println!("demo district {DEMO_DISTRICT:?} points at the simulator");
+    // Every call needs a key once one exists: the demo makes (or renews) its own, with
+    // every ability, and prints it for the grpcurl tour.
+    let issued = match demo.reissue_api_key(DEMO_KEY).await {
+        Ok(issued) => issued,
+        Err(EngineError::NotFound { .. }) => demo
+            .create_api_key(
+                DEMO_KEY,
+                model::access::Scope::everything(),
+                &model::access::Caller::service("demo"),
+            )
+            .await
+            .context("create the demo API key")?,
+        Err(e) => return Err(e).context("renew the demo API key"),
+    };
+    println!("demo API key (admin, every district): {}", issued.token);
+    println!("  export ROSTERSYNC_API_KEY={}", issued.token);
 
     let result = serve::serve_engine(&config, engine).await;
     simulator.shutdown().await;

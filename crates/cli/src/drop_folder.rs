@@ -35,6 +35,7 @@ pub async fn watch(engine: Engine, root: PathBuf, shutdown: impl std::future::Fu
         return;
     }
     tracing::info!(dir = %root.display(), "watching the districts' drop folders for guardians.csv");
+    let engine = engine.acting_for(&model::access::Caller::service("drop-folder"));
     tokio::pin!(shutdown);
     let mut seen = Seen::new();
     loop {

@@ -30,7 +30,7 @@ pub enum GuardiansAction {
     },
 }
 
-pub async fn run(server: &str, action: GuardiansAction) -> anyhow::Result<()> {
+pub async fn run(server: &crate::client::Target, action: GuardiansAction) -> anyhow::Result<()> {
     let GuardiansAction::Import {
         district,
         file,

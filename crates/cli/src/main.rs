@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod drop_folder;
 mod guardians;
+mod keys;
 mod logging;
 mod metrics;
 mod plugin;
@@ -55,6 +56,23 @@ struct Cli {
         default_value = "http://127.0.0.1:50051"
     )]
     server: String,
+    /// The API key client commands send (`rsk_…`).
+    #[arg(
+        long,
+        global = true,
+        env = "ROSTERSYNC_API_KEY",
+        hide_env_values = true
+    )]
+    api_key: Option<String>,
+    /// PEM authority of an https server's certificate (default: the system's roots).
+    #[arg(long, global = true, env = "ROSTERSYNC_CA_CERT")]
+    ca_cert: Option<PathBuf>,
+    /// PEM client certificate, for a server that asks for one (with --client-key).
+    #[arg(long, global = true, env = "ROSTERSYNC_CLIENT_CERT")]
+    client_cert: Option<PathBuf>,
+    /// PEM key of --client-cert.
+    #[arg(long, global = true, env = "ROSTERSYNC_CLIENT_KEY")]
+    client_key: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -66,6 +84,10 @@ enum Command {
         /// Address to bind; port 0 picks a free port (the chosen address is printed).
         #[arg(long)]
         listen: Option<String>,
+        /// Start on a non-loopback address even though no API key exists yet: anyone who
+        /// reaches it may do anything until the first key is made.
+        #[arg(long)]
+        insecure_no_auth: bool,
     },
     /// Apply or revert store migrations.
     Migrate {
@@ -125,6 +147,11 @@ enum Command {
         #[command(subcommand)]
         action: SecretsAction,
     },
+    /// API keys on this host's store: create, list, revoke, reissue.
+    Keys {
+        #[command(subcommand)]
+        action: keys::KeysAction,
+    },
     /// The guardians.csv format: the columns, and a template to start from.
     GuardiansCsv {
         /// Print a template file (header and two example rows) to standard output.
@@ -180,7 +207,15 @@ impl Cli {
         set("log.level", &self.log_level);
         set("log.format", &self.log_format);
         match &self.command {
-            Command::Serve { listen } => set("listen", listen),
+            Command::Serve {
+                listen,
+                insecure_no_auth,
+            } => {
+                set("listen", listen);
+                if *insecure_no_auth {
+                    set("insecure_no_auth", &Some("true".to_owned()));
+                }
+            }
             Command::Demo(args) => set("listen", &args.listen),
             _ => {}
         }
@@ -197,11 +232,23 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("start the async runtime")?;
-    runtime.block_on(run(cli.command, config, cli.server))
+    let target = client::Target {
+        server: cli.server,
+        api_key: cli.api_key.filter(|k| !k.trim().is_empty()),
+        ca_cert: cli.ca_cert,
+        client_cert: cli.client_cert,
+        client_key: cli.client_key,
+    };
+    runtime.block_on(run(cli.command, config, target))
 }
 
-async fn run(command: Command, config: config::Config, server: String) -> anyhow::Result<()> {
+async fn run(
+    command: Command,
+    config: config::Config,
+    server: client::Target,
+) -> anyhow::Result<()> {
     match command {
+        Command::Keys { action } => keys::run(&config, action).await,
         Command::Serve { .. } => serve::run(config).await,
         Command::Secrets { action } => match action {
             SecretsAction::NewKey => {

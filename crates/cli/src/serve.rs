@@ -80,7 +80,9 @@ pub async fn serve_engine(config: &Config, engine: Engine) -> anyhow::Result<()>
         .await
         .with_context(|| format!("bind {}", config.listen))?;
     let addr = listener.local_addr().context("read the bound address")?;
-    tracing::info!(%addr, "serving rostersync.v1.SyncService, grpc.health.v1.Health and reflection");
+    let tls = tls_config(config)?;
+    check_open(config, &engine, addr).await?;
+    tracing::info!(%addr, tls = tls.is_some(), "serving rostersync.v1.SyncService, grpc.health.v1.Health and reflection");
     // Scripts and tests read the bound address (port 0 picks one) from this line.
     println!("rostersync listening on {addr}");
 
@@ -99,11 +101,68 @@ pub async fn serve_engine(config: &Config, engine: Engine) -> anyhow::Result<()>
         config.imports_dir.clone(),
         wait(stopped.clone()),
     ));
-    api::serve(engine, listener, config.limits, wait(stopped)).await?;
+    api::serve(engine, listener, config.limits, tls, wait(stopped)).await?;
     background.abort();
     drops.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Refuses to serve anonymous callers beyond this machine: while no API key exists,
+/// every caller may do everything, so a non-loopback address needs a key first (or
+/// `--insecure-no-auth`, said out loud).
+async fn check_open(
+    config: &Config,
+    engine: &Engine,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    let keys = engine
+        .store()
+        .any_api_keys()
+        .await
+        .context("read the API keys")?;
+    if keys {
+        tracing::info!("API keys are required on every call");
+        return Ok(());
+    }
+    if addr.ip().is_loopback() {
+        tracing::warn!(%addr, "no API key exists: callers on this machine are anonymous and may do anything until one is made (rostersync keys create)");
+        return Ok(());
+    }
+    if config.insecure_no_auth {
+        tracing::warn!(%addr, "no API key exists and --insecure-no-auth is set: ANYONE who reaches {addr} may do anything until a key is made (rostersync keys create)");
+        return Ok(());
+    }
+    anyhow::bail!(
+        "no API key exists, so anyone reaching {addr} could do anything: make one first \
+         (rostersync keys create --name admin --ability admin --ability configure \
+         --ability run --ability spot_sync --ability read), listen on a loopback address, \
+         or start with --insecure-no-auth"
+    )
+}
+
+/// The listener's TLS from the configured files, if TLS is on.
+fn tls_config(config: &Config) -> anyhow::Result<Option<tonic::transport::ServerTlsConfig>> {
+    let Some(files) = &config.tls else {
+        return Ok(None);
+    };
+    let read = |path: &std::path::Path, what: &str| -> anyhow::Result<Vec<u8>> {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("read the {what} {}", path.display()))?;
+        if !bytes.windows(11).any(|w| w == b"-----BEGIN ") {
+            anyhow::bail!("the {what} {} is not PEM", path.display());
+        }
+        Ok(bytes)
+    };
+    let cert = read(&files.cert, "TLS certificate (tls_cert)")?;
+    let key = read(&files.key, "TLS key (tls_key)")?;
+    let mut tls = tonic::transport::ServerTlsConfig::new()
+        .identity(tonic::transport::Identity::from_pem(cert, key));
+    if let Some(ca) = &files.client_ca {
+        let ca = read(ca, "client certificate authority (tls_client_ca)")?;
+        tls = tls.client_ca_root(tonic::transport::Certificate::from_pem(ca));
+    }
+    Ok(Some(tls))
 }
 
 async fn wait(mut stopped: tokio::sync::watch::Receiver<bool>) {

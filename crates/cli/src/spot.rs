@@ -14,7 +14,7 @@ pub enum User {
 
 /// Brings one user up to date (or, dry, says what would change) and prints the changes.
 pub async fn spot_sync(
-    server: &str,
+    server: &crate::client::Target,
     district: &str,
     who: User,
     dry_run: bool,
@@ -50,7 +50,7 @@ pub async fn spot_sync(
 
 /// The link between a student and a guardian: tier, origin, the rule and its facts.
 pub async fn why(
-    server: &str,
+    server: &crate::client::Target,
     district: &str,
     student: &str,
     guardian: &str,

@@ -5,9 +5,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 use proto::v1 as pb;
-use proto::v1::sync_service_client::SyncServiceClient;
 use tokio_stream::StreamExt;
-use tonic::transport::Channel;
 
 use crate::client::{connect, status_error};
 
@@ -84,7 +82,7 @@ pub enum SyncCommand {
     },
 }
 
-pub async fn run(server: &str, command: SyncCommand) -> anyhow::Result<()> {
+pub async fn run(server: &crate::client::Target, command: SyncCommand) -> anyhow::Result<()> {
     let mut client = connect(server).await?;
     match command {
         SyncCommand::Start {
@@ -270,7 +268,7 @@ fn is_downgrade(c: &pb::RunChange) -> bool {
 
 /// Every change of a run of this entity and operation (unspecified: all), page by page.
 async fn each_change(
-    client: &mut SyncServiceClient<Channel>,
+    client: &mut crate::client::Client,
     district: &str,
     run: &str,
     entity: pb::Entity,
@@ -535,7 +533,7 @@ pub fn render(r: &pb::SyncRun) -> String {
 
 /// Follows a run to its end, drawing a live progress line on a terminal.
 pub async fn follow(
-    client: &mut proto::v1::sync_service_client::SyncServiceClient<tonic::transport::Channel>,
+    client: &mut crate::client::Client,
     district: &str,
     run: &str,
 ) -> anyhow::Result<pb::SyncRun> {

@@ -125,6 +125,45 @@ fn check_name(name: &str, errors: &mut ValidationErrors) -> String {
     name.to_owned()
 }
 
+/// What an update changed, in field names (a secret by its name only).
+fn changed_parts(before: &District, after: &District) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if before.name != after.name {
+        parts.push("name".into());
+    }
+    if before.time_zone != after.time_zone {
+        parts.push("time_zone".into());
+    }
+    if before.connector.kind != after.connector.kind {
+        parts.push("connector.kind".into());
+    }
+    let (b, a) = (&before.connector.settings, &after.connector.settings);
+    for key in b.keys().chain(a.keys().filter(|k| !b.contains_key(*k))) {
+        if b.get(key) != a.get(key) {
+            parts.push(format!("connector.settings.{key}"));
+        }
+    }
+    let (b, a) = (&before.connector.secrets, &after.connector.secrets);
+    for key in b.keys().chain(a.keys().filter(|k| !b.contains_key(*k))) {
+        let same = match (b.get(key), a.get(key)) {
+            (Some(x), Some(y)) => x.expose() == y.expose(),
+            (None, None) => true,
+            _ => false,
+        };
+        if !same {
+            parts.push(format!("connector.secrets.{key}"));
+        }
+    }
+    if before.settings != after.settings {
+        parts.push("settings".into());
+    }
+    if parts.is_empty() {
+        "nothing".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
 impl Engine {
     /// Checks and stores a new district.
     pub async fn create_district(&self, draft: DistrictDraft) -> Result<District, EngineError> {
@@ -173,9 +212,11 @@ impl Engine {
             created_at: now,
             updated_at: now,
             revision: 1,
+            created_by: self.actor().to_owned(),
+            updated_by: self.actor().to_owned(),
         };
-        match self.store.create_district_for(&district, request_id).await {
-            Ok(()) => {}
+        let created = match self.store.create_district_for(&district, request_id).await {
+            Ok(()) => true,
             Err(store::StoreError::AlreadyExists { entity, id }) => {
                 let mine = match request_id {
                     Some(r) => {
@@ -190,11 +231,22 @@ impl Engine {
                 if !mine {
                     return Err(EngineError::AlreadyExists { entity, id });
                 }
+                false
             }
             Err(e) => return Err(e.into()),
-        }
+        };
         // Read back so the caller sees exactly what is stored (times at stored precision).
-        Ok(self.store.get_district(&district.id).await?)
+        let stored = self.store.get_district(&district.id).await?;
+        if created {
+            self.audit(
+                &stored.id,
+                "district.create",
+                stored.id.as_str(),
+                stored.connector.kind.as_str(),
+            )
+            .await;
+        }
+        Ok(stored)
     }
 
     pub async fn get_district(&self, id: &DistrictId) -> Result<District, EngineError> {
@@ -216,9 +268,20 @@ impl Engine {
                     return Err(stale(id, expected, district.revision));
                 }
             }
+            let before = district.clone();
             self.edit(&mut district, &update)?;
+            district.updated_by = self.actor().to_owned();
             match self.store.update_district(&district).await {
-                Ok(d) => return Ok(d),
+                Ok(d) => {
+                    self.audit(
+                        id,
+                        "district.update",
+                        id.as_str(),
+                        changed_parts(&before, &d),
+                    )
+                    .await;
+                    return Ok(d);
+                }
                 Err(store::StoreError::Stale {
                     expected, found, ..
                 }) if update.expected_revision.is_some() => return Err(stale(id, expected, found)),
@@ -397,6 +460,13 @@ impl Engine {
         match self.store.delete_district(id, revision).await {
             Ok(()) => {
                 self.forget_connector(id);
+                self.audit(
+                    id,
+                    "district.delete",
+                    id.as_str(),
+                    if force { "with its records" } else { "" },
+                )
+                .await;
                 Ok(())
             }
             Err(store::StoreError::Stale {

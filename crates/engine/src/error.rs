@@ -22,6 +22,9 @@ pub enum EngineError {
     /// A concurrent change got in first (a stale etag): read again and retry.
     #[error("{message}")]
     Aborted { reason: Refusal, message: String },
+    /// The caller's key does not allow the request.
+    #[error("{0}")]
+    PermissionDenied(String),
     /// The district's connector cannot do what was asked (its kind cannot pull in this
     /// version, or its stored settings no longer parse).
     #[error("district {district}: {source}")]

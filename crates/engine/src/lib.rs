@@ -13,6 +13,7 @@
 //! HTTP, SQL or gRPC itself, or archive anything from a pull that was not complete.
 //! Start reading at [`Engine`].
 
+pub mod access;
 pub mod connection;
 pub mod districts;
 pub mod error;
@@ -47,6 +48,9 @@ pub struct Engine {
     watches: std::sync::Arc<watch::RunWatches>,
     /// One built connector per district.
     connectors: std::sync::Arc<connection::BuiltConnectors>,
+    /// Whose work this is: recorded on runs, district changes and the audit trail.
+    actor: std::sync::Arc<str>,
+    keys_seen: std::sync::Arc<access::KeysSeen>,
 }
 
 impl Engine {
@@ -60,6 +64,8 @@ impl Engine {
             lease: std::time::Duration::from_secs(60),
             watches: std::sync::Arc::default(),
             connectors: std::sync::Arc::default(),
+            actor: std::sync::Arc::from("service"),
+            keys_seen: std::sync::Arc::default(),
         }
     }
 

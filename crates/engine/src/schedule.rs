@@ -69,6 +69,7 @@ impl crate::Engine {
                     continue;
                 }
                 match self
+                    .acting_for(&model::access::Caller::service("schedule"))
                     .start_sync(&d.id, RunMode::Full, RunTrigger::Schedule)
                     .await
                 {

@@ -144,7 +144,21 @@ impl Engine {
             )
             .await;
         match (written, request_id) {
-            (Ok(_), _) => Ok(outcome),
+            (Ok(_), _) => {
+                let n = outcome.items.len();
+                self.audit(
+                    district,
+                    "spot_sync",
+                    &user,
+                    format!(
+                        "spot sync {}: {n} change{}",
+                        outcome.id,
+                        if n == 1 { "" } else { "s" }
+                    ),
+                )
+                .await;
+                Ok(outcome)
+            }
             // The same request ran meanwhile and wrote first: its answer stands.
             (Err(store::StoreError::AlreadyExists { .. }), Some(request)) => self
                 .kept_answer(district, request, &user)

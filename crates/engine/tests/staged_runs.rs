@@ -286,6 +286,8 @@ impl Bench {
                 created_at: now,
                 updated_at: now,
                 revision: 1,
+                created_by: String::new(),
+                updated_by: String::new(),
             })
             .await
             .expect("district");

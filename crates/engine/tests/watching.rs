@@ -32,6 +32,8 @@ async fn engine_on(backend: Backend) -> (TestDatabase, Engine, DistrictId) {
             created_at: now,
             updated_at: now,
             revision: 1,
+            created_by: String::new(),
+            updated_by: String::new(),
         })
         .await
         .expect("district");
@@ -60,6 +62,7 @@ fn running(district: &DistrictId) -> SyncRun {
             phase: RunPhase::Pulling,
             at: now,
         }],
+        by: Default::default(),
     }
 }
 

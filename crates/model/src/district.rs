@@ -22,6 +22,10 @@ pub struct District {
     /// Raised by every stored update: an update names the revision it was made from, and
     /// is refused when the district moved on since (the district's etag).
     pub revision: u64,
+    /// Who created the district and who changed it last (a caller's key name; empty for
+    /// a district created before callers were named).
+    pub created_by: String,
+    pub updated_by: String,
 }
 
 /// Which connector a district uses and how it reaches its source. The kind selects a

@@ -11,6 +11,7 @@
 //! beyond the opaque source ids it carries. Start reading at [`roster::Student`] and
 //! [`link::Link`].
 
+pub mod access;
 pub mod change;
 pub mod district;
 pub mod error;

@@ -145,6 +145,21 @@ pub struct SyncRun {
     /// each phase change it missed.
     #[serde(default)]
     pub phases: Vec<PhaseMark>,
+    /// Who started, approved and cancelled the run.
+    #[serde(default)]
+    pub by: RunActors,
+}
+
+/// Who moved a run (a caller's key name, `anonymous`, `schedule`, `drop-folder`); empty
+/// where nobody did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RunActors {
+    #[serde(default)]
+    pub started: String,
+    #[serde(default)]
+    pub approved: String,
+    #[serde(default)]
+    pub cancelled: String,
 }
 
 impl SyncRun {

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use model::access::Districts;
 use model::district::{ConnectorConfig, District, DistrictSettings};
 use model::ids::DistrictId;
 use model::Secret;
@@ -96,7 +97,20 @@ impl Store {
         after: Option<&DistrictId>,
         limit: u64,
     ) -> Result<DistrictPage, StoreError> {
+        self.list_districts_in(&Districts::All, after, limit).await
+    }
+
+    /// As [`Store::list_districts`], only the districts `within` names.
+    pub async fn list_districts_in(
+        &self,
+        within: &Districts,
+        after: Option<&DistrictId>,
+        limit: u64,
+    ) -> Result<DistrictPage, StoreError> {
         let mut query = row::Entity::find().order_by_asc(row::Column::Id);
+        if let Districts::Only(ids) = within {
+            query = query.filter(row::Column::Id.is_in(ids.iter().map(|d| d.as_str())));
+        }
         if let Some(after) = after {
             query = query.filter(row::Column::Id.gt(after.as_str()));
         }
@@ -125,6 +139,7 @@ impl Store {
         let current = self.get_district(&district.id).await?;
         let mut updated = district.clone();
         updated.created_at = current.created_at;
+        updated.created_by = current.created_by;
         updated.updated_at = crate::convert::now();
         updated.revision = district.revision + 1;
         let new = self.row_of(&updated);
@@ -143,6 +158,7 @@ impl Store {
             .col_expr(row::Column::TimeZone, Expr::value(new.time_zone))
             .col_expr(row::Column::UpdatedAt, Expr::value(new.updated_at))
             .col_expr(row::Column::Revision, Expr::value(new.revision))
+            .col_expr(row::Column::UpdatedBy, Expr::value(new.updated_by))
             .filter(row::Column::Id.eq(district.id.as_str()))
             .filter(row::Column::Revision.eq(district.revision as i64))
             .exec(self.db())
@@ -341,6 +357,8 @@ fn plain_row(d: &District) -> row::Model {
         updated_at: d.updated_at,
         revision: d.revision as i64,
         create_request_id: None,
+        created_by: Some(d.created_by.clone()),
+        updated_by: Some(d.updated_by.clone()),
     }
 }
 
@@ -364,5 +382,7 @@ fn from_row(m: row::Model) -> Result<District, StoreError> {
         created_at: m.created_at,
         updated_at: m.updated_at,
         revision: m.revision.max(0) as u64,
+        created_by: m.created_by.unwrap_or_default(),
+        updated_by: m.updated_by.unwrap_or_default(),
     })
 }

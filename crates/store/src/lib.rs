@@ -15,6 +15,7 @@ mod convert;
 mod entities;
 pub mod error;
 
+pub mod access;
 pub mod change_log;
 pub mod districts;
 pub mod forms;

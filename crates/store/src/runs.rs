@@ -25,6 +25,7 @@ struct DetailOut<'a> {
     warnings: &'a [String],
     approved_at: Option<chrono::DateTime<chrono::Utc>>,
     phases: &'a [model::run::PhaseMark],
+    by: &'a model::run::RunActors,
 }
 
 #[derive(serde::Deserialize)]
@@ -38,6 +39,8 @@ struct DetailIn {
     approved_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(default)]
     phases: Vec<model::run::PhaseMark>,
+    #[serde(default)]
+    by: model::run::RunActors,
 }
 
 impl Store {
@@ -381,6 +384,7 @@ fn to_row(run: &SyncRun) -> row::Model {
             warnings: &run.warnings,
             approved_at: run.approved_at.map(stored),
             phases: &run.phases,
+            by: &run.by,
         }),
         created_at: stored(run.created_at),
         started_at: run.started_at.map(stored),
@@ -412,6 +416,7 @@ fn from_row(m: row::Model) -> Result<SyncRun, StoreError> {
         approved_at: detail.approved_at,
         request_id: m.request_id,
         phases: detail.phases,
+        by: detail.by,
     })
 }
 

@@ -82,6 +82,8 @@ fn district(id: &str) -> District {
         created_at: now,
         updated_at: now,
         revision: 1,
+        created_by: String::new(),
+        updated_by: String::new(),
     }
 }
 

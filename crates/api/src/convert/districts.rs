@@ -32,6 +32,8 @@ pub fn district_to_proto(d: &District) -> pb::District {
         create_time: time(d.created_at),
         update_time: time(d.updated_at),
         etag: d.revision.to_string(),
+        created_by: d.created_by.clone(),
+        updated_by: d.updated_by.clone(),
     }
 }
 

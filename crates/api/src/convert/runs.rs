@@ -25,6 +25,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         approved_at,
         request_id,
         phases,
+        by,
     } = r;
     let phase_of = |phase: &RunPhase| -> i32 {
         let p = match phase {
@@ -86,6 +87,9 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
                 start_time: time(m.at),
             })
             .collect(),
+        started_by: by.started.clone(),
+        approved_by: by.approved.clone(),
+        cancelled_by: by.cancelled.clone(),
     }
 }
 

@@ -78,6 +78,8 @@ pub(super) async fn create(
         create_time: _,
         update_time: _,
         etag: _,
+        created_by: _,
+        updated_by: _,
     } = district;
     let mut district_settings = DistrictSettings::default();
     if let Some(patch) = settings {
@@ -162,6 +164,7 @@ pub(super) async fn get(
 
 pub(super) async fn list(
     engine: &Engine,
+    within: &model::access::Districts,
     request: pb::ListDistrictsRequest,
 ) -> Result<pb::ListDistrictsResponse, Status> {
     let pb::ListDistrictsRequest {
@@ -181,7 +184,7 @@ pub(super) async fn list(
         .transpose()?;
     let page = engine
         .store()
-        .list_districts(after.as_ref(), limit)
+        .list_districts_in(within, after.as_ref(), limit)
         .await
         .map_err(crate::status::from_store)?;
     Ok(pb::ListDistrictsResponse {

@@ -3,6 +3,7 @@
 
 mod connectors;
 mod districts;
+mod keys;
 mod reads;
 mod roster_reads;
 mod runs;
@@ -13,7 +14,9 @@ use proto::v1 as pb;
 use proto::v1::sync_service_server::SyncService;
 use tonic::{Request, Response, Status};
 
+use crate::access;
 use crate::status::invalid_field;
+use model::access::Ability;
 
 /// The SyncService implementation.
 #[derive(Debug, Clone)]
@@ -41,7 +44,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::CreateDistrictRequest>,
     ) -> Result<Response<pb::District>, Status> {
-        districts::create(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Configure).await?;
+        districts::create(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -50,7 +54,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::UpdateDistrictRequest>,
     ) -> Result<Response<pb::District>, Status> {
-        districts::update(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Configure).await?;
+        districts::update(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -59,7 +64,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::GetDistrictRequest>,
     ) -> Result<Response<pb::District>, Status> {
-        districts::get(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        districts::get(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -68,7 +74,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::ListDistrictsRequest>,
     ) -> Result<Response<pb::ListDistrictsResponse>, Status> {
-        districts::list(&self.engine, request.into_inner())
+        let (caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        districts::list(&engine, &caller.scope.districts, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -77,23 +84,26 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::DeleteDistrictRequest>,
     ) -> Result<Response<pb::DeleteDistrictResponse>, Status> {
-        districts::delete(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Configure).await?;
+        districts::delete(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
 
     async fn list_connectors(
         &self,
-        _request: Request<pb::ListConnectorsRequest>,
+        request: Request<pb::ListConnectorsRequest>,
     ) -> Result<Response<pb::ListConnectorsResponse>, Status> {
-        Ok(Response::new(connectors::list(&self.engine)))
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        Ok(Response::new(connectors::list(&engine)))
     }
 
     async fn test_connection(
         &self,
         request: Request<pb::TestConnectionRequest>,
     ) -> Result<Response<pb::TestConnectionResponse>, Status> {
-        connectors::test(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Configure).await?;
+        connectors::test(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -102,7 +112,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::StartSyncRequest>,
     ) -> Result<Response<pb::SyncRun>, Status> {
-        runs::start(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Run).await?;
+        runs::start(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -111,16 +122,23 @@ impl SyncService for SyncApi {
         &self,
         request: Request<tonic::Streaming<pb::ImportGuardiansRequest>>,
     ) -> Result<Response<pb::SyncRun>, Status> {
-        runs::import(&self.engine, request.into_inner())
-            .await
-            .map(Response::new)
+        let caller = access::caller(&self.engine, &request).await?;
+        access::require(&caller, Ability::Run)?;
+        runs::import(
+            &self.engine.acting_for(&caller),
+            &caller,
+            request.into_inner(),
+        )
+        .await
+        .map(Response::new)
     }
 
     async fn get_sync_run(
         &self,
         request: Request<pb::GetSyncRunRequest>,
     ) -> Result<Response<pb::SyncRun>, Status> {
-        runs::get(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        runs::get(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -129,7 +147,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::ListSyncRunsRequest>,
     ) -> Result<Response<pb::ListSyncRunsResponse>, Status> {
-        runs::list(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        runs::list(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -141,7 +160,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::WatchChangesRequest>,
     ) -> Result<Response<Self::WatchChangesStream>, Status> {
-        runs::watch_feed(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        runs::watch_feed(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -150,7 +170,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::ListChangesRequest>,
     ) -> Result<Response<pb::ListChangesResponse>, Status> {
-        runs::list_feed(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        runs::list_feed(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -159,7 +180,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::WatchSyncRunRequest>,
     ) -> Result<Response<Self::WatchSyncRunStream>, Status> {
-        runs::watch(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        runs::watch(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -168,7 +190,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::ListRunChangesRequest>,
     ) -> Result<Response<pb::ListRunChangesResponse>, Status> {
-        runs::changes(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        runs::changes(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -177,7 +200,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::ApproveSyncRunRequest>,
     ) -> Result<Response<pb::SyncRun>, Status> {
-        runs::approve(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Run).await?;
+        runs::approve(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -186,7 +210,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::CancelSyncRunRequest>,
     ) -> Result<Response<pb::SyncRun>, Status> {
-        runs::cancel(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Run).await?;
+        runs::cancel(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -195,7 +220,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::SpotSyncRequest>,
     ) -> Result<Response<pb::SpotSyncResponse>, Status> {
-        runs::spot_sync(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::SpotSync).await?;
+        runs::spot_sync(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -204,7 +230,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::GetStudentRequest>,
     ) -> Result<Response<pb::Student>, Status> {
-        reads::student(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        reads::student(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -213,7 +240,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::GetGuardianRequest>,
     ) -> Result<Response<pb::Guardian>, Status> {
-        reads::guardian(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        reads::guardian(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -222,7 +250,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::ListStudentLinksRequest>,
     ) -> Result<Response<pb::ListStudentLinksResponse>, Status> {
-        reads::student_links(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        reads::student_links(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -231,7 +260,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::GetStaffRequest>,
     ) -> Result<Response<pb::Staff>, Status> {
-        roster_reads::staff(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        roster_reads::staff(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -240,7 +270,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::GetClassroomRequest>,
     ) -> Result<Response<pb::Classroom>, Status> {
-        roster_reads::classroom(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        roster_reads::classroom(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -249,7 +280,8 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::ListStudentClassroomsRequest>,
     ) -> Result<Response<pb::ListStudentClassroomsResponse>, Status> {
-        roster_reads::student_classrooms(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        roster_reads::student_classrooms(&engine, request.into_inner())
             .await
             .map(Response::new)
     }
@@ -258,7 +290,46 @@ impl SyncService for SyncApi {
         &self,
         request: Request<pb::GetSourceRecordsRequest>,
     ) -> Result<Response<pb::SourceRecords>, Status> {
-        roster_reads::source_records(&self.engine, request.into_inner())
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        roster_reads::source_records(&engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_audit_events(
+        &self,
+        request: Request<pb::ListAuditEventsRequest>,
+    ) -> Result<Response<pb::ListAuditEventsResponse>, Status> {
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        keys::audit(&engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn create_api_key(
+        &self,
+        request: Request<pb::CreateApiKeyRequest>,
+    ) -> Result<Response<pb::CreateApiKeyResponse>, Status> {
+        let (caller, engine) = access::admit(&self.engine, &request, Ability::Admin).await?;
+        keys::create(&engine, &caller, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_api_keys(
+        &self,
+        request: Request<pb::ListApiKeysRequest>,
+    ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
+        let (caller, engine) = access::admit(&self.engine, &request, Ability::Admin).await?;
+        keys::list(&engine, &caller).await.map(Response::new)
+    }
+
+    async fn revoke_api_key(
+        &self,
+        request: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::ApiKey>, Status> {
+        let (caller, engine) = access::admit(&self.engine, &request, Ability::Admin).await?;
+        keys::revoke(&engine, &caller, request.into_inner())
             .await
             .map(Response::new)
     }

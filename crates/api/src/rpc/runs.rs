@@ -50,6 +50,7 @@ const MAX_FILE_PROBLEMS: usize = 100;
 /// file imported as a run.
 pub(super) async fn import(
     engine: &Engine,
+    caller: &model::access::Caller,
     mut pieces: tonic::Streaming<pb::ImportGuardiansRequest>,
 ) -> Result<pb::SyncRun, Status> {
     let Some(first) = pieces.message().await? else {
@@ -57,6 +58,7 @@ pub(super) async fn import(
             "district_id: is required (the first piece names the district)",
         ));
     };
+    crate::access::reach(caller, &first.district_id)?;
     let district = district_id(&first.district_id)?;
     let request_id = super::districts::request_id(&first.request_id)?.map(str::to_owned);
     let name = match first.file_name.trim() {

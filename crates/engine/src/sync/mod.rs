@@ -139,6 +139,21 @@ impl From<store::StoreError> for Stop {
     }
 }
 
+fn name_of_mode(mode: RunMode) -> &'static str {
+    match mode {
+        RunMode::Full => "full",
+        RunMode::DryRun => "dry run",
+    }
+}
+
+fn name_of_trigger(trigger: RunTrigger) -> &'static str {
+    match trigger {
+        RunTrigger::Manual => "started by hand",
+        RunTrigger::Schedule => "nightly",
+        RunTrigger::Import => "guardians.csv import",
+    }
+}
+
 impl Engine {
     /// Starts a run of `district` in the background and returns it as it starts.
     pub async fn start_sync(
@@ -246,6 +261,10 @@ impl Engine {
                 phase: RunPhase::Pulling,
                 at: now,
             }],
+            by: model::run::RunActors {
+                started: self.actor().to_owned(),
+                ..Default::default()
+            },
         };
         let Some(control) = self.runs.claim(run.id) else {
             return Err(EngineError::refused(
@@ -287,7 +306,14 @@ impl Engine {
                 format!("run {} is held by another replica", run.id),
             ));
         }
-        tracing::info!(district = %district, run = %run.id, ?mode, "sync run started");
+        tracing::info!(district = %district, run = %run.id, ?mode, by = %self.actor(), "sync run started");
+        self.audit(
+            district,
+            "run.start",
+            &run.id.to_string(),
+            format!("{} {}", name_of_mode(mode), name_of_trigger(trigger)),
+        )
+        .await;
         let started = run.clone();
         self.spawn_run(d, run, connector, control, Resume::No);
         Ok(started)
@@ -354,11 +380,14 @@ impl Engine {
         run.state = RunState::Running;
         run.enter(RunPhase::Applying, crate::now());
         run.approved_at = Some(crate::now());
+        run.by.approved = self.actor().to_owned();
         self.store
             .update_run(&run, &[RunState::Paused])
             .await
             .map_err(|e| lost_race(id, "approved", e))?;
-        tracing::info!(district = %district, run = %id, "paused run approved");
+        tracing::info!(district = %district, run = %id, by = %self.actor(), "paused run approved");
+        self.audit(district, "run.approve", &id.to_string(), "")
+            .await;
         // The run is ours to apply now. Should this process or another replica's resume
         // loop take it first, that one applies it: approving has happened either way.
         if let Some(control) = self.runs.claim_when_free(id).await {
@@ -399,6 +428,7 @@ impl Engine {
         for _ in 0..3 {
             let mut run = self.get_run(district, id).await?;
             let from = run.state;
+            run.by.cancelled = self.actor().to_owned();
             match from {
                 RunState::Paused => {
                     run.state = RunState::Cancelled;
@@ -426,7 +456,14 @@ impl Engine {
             match self.store.update_run(&run, &[from]).await {
                 Ok(()) => {
                     self.runs.cancel(id);
-                    tracing::info!(district = %district, run = %id, from = from.as_str(), "run cancelled");
+                    tracing::info!(district = %district, run = %id, from = from.as_str(), by = %self.actor(), "run cancelled");
+                    self.audit(
+                        district,
+                        "run.cancel",
+                        &id.to_string(),
+                        format!("was {}", from.as_str()),
+                    )
+                    .await;
                     return Ok(run);
                 }
                 Err(store::StoreError::StateChanged { .. }) => continue,
@@ -468,6 +505,10 @@ impl Engine {
         let mut saved = self.store.update_run(run, &[RunState::Running]).await;
         if let Err(store::StoreError::StateChanged { found, .. }) = &saved {
             if found == RunState::Cancelling.as_str() {
+                // Who asked is recorded on the stored run, not on this copy.
+                if let Ok(stored) = self.store.get_run(&run.district_id, run.id).await {
+                    run.by = stored.by;
+                }
                 // Asked to stop as it ended: a plan paused or dropped is a cancelled run;
                 // a plan applied in full is recorded as it is, with the late request noted.
                 if matches!(state, RunState::Paused | RunState::Cancelled) {

@@ -15,6 +15,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub revision: i64,
     pub create_request_id: Option<String>,
+    pub created_by: Option<String>,
+    pub updated_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

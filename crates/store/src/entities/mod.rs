@@ -1,6 +1,8 @@
 //! Private sea-orm entities, one per table. Nothing outside the store sees them:
 //! repositories take and return model types.
 
+pub mod api_keys;
+pub mod audit_events;
 pub mod change_log;
 pub mod classrooms;
 pub mod contacts;

@@ -47,6 +47,7 @@ pub(super) fn run(district: &DistrictId, created_at: DateTime<Utc>) -> SyncRun {
         approved_at: None,
         request_id: None,
         phases: Vec::new(),
+        by: Default::default(),
     }
 }
 
@@ -153,6 +154,7 @@ async fn a_run_is_replaced_whole_by_update(backend: Backend) {
         approved_at: None,
         request_id: None,
         phases: Vec::new(),
+        by: Default::default(),
         ..finished.clone()
     };
     store

@@ -1,0 +1,162 @@
+//! Who is calling and what they may do: the bearer token of each call is checked by the
+//! engine; the ability an RPC needs and the district its request names are checked here,
+//! before the request reaches its handler.
+
+use engine::access::AuthError;
+use engine::Engine;
+use model::access::{Ability, Caller, Districts};
+use model::ids::DistrictId;
+use proto::v1 as pb;
+use tonic::{Request, Status};
+
+/// The district a request names, as the caller wrote it (None: it names none).
+pub trait Scoped {
+    fn district(&self) -> Option<&str>;
+}
+
+macro_rules! scoped_by_district_id {
+    ($($t:ty),* $(,)?) => {
+        $(impl Scoped for $t {
+            fn district(&self) -> Option<&str> {
+                Some(&self.district_id)
+            }
+        })*
+    };
+}
+
+scoped_by_district_id!(
+    pb::DeleteDistrictRequest,
+    pb::GetDistrictRequest,
+    pb::TestConnectionRequest,
+    pb::GetStudentRequest,
+    pb::GetGuardianRequest,
+    pb::ListStudentLinksRequest,
+    pb::GetStaffRequest,
+    pb::GetClassroomRequest,
+    pb::ListStudentClassroomsRequest,
+    pb::GetSourceRecordsRequest,
+    pb::StartSyncRequest,
+    pb::GetSyncRunRequest,
+    pb::ListSyncRunsRequest,
+    pb::ListRunChangesRequest,
+    pb::WatchSyncRunRequest,
+    pb::WatchChangesRequest,
+    pb::ListChangesRequest,
+    pb::ApproveSyncRunRequest,
+    pb::CancelSyncRunRequest,
+    pb::SpotSyncRequest,
+    pb::ListAuditEventsRequest,
+);
+
+impl Scoped for pb::CreateDistrictRequest {
+    fn district(&self) -> Option<&str> {
+        Some(
+            self.district
+                .as_ref()
+                .map_or("", |d| d.district_id.as_str()),
+        )
+    }
+}
+
+impl Scoped for pb::UpdateDistrictRequest {
+    fn district(&self) -> Option<&str> {
+        Some(
+            self.district
+                .as_ref()
+                .map_or("", |d| d.district_id.as_str()),
+        )
+    }
+}
+
+macro_rules! unscoped {
+    ($($t:ty),* $(,)?) => {
+        $(impl Scoped for $t {
+            fn district(&self) -> Option<&str> {
+                None
+            }
+        })*
+    };
+}
+
+unscoped!(
+    pb::ListDistrictsRequest,
+    pb::ListConnectorsRequest,
+    pb::CreateApiKeyRequest,
+    pb::ListApiKeysRequest,
+    pb::RevokeApiKeyRequest,
+);
+
+/// The token of a call's `authorization: Bearer <token>` metadata, if it has one.
+fn bearer<T>(request: &Request<T>) -> Result<Option<&str>, Status> {
+    let Some(value) = request.metadata().get("authorization") else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| Status::unauthenticated("authorization: is not text"))?;
+    let (scheme, token) = text.trim().split_once(' ').unwrap_or((text, ""));
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(Status::unauthenticated(
+            "authorization: must read `Bearer <key>`",
+        ));
+    }
+    Ok(Some(token.trim()))
+}
+
+/// Who makes `request`, or UNAUTHENTICATED.
+pub async fn caller<T>(engine: &Engine, request: &Request<T>) -> Result<Caller, Status> {
+    let token = bearer(request)?;
+    engine.authenticate(token).await.map_err(|e| match e {
+        AuthError::Store => Status::unavailable(e.to_string()),
+        e => Status::unauthenticated(e.to_string()),
+    })
+}
+
+/// PERMISSION_DENIED unless `caller` holds `ability`.
+pub fn require(caller: &Caller, ability: Ability) -> Result<(), Status> {
+    if caller.may(ability) {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(format!(
+            "API key {:?} does not hold `{ability}` (it holds {})",
+            caller.name,
+            caller.scope.describe()
+        )))
+    }
+}
+
+/// PERMISSION_DENIED unless `caller` reaches the district `raw` names. An id that does
+/// not parse is left to the handler, which says what is wrong with it (no district by
+/// that name exists for anyone).
+pub fn reach(caller: &Caller, raw: &str) -> Result<(), Status> {
+    if caller.scope.districts == Districts::All {
+        return Ok(());
+    }
+    let Ok(district) = raw.trim().parse::<DistrictId>() else {
+        return Ok(());
+    };
+    if caller.reaches(&district) {
+        Ok(())
+    } else {
+        Err(Status::permission_denied(format!(
+            "API key {:?} does not reach district {district}",
+            caller.name
+        )))
+    }
+}
+
+/// The caller of `request` if they hold `ability` on the district it names, and the
+/// engine acting for them.
+pub async fn admit<T: Scoped>(
+    engine: &Engine,
+    request: &Request<T>,
+    ability: Ability,
+) -> Result<(Caller, Engine), Status> {
+    let caller = caller(engine, request).await?;
+    require(&caller, ability)?;
+    if let Some(raw) = request.get_ref().district() {
+        reach(&caller, raw)?;
+    }
+    let acting = engine.acting_for(&caller);
+    Ok((caller, acting))
+}
