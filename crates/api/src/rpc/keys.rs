@@ -34,7 +34,20 @@ pub(super) async fn create(
     caller: &Caller,
     r: pb::CreateApiKeyRequest,
 ) -> Result<pb::CreateApiKeyResponse, Status> {
-    let scope = model::access::parse_scope(&r.district_ids, &r.abilities).map_err(invalid)?;
+    let mut errors = model::ValidationErrors::new();
+    if let Err(e) = model::access::parse_key_name(&r.name) {
+        errors.0.push(e);
+    }
+    let scope = match model::access::parse_scope(&r.district_ids, &r.abilities) {
+        Ok(scope) => Some(scope),
+        Err(more) => {
+            errors.0.extend(more.0);
+            None
+        }
+    };
+    let Some(scope) = scope.filter(|_| errors.is_empty()) else {
+        return Err(invalid(errors));
+    };
     let issued = engine
         .create_api_key(&r.name, scope, caller)
         .await
