@@ -5,6 +5,7 @@ mod harness;
 
 mod access;
 
+mod bench;
 mod budget;
 mod classlink;
 mod clever;

@@ -3,6 +3,7 @@
 //! The composition root: it loads the configuration, registers the connectors
 //! ([`registry`]), opens the store and hands both to the engine and the API.
 
+mod bench;
 mod client;
 mod config;
 mod demo;
@@ -147,6 +148,12 @@ enum Command {
         #[command(subcommand)]
         action: SecretsAction,
     },
+    /// Time a generated district's sync against the database's own bulk-load limit, on
+    /// SQLite and PostgreSQL, and print one table.
+    Bench(bench::BenchArgs),
+    /// The simulator of `rostersync bench`, in its own process.
+    #[command(hide = true)]
+    BenchSim(bench::BenchSimArgs),
     /// API keys on this host's store: create, list, revoke, reissue.
     Keys {
         #[command(subcommand)]
@@ -217,6 +224,10 @@ impl Cli {
                 }
             }
             Command::Demo(args) => set("listen", &args.listen),
+            // The bench prints a table; its runs' info lines would bury it.
+            Command::Bench(_) | Command::BenchSim(_) if self.log_level.is_none() => {
+                set("log.level", &Some("warn".to_owned()));
+            }
             _ => {}
         }
         flags
@@ -249,6 +260,8 @@ async fn run(
 ) -> anyhow::Result<()> {
     match command {
         Command::Keys { action } => keys::run(&config, action).await,
+        Command::Bench(args) => bench::run(args).await,
+        Command::BenchSim(args) => bench::serve_sim(args).await,
         Command::Serve { .. } => serve::run(config).await,
         Command::Secrets { action } => match action {
             SecretsAction::NewKey => {

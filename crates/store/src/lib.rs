@@ -22,6 +22,7 @@ pub mod forms;
 pub mod guardians;
 pub mod links;
 pub mod plan;
+pub mod raw;
 pub mod roster;
 pub mod runs;
 pub mod sealing;

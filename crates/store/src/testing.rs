@@ -10,7 +10,7 @@ use crate::{Backend, Store};
 
 /// The server test databases are created on; override with this variable.
 pub const POSTGRES_ADMIN_URL_VAR: &str = "ROSTERSYNC_TEST_POSTGRES_URL";
-const DEFAULT_POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub const DEFAULT_POSTGRES_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// A database that exists for one test and is removed when dropped.
 #[derive(Debug)]
