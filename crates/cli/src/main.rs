@@ -154,6 +154,9 @@ enum Command {
     /// The simulator of `rostersync bench`, in its own process.
     #[command(hide = true)]
     BenchSim(bench::BenchSimArgs),
+    /// The raw bulk load of `rostersync bench`, in its own process.
+    #[command(hide = true)]
+    BenchLoad(bench::BenchLoadArgs),
     /// API keys on this host's store: create, list, revoke, reissue.
     Keys {
         #[command(subcommand)]
@@ -225,7 +228,9 @@ impl Cli {
             }
             Command::Demo(args) => set("listen", &args.listen),
             // The bench prints a table; its runs' info lines would bury it.
-            Command::Bench(_) | Command::BenchSim(_) if self.log_level.is_none() => {
+            Command::Bench(_) | Command::BenchSim(_) | Command::BenchLoad(_)
+                if self.log_level.is_none() =>
+            {
                 set("log.level", &Some("warn".to_owned()));
             }
             _ => {}
@@ -262,6 +267,7 @@ async fn run(
         Command::Keys { action } => keys::run(&config, action).await,
         Command::Bench(args) => bench::run(args).await,
         Command::BenchSim(args) => bench::serve_sim(args).await,
+        Command::BenchLoad(args) => bench::bulk_load(args).await,
         Command::Serve { .. } => serve::run(config).await,
         Command::Secrets { action } => match action {
             SecretsAction::NewKey => {

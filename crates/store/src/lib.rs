@@ -22,6 +22,7 @@ pub mod forms;
 pub mod guardians;
 pub mod links;
 pub mod plan;
+mod plan_codec;
 pub mod raw;
 pub mod roster;
 pub mod runs;

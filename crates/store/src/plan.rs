@@ -18,7 +18,7 @@ use sea_orm::{
     TransactionTrait,
 };
 
-use crate::convert::{json, stored, to_json};
+use crate::convert::stored;
 use crate::entities::run_plan as row;
 use crate::{change_log, guardians, links, roster, runs, students, Store, StoreError, BATCH_ROWS};
 
@@ -94,7 +94,7 @@ impl Store {
                     entity: item.entity().as_str().to_owned(),
                     operation: item.operation().as_str().to_owned(),
                     record_id: item.record_id(),
-                    item: to_json(item),
+                    item: crate::plan_codec::encode(item),
                 })
             });
             row::Entity::insert_many(rows).exec(&txn).await?;
@@ -498,6 +498,9 @@ impl Writes {
 fn from_row(m: row::Model) -> Result<(u64, PlanItem), StoreError> {
     let id = format!("{}#{}", m.run_id, m.seq);
     let seq = u64::try_from(m.seq).map_err(|e| StoreError::corrupt(ENTITY, &id, "seq", e))?;
-    let item: PlanItem = json(ENTITY, &id, "item", &m.item)?;
+    let entity: Entity = crate::convert::from_name(ENTITY, &id, "entity", &m.entity)?;
+    let operation: Operation = crate::convert::from_name(ENTITY, &id, "operation", &m.operation)?;
+    let item = crate::plan_codec::decode(&m.item, entity, operation, &m.record_id)
+        .map_err(|e| StoreError::corrupt(ENTITY, &id, "item", e))?;
     Ok((seq, item))
 }
