@@ -12,7 +12,7 @@ use serde_json::Value;
 /// The item as stored.
 pub(crate) fn encode(item: &PlanItem) -> String {
     let (entity, operation, record_id) = (item.entity(), item.operation(), item.record_id());
-    let changes = changes_of(item);
+    let changes = item.changes();
     let own = changes
         .iter()
         .all(|c| c.entity == entity && c.operation == operation && c.record_id == record_id);
@@ -88,19 +88,6 @@ pub(crate) fn decode(
         }
     }
     serde_json::from_value(value).map_err(|e| e.to_string())
-}
-
-fn changes_of(item: &PlanItem) -> &[FieldChange] {
-    match item {
-        PlanItem::Student { changes, .. }
-        | PlanItem::Guardian { changes, .. }
-        | PlanItem::Link { changes, .. }
-        | PlanItem::School { changes, .. }
-        | PlanItem::Contact { changes, .. }
-        | PlanItem::Staff { changes, .. }
-        | PlanItem::Classroom { changes, .. }
-        | PlanItem::Enrollment { changes, .. } => changes,
-    }
 }
 
 #[cfg(test)]
