@@ -195,6 +195,11 @@ impl Engine {
         })
     }
 
+    /// The key named `name`.
+    pub async fn api_key(&self, name: &str) -> Result<ApiKey, EngineError> {
+        Ok(self.store.api_key_named(name.trim()).await?)
+    }
+
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, EngineError> {
         Ok(self.store.list_api_keys().await?)
     }

@@ -71,6 +71,21 @@ impl Store {
         Ok(Some((key_of(row)?, hash)))
     }
 
+    /// The key named `name`; `NotFound` when there is none.
+    pub async fn api_key_named(&self, name: &str) -> Result<ApiKey, StoreError> {
+        let row = key_row::Entity::find()
+            .filter(key_row::Column::Name.eq(name))
+            .one(self.db())
+            .await?;
+        match row {
+            Some(row) => key_of(row),
+            None => Err(StoreError::NotFound {
+                entity: KEY,
+                id: name.to_owned(),
+            }),
+        }
+    }
+
     /// Every key, by name.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
         key_row::Entity::find()
@@ -101,17 +116,7 @@ impl Store {
             .filter(key_row::Column::RevokedAt.is_null())
             .exec(self.db())
             .await?;
-        let row = key_row::Entity::find()
-            .filter(key_row::Column::Name.eq(name))
-            .one(self.db())
-            .await?;
-        match row {
-            Some(row) => key_of(row),
-            None => Err(StoreError::NotFound {
-                entity: KEY,
-                id: name.to_owned(),
-            }),
-        }
+        self.api_key_named(name).await
     }
 
     /// Gives the key named `name` a new id and secret hash (its old token stops working
@@ -132,17 +137,7 @@ impl Store {
             .filter(key_row::Column::Name.eq(name))
             .exec(self.db())
             .await?;
-        let row = key_row::Entity::find()
-            .filter(key_row::Column::Name.eq(name))
-            .one(self.db())
-            .await?;
-        match row {
-            Some(row) => key_of(row),
-            None => Err(StoreError::NotFound {
-                entity: KEY,
-                id: name.to_owned(),
-            }),
-        }
+        self.api_key_named(name).await
     }
 
     /// Adds `event` to its district's trail.

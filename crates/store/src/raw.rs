@@ -216,47 +216,49 @@ impl Store {
         Ok(dump.rows())
     }
 
+    /// How many rows `table` holds.
+    pub async fn count_rows(&self, table: &str) -> Result<u64, StoreError> {
+        use sea_orm::ConnectionTrait;
+        let sql = format!("SELECT COUNT(*) AS n FROM {}", quote(table));
+        let row = self
+            .db()
+            .query_one(sea_orm::Statement::from_string(
+                self.db().get_database_backend(),
+                sql,
+            ))
+            .await?;
+        let n: i64 = match row {
+            Some(row) => row.try_get("", "n")?,
+            None => 0,
+        };
+        Ok(n.max(0) as u64)
+    }
+
     /// Each table's rows and bytes on disk, its indexes included.
     pub async fn table_sizes(&self, tables: &[&str]) -> Result<Vec<TableSize>, StoreError> {
         let mut out = Vec::new();
         for table in tables {
-            let (rows, bytes): (i64, i64) = match self.backend() {
-                Backend::Sqlite => {
-                    let pool = self.db().get_sqlite_connection_pool();
-                    let rows: i64 =
-                        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", quote(table)))
-                            .fetch_one(pool)
-                            .await
-                            .map_err(raw_err)?;
-                    let bytes: Option<i64> = sqlx::query_scalar(
-                        "SELECT SUM(pgsize) FROM dbstat WHERE name IN \
-                         (SELECT name FROM sqlite_master WHERE tbl_name = ?1)",
-                    )
-                    .bind(*table)
-                    .fetch_one(pool)
-                    .await
-                    .map_err(raw_err)?;
-                    (rows, bytes.unwrap_or(0))
-                }
+            let bytes: i64 = match self.backend() {
+                Backend::Sqlite => sqlx::query_scalar::<_, Option<i64>>(
+                    "SELECT SUM(pgsize) FROM dbstat WHERE name IN \
+                     (SELECT name FROM sqlite_master WHERE tbl_name = ?1)",
+                )
+                .bind(*table)
+                .fetch_one(self.db().get_sqlite_connection_pool())
+                .await
+                .map_err(raw_err)?
+                .unwrap_or(0),
                 Backend::Postgres => {
-                    let pool = self.db().get_postgres_connection_pool();
-                    let rows: i64 =
-                        sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {}", quote(table)))
-                            .fetch_one(pool)
-                            .await
-                            .map_err(raw_err)?;
-                    let bytes: i64 =
-                        sqlx::query_scalar("SELECT pg_total_relation_size($1::regclass)")
-                            .bind(*table)
-                            .fetch_one(pool)
-                            .await
-                            .map_err(raw_err)?;
-                    (rows, bytes)
+                    sqlx::query_scalar("SELECT pg_total_relation_size($1::regclass)")
+                        .bind(*table)
+                        .fetch_one(self.db().get_postgres_connection_pool())
+                        .await
+                        .map_err(raw_err)?
                 }
             };
             out.push(TableSize {
                 table: (*table).to_owned(),
-                rows: rows.max(0) as u64,
+                rows: self.count_rows(table).await?,
                 bytes: bytes.max(0) as u64,
             });
         }

@@ -81,8 +81,11 @@ pub(super) async fn revoke(
 ) -> Result<pb::ApiKey, Status> {
     let name = model::access::parse_key_name(&r.name).map_err(crate::status::invalid_field)?;
     let unknown = || Status::not_found(format!("api key {name} not found"));
-    let keys = engine.list_api_keys().await.map_err(from_engine)?;
-    let key = keys.iter().find(|k| k.name == name).ok_or_else(unknown)?;
+    let key = match engine.api_key(&name).await {
+        Ok(key) => key,
+        Err(engine::EngineError::NotFound { .. }) => return Err(unknown()),
+        Err(e) => return Err(from_engine(e)),
+    };
     if !caller.scope.districts.covers(&key.scope.districts) {
         // Keys beyond the caller's districts are not theirs to know of.
         return Err(unknown());

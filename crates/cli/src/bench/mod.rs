@@ -14,25 +14,32 @@
 //!
 //! and prints one table, with peak memory and bytes on disk per table.
 
+mod load;
+mod simulator;
+mod table;
+mod timed;
+
 use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use connector::{
-    CheckReport, Connector, ConnectorError, ConnectorFactory, HttpConfig, RosterStream, UserRef,
-    UserSnapshot,
-};
+use connector::{ConnectorFactory, HttpConfig};
 use engine::{ConnectorDraft, DistrictDraft, Engine, SpotUser};
 use model::district::{ConnectorConfig, DistrictSettings};
 use model::ids::DistrictId;
 use model::run::{RunMode, RunPhase, RunState, RunTrigger, SyncRun};
-use store::raw::{TableSize, PARENT_TABLES, ROSTER_TABLES, RUN_TABLES};
+use store::raw::{TableSize, ROSTER_TABLES, RUN_TABLES};
 use store::Store;
+
+use load::bulk_load_in_child;
+pub use load::{bulk_load, BenchLoadArgs};
+use simulator::SimProcess;
+pub use simulator::{serve_sim, BenchSimArgs};
+use table::render;
+use timed::{TimedFactory, SOURCE_TIME};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
@@ -77,197 +84,6 @@ impl BenchDatabase {
             BenchDatabase::Sqlite => "SQLite",
             BenchDatabase::Postgres => "PostgreSQL",
         }
-    }
-}
-
-/// `rostersync bench-sim`: the simulator of a bench, in its own process. It prints its
-/// URL, then answers lines on standard input: `change P` changes the last name of P % of
-/// the students (`changed N`), `requests` tells how many requests it served since the
-/// last asking (`requests N`). It stops when its input closes.
-#[derive(Debug, clap::Args)]
-pub struct BenchSimArgs {
-    #[arg(long)]
-    pub students: usize,
-    #[arg(long)]
-    pub schools: usize,
-    #[arg(long)]
-    pub seed: u64,
-}
-
-pub async fn serve_sim(args: BenchSimArgs) -> anyhow::Result<()> {
-    let config = sim::powerschool::SimConfig {
-        students: args.students,
-        schools: args.schools,
-        seed: args.seed,
-        ..sim::powerschool::SimConfig::default()
-    };
-    let sim = sim::powerschool::Simulator::start(config)
-        .await
-        .context("start the simulator")?;
-    println!("bench simulator at {}", sim.base_url());
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(4);
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines().map_while(Result::ok) {
-            if tx.blocking_send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut round = 0u64;
-    while let Some(line) = rx.recv().await {
-        let mut words = line.split_whitespace();
-        match (words.next(), words.next()) {
-            (Some("change"), Some(p)) => {
-                let percent: f64 = p.parse().unwrap_or(1.0);
-                let step = ((100.0 / percent.max(0.001)).round() as usize).max(1);
-                round += 1;
-                let n = sim.edit(|d| {
-                    let mut n = 0;
-                    for s in d.students.iter_mut().step_by(step) {
-                        s.last_name = format!("{}-{round}", s.last_name);
-                        n += 1;
-                    }
-                    n
-                });
-                println!("changed {n}");
-            }
-            (Some("requests"), _) => {
-                let n = sim.requests().len();
-                sim.clear_requests();
-                println!("requests {n}");
-            }
-            _ => println!("unknown {line}"),
-        }
-    }
-    sim.shutdown().await;
-    Ok(())
-}
-
-/// The bench's simulator process.
-struct SimProcess {
-    child: Child,
-    stdin: ChildStdin,
-    lines: std::sync::mpsc::Receiver<String>,
-    url: String,
-}
-
-impl SimProcess {
-    fn start(args: &BenchArgs) -> anyhow::Result<Self> {
-        let exe = std::env::current_exe().context("find this program")?;
-        let mut child = Command::new(exe)
-            .args(["bench-sim", "--students", &args.students.to_string()])
-            .args(["--schools", &args.schools.to_string()])
-            .args(["--seed", &args.seed.to_string(), "--log-level", "warn"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("start the bench simulator")?;
-        let stdin = child.stdin.take().context("the simulator's input")?;
-        let stdout = child.stdout.take().context("the simulator's output")?;
-        let (tx, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let first = lines
-            .recv_timeout(Duration::from_secs(600))
-            .context("the simulator did not start")?;
-        let url = first
-            .strip_prefix("bench simulator at ")
-            .with_context(|| format!("the simulator said {first:?}"))?
-            .to_owned();
-        Ok(Self {
-            child,
-            stdin,
-            lines,
-            url,
-        })
-    }
-
-    fn ask(&mut self, line: &str) -> anyhow::Result<u64> {
-        writeln!(self.stdin, "{line}").context("tell the simulator")?;
-        let answer = self
-            .lines
-            .recv_timeout(Duration::from_secs(600))
-            .context("the simulator did not answer")?;
-        answer
-            .rsplit(' ')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .with_context(|| format!("the simulator answered {answer:?}"))
-    }
-}
-
-impl Drop for SimProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-tokio::task_local! {
-    /// The time one spot sync spent waiting on the source.
-    static SOURCE_TIME: Cell<Duration>;
-}
-
-/// A connector that counts the time its one-user reads take, so a spot sync's service
-/// time can leave the source's out.
-#[derive(Debug)]
-struct Timed(Arc<dyn Connector>);
-
-#[async_trait::async_trait]
-impl Connector for Timed {
-    async fn check(&self) -> CheckReport {
-        self.0.check().await
-    }
-
-    fn roster(&self) -> RosterStream {
-        self.0.roster()
-    }
-
-    async fn user(&self, user: &UserRef) -> Result<Option<UserSnapshot>, ConnectorError> {
-        let started = Instant::now();
-        let found = self.0.user(user).await;
-        let _ = SOURCE_TIME.try_with(|t| t.set(t.get() + started.elapsed()));
-        found
-    }
-}
-
-#[derive(Debug)]
-struct TimedFactory(powerschool::PowerSchoolFactory);
-
-impl ConnectorFactory for TimedFactory {
-    fn kind(&self) -> &'static str {
-        self.0.kind()
-    }
-    fn display_name(&self) -> &'static str {
-        self.0.display_name()
-    }
-    fn link_rules(&self) -> model::link::LinkRuleSet {
-        self.0.link_rules()
-    }
-    fn description(&self) -> &'static str {
-        self.0.description()
-    }
-    fn settings(&self) -> &'static [connector::settings::SettingSpec] {
-        self.0.settings()
-    }
-    fn validate(
-        &self,
-        config: &ConnectorConfig,
-        district: &DistrictSettings,
-    ) -> Result<(), model::ValidationErrors> {
-        self.0.validate(config, district)
-    }
-    fn build(
-        &self,
-        config: &ConnectorConfig,
-        http: &HttpConfig,
-    ) -> Result<Arc<dyn Connector>, ConnectorError> {
-        Ok(Arc::new(Timed(self.0.build(config, http)?)))
     }
 }
 
@@ -362,11 +178,7 @@ async fn sync(engine: &Engine) -> anyhow::Result<(SyncRun, Duration)> {
 }
 
 async fn change_log_rows(store: &Store) -> anyhow::Result<u64> {
-    Ok(store
-        .table_sizes(&["change_log"])
-        .await?
-        .first()
-        .map_or(0, |t| t.rows))
+    Ok(store.count_rows("change_log").await?)
 }
 
 /// This bench's PostgreSQL database `name` (two benches at once do not collide).
@@ -396,58 +208,6 @@ async fn fresh_store(
     let store = Store::connect(&url).await?;
     store.migrate().await?;
     Ok((store, url))
-}
-
-/// `rostersync bench-load`: takes the roster and change log of one store and loads them
-/// into another, empty, of the same schema; prints `loaded ROWS in SECONDS`. The bench
-/// runs it as a child process.
-#[derive(Debug, clap::Args)]
-pub struct BenchLoadArgs {
-    #[arg(long)]
-    pub from: String,
-    #[arg(long)]
-    pub to: String,
-}
-
-pub async fn bulk_load(args: BenchLoadArgs) -> anyhow::Result<()> {
-    let from = Store::connect(&args.from).await?;
-    let to = Store::connect(&args.to).await?;
-    let tables: Vec<&str> = PARENT_TABLES.iter().chain(ROSTER_TABLES).copied().collect();
-    let dump = from.dump_tables(&tables).await?;
-    let started = Instant::now();
-    let rows = to.bulk_load(&dump).await?;
-    println!("loaded {rows} in {}", started.elapsed().as_secs_f64());
-    Ok(())
-}
-
-/// Runs `bench-load` from `from` into `to`: the rows it loaded and how long loading took.
-fn bulk_load_in_child(from: &str, to: &str) -> anyhow::Result<(u64, Duration)> {
-    let exe = std::env::current_exe().context("find this program")?;
-    let out = Command::new(exe)
-        .args([
-            "bench-load",
-            "--from",
-            from,
-            "--to",
-            to,
-            "--log-level",
-            "warn",
-        ])
-        .output()
-        .context("run the bulk load")?;
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    anyhow::ensure!(
-        out.status.success(),
-        "the bulk load failed: {text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut words = text.split_whitespace().skip(1);
-    let rows = words.next().and_then(|w| w.parse().ok());
-    let secs = words.nth(1).and_then(|w| w.parse::<f64>().ok());
-    match (rows, secs) {
-        (Some(rows), Some(secs)) => Ok((rows, Duration::from_secs_f64(secs))),
-        _ => anyhow::bail!("the bulk load said {text:?}"),
-    }
 }
 
 async fn measure(
@@ -619,159 +379,6 @@ async fn measure(
         store::raw::drop_database(&args.postgres, &pg_name("sync")).await?;
     }
     Ok(f)
-}
-
-fn secs(d: Duration) -> String {
-    format!("{:.2} s", d.as_secs_f64())
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn mib(bytes: u64) -> String {
-    format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
-}
-
-fn ratio(a: Duration, b: Duration) -> f64 {
-    a.as_secs_f64() / b.as_secs_f64().max(1e-9)
-}
-
-/// The table, one column per database.
-fn render(args: &BenchArgs, results: &[(BenchDatabase, Figures)]) -> String {
-    let mut rows: Vec<(String, Vec<String>)> = Vec::new();
-    let mut row = |label: &str, cell: &dyn Fn(&Figures) -> String| {
-        rows.push((
-            label.to_owned(),
-            results.iter().map(|(_, f)| cell(f)).collect(),
-        ));
-    };
-    row("1. pull only", &|f| secs(f.pull));
-    row("   records / requests", &|f| {
-        format!("{} / {}", f.records, f.requests)
-    });
-    row("   requests per 1,000 students", &|f| {
-        format!(
-            "{:.1}",
-            f.requests as f64 * 1000.0 / args.students.max(1) as f64
-        )
-    });
-    row("2. raw bulk load", &|f| secs(f.bulk));
-    row("   rows (roster, change log, district, runs)", &|f| {
-        f.bulk_rows.to_string()
-    });
-    row("3. first sync", &|f| secs(f.first));
-    row("   pull and plan", &|f| secs(f.first_phases[0]));
-    row("   checks", &|f| secs(f.first_phases[1]));
-    row("   apply", &|f| secs(f.first_phases[2]));
-    row("   plan items", &|f| f.plan_items.to_string());
-    row("4. no-change resync", &|f| secs(f.resync));
-    row("   pull and plan / checks / apply", &|f| {
-        format!(
-            "{} / {} / {}",
-            secs(f.resync_phases[0]),
-            secs(f.resync_phases[1]),
-            secs(f.resync_phases[2])
-        )
-    });
-    row("   roster and change-log rows written", &|f| {
-        f.resync_written.to_string()
-    });
-    row("   staged records rewritten", &|f| {
-        f.resync_staged.to_string()
-    });
-    row("5. resync, students changed", &|f| {
-        format!("{} ({} students)", secs(f.changed), f.changed_students)
-    });
-    row("   plan items / change-log rows", &|f| {
-        format!("{} / {}", f.changed_items, f.changed_written)
-    });
-    row("6. spot sync service p50 / p99", &|f| {
-        format!("{} / {}", ms(f.spot_p50), ms(f.spot_p99))
-    });
-    row(
-        "   source time p50 (subtracted)",
-        &|f| ms(f.spot_source_p50),
-    );
-    row(
-        &format!("   calls/s, {} callers", args.spot_callers),
-        &|f| {
-            format!(
-                "{:.0}{}",
-                f.spot_rate,
-                if f.spot_errors > 0 {
-                    format!(" ({} failed)", f.spot_errors)
-                } else {
-                    String::new()
-                }
-            )
-        },
-    );
-    row("7. peak RSS: first sync / resync", &|f| {
-        format!("{} / {}", mib(f.first_peak), mib(f.resync_peak))
-    });
-    let roster_bytes = |f: &Figures| {
-        f.sizes
-            .iter()
-            .filter(|t| ROSTER_TABLES.contains(&t.table.as_str()) && t.table != "change_log")
-            .map(|t| t.bytes)
-            .sum::<u64>()
-    };
-    let bytes_of = |f: &Figures, table: &str| {
-        f.sizes
-            .iter()
-            .find(|t| t.table == table)
-            .map_or(0, |t| t.bytes)
-    };
-    row("   bytes: roster tables", &|f| mib(roster_bytes(f)));
-    for table in ["change_log", "run_plan", "staged_records", "sync_runs"] {
-        row(&format!("   bytes: {table}"), &|f| mib(bytes_of(f, table)));
-    }
-    row("ratio first / (pull + bulk)   ≤ 1.5", &|f| {
-        format!("{:.2}", ratio(f.first, f.pull + f.bulk))
-    });
-    row("ratio apply / bulk            ≤ 2", &|f| {
-        format!("{:.2}", ratio(f.first_phases[2], f.bulk))
-    });
-    row("ratio resync / pull           ≤ 1.1", &|f| {
-        format!("{:.2}", ratio(f.resync, f.pull))
-    });
-    row("ratio (plans + log) / roster  ≤ 1", &|f| {
-        format!(
-            "{:.2}",
-            (bytes_of(f, "run_plan") + bytes_of(f, "change_log")) as f64
-                / roster_bytes(f).max(1) as f64
-        )
-    });
-
-    let label_width = rows
-        .iter()
-        .map(|(l, _)| l.chars().count())
-        .max()
-        .unwrap_or(0);
-    let width = rows
-        .iter()
-        .flat_map(|(_, cells)| cells.iter().map(|c| c.chars().count()))
-        .chain(results.iter().map(|(d, _)| d.name().len()))
-        .max()
-        .unwrap_or(0);
-    let mut out = format!(
-        "rostersync bench: {} students in {} schools (seed {}), PowerSchool simulator over the loopback\n",
-        args.students, args.schools, args.seed
-    );
-    out.push_str(&format!("{:label_width$}", ""));
-    for (d, _) in results {
-        out.push_str(&format!("  {:>width$}", d.name()));
-    }
-    out.push('\n');
-    for (label, cells) in rows {
-        out.push_str(&format!("{label:label_width$}"));
-        for c in cells {
-            out.push_str(&format!("  {c:>width$}"));
-        }
-        out.push('\n');
-    }
-    out
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
