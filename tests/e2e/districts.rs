@@ -874,6 +874,10 @@ async fn secrets_are_sealed_at_rest_and_rotate(backend: Backend) {
     let at_rest = store.stored_secrets(&id).await.expect("stored");
     assert!(at_rest.starts_with("sealed:v1:"), "{at_rest}");
     assert!(!at_rest.contains(sim.client_secret()));
+    // Reading a SQLite file through another handle while this process holds connections
+    // to it drops this process's SQLite locks on it (POSIX locks are per process), and
+    // its later reads can miss what another process commits: close them first.
+    store.close().await.expect("close the test's store");
     if backend == Backend::Sqlite {
         let db = server.database_file().expect("a SQLite file");
         let mode = std::fs::metadata(&db)

@@ -41,7 +41,7 @@ pub async fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
     let store = serve::open_unsealed(config).await?;
     store.migrate().await.context("migrate the store")?;
     let cli = Caller::service("cli");
-    let engine = serve::engine(config, store).acting_for(&cli);
+    let engine = serve::engine(config, store.clone()).acting_for(&cli);
     match action {
         KeysAction::Create {
             name,
@@ -117,5 +117,7 @@ pub async fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
             println!("{}", issued.token);
         }
     }
+    drop(engine);
+    store.close().await?;
     Ok(())
 }

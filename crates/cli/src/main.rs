@@ -285,6 +285,7 @@ async fn run(
                 let store = serve::open_store(&config).await?;
                 store.migrate().await?;
                 let n = store.reseal_secrets().await?;
+                store.close().await?;
                 println!("{n} district(s) re-sealed");
                 Ok(())
             }
@@ -310,6 +311,7 @@ async fn run(
                     }
                 }
             }
+            store.close().await?;
             Ok(())
         }
         Command::Demo(args) => demo::run(config, args).await,

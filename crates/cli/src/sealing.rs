@@ -116,6 +116,8 @@ pub async fn rotate(config: &Config, store: store::Store) -> anyhow::Result<(Str
     write_keys(&config.sealing_key_file, &lines)?;
     let sealer = sealer(config, false)?;
     let id = sealer.current_id().to_owned();
-    let n = store.with_sealer(sealer).reseal_secrets().await?;
+    let store = store.with_sealer(sealer);
+    let n = store.reseal_secrets().await?;
+    store.close().await?;
     Ok((id, n))
 }

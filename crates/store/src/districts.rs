@@ -321,25 +321,29 @@ impl Store {
         let Some(sealer) = self.sealer.clone() else {
             return Ok(0);
         };
+        // One transaction, committed before this answers: a count is only ever of rows
+        // that are re-sealed on disk.
+        let txn = self.db().begin().await?;
         let mut count = 0;
-        for m in row::Entity::find().all(self.db()).await? {
+        for m in row::Entity::find().all(&txn).await? {
             if sealer.is_current(&m.connector_secrets) {
                 continue;
             }
             let plain = sealer
                 .open(&m.connector_secrets)
                 .map_err(|e| StoreError::corrupt(ENTITY, &m.id, "connector_secrets", e))?;
-            row::Entity::update_many()
+            count += row::Entity::update_many()
                 .col_expr(
                     row::Column::ConnectorSecrets,
                     Expr::value(sealer.seal(&plain)),
                 )
                 .filter(row::Column::Id.eq(m.id.as_str()))
                 .filter(row::Column::ConnectorSecrets.eq(m.connector_secrets.as_str()))
-                .exec(self.db())
-                .await?;
-            count += 1;
+                .exec(&txn)
+                .await?
+                .rows_affected;
         }
+        txn.commit().await?;
         Ok(count)
     }
 }

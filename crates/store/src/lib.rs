@@ -192,6 +192,14 @@ impl Store {
         self.db.get_database_backend()
     }
 
+    /// Closes every connection of the pool, waiting for each to finish: a command that
+    /// exits right after writing calls this so nothing it wrote waits on a connection
+    /// the process is about to drop.
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await?;
+        Ok(())
+    }
+
     pub(crate) fn db(&self) -> &DatabaseConnection {
         &self.db
     }
