@@ -20,6 +20,7 @@ mod m20261201_000009_run_request_ids;
 mod m20261204_000010_revisions_feed_and_requests;
 mod m20261204_000011_run_inputs;
 mod m20261204_000012_api_keys_and_audit;
+mod m20261204_000013_nightly_due;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_revisions_feed_and_requests::Migration),
             Box::new(m20261204_000011_run_inputs::Migration),
             Box::new(m20261204_000012_api_keys_and_audit::Migration),
+            Box::new(m20261204_000013_nightly_due::Migration),
         ]
     }
 }

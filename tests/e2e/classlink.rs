@@ -582,18 +582,6 @@ async fn classlink_contact_details_of_active_users_follow_the_setting(backend: B
     assert_eq!(updated.mobile_phone, "+15550009999");
 }
 
-/// A fixed-offset zone where it is now between midnight and one in the morning, so the
-/// district's nightly run is due.
-fn zone_just_past_midnight() -> String {
-    use chrono::Timelike;
-    let hour = chrono::Utc::now().hour();
-    match hour {
-        0 => "Etc/GMT".to_owned(),
-        1..=12 => format!("Etc/GMT+{hour}"),
-        _ => format!("Etc/GMT-{}", 24 - hour),
-    }
-}
-
 async fn scheduled_runs(client: &mut crate::harness::Client) -> Vec<pb::SyncRun> {
     client
         .list_sync_runs(pb::ListSyncRunsRequest {
@@ -611,7 +599,7 @@ async fn scheduled_runs(client: &mut crate::harness::Client) -> Vec<pb::SyncRun>
 }
 
 async fn classlink_daily_sync_runs_nightly_only_when_enabled(backend: Backend) {
-    let zone = zone_just_past_midnight();
+    let zone = crate::harness::zone_just_past_midnight();
     let (_sim, _server, mut client, store) = setup_full(
         backend,
         Version::V1_1,

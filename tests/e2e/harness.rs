@@ -583,3 +583,33 @@ pub fn half_the_students_leave(sim: &sim::powerschool::Simulator) -> Vec<u64> {
     });
     leaving
 }
+
+/// A fixed-offset zone where it is now between midnight and one in the morning, so a
+/// district's nightly run there is due.
+pub fn zone_just_past_midnight() -> String {
+    use chrono::Timelike;
+    let hour = chrono::Utc::now().hour();
+    match hour {
+        0 => "Etc/GMT".to_owned(),
+        1..=12 => format!("Etc/GMT+{hour}"),
+        _ => format!("Etc/GMT-{}", 24 - hour),
+    }
+}
+
+/// Runs one SQL query with `psql` on a PostgreSQL database and answers its rows
+/// (`|`-separated columns).
+pub fn psql(url: &str, sql: &str) -> Vec<String> {
+    let out = Command::new("psql")
+        .args([url, "-Atc", sql])
+        .output()
+        .expect("psql is required for this test (bash .ci/setup installs it)");
+    assert!(
+        out.status.success(),
+        "psql {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}

@@ -14,6 +14,7 @@ mod connection;
 mod districts;
 mod fuzz;
 mod guardians_csv;
+mod nightly;
 mod operators;
 mod reads;
 mod resilience;

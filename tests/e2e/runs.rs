@@ -668,6 +668,14 @@ async fn a_retried_start_with_one_request_id_gets_the_same_run(backend: Backend)
         .into_inner();
     assert_ne!(second.run_id, first.run_id);
     ok(&follow(&mut client, &second.run_id).await);
+    // The schedule's request ids are its own: a caller cannot take tonight's run.
+    let night = format!("nightly:{}", chrono::Utc::now().date_naive());
+    let refused = client
+        .start_sync(start(&night))
+        .await
+        .expect_err("the schedule's request id");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(refused.message().contains("request_id"), "{refused:?}");
 }
 
 /// Reads `n` changes from a WatchChanges stream, within two minutes.

@@ -1,93 +1,104 @@
-//! The nightly run (seed 001): "The nightly sync generally runs from 0:00 MST until it is
-//! complete … If there is a failure, it will not attempt to run again until the next day."
+//! The nightly run (seed 001), across any number of districts and replicas: the rules of
+//! the night are [`model::nightly`]'s; this is the loop that applies them.
 //!
-//! Each district with daily sync on gets one scheduled run per night, started at the first
-//! tick after 00:00 in its own time zone. A night whose midnight does not exist (a DST
-//! change at midnight) starts at the first moment of the day that does. A service that was
-//! down at midnight catches up within the night's window; a run that failed is not tried
-//! again until the next midnight.
+//! Each district row carries when its nightly run is next to be looked at. A replica's
+//! background loop claims the districts due (a batch at a time, rows other replicas are
+//! claiming skipped), starts each one's run under a request id naming its night — so a
+//! second start of the same night, by a retry or by another replica after a crash, gets
+//! the same run — and sets the next time. The loop's queries per tick do not grow with the
+//! number of districts.
 
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
+use chrono::{DateTime, Duration, Utc};
+use model::district::District;
+use model::nightly::{last_midnight, next_midnight, night_of, nightly_due, CATCH_UP};
 use model::run::{RunMode, RunTrigger};
 
 use crate::EngineError;
 
-/// How long after midnight a missed nightly run is still started.
-pub const CATCH_UP: Duration = Duration::hours(6);
+/// Districts claimed in one look; more wait for the next tick.
+pub const NIGHTLY_BATCH: u64 = 50;
 
-/// The start of the local day containing `now` in `tz`, as UTC.
-pub fn last_midnight(tz: Tz, now: DateTime<Utc>) -> DateTime<Utc> {
-    let local_date = now.with_timezone(&tz).date_naive();
-    let mut at = local_date.and_time(NaiveTime::MIN);
-    // A midnight skipped by a DST change: the day starts at the first local time that exists.
-    for _ in 0..4 {
-        match tz.from_local_datetime(&at) {
-            chrono::LocalResult::Single(t) => return t.with_timezone(&Utc),
-            chrono::LocalResult::Ambiguous(first, _) => return first.with_timezone(&Utc),
-            chrono::LocalResult::None => at += Duration::minutes(30),
-        }
-    }
-    now
-}
+/// How long a claim keeps other replicas off a district while its run starts; should the
+/// claiming replica die first, another takes the district over after it.
+pub const CLAIM_HOLD: Duration = Duration::minutes(2);
 
-/// Whether tonight's run of a district is due: daily sync on, within the catch-up window
-/// after its midnight, and no scheduled run started since that midnight.
-pub fn nightly_due(
-    enabled: bool,
-    tz: Tz,
-    now: DateTime<Utc>,
-    last_scheduled: Option<DateTime<Utc>>,
-) -> bool {
-    if !enabled {
-        return false;
-    }
-    let midnight = last_midnight(tz, now);
-    now - midnight < CATCH_UP && last_scheduled.is_none_or(|t| t < midnight)
+/// When a night's run could not start (another run open, the store away), it is tried
+/// again after this, within the night's catch-up window.
+pub const RETRY_AFTER: Duration = Duration::minutes(1);
+
+/// How the request ids of scheduled runs begin; callers' request ids may not.
+pub const NIGHTLY_REQUEST_PREFIX: &str = "nightly:";
+
+/// The request id of a district's scheduled run for one night.
+pub fn nightly_request_id(night: &str) -> String {
+    format!("{NIGHTLY_REQUEST_PREFIX}{night}")
 }
 
 impl crate::Engine {
-    /// Starts tonight's run of every district whose nightly run is due.
+    /// Starts tonight's run of every district this replica claims as due (up to
+    /// [`NIGHTLY_BATCH`] a call); answers how many runs it started.
     pub async fn start_due_nightly_runs(&self) -> Result<usize, EngineError> {
         let now = crate::now();
+        let hold = now + CLAIM_HOLD;
+        let claimed = self
+            .store
+            .claim_due_nightly(now, hold, NIGHTLY_BATCH)
+            .await?;
         let mut started = 0;
-        let mut after = None;
-        loop {
-            let page = self.store.list_districts(after.as_ref(), 100).await?;
-            for d in &page.districts {
-                if !d.settings.daily_sync_enabled {
-                    continue;
-                }
-                let last = self
-                    .store
-                    .list_runs(&d.id, None, 50)
-                    .await?
-                    .into_iter()
-                    .find(|r| r.trigger == RunTrigger::Schedule)
-                    .map(|r| r.created_at);
-                if !nightly_due(true, d.time_zone, now, last) {
-                    continue;
-                }
-                match self
-                    .acting_for(&model::access::Caller::service("schedule"))
-                    .start_sync(&d.id, RunMode::Full, RunTrigger::Schedule)
-                    .await
-                {
-                    Ok(run) => {
-                        tracing::info!(district = %d.id, run = %run.id, "nightly run started");
-                        started += 1;
-                    }
-                    Err(EngineError::Precondition { message: why, .. }) => {
-                        tracing::info!(district = %d.id, "nightly run not started: {why}")
-                    }
-                    Err(e) => {
-                        tracing::warn!(district = %d.id, error = %e, "nightly run could not start")
-                    }
-                }
+        for d in &claimed {
+            let (next, ran) = self.nightly(d, now).await;
+            started += usize::from(ran);
+            if let Err(e) = self.store.set_nightly_due(&d.id, hold, next).await {
+                // The claim lapses and the district is looked at again then.
+                tracing::warn!(district = %d.id, error = %e, "cannot set the next nightly time");
             }
-            match page.next_after {
-                Some(next) => after = Some(next),
-                None => return Ok(started),
+        }
+        Ok(started)
+    }
+
+    /// Looks at one claimed district's night: starts its run when due. Answers when to
+    /// look again and whether a run started.
+    async fn nightly(&self, d: &District, now: DateTime<Utc>) -> (Option<DateTime<Utc>>, bool) {
+        if !d.settings.daily_sync_enabled {
+            return (None, false);
+        }
+        let tomorrow = Some(next_midnight(d.time_zone, now));
+        let midnight = last_midnight(d.time_zone, now);
+        if now - midnight >= CATCH_UP {
+            return (tomorrow, false);
+        }
+        // A run of tonight started before the district's clock was kept (or under another
+        // request id) counts too.
+        let last = match self.store.list_runs(&d.id, None, 50).await {
+            Ok(runs) => runs
+                .into_iter()
+                .find(|r| r.trigger == RunTrigger::Schedule)
+                .map(|r| r.created_at),
+            Err(e) => {
+                tracing::warn!(district = %d.id, error = %e, "cannot read the district's runs");
+                return (Some(retry(d, now)), false);
+            }
+        };
+        if !nightly_due(true, d.time_zone, now, last) {
+            return (tomorrow, false);
+        }
+        let request = nightly_request_id(&night_of(d.time_zone, now));
+        match self
+            .acting_for(&model::access::Caller::service("schedule"))
+            .start_sync_once(&d.id, RunMode::Full, RunTrigger::Schedule, &request)
+            .await
+        {
+            Ok(run) => {
+                tracing::info!(district = %d.id, run = %run.id, instance = %self.instance, "nightly run started");
+                (tomorrow, true)
+            }
+            Err(EngineError::Precondition { message: why, .. }) => {
+                tracing::info!(district = %d.id, "nightly run not started yet: {why}");
+                (Some(retry(d, now)), false)
+            }
+            Err(e) => {
+                tracing::warn!(district = %d.id, error = %e, "nightly run could not start");
+                (Some(retry(d, now)), false)
             }
         }
     }
@@ -115,72 +126,13 @@ impl crate::Engine {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn utc(s: &str) -> DateTime<Utc> {
-        s.parse().expect("time")
-    }
-
-    #[test]
-    fn midnight_is_local_and_dst_correct() {
-        let edmonton: Tz = "America/Edmonton".parse().expect("tz");
-        // Winter: UTC−7.
-        assert_eq!(
-            last_midnight(edmonton, utc("2026-01-15T10:00:00Z")),
-            utc("2026-01-15T07:00:00Z")
-        );
-        // Summer: UTC−6.
-        assert_eq!(
-            last_midnight(edmonton, utc("2026-07-15T10:00:00Z")),
-            utc("2026-07-15T06:00:00Z")
-        );
-        // The night DST starts (8 March 2026, 02:00 → 03:00) midnight is still UTC−7.
-        assert_eq!(
-            last_midnight(edmonton, utc("2026-03-08T12:00:00Z")),
-            utc("2026-03-08T07:00:00Z")
-        );
-        // Before local midnight it is still the previous day there.
-        assert_eq!(
-            last_midnight(edmonton, utc("2026-01-15T05:00:00Z")),
-            utc("2026-01-14T07:00:00Z")
-        );
-    }
-
-    #[test]
-    fn a_skipped_midnight_starts_the_day_at_the_first_existing_time() {
-        // Asia/Beirut moves 00:00 → 01:00 on the last Sunday of March.
-        let beirut: Tz = "Asia/Beirut".parse().expect("tz");
-        let day = last_midnight(beirut, utc("2026-03-29T12:00:00Z"));
-        assert_eq!(
-            day.with_timezone(&beirut).format("%H:%M").to_string(),
-            "01:00"
-        );
-    }
-
-    #[test]
-    fn one_run_per_night_and_none_after_a_failure_until_the_next() {
-        let tz: Tz = "America/Edmonton".parse().expect("tz");
-        let just_after = utc("2026-01-15T07:00:30Z");
-        assert!(nightly_due(true, tz, just_after, None));
-        assert!(!nightly_due(false, tz, just_after, None), "daily sync off");
-        assert!(
-            nightly_due(true, tz, just_after, Some(utc("2026-01-14T07:00:10Z"))),
-            "yesterday's run does not count"
-        );
-        let failed_tonight = Some(utc("2026-01-15T07:00:10Z"));
-        assert!(
-            !nightly_due(true, tz, utc("2026-01-15T09:00:00Z"), failed_tonight),
-            "no retry tonight"
-        );
-        assert!(
-            nightly_due(true, tz, utc("2026-01-16T07:00:05Z"), failed_tonight),
-            "the next night"
-        );
-        assert!(
-            !nightly_due(true, tz, utc("2026-01-15T20:00:00Z"), None),
-            "past the catch-up window"
-        );
+/// When to try a night's run again: shortly, or at the next midnight once the night's
+/// catch-up window is over.
+fn retry(d: &District, now: DateTime<Utc>) -> DateTime<Utc> {
+    let again = now + RETRY_AFTER;
+    if again - last_midnight(d.time_zone, now) >= CATCH_UP {
+        next_midnight(d.time_zone, now)
+    } else {
+        again
     }
 }

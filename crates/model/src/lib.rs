@@ -17,6 +17,7 @@ pub mod district;
 pub mod error;
 pub mod ids;
 pub mod link;
+pub mod nightly;
 pub mod roster;
 pub mod run;
 pub mod secret;

@@ -139,7 +139,7 @@ impl Store {
         let current = self.get_district(&district.id).await?;
         let mut updated = district.clone();
         updated.created_at = current.created_at;
-        updated.created_by = current.created_by;
+        updated.created_by = current.created_by.clone();
         updated.updated_at = crate::convert::now();
         updated.revision = district.revision + 1;
         let new = self.row_of(&updated);
@@ -158,7 +158,15 @@ impl Store {
             .col_expr(row::Column::TimeZone, Expr::value(new.time_zone))
             .col_expr(row::Column::UpdatedAt, Expr::value(new.updated_at))
             .col_expr(row::Column::Revision, Expr::value(new.revision))
-            .col_expr(row::Column::UpdatedBy, Expr::value(new.updated_by))
+            .col_expr(row::Column::UpdatedBy, Expr::value(new.updated_by));
+        // Daily sync turned on or off, or a new time zone: the nightly clock starts over
+        // (tonight's run, if not started yet, is due at once).
+        let written = if model::nightly::nightly_moved(&current, &updated) {
+            written.col_expr(row::Column::NightlyDueAt, Expr::value(new.nightly_due_at))
+        } else {
+            written
+        };
+        let written = written
             .filter(row::Column::Id.eq(district.id.as_str()))
             .filter(row::Column::Revision.eq(district.revision as i64))
             .exec(self.db())
@@ -302,6 +310,104 @@ impl Store {
         from_row(m)
     }
 
+    /// Claims up to `limit` districts whose nightly run is due at `now`, soonest first:
+    /// each claimed district's due time moves to `hold_until`, so no other replica claims
+    /// it while this one starts its run (and another may once that time passes, should
+    /// this one die first). Districts another replica is claiming at this moment are
+    /// skipped, not waited for (`FOR UPDATE SKIP LOCKED` on PostgreSQL). One query when
+    /// nothing is due, however many districts there are.
+    pub async fn claim_due_nightly(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        hold_until: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> Result<Vec<District>, StoreError> {
+        use sea_orm::sea_query::{LockBehavior, LockType, Query};
+        let hold = crate::convert::stored(hold_until);
+        let mut due = Query::select();
+        due.column(row::Column::Id)
+            .from(row::Entity)
+            .and_where(row::Column::NightlyDueAt.lte(crate::convert::stored(now)))
+            .order_by(row::Column::NightlyDueAt, sea_orm::Order::Asc)
+            .order_by(row::Column::Id, sea_orm::Order::Asc)
+            .limit(limit);
+        let mut rows = match self.backend() {
+            // One statement: the due rows picked, locked and moved to `hold_until` at
+            // once; rows another claimer has locked are skipped, not waited for.
+            crate::Backend::Postgres => {
+                due.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+                row::Entity::update_many()
+                    .col_expr(row::Column::NightlyDueAt, Expr::value(hold))
+                    .filter(row::Column::Id.in_subquery(due))
+                    .exec_with_returning(self.db())
+                    .await?
+            }
+            // One writer at a time: the transaction takes the write lock before it reads,
+            // so no other claimer reads the same rows before this one moves them.
+            crate::Backend::Sqlite => {
+                let txn = self.db().begin().await?;
+                txn.execute_unprepared(
+                    "UPDATE districts SET nightly_due_at = nightly_due_at WHERE id IS NULL",
+                )
+                .await?;
+                let rows = row::Entity::find()
+                    .filter(row::Column::Id.in_subquery(due))
+                    .all(&txn)
+                    .await?;
+                if !rows.is_empty() {
+                    row::Entity::update_many()
+                        .col_expr(row::Column::NightlyDueAt, Expr::value(hold))
+                        .filter(row::Column::Id.is_in(rows.iter().map(|m| m.id.as_str())))
+                        .exec(&txn)
+                        .await?;
+                }
+                txn.commit().await?;
+                rows
+            }
+        };
+        rows.sort_by(|a, b| a.id.cmp(&b.id));
+        rows.into_iter().map(|m| self.district_of(m)).collect()
+    }
+
+    /// Sets when the district's nightly run is next looked at (`None`: not while daily
+    /// sync is off), if it is still `claimed` (what [`Store::claim_due_nightly`] set):
+    /// false when the district changed meanwhile (its own new time stands) or is gone.
+    pub async fn set_nightly_due(
+        &self,
+        id: &DistrictId,
+        claimed: chrono::DateTime<chrono::Utc>,
+        next: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<bool, StoreError> {
+        let written = row::Entity::update_many()
+            .col_expr(
+                row::Column::NightlyDueAt,
+                Expr::value(next.map(crate::convert::stored)),
+            )
+            .filter(row::Column::Id.eq(id.as_str()))
+            .filter(row::Column::NightlyDueAt.eq(crate::convert::stored(claimed)))
+            .exec(self.db())
+            .await?;
+        Ok(written.rows_affected == 1)
+    }
+
+    /// When the district's nightly run is next looked at (`None` while daily sync is off).
+    pub async fn nightly_due_at(
+        &self,
+        id: &DistrictId,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        let found: Option<Option<chrono::DateTime<chrono::Utc>>> =
+            row::Entity::find_by_id(id.as_str())
+                .select_only()
+                .column(row::Column::NightlyDueAt)
+                .into_tuple()
+                .one(self.db())
+                .await?;
+        found.ok_or(StoreError::NotFound {
+            entity: ENTITY,
+            id: id.to_string(),
+        })
+    }
+
     /// The connector secrets of a district as the database holds them (sealed or not),
     /// for tests that check what is at rest.
     #[cfg(feature = "testing")]
@@ -363,6 +469,7 @@ fn plain_row(d: &District) -> row::Model {
         create_request_id: None,
         created_by: Some(d.created_by.clone()),
         updated_by: Some(d.updated_by.clone()),
+        nightly_due_at: model::nightly::nightly_from(d, d.updated_at).map(crate::convert::stored),
     }
 }
 

@@ -206,6 +206,35 @@ impl Store {
             .collect()
     }
 
+    /// Runs of any district that are running or cancelling and that no replica holds at
+    /// `now` (no lease, or a lease that lapsed), oldest first, at most `limit`: the runs a
+    /// replica may take over. One indexed query, however many districts there are.
+    pub async fn unheld_open_runs(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u64,
+    ) -> Result<Vec<SyncRun>, StoreError> {
+        use sea_orm::sea_query::Condition;
+        row::Entity::find()
+            .filter(
+                row::Column::State
+                    .is_in([RunState::Running, RunState::Cancelling].map(RunState::as_str)),
+            )
+            .filter(
+                Condition::any()
+                    .add(row::Column::LeaseOwner.is_null())
+                    .add(row::Column::LeaseExpiresAt.lt(stored(now))),
+            )
+            .order_by_asc(row::Column::CreatedAt)
+            .order_by_asc(row::Column::Id)
+            .limit(limit)
+            .all(self.db())
+            .await?
+            .into_iter()
+            .map(from_row)
+            .collect()
+    }
+
     /// Takes or renews the run's lease for `owner` until `until`. False when another
     /// owner holds a lease that has not lapsed at `now`: exactly one replica works a run.
     pub async fn acquire_run_lease(

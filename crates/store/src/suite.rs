@@ -48,6 +48,7 @@ on_both_backends!(
 );
 
 // Runs, plans and the batch reads a sync plans with; each file runs on both backends too.
+mod nightly;
 mod plan;
 mod reads;
 mod runs;

@@ -15,13 +15,23 @@ use crate::status::{from_engine, invalid, invalid_field};
 const DEFAULT_PAGE: u64 = 100;
 const MAX_PAGE: u64 = 1000;
 
-/// A caller's request id: at most 128 characters; empty means none.
+/// A caller's request id: at most 128 characters, not one of the schedule's; empty means
+/// none.
 pub(super) fn request_id(raw: &str) -> Result<Option<&str>, Status> {
     let id = raw.trim();
     if id.chars().count() > 128 {
         return Err(invalid_field(model::FieldError::new(
             "request_id",
             "is longer than 128 characters",
+        )));
+    }
+    if id.starts_with(engine::schedule::NIGHTLY_REQUEST_PREFIX) {
+        return Err(invalid_field(model::FieldError::new(
+            "request_id",
+            format!(
+                "ids starting with {:?} name the schedule's nightly runs",
+                engine::schedule::NIGHTLY_REQUEST_PREFIX
+            ),
         )));
     }
     Ok((!id.is_empty()).then_some(id))

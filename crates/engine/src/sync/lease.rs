@@ -157,60 +157,65 @@ impl Engine {
         })
     }
 
-    /// Takes over every running run no live replica holds (this process after a restart,
-    /// or a replica that died) and resumes it: an apply from its checkpoint, a pull from
-    /// the start. Returns how many it resumed.
+    /// Takes over running runs no live replica holds (this process after a restart, or a
+    /// replica that died), up to [`RESUME_BATCH`] a call, and resumes them: an apply from
+    /// its checkpoint, a pull from the start. Returns how many it resumed. One query when
+    /// there is nothing to take over, however many districts there are.
     pub async fn resume_interrupted(&self) -> Result<usize, EngineError> {
         let mut resumed = 0;
-        let mut after = None;
-        loop {
-            let page = self.store.list_districts(after.as_ref(), 100).await?;
-            for d in &page.districts {
-                for run in self.store.open_runs(&d.id).await? {
-                    // Paused runs wait for a person; runs this process works are in hand.
-                    if run.state == RunState::Paused || self.runs.holds(run.id) {
-                        continue;
-                    }
-                    if !self.take_lease(&d.id, run.id).await? {
-                        continue;
-                    }
-                    if run.state == RunState::Cancelling {
-                        // Asked to stop, and whoever worked it is gone: it stops here.
-                        self.finish_abandoned(run).await;
-                        continue;
-                    }
-                    let Some(control) = self.runs.claim(run.id) else {
-                        continue;
-                    };
-                    let source = if run.trigger == model::run::RunTrigger::Import {
-                        self.kept_import(d, run.id).await
-                    } else {
-                        self.connector(d)
-                    };
-                    let connector = match source {
-                        Ok(c) => c,
-                        Err(e) => {
-                            self.runs.release(run.id);
-                            let mut failed = run.clone();
-                            self.finish(&mut failed, Err(Stop::Failed(e.to_string())))
-                                .await;
-                            continue;
-                        }
-                    };
-                    let how = if run.phase == RunPhase::Applying {
-                        Resume::Apply
-                    } else {
-                        Resume::Replan
-                    };
-                    tracing::info!(district = %d.id, run = %run.id, phase = ?run.phase, "resuming an interrupted run");
-                    self.spawn_run(d.clone(), run, connector, control, how);
-                    resumed += 1;
+        for run in self
+            .store
+            .unheld_open_runs(crate::now(), RESUME_BATCH)
+            .await?
+        {
+            // Runs this process works are in hand.
+            if self.runs.holds(run.id) {
+                continue;
+            }
+            let district = match self.store.get_district(&run.district_id).await {
+                Ok(d) => d,
+                Err(store::StoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e.into()),
+            };
+            let d = &district;
+            if !self.take_lease(&d.id, run.id).await? {
+                continue;
+            }
+            if run.state == RunState::Cancelling {
+                // Asked to stop, and whoever worked it is gone: it stops here.
+                self.finish_abandoned(run).await;
+                continue;
+            }
+            let Some(control) = self.runs.claim(run.id) else {
+                continue;
+            };
+            let source = if run.trigger == model::run::RunTrigger::Import {
+                self.kept_import(d, run.id).await
+            } else {
+                self.connector(d)
+            };
+            let connector = match source {
+                Ok(c) => c,
+                Err(e) => {
+                    self.runs.release(run.id);
+                    let mut failed = run.clone();
+                    self.finish(&mut failed, Err(Stop::Failed(e.to_string())))
+                        .await;
+                    continue;
                 }
-            }
-            match page.next_after {
-                Some(next) => after = Some(next),
-                None => return Ok(resumed),
-            }
+            };
+            let how = if run.phase == RunPhase::Applying {
+                Resume::Apply
+            } else {
+                Resume::Replan
+            };
+            tracing::info!(district = %d.id, run = %run.id, phase = ?run.phase, "resuming an interrupted run");
+            self.spawn_run(d.clone(), run, connector, control, how);
+            resumed += 1;
         }
+        Ok(resumed)
     }
 }
+
+/// Runs taken over in one look; more wait for the next.
+pub const RESUME_BATCH: u64 = 100;

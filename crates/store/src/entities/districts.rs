@@ -17,6 +17,8 @@ pub struct Model {
     pub create_request_id: Option<String>,
     pub created_by: Option<String>,
     pub updated_by: Option<String>,
+    /// From when the nightly run is to be looked at; null while daily sync is off.
+    pub nightly_due_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
