@@ -78,4 +78,19 @@ fn the_bench_prints_its_whole_table_on_both_databases() {
     assert!(rows[0].parse::<u64>().expect("a count") > 300, "{table}");
     // Every spot sync answered.
     assert!(!table.contains("failed)"), "{table}");
+    // The slow source: pulled whole, never more requests in flight than a district's
+    // bound, and more than one at a time.
+    let slow = table
+        .lines()
+        .find(|l| l.starts_with("source answering in 100.00 ms per request"))
+        .unwrap_or_else(|| panic!("no slow-source line in\n{table}"));
+    let number_after = |word: &str| -> u64 {
+        slow.split(word)
+            .nth(1)
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).find(|w| !w.is_empty()))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no number after {word:?} in {slow}"))
+    };
+    let (most, bound) = (number_after("at most "), number_after("bound: "));
+    assert!(most > 1 && most <= bound, "{slow}");
 }

@@ -12,7 +12,9 @@
 //! 4. syncs again with nothing changed, and with a share of students changed;
 //! 5. spot-syncs students from concurrent callers, the source's own time subtracted;
 //!
-//! and prints one table, with peak memory and bytes on disk per table.
+//! and prints one table, with peak memory and bytes on disk per table. Once, before the
+//! databases, it times a pull from the same source answering `--source-latency-ms` late
+//! per request, with the requests in flight at once the connector allows a district.
 
 mod load;
 mod simulator;
@@ -67,6 +69,10 @@ pub struct BenchArgs {
     /// Callers spot-syncing at once.
     #[arg(long, default_value_t = 16)]
     pub spot_callers: usize,
+    /// A pull from a source answering in this many milliseconds per request is timed
+    /// once (0: not timed).
+    #[arg(long, default_value_t = 100)]
+    pub source_latency_ms: u64,
     /// Where the SQLite files go (default: a temporary directory, removed after).
     #[arg(long)]
     pub dir: Option<PathBuf>,
@@ -100,6 +106,18 @@ fn peak_rss() -> u64 {
 /// Starts counting the peak afresh (Linux: `5` to `/proc/self/clear_refs`).
 fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// A pull from a slow source.
+#[derive(Debug, Default)]
+struct SlowPull {
+    latency: Duration,
+    took: Duration,
+    requests: u64,
+    /// The most requests the source was answering at once.
+    most_in_flight: u64,
+    /// The connector's bound on requests in flight for one district.
+    bound: usize,
 }
 
 /// One database's figures.
@@ -210,6 +228,59 @@ async fn fresh_store(
     Ok((store, url))
 }
 
+/// The simulator's district as a PowerSchool connection.
+fn sim_connection(sim: &SimProcess) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    let defaults = sim::powerschool::SimConfig::default();
+    (
+        BTreeMap::from([
+            ("base_url".to_owned(), sim.url.clone()),
+            ("client_id".to_owned(), defaults.client_id),
+        ]),
+        BTreeMap::from([("client_secret".to_owned(), defaults.client_secret)]),
+    )
+}
+
+/// A connector to the simulator's district, as a district with default settings has.
+fn sim_connector(sim: &SimProcess) -> anyhow::Result<Arc<dyn connector::Connector>> {
+    let (settings, secrets) = sim_connection(sim);
+    let config = ConnectorConfig {
+        kind: "powerschool".into(),
+        settings,
+        secrets: secrets
+            .into_iter()
+            .map(|(k, v)| (k, model::Secret::new(v)))
+            .collect(),
+    };
+    Ok(powerschool::PowerSchoolFactory.build(&config, &bench_http())?)
+}
+
+fn bench_http() -> HttpConfig {
+    HttpConfig {
+        targets: connector::outbound::Targets::Any,
+        ..HttpConfig::default()
+    }
+}
+
+/// Times one pull while the source answers `latency` late per request.
+async fn slow_pull(sim: &mut SimProcess, latency: Duration) -> anyhow::Result<SlowPull> {
+    sim.ask(&format!("latency {}", latency.as_millis()))?;
+    sim.ask("requests")?;
+    sim.ask("inflight")?;
+    let pulled = connector::conformance::time_pull(sim_connector(sim)?.roster()).await;
+    let requests = sim.ask("requests")?;
+    let most_in_flight = sim.ask("inflight")?;
+    sim.ask("latency 0")?;
+    let pulled = pulled?;
+    anyhow::ensure!(pulled.counts_agree, "the slow pull's counts disagree");
+    Ok(SlowPull {
+        latency,
+        took: pulled.elapsed,
+        requests,
+        most_in_flight,
+        bound: bench_http().concurrency,
+    })
+}
+
 async fn measure(
     database: BenchDatabase,
     args: &BenchArgs,
@@ -218,33 +289,12 @@ async fn measure(
 ) -> anyhow::Result<Figures> {
     let mut f = Figures::default();
     let id = district_id();
-    let settings = BTreeMap::from([
-        ("base_url".to_owned(), sim.url.clone()),
-        (
-            "client_id".to_owned(),
-            sim::powerschool::SimConfig::default().client_id,
-        ),
-    ]);
-    let secrets = BTreeMap::from([(
-        "client_secret".to_owned(),
-        sim::powerschool::SimConfig::default().client_secret,
-    )]);
-    let http = HttpConfig {
-        targets: connector::outbound::Targets::Any,
-        ..HttpConfig::default()
-    };
+    let (settings, secrets) = sim_connection(sim);
+    let http = bench_http();
 
     // 1. Pull only.
     sim.ask("requests")?;
-    let config = ConnectorConfig {
-        kind: "powerschool".into(),
-        settings: settings.clone(),
-        secrets: secrets
-            .iter()
-            .map(|(k, v)| (k.clone(), model::Secret::new(v.clone())))
-            .collect(),
-    };
-    let connector = powerschool::PowerSchoolFactory.build(&config, &http)?;
+    let connector = sim_connector(sim)?;
     let pulled = connector::conformance::time_pull(connector.roster()).await?;
     anyhow::ensure!(pulled.counts_agree, "the pull's counts disagree");
     f.pull = pulled.elapsed;
@@ -391,6 +441,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         args.students, args.schools
     );
     let mut sim = SimProcess::start(&args)?;
+    let slow = if args.source_latency_ms > 0 {
+        let latency = Duration::from_millis(args.source_latency_ms);
+        eprintln!("pulling from a source answering in {latency:?} per request…");
+        Some(slow_pull(&mut sim, latency).await?)
+    } else {
+        None
+    };
     let mut results = Vec::new();
     for database in args.databases.clone() {
         eprintln!("measuring {}…", database.name());
@@ -402,6 +459,6 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         drop(sim);
         sim = SimProcess::start(&args)?;
     }
-    print!("{}", render(&args, &results));
+    print!("{}", render(&args, &results, slow.as_ref()));
     Ok(())
 }

@@ -11,7 +11,9 @@ use super::BenchArgs;
 /// `rostersync bench-sim`: the simulator of a bench, in its own process. It prints its
 /// URL, then answers lines on standard input: `change P` changes the last name of P % of
 /// the students (`changed N`), `requests` tells how many requests it served since the
-/// last asking (`requests N`). It stops when its input closes.
+/// last asking (`requests N`), `latency MS` makes every answer wait MS milliseconds
+/// (`latency MS`), `inflight` tells the most requests it answered at once since the last
+/// asking (`inflight N`). It stops when its input closes.
 #[derive(Debug, clap::Args)]
 pub struct BenchSimArgs {
     #[arg(long)]
@@ -59,6 +61,12 @@ pub async fn serve_sim(args: BenchSimArgs) -> anyhow::Result<()> {
                 });
                 println!("changed {n}");
             }
+            (Some("latency"), Some(ms)) => {
+                let ms: u64 = ms.parse().unwrap_or(0);
+                sim.set_latency(Duration::from_millis(ms));
+                println!("latency {ms}");
+            }
+            (Some("inflight"), _) => println!("inflight {}", sim.take_most_in_flight()),
             (Some("requests"), _) => {
                 let n = sim.requests().len();
                 sim.clear_requests();

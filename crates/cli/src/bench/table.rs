@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use store::raw::ROSTER_TABLES;
 
-use super::{BenchArgs, BenchDatabase, Figures};
+use super::{BenchArgs, BenchDatabase, Figures, SlowPull};
 
 fn secs(d: Duration) -> String {
     format!("{:.2} s", d.as_secs_f64())
@@ -23,7 +23,11 @@ fn ratio(a: Duration, b: Duration) -> f64 {
 }
 
 /// The table, one column per database.
-pub(super) fn render(args: &BenchArgs, results: &[(BenchDatabase, Figures)]) -> String {
+pub(super) fn render(
+    args: &BenchArgs,
+    results: &[(BenchDatabase, Figures)],
+    slow: Option<&SlowPull>,
+) -> String {
     let mut rows: Vec<(String, Vec<String>)> = Vec::new();
     let mut row = |label: &str, cell: &dyn Fn(&Figures) -> String| {
         rows.push((
@@ -155,6 +159,19 @@ pub(super) fn render(args: &BenchArgs, results: &[(BenchDatabase, Figures)]) -> 
             out.push_str(&format!("  {c:>width$}"));
         }
         out.push('\n');
+    }
+    if let Some(slow) = slow {
+        out.push_str(&format!(
+            "source answering in {} per request, pull only: {} ({:.1} min), {} requests ({:.1} per 1,000 students), at most {} in flight (a district's bound: {}); ratio (time × 100,000 / students) / 10 min ≤ 1: {:.2}\n",
+            ms(slow.latency),
+            secs(slow.took),
+            slow.took.as_secs_f64() / 60.0,
+            slow.requests,
+            slow.requests as f64 * 1000.0 / args.students.max(1) as f64,
+            slow.most_in_flight,
+            slow.bound,
+            slow.took.as_secs_f64() / 600.0 * 100_000.0 / args.students.max(1) as f64,
+        ));
     }
     out
 }

@@ -93,6 +93,9 @@ impl PowerSchoolConnector {
     pub fn new(settings: &PowerSchoolSettings, http: &HttpConfig) -> Result<Self, ConnectorError> {
         let mut http = http.clone();
         http.min_interval = http.min_interval.max(settings.min_request_interval);
+        if let Some(n) = settings.max_concurrent_requests {
+            http.concurrency = n;
+        }
         if let Some(budget) = settings.max_requests_per_minute {
             http.requests_per_minute =
                 Some(http.requests_per_minute.map_or(budget, |b| b.min(budget)));

@@ -27,6 +27,10 @@ pub const SPECS: &[SettingSpec] = &[
         "the plugin's \"minimum interval between API requests\" if the district set one (0-60000 ms)",
     ),
     SettingSpec::optional(
+        "max_concurrent_requests",
+        "the most requests rostersync has in flight to this district at once during a run (1-64); default: 12",
+    ),
+    SettingSpec::optional(
         "max_requests_per_minute",
         "the most requests a minute rostersync sends this district, shared by runs, spot syncs and connection tests (1-100000); default: no limit beyond the plugin's interval",
     ),
@@ -44,6 +48,8 @@ pub struct PowerSchoolSettings {
     pub min_request_interval: std::time::Duration,
     /// The district's request budget per minute.
     pub max_requests_per_minute: Option<u32>,
+    /// Requests of one run in flight at once, when the district sets it.
+    pub max_concurrent_requests: Option<usize>,
 }
 
 impl TryFrom<&ConnectorConfig> for PowerSchoolSettings {
@@ -59,6 +65,9 @@ impl TryFrom<&ConnectorConfig> for PowerSchoolSettings {
         let budget = r
             .number("max_requests_per_minute", 1..=100_000)
             .map(|n| n as u32);
+        let concurrent = r
+            .number("max_concurrent_requests", 1..=64)
+            .map(|n| n as usize);
         match base_url {
             Some(base_url) => r.finish(Self {
                 base_url,
@@ -67,6 +76,7 @@ impl TryFrom<&ConnectorConfig> for PowerSchoolSettings {
                 page_size,
                 min_request_interval: std::time::Duration::from_millis(interval),
                 max_requests_per_minute: budget,
+                max_concurrent_requests: concurrent,
             }),
             None => Err(r.finish(()).err().unwrap_or_default()),
         }

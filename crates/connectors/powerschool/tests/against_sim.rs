@@ -896,3 +896,32 @@ async fn one_user_is_read_with_what_the_rules_need() {
         "a handful of requests, not a pull: {requests}"
     );
 }
+
+/// However the connector fans its requests out (pages of a school, the tables of a page,
+/// the sections of a school), a district's source never has more than its bound in flight;
+/// a slow source is pulled with that many at once, not one by one.
+#[tokio::test]
+async fn a_slow_source_sees_at_most_the_districts_bound_in_flight() {
+    let sim = simulator().await;
+    sim.set_latency(Duration::from_millis(20));
+    for (bound, setting) in [(3, None), (5, Some("5"))] {
+        let mut cfg = config(&sim.base_url(), sim.client_id(), sim.client_secret());
+        let mut http = fast_http();
+        http.concurrency = 3;
+        if let Some(n) = setting {
+            // The district's own setting wins over the service's default.
+            cfg.settings
+                .insert("max_concurrent_requests".into(), n.into());
+        }
+        let c = PowerSchoolFactory.build(&cfg, &http).expect("builds");
+        sim.take_most_in_flight();
+        let pulled = pull(c.as_ref()).await.expect("pull");
+        assert!(!pulled.students.is_empty());
+        let most = sim.take_most_in_flight();
+        assert!(most <= bound, "{most} in flight, bound {bound}");
+        assert!(
+            most > 1,
+            "requests went out one at a time with a bound of {bound}"
+        );
+    }
+}

@@ -68,6 +68,31 @@ struct Shared {
     /// never logged, but its fault fired).
     fired: std::sync::atomic::AtomicUsize,
     requests: Mutex<Vec<RequestRecord>>,
+    /// How long every answer waits before it is worked out (a slow server), in µs.
+    latency_micros: std::sync::atomic::AtomicU64,
+    /// Requests being answered now, and the most at once since last asked.
+    in_flight: std::sync::atomic::AtomicUsize,
+    most_in_flight: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts a request as in flight while it lives.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> Self {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = shared.in_flight.fetch_add(1, SeqCst) + 1;
+        shared.most_in_flight.fetch_max(now, SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
 }
 
 /// What [`dispatch`] needs of a request.
@@ -129,6 +154,9 @@ impl Simulator {
             plugin: RwLock::new(PluginState::default()),
             faults: Mutex::new(Vec::new()),
             fired: std::sync::atomic::AtomicUsize::new(0),
+            latency_micros: std::sync::atomic::AtomicU64::new(0),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+            most_in_flight: std::sync::atomic::AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
         });
         let app = Router::new()
@@ -222,6 +250,21 @@ impl Simulator {
         self.shared.fired.load(std::sync::atomic::Ordering::SeqCst)
     }
 
+    /// Makes every answer wait `latency` first, as a distant or busy server would.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        self.shared.latency_micros.store(
+            u64::try_from(latency.as_micros()).unwrap_or(u64::MAX),
+            std::sync::atomic::Ordering::SeqCst,
+        );
+    }
+
+    /// The most requests it was answering at once since the last call.
+    pub fn take_most_in_flight(&self) -> usize {
+        self.shared
+            .most_in_flight
+            .swap(0, std::sync::atomic::Ordering::SeqCst)
+    }
+
     pub fn clear_requests(&self) {
         lock(&self.shared.requests).clear();
     }
@@ -258,6 +301,13 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         .await
         .unwrap_or_default();
     let arrived = std::time::Instant::now();
+    let _in_flight = InFlight::enter(&shared);
+    let latency = shared
+        .latency_micros
+        .load(std::sync::atomic::Ordering::SeqCst);
+    if latency > 0 {
+        tokio::time::sleep(Duration::from_micros(latency)).await;
+    }
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let raw_query = parts.uri.query().unwrap_or("");
