@@ -87,7 +87,10 @@ fn the_bench_prints_its_whole_table_on_both_databases() {
     let number_after = |word: &str| -> u64 {
         slow.split(word)
             .nth(1)
-            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).find(|w| !w.is_empty()))
+            .and_then(|rest| {
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .find(|w| !w.is_empty())
+            })
             .and_then(|n| n.parse().ok())
             .unwrap_or_else(|| panic!("no number after {word:?} in {slow}"))
     };

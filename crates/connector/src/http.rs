@@ -52,7 +52,7 @@ pub struct HttpConfig {
 }
 
 /// Requests of one pull in flight at once unless a district says otherwise: a source
-/// answering in 100 ms serves a 100,000-student PowerSchool pull in about 7 minutes.
+/// answering in 100 ms serves a 100,000-student PowerSchool pull in about 8 minutes.
 pub const DEFAULT_CONCURRENCY: usize = 12;
 
 /// Requests sent to a source (each attempt), by source.
