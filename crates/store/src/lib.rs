@@ -122,7 +122,10 @@ impl Store {
                 Backend::Postgres => 16,
             })
             .min_connections(1)
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // A larger page cache per connection (SQLite's default is 2 MiB): a sync's
+            // reads of staged records and roster pages come from memory, not the kernel.
+            .map_sqlx_sqlite_opts(|o| o.pragma("cache_size", "-16384"));
         let db = Database::connect(options)
             .await
             .map_err(StoreError::Connect)?;
