@@ -133,6 +133,7 @@ impl Engine {
     ) -> Result<PlanImpact, Stop> {
         let id = &district.id;
         let held = self.store.count_students(id, false).await?;
+        let started = std::time::Instant::now();
         let pulled = match self.stage_pull(district, run, connector, control).await {
             Ok(p) => p,
             Err(stop) => {
@@ -147,14 +148,18 @@ impl Engine {
             // A file is not the SIS's roster: the pull support reads stays.
             return self.plan_run(district, run, control, held).await;
         }
+        tracing::info!(district = %id, run = %run.id, elapsed_ms = started.elapsed().as_millis() as u64, "pull staged");
         // The complete pull is now the one support reads; older pulls go.
         self.store.keep_only_staged(id, run.id).await?;
+        tracing::info!(district = %id, run = %run.id, elapsed_ms = started.elapsed().as_millis() as u64, "older pulls dropped");
         if pulled.tally.received.students == 0 && held > 0 {
             return Err(Stop::Failed(format!(
                 "the source listed no students while {held} are held; an empty pull never archives a district"
             )));
         }
-        self.plan_run(district, run, control, held).await
+        let planned = self.plan_run(district, run, control, held).await;
+        tracing::info!(district = %id, run = %run.id, items = run.counts.plan_items, elapsed_ms = started.elapsed().as_millis() as u64, "planned");
+        planned
     }
 
     /// Plans the district from the run's staged pull; `students_held` is how many
