@@ -51,6 +51,15 @@ impl Engine {
             after = Some(last);
             self.save_progress(run).await?;
         }
+        if run.counts.applied >= REFRESH_AFTER {
+            // Best effort: a database that cannot analyze still has its rows.
+            if let Err(e) = self.store.refresh_roster_statistics().await {
+                tracing::warn!(run = %run.id, error = %e, "cannot refresh the roster's statistics");
+            }
+        }
         Ok(())
     }
 }
+
+/// Plan items applied from which the database is told what the roster tables now hold.
+const REFRESH_AFTER: u64 = 10_000;

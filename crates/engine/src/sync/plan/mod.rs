@@ -151,6 +151,7 @@ impl Engine {
         tracing::info!(district = %id, run = %run.id, elapsed_ms = started.elapsed().as_millis() as u64, "pull staged");
         // The complete pull is now the one support reads; older pulls go.
         self.store.keep_only_staged(id, run.id).await?;
+        self.refresh_staging_statistics(run).await;
         tracing::info!(district = %id, run = %run.id, elapsed_ms = started.elapsed().as_millis() as u64, "older pulls dropped");
         if pulled.tally.received.students == 0 && held > 0 {
             return Err(Stop::Failed(format!(
@@ -199,6 +200,8 @@ impl Engine {
         }
         self.plan_students(&ctx, run, &mut w, control).await?;
         if district.settings.manage_guardians || import {
+            // The students' pass staged its notes for the guardians' passes to read.
+            self.refresh_staging_statistics(run).await;
             self.plan_guardians(&ctx, run, &mut w, control).await?;
             self.plan_marked_guardians(&ctx, run, &mut w, control)
                 .await?;
@@ -208,6 +211,13 @@ impl Engine {
                 .await?;
         }
         Ok(w.impact)
+    }
+
+    /// Best effort: a database that cannot analyze plans its reads more slowly, no worse.
+    async fn refresh_staging_statistics(&self, run: &SyncRun) {
+        if let Err(e) = self.store.refresh_staging_statistics().await {
+            tracing::warn!(run = %run.id, error = %e, "cannot refresh the staged records' statistics");
+        }
     }
 
     /// Stores what a page planned: its items, its notes, the run's counts.
