@@ -48,7 +48,32 @@ impl Store {
     /// sync run") if the district already has a running or paused run — the database
     /// holds at most one — and `NotFound` if the district is unknown.
     pub async fn create_run(&self, run: &SyncRun) -> Result<(), StoreError> {
-        let inserted = row::Entity::insert(to_row(run).into_active_model())
+        self.insert_run(run, None).await
+    }
+
+    /// As [`Store::create_run`], the run's lease held by `owner` until `until` from the
+    /// moment it exists: no other replica can take a run over while its starter is still
+    /// setting it going.
+    pub async fn create_held_run(
+        &self,
+        run: &SyncRun,
+        owner: &str,
+        until: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        self.insert_run(run, Some((owner, until))).await
+    }
+
+    async fn insert_run(
+        &self,
+        run: &SyncRun,
+        lease: Option<(&str, chrono::DateTime<chrono::Utc>)>,
+    ) -> Result<(), StoreError> {
+        let mut model = to_row(run);
+        if let Some((owner, until)) = lease {
+            model.lease_owner = Some(owner.to_owned());
+            model.lease_expires_at = Some(stored(until));
+        }
+        let inserted = row::Entity::insert(model.into_active_model())
             .exec(self.db())
             .await;
         match inserted {

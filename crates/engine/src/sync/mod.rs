@@ -272,7 +272,12 @@ impl Engine {
                 format!("run {} is already being worked", run.id),
             ));
         };
-        if let Err(e) = self.store.create_run(&run).await {
+        let until = crate::now() + self.lease_span();
+        if let Err(e) = self
+            .store
+            .create_held_run(&run, &self.instance, until)
+            .await
+        {
             self.runs.release(run.id);
             return Err(match e {
                 store::StoreError::AlreadyExists {

@@ -226,4 +226,42 @@ async fn unheld_runs_are_the_open_ones_without_a_live_lease(backend: Backend) {
         "no lease or a lapsed one; paused and finished runs are not taken over"
     );
     assert_eq!(store.unheld_open_runs(now, 1).await.expect("read").len(), 1);
+
+    // A run created held is its starter's from the moment it exists.
+    store
+        .create_district(&district("started"))
+        .await
+        .expect("create");
+    let started = SyncRun {
+        state: RunState::Running,
+        ..run(&district_id("started"), at(20, 0))
+    };
+    store
+        .create_held_run(&started, "a", now + Duration::minutes(1))
+        .await
+        .expect("run");
+    assert!(!store
+        .unheld_open_runs(now, 10)
+        .await
+        .expect("read")
+        .iter()
+        .any(|r| r.id == started.id));
+    let take = |owner: &'static str| {
+        let store = store.clone();
+        let id = started.id;
+        async move {
+            store
+                .acquire_run_lease(
+                    &district_id("started"),
+                    id,
+                    owner,
+                    now,
+                    now + Duration::minutes(1),
+                )
+                .await
+                .expect("lease")
+        }
+    };
+    assert!(!take("b").await, "another replica cannot take it");
+    assert!(take("a").await, "its starter renews it");
 }
