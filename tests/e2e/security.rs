@@ -117,30 +117,20 @@ async fn the_secret_is_in_no_answer_log_or_database_byte(backend: Backend) {
         }
         None => {
             let url = server.database_url();
-            let psql = |sql: &str| {
-                let out = std::process::Command::new("psql")
-                    .args([url.as_str(), "-Atc", sql])
-                    .output()
-                    .expect("psql is required for this test (bash .ci/setup installs it)");
-                assert!(
-                    out.status.success(),
-                    "{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
-                out.stdout
-            };
-            let tables = String::from_utf8(psql(
+            crate::harness::psql(
+                &url,
                 "select tablename from pg_tables where schemaname = 'public'",
-            ))
-            .expect("utf-8");
-            tables
-                .lines()
-                .map(|t| {
-                    psql(&format!(
-                        "select coalesce(string_agg(x::text, '|'), '') from \"{t}\" x"
-                    ))
-                })
-                .collect()
+            )
+            .iter()
+            .map(|t| {
+                crate::harness::psql(
+                    &url,
+                    &format!("select coalesce(string_agg(x::text, '|'), '') from \"{t}\" x"),
+                )
+                .join("\n")
+                .into_bytes()
+            })
+            .collect()
         }
     };
     assert!(

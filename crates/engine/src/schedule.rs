@@ -63,8 +63,8 @@ impl crate::Engine {
             return (None, false);
         }
         let tomorrow = Some(next_midnight(d.time_zone, now));
-        let midnight = last_midnight(d.time_zone, now);
-        if now - midnight >= CATCH_UP {
+        // Past the night's catch-up window: nothing to read.
+        if !nightly_due(true, d.time_zone, now, None) {
             return (tomorrow, false);
         }
         // A run of tonight started before the district's clock was kept (or under another

@@ -391,6 +391,7 @@ impl Store {
     }
 
     /// When the district's nightly run is next looked at (`None` while daily sync is off).
+    #[cfg(any(test, feature = "testing"))]
     pub async fn nightly_due_at(
         &self,
         id: &DistrictId,

@@ -216,13 +216,7 @@ impl Store {
     /// list of keys (250-400 ms a read at 30,000-50,000 students, instead of a few ms).
     /// SQLite plans these reads from the indexes alone: nothing to do.
     pub async fn refresh_staging_statistics(&self) -> Result<(), StoreError> {
-        if self.backend() == crate::Backend::Postgres {
-            use sea_orm::ConnectionTrait;
-            self.db()
-                .execute_unprepared("ANALYZE staged_records")
-                .await?;
-        }
-        Ok(())
+        self.analyze(&["staged_records"]).await
     }
 
     /// As [`Store::refresh_staging_statistics`], for the roster tables, after a run
@@ -230,16 +224,20 @@ impl Store {
     /// students) otherwise filtered a district's whole table on PostgreSQL until its
     /// background analysis came round.
     pub async fn refresh_roster_statistics(&self) -> Result<(), StoreError> {
+        let tables: Vec<&str> = crate::raw::ROSTER_TABLES
+            .iter()
+            .filter(|t| **t != "change_log")
+            .copied()
+            .collect();
+        self.analyze(&tables).await
+    }
+
+    /// `ANALYZE` of `tables` on PostgreSQL; nothing on SQLite.
+    async fn analyze(&self, tables: &[&str]) -> Result<(), StoreError> {
         if self.backend() == crate::Backend::Postgres {
             use sea_orm::ConnectionTrait;
-            let tables = crate::raw::ROSTER_TABLES
-                .iter()
-                .filter(|t| **t != "change_log")
-                .copied()
-                .collect::<Vec<_>>()
-                .join(", ");
             self.db()
-                .execute_unprepared(&format!("ANALYZE {tables}"))
+                .execute_unprepared(&format!("ANALYZE {}", tables.join(", ")))
                 .await?;
         }
         Ok(())
