@@ -28,6 +28,9 @@ use crate::Engine;
 
 /// Duplicate records listed by name in the run's warnings, per kind.
 const NAMED_DUPLICATES: u64 = 20;
+/// Batches read from the source and not yet written: the pull runs this far ahead of
+/// the store.
+const STAGING_QUEUE: usize = 8;
 
 /// What staging learned of the pull.
 #[derive(Debug, Default)]
@@ -154,6 +157,33 @@ impl Engine {
         connector: Arc<dyn Connector>,
         control: &RunControl,
     ) -> Result<Pulled, Stop> {
+        // The pull and the writes overlap: batches go to the writer through a short
+        // queue, so the source's next pages arrive while the store writes the last ones.
+        let (batches, mut queued) = tokio::sync::mpsc::channel::<Vec<StagedRecord>>(STAGING_QUEUE);
+        let (store, run_id) = (&self.store, run.id);
+        let writer = async move {
+            while let Some(records) = queued.recv().await {
+                store.stage(&district.id, run_id, &records).await?;
+            }
+            Ok::<(), store::StoreError>(())
+        };
+        let reader = self.read_pull(run, connector, control, batches);
+        let (read, written) = tokio::join!(reader, writer);
+        // A store that failed is the cause: the reader only saw its queue close.
+        written?;
+        let (pulled, declared) = read?;
+        self.check_pull(district, run, pulled, declared).await
+    }
+
+    /// Reads the connector's stream into batches of staged records, sent to `batches`;
+    /// returns what it learned and the counts the source declared, if it did.
+    async fn read_pull(
+        &self,
+        run: &mut SyncRun,
+        connector: Arc<dyn Connector>,
+        control: &RunControl,
+        batches: tokio::sync::mpsc::Sender<Vec<StagedRecord>>,
+    ) -> Result<(Pulled, Option<PullCounts>), Stop> {
         let today = crate::now().date_naive();
         let mut pulled = Pulled::default();
         let mut declared = None;
@@ -303,10 +333,22 @@ impl Engine {
             for w in refused {
                 Self::warn(run, w);
             }
-            self.store
-                .stage(&district.id, run.id, &batch.records)
-                .await?;
+            if !batch.records.is_empty() && batches.send(batch.records).await.is_err() {
+                // The writer stopped on a store error, which the caller reports.
+                return Err(Stop::Failed("the store stopped taking the pull".into()));
+            }
         }
+        Ok((pulled, declared))
+    }
+
+    /// Checks a pull the source said was complete: its counts, and what it refused.
+    async fn check_pull(
+        &self,
+        district: &District,
+        run: &mut SyncRun,
+        pulled: Pulled,
+        declared: Option<PullCounts>,
+    ) -> Result<Pulled, Stop> {
         let received = pulled.tally.received;
         run.counts.fetched = connector::RecordKind::ALL
             .into_iter()
