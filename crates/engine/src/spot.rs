@@ -23,9 +23,9 @@ use model::source::SourceStudent;
 use policy::reconcile::{GuardianRef, KnownGuardian, SisRelationship};
 
 use crate::error::Refusal;
-use crate::sync::diff::{changes, guardian_fields, student_fields};
 use crate::sync::plan::{guardian_from_account, held_links_of, link_item};
 use crate::{Engine, EngineError};
+use model::fields::{changes, guardian_fields, student_fields};
 
 /// What a spot sync did (or, dry, would do).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

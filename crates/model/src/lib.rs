@@ -15,6 +15,7 @@ pub mod access;
 pub mod change;
 pub mod district;
 pub mod error;
+pub mod fields;
 pub mod ids;
 pub mod link;
 pub mod nightly;

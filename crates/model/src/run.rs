@@ -316,6 +316,50 @@ impl PlanItem {
         }
     }
 
+    /// The item's record as a field list ([`crate::fields`]).
+    pub fn record_fields(&self) -> crate::fields::Fields {
+        use crate::fields;
+        match self {
+            PlanItem::Student { student, .. } => fields::student_fields(student),
+            PlanItem::Guardian { guardian, .. } => fields::guardian_fields(guardian),
+            PlanItem::Link { link, .. } => fields::link_fields(link),
+            PlanItem::School { school, .. } => fields::school_fields(school),
+            PlanItem::Contact { contact, .. } => fields::contact_fields(contact),
+            PlanItem::Staff { staff, .. } => fields::staff_fields(staff),
+            PlanItem::Classroom { classroom, .. } => fields::classroom_fields(classroom),
+            PlanItem::Enrollment { enrollment, .. } => fields::enrollment_fields(enrollment),
+        }
+    }
+
+    /// The changes a creation or a deletion of the item's record lists: every field it
+    /// has (a creation: those with a value), from the record itself. None for the other
+    /// operations, whose changes need the record as it was.
+    pub fn whole_record_changes(&self) -> Option<Vec<FieldChange>> {
+        let operation = self.operation();
+        matches!(operation, Operation::Create | Operation::Delete).then(|| {
+            crate::fields::changes(
+                self.entity(),
+                &self.record_id(),
+                operation,
+                None,
+                &self.record_fields(),
+            )
+        })
+    }
+
+    pub fn changes_mut(&mut self) -> &mut Vec<FieldChange> {
+        match self {
+            PlanItem::Student { changes, .. }
+            | PlanItem::Guardian { changes, .. }
+            | PlanItem::Link { changes, .. }
+            | PlanItem::School { changes, .. }
+            | PlanItem::Contact { changes, .. }
+            | PlanItem::Staff { changes, .. }
+            | PlanItem::Classroom { changes, .. }
+            | PlanItem::Enrollment { changes, .. } => changes,
+        }
+    }
+
     pub fn changes(&self) -> &[FieldChange] {
         match self {
             PlanItem::Student { changes, .. }

@@ -1,13 +1,18 @@
-//! How a plan item is kept in `run_plan.item`: its JSON, with each field change cut to
-//! what is its own — `[field, new]` when there was no old value, `[field, old, new]`
-//! otherwise, under `"c"` — because the entity, the operation and the record id every
-//! change repeated are the row's own columns. A change that names another record or
-//! operation than its item keeps its whole form under `"changes"`; rows written whole
-//! before this encoding read as they always did.
+//! How a plan item is kept in `run_plan.item`: its JSON, with its field changes said
+//! once. A creation or deletion whose changes are its record's fields (what
+//! [`PlanItem::whole_record_changes`] derives) keeps `"c": "record"` and no changes at
+//! all; otherwise each change is cut to what is its own — `[field, new]` when there was no
+//! old value, `[field, old, new]` otherwise, under `"c"` — because the entity, the
+//! operation and the record id every change repeated are the row's own columns. A change
+//! that names another record or operation than its item keeps its whole form under
+//! `"changes"`; rows written whole before this encoding read as they always did.
 
 use model::change::{Entity, FieldChange, Operation};
 use model::run::PlanItem;
 use serde_json::Value;
+
+/// `"c"`'s value for changes derived from the record.
+const FROM_RECORD: &str = "record";
 
 /// The item as stored.
 pub(crate) fn encode(item: &PlanItem) -> String {
@@ -22,26 +27,27 @@ pub(crate) fn encode(item: &PlanItem) -> String {
     if own {
         if let Value::Object(map) = &mut value {
             map.remove("changes");
-            let short: Vec<Value> = changes
-                .iter()
-                .map(|c| {
-                    let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
-                    match &c.old_value {
-                        None => {
-                            Value::Array(vec![Value::String(c.field.clone()), text(&c.new_value)])
-                        }
-                        Some(_) => Value::Array(vec![
-                            Value::String(c.field.clone()),
-                            text(&c.old_value),
-                            text(&c.new_value),
-                        ]),
-                    }
-                })
-                .collect();
-            map.insert("c".into(), Value::Array(short));
+            let short = if item.whole_record_changes().as_deref() == Some(changes) {
+                Value::String(FROM_RECORD.into())
+            } else {
+                Value::Array(changes.iter().map(short_change).collect())
+            };
+            map.insert("c".into(), short);
         }
     }
     value.to_string()
+}
+
+fn short_change(c: &FieldChange) -> Value {
+    let text = |v: &Option<String>| v.clone().map_or(Value::Null, Value::String);
+    match &c.old_value {
+        None => Value::Array(vec![Value::String(c.field.clone()), text(&c.new_value)]),
+        Some(_) => Value::Array(vec![
+            Value::String(c.field.clone()),
+            text(&c.old_value),
+            text(&c.new_value),
+        ]),
+    }
 }
 
 /// The item a stored text holds, its short changes made whole with the row's entity,
@@ -53,41 +59,62 @@ pub(crate) fn decode(
     record_id: &str,
 ) -> Result<PlanItem, String> {
     let mut value: Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    if let Value::Object(map) = &mut value {
-        if let Some(Value::Array(short)) = map.remove("c") {
-            let mut changes = Vec::with_capacity(short.len());
-            for c in short {
-                let Value::Array(parts) = c else {
-                    return Err("a short change is not a list".into());
-                };
-                let text = |v: &Value| -> Result<Option<String>, String> {
-                    match v {
-                        Value::Null => Ok(None),
-                        Value::String(s) => Ok(Some(s.clone())),
-                        other => Err(format!("{other} is not a field value")),
-                    }
-                };
-                let (field, old, new) = match parts.as_slice() {
-                    [Value::String(f), new] => (f.clone(), None, text(new)?),
-                    [Value::String(f), old, new] => (f.clone(), text(old)?, text(new)?),
-                    _ => return Err("a short change is not [field, (old,) new]".into()),
-                };
-                changes.push(
-                    serde_json::to_value(FieldChange {
-                        entity,
-                        record_id: record_id.to_owned(),
-                        operation,
-                        field,
-                        old_value: old,
-                        new_value: new,
-                    })
-                    .map_err(|e| e.to_string())?,
-                );
+    let short = match &mut value {
+        Value::Object(map) => {
+            let short = map.remove("c");
+            if short.is_some() {
+                map.insert("changes".into(), Value::Array(Vec::new()));
             }
-            map.insert("changes".into(), Value::Array(changes));
+            short
         }
-    }
-    serde_json::from_value(value).map_err(|e| e.to_string())
+        _ => None,
+    };
+    let mut item: PlanItem = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    let changes = match short {
+        None => return Ok(item),
+        Some(Value::String(s)) if s == FROM_RECORD => item
+            .whole_record_changes()
+            .ok_or_else(|| format!("a {} item cannot derive its changes", operation.as_str()))?,
+        Some(Value::Array(short)) => short
+            .into_iter()
+            .map(|c| long_change(c, entity, operation, record_id))
+            .collect::<Result<_, _>>()?,
+        Some(other) => return Err(format!("{other} is not a list of changes")),
+    };
+    *item.changes_mut() = changes;
+    Ok(item)
+}
+
+fn long_change(
+    c: Value,
+    entity: Entity,
+    operation: Operation,
+    record_id: &str,
+) -> Result<FieldChange, String> {
+    let Value::Array(parts) = c else {
+        return Err("a short change is not a list".into());
+    };
+    let text = |v: Value| -> Result<Option<String>, String> {
+        match v {
+            Value::Null => Ok(None),
+            Value::String(s) => Ok(Some(s)),
+            other => Err(format!("{other} is not a field value")),
+        }
+    };
+    let mut parts = parts.into_iter();
+    let (field, old, new) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(Value::String(f)), Some(new), None, None) => (f, None, text(new)?),
+        (Some(Value::String(f)), Some(old), Some(new), None) => (f, text(old)?, text(new)?),
+        _ => return Err("a short change is not [field, (old,) new]".into()),
+    };
+    Ok(FieldChange {
+        entity,
+        record_id: record_id.to_owned(),
+        operation,
+        field,
+        old_value: old,
+        new_value: new,
+    })
 }
 
 #[cfg(test)]
@@ -159,5 +186,54 @@ mod tests {
         let back =
             decode(&stored, item.entity(), item.operation(), &item.record_id()).expect("decodes");
         assert_eq!(back, item);
+    }
+
+    #[test]
+    fn a_creation_or_deletion_keeps_its_changes_as_its_record() {
+        for operation in [Operation::Create, Operation::Delete] {
+            let mut item = school_item(vec![]);
+            if let PlanItem::School { operation: o, .. } = &mut item {
+                *o = operation;
+            }
+            let derived = item
+                .whole_record_changes()
+                .expect("a whole-record operation");
+            assert!(!derived.is_empty());
+            *item.changes_mut() = derived;
+            let stored = encode(&item);
+            assert!(stored.contains(r#""c":"record""#), "{stored}");
+            // Each value is in the stored text once: in the record.
+            assert_eq!(stored.matches("North High").count(), 1, "{stored}");
+            let back =
+                decode(&stored, item.entity(), operation, &item.record_id()).expect("decodes");
+            assert_eq!(back, item);
+        }
+    }
+
+    #[test]
+    fn a_creation_whose_changes_are_not_its_records_keeps_them() {
+        let mut item = school_item(vec![]);
+        if let PlanItem::School { operation, .. } = &mut item {
+            *operation = Operation::Create;
+        }
+        let mut changes = item.whole_record_changes().expect("a creation");
+        changes.pop();
+        *item.changes_mut() = changes;
+        let stored = encode(&item);
+        assert!(!stored.contains(r#""c":"record""#), "{stored}");
+        let back =
+            decode(&stored, item.entity(), Operation::Create, &item.record_id()).expect("decodes");
+        assert_eq!(back, item);
+        // An update's changes need the record as it was: it cannot say they are its record.
+        let update = school_item(vec![]);
+        let mut value: Value = serde_json::from_str(&encode(&update)).expect("json");
+        value["c"] = Value::String(FROM_RECORD.into());
+        let refused = decode(
+            &value.to_string(),
+            update.entity(),
+            Operation::Update,
+            &update.record_id(),
+        );
+        assert!(refused.is_err(), "{refused:?}");
     }
 }

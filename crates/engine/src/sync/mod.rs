@@ -19,7 +19,6 @@
 
 pub mod apply;
 pub mod checks;
-pub mod diff;
 pub mod lease;
 pub mod plan;
 pub mod stage;

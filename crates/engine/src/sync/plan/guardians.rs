@@ -20,10 +20,10 @@ use model::staging::{compound_key, StagedKind};
 
 use super::marks::{account_group, guardian_group, Mark};
 use super::{parse, Ctx, Phase, Writer, PAGE};
-use crate::sync::diff::{changes, guardian_fields};
 use crate::sync::stage::content_hash;
 use crate::sync::{RunControl, Stop};
 use crate::Engine;
+use model::fields::{changes, guardian_fields};
 
 /// The account's hash, with the settings that shape the guardian record.
 pub fn account_hash(account: &GuardianAccount, settings: &DistrictSettings) -> String {

@@ -17,7 +17,7 @@ use policy::reconcile::{
 use policy::LinkRules;
 
 use super::marks::Mark;
-use crate::sync::diff::{changes, link_fields};
+use model::fields::{changes, link_fields};
 
 /// What a run plans with: the district, its settings, its source's rules, and when.
 #[derive(Debug, Clone, Copy)]

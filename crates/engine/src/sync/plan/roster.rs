@@ -15,13 +15,13 @@ use model::staging::{StagedKind, StagedRecord};
 use store::Synced;
 
 use super::{parse, Ctx, Phase, Writer, PAGE};
-use crate::sync::diff::{
-    changes, classroom_fields, contact_fields, enrollment_fields, school_fields, staff_fields,
-    Fields,
-};
 use crate::sync::stage::content_hash;
 use crate::sync::{RunControl, Stop};
 use crate::Engine;
+use model::fields::{
+    changes, classroom_fields, contact_fields, enrollment_fields, school_fields, staff_fields,
+    Fields,
+};
 
 /// How one kind of record becomes plan items.
 struct Shape<T> {

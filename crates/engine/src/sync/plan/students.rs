@@ -8,7 +8,7 @@ use model::run::PlanItem;
 use model::source::SourceStudent;
 use store::Synced;
 
-use crate::sync::diff::{changes, student_fields};
+use model::fields::{changes, student_fields};
 
 /// The student id the district shows (seed 004, "STUDENT ID or STUDENT NUMBER"): the
 /// student number, or the source's own student id (its SIS id where it has one).

@@ -1,8 +1,8 @@
 //! Records as field lists, and the field changes between two versions of one.
 
-use model::change::{Entity, FieldChange, Operation};
-use model::link::Link;
-use model::roster::{Classroom, Contact, Enrollment, Guardian, School, Staff, Student};
+use crate::change::{Entity, FieldChange, Operation};
+use crate::link::Link;
+use crate::roster::{Classroom, Contact, Enrollment, Guardian, School, Staff, Student};
 
 /// A record's synced fields by name, as text.
 pub type Fields = Vec<(&'static str, String)>;
