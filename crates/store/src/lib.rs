@@ -123,9 +123,17 @@ impl Store {
             })
             .min_connections(1)
             .sqlx_logging(false)
-            // A larger page cache per connection (SQLite's default is 2 MiB): a sync's
-            // reads of staged records and roster pages come from memory, not the kernel.
-            .map_sqlx_sqlite_opts(|o| o.pragma("cache_size", "-16384"));
+            .map_sqlx_sqlite_opts(|o| {
+                // A larger page cache per connection (SQLite's default is 2 MiB): a sync's
+                // reads of staged records and roster pages come from memory, not the kernel.
+                o.pragma("cache_size", "-16384")
+                    // A statement's undo journal (a many-row upsert's) stays in memory
+                    // instead of spilling to a temporary file past 64 KiB.
+                    .pragma("temp_store", "memory")
+                    // The write-ahead log is copied back every 64 MiB rather than every
+                    // 4 MiB: pages written again and again (indexes) are copied once.
+                    .pragma("wal_autocheckpoint", "16384")
+            });
         let db = Database::connect(options)
             .await
             .map_err(StoreError::Connect)?;

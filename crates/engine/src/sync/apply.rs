@@ -4,11 +4,11 @@
 use model::change::ChangeSource;
 use model::run::{RunPhase, SyncRun};
 
-use super::{RunControl, Stop};
+use super::{Pacer, RunControl, Stop};
 use crate::Engine;
 
 /// Plan items read and applied per transaction.
-const APPLY_PAGE: u64 = 500;
+const APPLY_PAGE: u64 = 1_000;
 
 impl Engine {
     /// Applies the stored plan from the run's checkpoint on.
@@ -31,6 +31,7 @@ impl Engine {
             .store
             .next_change_seq(&district, ChangeSource::Run(run.id))
             .await?;
+        let mut progress = Pacer::default();
         loop {
             if cancel.stopping() {
                 return Err(Stop::Cancelled);
@@ -49,7 +50,9 @@ impl Engine {
             crate::metrics::applied(&page);
             run.counts.applied += page.len() as u64;
             after = Some(last);
-            self.save_progress(run).await?;
+            if progress.due() {
+                self.save_progress(run).await?;
+            }
         }
         if run.counts.applied >= REFRESH_AFTER {
             // Best effort: a database that cannot analyze still has its rows.

@@ -41,6 +41,29 @@ const KEPT_WARNINGS: usize = 100;
 /// change-log rows only.
 const KEPT_PLANS: u64 = 20;
 
+/// How often a working run records its progress, and so sees through the store a cancel
+/// asked of another replica; the checkpoint of an apply is written with every page.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Says when a run's progress is due to be recorded again: at once, then every
+/// [`PROGRESS_EVERY`].
+#[derive(Debug, Default)]
+struct Pacer(Option<std::time::Instant>);
+
+impl Pacer {
+    fn due(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        if self
+            .0
+            .is_some_and(|last| now.duration_since(last) < PROGRESS_EVERY)
+        {
+            return false;
+        }
+        self.0 = Some(now);
+        true
+    }
+}
+
 /// How a run in this process is told to stop.
 #[derive(Debug, Default)]
 pub struct RunControl {

@@ -38,7 +38,7 @@ pub use guardians::guardian_from_account;
 pub use links::{held_links_of, is_downgrade, is_link_removal, link_item, Ctx};
 
 use super::checks::PlanImpact;
-use super::{count, RunControl, Stop};
+use super::{count, Pacer, RunControl, Stop};
 use crate::Engine;
 use links::{plan_student_links, StudentLinks};
 use marks::Mark;
@@ -71,6 +71,7 @@ struct Writer {
     impact: PlanImpact,
     /// Students re-keyed to a new source id this run: not archived under their old one.
     rekeyed: HashSet<StudentId>,
+    progress: Pacer,
 }
 
 impl Writer {
@@ -220,7 +221,7 @@ impl Engine {
         }
     }
 
-    /// Stores what a page planned: its items, its notes, the run's counts.
+    /// Stores what a page planned: its items, its notes, and (when due) the run's counts.
     async fn flush(&self, ctx: &Ctx<'_>, run: &mut SyncRun, w: &mut Writer) -> Result<(), Stop> {
         self.store
             .append_plan(ctx.district, run.id, &std::mem::take(&mut w.page))
@@ -230,7 +231,10 @@ impl Engine {
             .map(Mark::staged)
             .collect();
         self.store.stage(ctx.district, run.id, &marks).await?;
-        self.save_progress(run).await
+        if w.progress.due() {
+            self.save_progress(run).await?;
+        }
+        Ok(())
     }
 
     /// Pass 1: students page by page, with their links.
