@@ -50,6 +50,7 @@ on_both_backends!(
 // Runs, plans and the batch reads a sync plans with; each file runs on both backends too.
 mod nightly;
 mod plan;
+mod raw;
 mod reads;
 mod runs;
 mod staging;
@@ -58,7 +59,7 @@ fn district_id(s: &str) -> DistrictId {
     s.parse().expect("valid district id")
 }
 
-fn district(id: &str) -> District {
+pub(super) fn district(id: &str) -> District {
     let now = Utc
         .with_ymd_and_hms(2026, 11, 24, 9, 0, 0)
         .single()

@@ -73,7 +73,8 @@ pub struct BenchArgs {
     /// once (0: not timed).
     #[arg(long, default_value_t = 100)]
     pub source_latency_ms: u64,
-    /// Where the SQLite files go (default: a temporary directory, removed after).
+    /// Where the SQLite files and the raw load's dump file go (default: a temporary
+    /// directory, removed after).
     #[arg(long)]
     pub dir: Option<PathBuf>,
 }
@@ -335,7 +336,7 @@ async fn measure(
     // process, so the rows it holds are not counted in this one's memory.
     let (raw, raw_url) = fresh_store(database, "raw", args, dir).await?;
     drop(raw);
-    let (rows, took) = bulk_load_in_child(&sync_url, &raw_url)?;
+    let (rows, took) = bulk_load_in_child(&sync_url, &raw_url, &dir.join("raw-load.dump"))?;
     f.bulk_rows = rows;
     f.bulk = took;
     if database == BenchDatabase::Postgres {
