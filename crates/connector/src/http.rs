@@ -20,11 +20,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
-use crate::error::{excerpt, ConnectorError};
+use crate::error::ConnectorError;
+
+mod detail;
+mod limits;
+
+pub use detail::error_detail;
+pub use limits::budget_quota;
+use limits::{retry_after, Budget, Pacer};
 
 /// How a connector talks HTTP. The defaults suit a nightly pull; tests shorten them.
 #[derive(Debug, Clone, PartialEq)]
@@ -269,7 +276,7 @@ impl HttpClient {
 
     /// How many requests this client (and its clones) waited for the budget.
     pub fn budget_waits(&self) -> u64 {
-        self.budget.waits.load(std::sync::atomic::Ordering::Relaxed)
+        self.budget.waits()
     }
 
     /// Sends `request`, retrying transient failures, and returns the 2xx answer.
@@ -488,301 +495,9 @@ fn strip_url(message: &str) -> String {
     }
 }
 
-/// `Retry-After` as seconds or as an HTTP date (how long from `now`; a date past is
-/// "now"); an unreadable value is read as one second.
-fn retry_after(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
-    let raw = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = raw.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    match httpdate::parse_http_date(raw) {
-        Ok(at) => Some(at.duration_since(now).unwrap_or(Duration::ZERO)),
-        Err(_) => Some(Duration::from_secs(1)),
-    }
-}
-
-/// How long until the source's budget comes back when it says it is spent:
-/// `X-RateLimit-Remaining: 0` with `X-RateLimit-Reset` as a Unix time in seconds (Clever)
-/// or as seconds to wait.
-fn spent_until(headers: &HeaderMap, now: std::time::SystemTime) -> Option<Duration> {
-    let number =
-        |name: &str| -> Option<u64> { headers.get(name)?.to_str().ok()?.trim().parse().ok() };
-    if number("x-ratelimit-remaining")? > 0 {
-        return None;
-    }
-    let reset = number("x-ratelimit-reset")?;
-    let epoch = now
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs();
-    // A reset far beyond "now" in seconds is a Unix time; a small one is a wait.
-    Some(Duration::from_secs(if reset > 1_000_000_000 {
-        reset.saturating_sub(epoch)
-    } else {
-        reset
-    }))
-}
-
-/// A request budget per minute, and a stop when the source says its budget is spent.
-///
-/// `governor`'s cell rate: a burst of a second's worth of requests, then the rest of the
-/// minute's budget spread evenly, so no window of a minute ever holds more than the
-/// budget (burst + the rest).
-struct Budget {
-    source: String,
-    limiter: Option<governor::DefaultDirectRateLimiter>,
-    /// No request starts before this (the source said its budget is spent).
-    resume_at: std::sync::Mutex<Option<tokio::time::Instant>>,
-    waits: std::sync::atomic::AtomicU64,
-}
-
-impl std::fmt::Debug for Budget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Budget")
-            .field("limited", &self.limiter.is_some())
-            .finish()
-    }
-}
-
-impl Budget {
-    fn waited(&self) {
-        self.waits
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        metrics::counter!(BUDGET_WAITS, "source" => self.source.clone()).increment(1);
-    }
-
-    fn new(per_minute: Option<u32>, source: &str) -> Self {
-        let limiter = per_minute
-            .and_then(budget_quota)
-            .map(governor::RateLimiter::direct);
-        Budget {
-            source: source.to_owned(),
-            limiter,
-            resume_at: std::sync::Mutex::new(None),
-            waits: std::sync::atomic::AtomicU64::new(0),
-        }
-    }
-
-    async fn wait(&self) {
-        let resume = *self.resume_at.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(at) = resume {
-            if at > tokio::time::Instant::now() {
-                self.waited();
-                tokio::time::sleep_until(at).await;
-            }
-        }
-        if let Some(limiter) = &self.limiter {
-            if limiter.check().is_err() {
-                self.waited();
-                limiter.until_ready().await;
-            }
-        }
-    }
-
-    /// Stops new requests until the source's reset when an answer says its budget is
-    /// spent (at most `longest`).
-    fn heed(&self, headers: &HeaderMap, longest: Duration) {
-        if let Some(wait) = spent_until(headers, std::time::SystemTime::now()) {
-            let at = tokio::time::Instant::now() + wait.min(longest);
-            let mut resume = self.resume_at.lock().unwrap_or_else(|p| p.into_inner());
-            if resume.is_none_or(|r| r < at) {
-                *resume = Some(at);
-            }
-        }
-    }
-}
-
-/// The quota of `per_minute` requests a minute: a burst of one second's worth, and the
-/// rest of the minute's budget spread over the minute.
-pub fn budget_quota(per_minute: u32) -> Option<governor::Quota> {
-    let per_minute = per_minute.max(1);
-    let burst = (per_minute / 60).max(1);
-    let rest = per_minute.saturating_sub(burst).max(1);
-    let period = Duration::from_secs(60) / rest;
-    governor::Quota::with_period(period).map(|q| {
-        q.allow_burst(std::num::NonZeroU32::new(burst).unwrap_or(std::num::NonZeroU32::MIN))
-    })
-}
-
-/// A readable reason from an error body: the `message`, `error_description` or `error`
-/// member of a JSON body (also nested under `errorMessage`), with any per-field `errors`,
-/// else the start of the body.
-pub fn error_detail(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return excerpt(&text, 300);
-    };
-    let pick = |v: &serde_json::Value| -> Option<String> {
-        ["message", "error_description", "error"]
-            .iter()
-            .find_map(|k| v.get(*k).and_then(|m| m.as_str()).map(str::to_owned))
-    };
-    let mut parts: Vec<String> = Vec::new();
-    if let Some(status) = imsx_status(&value) {
-        parts.push(status);
-    }
-    if let Some(m) = pick(&value).or_else(|| value.get("errorMessage").and_then(pick)) {
-        parts.push(m);
-    }
-    if let Some(errors) = value.get("errors").and_then(|e| e.as_array()) {
-        for e in errors.iter().take(10) {
-            let field = |k: &str| e.get(k).and_then(|v| v.as_str()).unwrap_or_default();
-            parts.push(format!(
-                "{} {} {}",
-                field("resource"),
-                field("field"),
-                field("code")
-            ));
-        }
-    }
-    if parts.is_empty() {
-        excerpt(&text, 300)
-    } else {
-        excerpt(&parts.join("; "), 600)
-    }
-}
-
-/// A OneRoster status-info envelope (`imsx_codeMajor`, `imsx_description` and the
-/// code-minor values such as `unknownobject`), bare or under `imsx_StatusInfo`, with
-/// either spelling of `imsx_CodeMinor`: `"User not found (unknownobject)"`.
-fn imsx_status(value: &serde_json::Value) -> Option<String> {
-    let info = value.get("imsx_StatusInfo").unwrap_or(value);
-    let major = info.get("imsx_codeMajor")?.as_str().unwrap_or_default();
-    let description = info
-        .get("imsx_description")
-        .and_then(|d| d.as_str())
-        .unwrap_or(major);
-    let minors: Vec<&str> = ["imsx_CodeMinor", "imsx_codeMinor"]
-        .iter()
-        .filter_map(|k| info.get(*k))
-        .filter_map(|m| m.get("imsx_codeMinorField"))
-        .flat_map(|f| match f {
-            serde_json::Value::Array(items) => items.iter().collect::<Vec<_>>(),
-            single => vec![single],
-        })
-        .filter_map(|f| f.get("imsx_codeMinorFieldValue").and_then(|v| v.as_str()))
-        .collect();
-    Some(if minors.is_empty() {
-        description.to_owned()
-    } else {
-        format!("{description} ({})", minors.join(", "))
-    })
-}
-
-/// Spaces the starts of requests at least `interval` apart.
-#[derive(Debug)]
-struct Pacer {
-    interval: Duration,
-    next: tokio::sync::Mutex<Option<tokio::time::Instant>>,
-}
-
-impl Pacer {
-    fn new(interval: Duration) -> Self {
-        Pacer {
-            interval,
-            next: tokio::sync::Mutex::new(None),
-        }
-    }
-
-    async fn wait(&self) {
-        if self.interval.is_zero() {
-            return;
-        }
-        let at = {
-            let mut next = self.next.lock().await;
-            let now = tokio::time::Instant::now();
-            let at = next.map_or(now, |n| n.max(now));
-            *next = Some(at + self.interval);
-            at
-        };
-        tokio::time::sleep_until(at).await;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_oneroster_status_envelope_gives_its_description_and_code_minor() {
-        let bare = br#"{"imsx_codeMajor":"failure","imsx_severity":"error","imsx_description":"User not found",
-            "imsx_CodeMinor":{"imsx_codeMinorField":[{"imsx_codeMinorFieldName":"TargetEndSystem","imsx_codeMinorFieldValue":"unknownobject"}]}}"#;
-        assert_eq!(error_detail(bare), "User not found (unknownobject)");
-        let wrapped = br#"{"imsx_StatusInfo":{"imsx_codeMajor":"failure","imsx_codeMinor":{"imsx_codeMinorField":{"imsx_codeMinorFieldValue":"server_busy"}}}}"#;
-        assert_eq!(error_detail(wrapped), "failure (server_busy)");
-    }
-
-    #[test]
-    fn error_details_come_from_the_json_body() {
-        assert_eq!(
-            error_detail(br#"{"errorMessage":{"message":"Plugin is missing required accessLevelV1Api READ permission"}}"#),
-            "Plugin is missing required accessLevelV1Api READ permission"
-        );
-        assert_eq!(
-            error_detail(br#"{"message":"At least one column lacks sufficient permission","errors":[{"code":"NoAccess","field":"isdecisionmaking","resource":"u_studentcontactdetail"}]}"#),
-            "At least one column lacks sufficient permission; u_studentcontactdetail isdecisionmaking NoAccess"
-        );
-        assert_eq!(
-            error_detail(b"<html>Bad gateway</html>"),
-            "<html>Bad gateway</html>"
-        );
-    }
-
-    #[test]
-    fn retry_after_reads_seconds_and_http_dates() {
-        let now = httpdate::parse_http_date("Wed, 02 Dec 2026 10:00:00 GMT").expect("date");
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(7)));
-        h.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Wed, 02 Dec 2026 10:00:42 GMT"),
-        );
-        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(42)));
-        h.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Wed, 02 Dec 2026 09:59:00 GMT"),
-        );
-        assert_eq!(retry_after(&h, now), Some(Duration::ZERO), "a date past");
-        assert_eq!(retry_after(&HeaderMap::new(), now), None);
-    }
-
-    #[test]
-    fn a_spent_budget_waits_for_its_reset() {
-        let now = httpdate::parse_http_date("Wed, 02 Dec 2026 10:00:00 GMT").expect("date");
-        let epoch = now
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("after 1970")
-            .as_secs();
-        let mut h = HeaderMap::new();
-        h.insert("x-ratelimit-remaining", HeaderValue::from_static("3"));
-        h.insert(
-            "x-ratelimit-reset",
-            HeaderValue::from_str(&(epoch + 30).to_string()).expect("value"),
-        );
-        assert_eq!(spent_until(&h, now), None, "budget left: no wait");
-        h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
-        assert_eq!(spent_until(&h, now), Some(Duration::from_secs(30)));
-        h.insert("x-ratelimit-reset", HeaderValue::from_static("12"));
-        assert_eq!(spent_until(&h, now), Some(Duration::from_secs(12)));
-    }
-
-    #[test]
-    fn a_budget_never_allows_more_than_its_minute_in_any_minute() {
-        // Burst of a second's worth, the rest spread: the most a minute can hold is the
-        // burst plus a minute of the spread rate, which is the budget.
-        for per_minute in [60, 120, 600, 1200] {
-            let quota = budget_quota(per_minute).expect("quota");
-            let burst = u64::from(quota.burst_size().get());
-            let period = quota.replenish_interval();
-            let most = burst + (Duration::from_secs(60).as_nanos() / period.as_nanos()) as u64;
-            assert!(most <= u64::from(per_minute), "{per_minute}: {most}");
-            assert!(
-                most + 2 >= u64::from(per_minute),
-                "{per_minute}: {most}, not too strict"
-            );
-        }
-    }
 
     #[test]
     fn endpoints_name_method_and_path_only() {
@@ -872,15 +587,5 @@ mod tests {
                 "Sig GET /signed nonce=2"
             ]
         );
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn the_pacer_spaces_requests() {
-        let pacer = Pacer::new(Duration::from_millis(100));
-        let start = tokio::time::Instant::now();
-        for _ in 0..4 {
-            pacer.wait().await;
-        }
-        assert_eq!(start.elapsed(), Duration::from_millis(300));
     }
 }

@@ -4,6 +4,7 @@
 pub mod districts;
 pub mod roster;
 pub mod runs;
+pub mod settings;
 
 use chrono::{DateTime, Utc};
 

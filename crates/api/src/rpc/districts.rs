@@ -7,9 +7,8 @@ use proto::v1 as pb;
 use tonic::Status;
 
 use super::district_id;
-use crate::convert::districts::{
-    apply_settings, connector_draft, district_to_proto, masked_update, parse_etag,
-};
+use crate::convert::districts::{connector_draft, district_to_proto, masked_update, parse_etag};
+use crate::convert::settings::apply_settings;
 use crate::status::{from_engine, invalid, invalid_field};
 
 const DEFAULT_PAGE: u64 = 100;

@@ -231,3 +231,4 @@ pub async fn default_sim() -> (Simulator, Client) {
     start(SimConfig::default()).await
 }
 pub mod clever;
+pub mod oneroster;
