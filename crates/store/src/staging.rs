@@ -20,6 +20,9 @@ use crate::{Store, StoreError, BATCH_ROWS};
 
 const ENTITY: &str = "staged record";
 
+/// Rows of an older pull dropped per statement on SQLite.
+pub const DROP_CHUNK: u64 = 20_000;
+
 impl Store {
     /// Stages records of `run`'s pull in one transaction. The records of one call have
     /// distinct (kind, key); a key the pull staged before is kept as it was, and a
@@ -245,17 +248,79 @@ impl Store {
 
     /// Drops every staged pull of the district but `run`'s: once a pull is complete, it
     /// is the one support reads.
+    ///
+    /// On SQLite, each older pull goes [`DROP_CHUNK`] rows at a time: a table with a
+    /// foreign key cannot be deleted from in one pass, so one statement deleting a whole
+    /// pull first gathers every row id it deletes in memory (4.6 million of them, about
+    /// 100 MiB, for a district of a million students). A chunk is its own commit; a pull
+    /// left half-dropped by a crash is still an older pull, dropped by the next complete
+    /// one, and never the one support reads (the latest).
     pub async fn keep_only_staged(
         &self,
         district: &DistrictId,
         run: RunId,
     ) -> Result<u64, StoreError> {
-        let deleted = row::Entity::delete_many()
-            .filter(row::Column::DistrictId.eq(district.as_str()))
-            .filter(row::Column::RunId.ne(run.to_string()))
-            .exec(self.db())
-            .await?;
-        Ok(deleted.rows_affected)
+        self.keep_only_staged_in_chunks(district, run, DROP_CHUNK)
+            .await
+    }
+
+    pub(crate) async fn keep_only_staged_in_chunks(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+        chunk: u64,
+    ) -> Result<u64, StoreError> {
+        use sea_orm::{ConnectionTrait, Statement};
+        if self.backend() == crate::Backend::Postgres {
+            let deleted = row::Entity::delete_many()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::RunId.ne(run.to_string()))
+                .exec(self.db())
+                .await?;
+            return Ok(deleted.rows_affected);
+        }
+        let db = self.db();
+        let chunk = chunk.max(1);
+        let keep = run.to_string();
+        let mut deleted = 0;
+        let mut after = String::new();
+        loop {
+            // The next staged run after `after`: a seek on the key's (district, run)
+            // prefix, not a scan of every row.
+            let next = db
+                .query_one(Statement::from_sql_and_values(
+                    db.get_database_backend(),
+                    "SELECT run_id FROM staged_records WHERE district_id = ? AND run_id > ? \
+                     ORDER BY run_id LIMIT 1",
+                    [district.as_str().into(), after.clone().into()],
+                ))
+                .await?;
+            let Some(next) = next else { break };
+            after = next.try_get("", "run_id")?;
+            if after == keep {
+                continue;
+            }
+            loop {
+                let gone = db
+                    .execute(Statement::from_sql_and_values(
+                        db.get_database_backend(),
+                        "DELETE FROM staged_records WHERE rowid IN (SELECT rowid FROM \
+                         staged_records WHERE district_id = ? AND run_id = ? LIMIT ?)",
+                        [
+                            district.as_str().into(),
+                            after.clone().into(),
+                            (chunk as i64).into(),
+                        ],
+                    ))
+                    .await?
+                    .rows_affected();
+                deleted += gone;
+                if gone < chunk {
+                    break;
+                }
+            }
+        }
+        Ok(deleted)
     }
 
     /// Drops the planner's notes of `run` (marks), keeping what the source sent.

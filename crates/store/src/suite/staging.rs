@@ -11,6 +11,7 @@ on_both_backends!(
     a_pull_is_staged_and_read_back_in_key_order,
     a_key_sent_twice_keeps_the_first_and_names_the_second,
     students_the_pull_did_not_list_are_found_and_old_pulls_dropped,
+    older_pulls_are_dropped_whole_a_chunk_at_a_time,
 );
 
 fn record(kind: StagedKind, key: &str, group: &str, payload: &str) -> StagedRecord {
@@ -186,4 +187,52 @@ async fn students_the_pull_did_not_list_are_found_and_old_pulls_dropped(backend:
     assert_eq!(store.keep_only_staged(&cbe, run).await.expect("drop"), 1);
     assert_eq!(store.staged_runs(&cbe).await.expect("runs"), [run]);
     assert_eq!(store.delete_staged(&cbe, run).await.expect("drop"), 2);
+}
+
+async fn older_pulls_are_dropped_whole_a_chunk_at_a_time(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    store
+        .create_district(&super::district("other"))
+        .await
+        .expect("district");
+    let other = super::district_id("other");
+    let students = |n: usize| -> Vec<StagedRecord> {
+        (0..n)
+            .map(|i| record(StagedKind::Student, &format!("{i:03}"), "", "s"))
+            .collect()
+    };
+    let (old, older, kept, elsewhere) = (RunId::new(), RunId::new(), RunId::new(), RunId::new());
+    store.stage(&cbe, old, &students(7)).await.expect("stage");
+    store.stage(&cbe, older, &students(4)).await.expect("stage");
+    store.stage(&cbe, kept, &students(5)).await.expect("stage");
+    store
+        .stage(&other, elsewhere, &students(3))
+        .await
+        .expect("stage");
+
+    // Chunks of 2: several statements per pull and a last short one, whatever order
+    // the run ids sort in around the kept one.
+    assert_eq!(
+        store
+            .keep_only_staged_in_chunks(&cbe, kept, 2)
+            .await
+            .expect("drop"),
+        7 + 4
+    );
+    assert_eq!(store.staged_runs(&cbe).await.expect("runs"), [kept]);
+    let left = store
+        .staged_page(&cbe, kept, StagedKind::Student, None, 100)
+        .await
+        .expect("page");
+    assert_eq!(left.len(), 5, "the kept pull is whole");
+    assert_eq!(
+        store.staged_runs(&other).await.expect("runs"),
+        [elsewhere],
+        "another district's pull stays"
+    );
+    assert_eq!(
+        store.keep_only_staged(&cbe, kept).await.expect("again"),
+        0,
+        "nothing left to drop"
+    );
 }
