@@ -199,18 +199,62 @@ impl Store {
             .await?)
     }
 
-    /// Drops what `run` staged (a pull started again from the start, or a failed pull).
+    /// Drops what `run` staged (a pull started again from the start, a failed pull, or
+    /// an older pull once a newer one is complete).
+    ///
+    /// On SQLite, [`DROP_CHUNK`] rows at a time: a table with a foreign key cannot be
+    /// deleted from in one pass, so one statement deleting a whole pull first gathers
+    /// every row id it deletes in memory (4.6 million of them, about 100 MiB, for a
+    /// district of a million students). A chunk is its own commit; a pull left
+    /// half-dropped by a crash is dropped again by the next complete pull, and is never
+    /// the one support reads (the latest).
     pub async fn delete_staged(
         &self,
         district: &DistrictId,
         run: RunId,
     ) -> Result<u64, StoreError> {
-        let deleted = row::Entity::delete_many()
-            .filter(row::Column::DistrictId.eq(district.as_str()))
-            .filter(row::Column::RunId.eq(run.to_string()))
-            .exec(self.db())
-            .await?;
-        Ok(deleted.rows_affected)
+        self.delete_staged_in_chunks(district, run, DROP_CHUNK)
+            .await
+    }
+
+    async fn delete_staged_in_chunks(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+        chunk: u64,
+    ) -> Result<u64, StoreError> {
+        use sea_orm::{ConnectionTrait, Statement};
+        if self.backend() == crate::Backend::Postgres {
+            // The server's memory, not ours: one statement.
+            let deleted = row::Entity::delete_many()
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::RunId.eq(run.to_string()))
+                .exec(self.db())
+                .await?;
+            return Ok(deleted.rows_affected);
+        }
+        let db = self.db();
+        let chunk = chunk.max(1);
+        let mut deleted = 0;
+        loop {
+            let gone = db
+                .execute(Statement::from_sql_and_values(
+                    db.get_database_backend(),
+                    "DELETE FROM staged_records WHERE rowid IN (SELECT rowid FROM \
+                     staged_records WHERE district_id = ? AND run_id = ? LIMIT ?)",
+                    [
+                        district.as_str().into(),
+                        run.to_string().into(),
+                        (chunk as i64).into(),
+                    ],
+                ))
+                .await?
+                .rows_affected();
+            deleted += gone;
+            if gone < chunk {
+                return Ok(deleted);
+            }
+        }
     }
 
     /// Tells the database what staged records now hold, after a pull (or a planning
@@ -247,14 +291,7 @@ impl Store {
     }
 
     /// Drops every staged pull of the district but `run`'s: once a pull is complete, it
-    /// is the one support reads.
-    ///
-    /// On SQLite, each older pull goes [`DROP_CHUNK`] rows at a time: a table with a
-    /// foreign key cannot be deleted from in one pass, so one statement deleting a whole
-    /// pull first gathers every row id it deletes in memory (4.6 million of them, about
-    /// 100 MiB, for a district of a million students). A chunk is its own commit; a pull
-    /// left half-dropped by a crash is still an older pull, dropped by the next complete
-    /// one, and never the one support reads (the latest).
+    /// is the one support reads. Each goes as [`Store::delete_staged`] drops it.
     pub async fn keep_only_staged(
         &self,
         district: &DistrictId,
@@ -270,54 +307,10 @@ impl Store {
         run: RunId,
         chunk: u64,
     ) -> Result<u64, StoreError> {
-        use sea_orm::{ConnectionTrait, Statement};
-        if self.backend() == crate::Backend::Postgres {
-            let deleted = row::Entity::delete_many()
-                .filter(row::Column::DistrictId.eq(district.as_str()))
-                .filter(row::Column::RunId.ne(run.to_string()))
-                .exec(self.db())
-                .await?;
-            return Ok(deleted.rows_affected);
-        }
-        let db = self.db();
-        let chunk = chunk.max(1);
-        let keep = run.to_string();
         let mut deleted = 0;
-        let mut after = String::new();
-        loop {
-            // The next staged run after `after`: a seek on the key's (district, run)
-            // prefix, not a scan of every row.
-            let next = db
-                .query_one(Statement::from_sql_and_values(
-                    db.get_database_backend(),
-                    "SELECT run_id FROM staged_records WHERE district_id = ? AND run_id > ? \
-                     ORDER BY run_id LIMIT 1",
-                    [district.as_str().into(), after.clone().into()],
-                ))
-                .await?;
-            let Some(next) = next else { break };
-            after = next.try_get("", "run_id")?;
-            if after == keep {
-                continue;
-            }
-            loop {
-                let gone = db
-                    .execute(Statement::from_sql_and_values(
-                        db.get_database_backend(),
-                        "DELETE FROM staged_records WHERE rowid IN (SELECT rowid FROM \
-                         staged_records WHERE district_id = ? AND run_id = ? LIMIT ?)",
-                        [
-                            district.as_str().into(),
-                            after.clone().into(),
-                            (chunk as i64).into(),
-                        ],
-                    ))
-                    .await?
-                    .rows_affected();
-                deleted += gone;
-                if gone < chunk {
-                    break;
-                }
+        for older in self.staged_runs(district).await? {
+            if older != run {
+                deleted += self.delete_staged_in_chunks(district, older, chunk).await?;
             }
         }
         Ok(deleted)
@@ -336,18 +329,27 @@ impl Store {
 
     /// The run whose pull the district has staged, if any (the latest complete one, or
     /// the one in progress).
+    ///
+    /// In run-id order, one seek on the key's (district, run) prefix a run: a district
+    /// holds a pull or two of millions of rows, and `DISTINCT` would read every one.
     pub async fn staged_runs(&self, district: &DistrictId) -> Result<Vec<RunId>, StoreError> {
-        let ids: Vec<String> = row::Entity::find()
-            .select_only()
-            .column(row::Column::RunId)
-            .distinct()
-            .filter(row::Column::DistrictId.eq(district.as_str()))
-            .into_tuple()
-            .all(self.db())
-            .await?;
-        ids.iter()
-            .map(|id| parse(ENTITY, id, "run_id", id))
-            .collect()
+        let mut runs = Vec::new();
+        let mut after = String::new();
+        loop {
+            let next: Option<String> = row::Entity::find()
+                .select_only()
+                .column(row::Column::RunId)
+                .filter(row::Column::DistrictId.eq(district.as_str()))
+                .filter(row::Column::RunId.gt(after.as_str()))
+                .order_by_asc(row::Column::RunId)
+                .limit(1)
+                .into_tuple()
+                .one(self.db())
+                .await?;
+            let Some(id) = next else { return Ok(runs) };
+            runs.push(parse(ENTITY, &id, "run_id", &id)?);
+            after = id;
+        }
     }
 
     /// Non-archived students the run's pull did not list (by source id, refused records

@@ -29,18 +29,14 @@ pub async fn bulk_load(args: BenchLoadArgs) -> anyhow::Result<()> {
     let from = Store::connect(&args.from).await?;
     let to = Store::connect(&args.to).await?;
     let tables: Vec<&str> = PARENT_TABLES.iter().chain(ROSTER_TABLES).copied().collect();
-    let dump = from.dump_tables(&tables, &args.dump).await;
-    let loaded = match &dump {
-        Ok(dump) => {
-            let started = Instant::now();
-            to.bulk_load(dump)
-                .await
-                .map(|rows| (rows, started.elapsed()))
-        }
-        Err(_) => Ok((0, Duration::ZERO)),
-    };
+    let loaded = async {
+        let dump = from.dump_tables(&tables, &args.dump).await?;
+        let started = Instant::now();
+        let rows = to.bulk_load(&dump).await?;
+        Ok::<_, store::StoreError>((rows, started.elapsed()))
+    }
+    .await;
     let _ = std::fs::remove_file(&args.dump);
-    dump?;
     let (rows, took) = loaded?;
     println!("loaded {rows} in {}", took.as_secs_f64());
     Ok(())
