@@ -16,7 +16,7 @@ impl Engine {
         run.enter(RunPhase::Applying, crate::now());
         self.save_progress(run).await?;
         let district = run.district_id.clone();
-        let mut after = self.store.run_checkpoint(&district, run.id).await?;
+        let after = self.store.run_checkpoint(&district, run.id).await?;
         // Plan items are numbered in apply order, with gaps between phases: the items up
         // to the checkpoint are the ones in.
         run.counts.applied = match after {
@@ -32,27 +32,28 @@ impl Engine {
             .next_change_seq(&district, ChangeSource::Run(run.id))
             .await?;
         let mut progress = Pacer::default();
+        let (store, run_id) = (&self.store, run.id);
+        let read = |after| store.read_plan(&district, run_id, after, APPLY_PAGE);
+        let mut page = read(after).await?;
         loop {
             if cancel.stopping() {
                 return Err(Stop::Cancelled);
             }
-            let page = self
-                .store
-                .read_plan(&district, run.id, after, APPLY_PAGE)
-                .await?;
             let Some((last, _)) = page.last() else { break };
             let last = *last;
-            let written = self
-                .store
-                .apply_plan_items(&district, run.id, &page, change_seq, crate::now())
-                .await?;
-            change_seq += written;
+            // The next page is read while this one is written: a plan does not change once
+            // made, and the database works on one while the service decodes the other.
+            let apply =
+                self.store
+                    .apply_plan_items(&district, run.id, &page, change_seq, crate::now());
+            let (written, next) = tokio::join!(apply, read(Some(last)));
+            change_seq += written?;
             crate::metrics::applied(&page);
             run.counts.applied += page.len() as u64;
-            after = Some(last);
             if progress.due() {
                 self.save_progress(run).await?;
             }
+            page = next?;
         }
         if run.counts.applied >= REFRESH_AFTER {
             // Best effort: a database that cannot analyze still has its rows.

@@ -238,7 +238,9 @@ impl Engine {
         Ok(())
     }
 
-    /// Pass 1: students page by page, with their links.
+    /// Pass 1: students page by page, with their links. The next page is read while one is
+    /// planned (the staged pull does not change while it is planned, and the notes a page
+    /// leaves are staged records of another kind).
     async fn plan_students(
         &self,
         ctx: &Ctx<'_>,
@@ -246,72 +248,88 @@ impl Engine {
         w: &mut Writer,
         control: &RunControl,
     ) -> Result<(), Stop> {
-        let mut after: Option<String> = None;
-        loop {
-            if control.stopping() {
-                return Err(Stop::Cancelled);
-            }
-            let page = self
-                .store
+        let (store, run_id) = (&self.store, run.id);
+        let read = |after: Option<String>| async move {
+            store
                 .staged_page(
                     ctx.district,
-                    run.id,
+                    run_id,
                     StagedKind::Student,
                     after.as_deref(),
                     PAGE,
                 )
-                .await?;
+                .await
+        };
+        let mut page = read(None).await?;
+        loop {
+            if control.stopping() {
+                return Err(Stop::Cancelled);
+            }
             let (Some(first), Some(last)) = (page.first(), page.last()) else {
                 break;
             };
-            let (first, last) = (first.key.clone(), last.key.clone());
-            after = Some(last.clone());
-            let students: Vec<(SourceStudent, String)> = page
-                .iter()
-                .filter(|r| r.usable())
-                .filter_map(|r| parse(r).map(|s| (s, r.hash.clone())))
-                .collect();
-            let sources: Vec<SourceId> =
-                students.iter().map(|(s, _)| s.source_id.clone()).collect();
-            let mut held = self
-                .store
-                .students_by_source(ctx.district, &sources)
-                .await?;
-            let mut ids: HashMap<SourceId, StudentId> = HashMap::new();
-            if ctx.import {
-                // A file names students we hold; it never changes them.
-                for (src, _) in &students {
-                    if let Some(h) = held.get(&src.source_id) {
-                        ids.insert(src.source_id.clone(), h.value.id);
-                    }
-                }
-                self.plan_page_links(ctx, run, w, &students, &ids, (&first, &last))
-                    .await?;
-                self.flush(ctx, run, w).await?;
-                continue;
-            }
-            self.rekey_students(ctx, run, w, &students, &mut held)
-                .await?;
-            for (src, hash) in &students {
-                let (id, item) = students::student_item(
-                    ctx.district,
-                    ctx.settings.student_id_source,
-                    src,
-                    hash,
-                    held.get(&src.source_id),
-                );
-                ids.insert(src.source_id.clone(), id);
-                if let Some(item) = item {
-                    w.push(run, Phase::Students, item, src.school_source_id.as_ref());
-                }
-            }
-            if ctx.settings.manage_guardians {
-                self.plan_page_links(ctx, run, w, &students, &ids, (&first, &last))
-                    .await?;
-            }
-            self.flush(ctx, run, w).await?;
+            let keys = (first.key.clone(), last.key.clone());
+            let (planned, next) = tokio::join!(
+                self.plan_student_page(ctx, run, w, &page, (&keys.0, &keys.1)),
+                read(Some(keys.1.clone()))
+            );
+            planned?;
+            page = next?;
         }
         Ok(())
+    }
+
+    /// One page of pass 1: its students' items and links, flushed.
+    async fn plan_student_page(
+        &self,
+        ctx: &Ctx<'_>,
+        run: &mut SyncRun,
+        w: &mut Writer,
+        page: &[StagedRecord],
+        (first, last): (&str, &str),
+    ) -> Result<(), Stop> {
+        let students: Vec<(SourceStudent, String)> = page
+            .iter()
+            .filter(|r| r.usable())
+            .filter_map(|r| parse(r).map(|s| (s, r.hash.clone())))
+            .collect();
+        let sources: Vec<SourceId> = students.iter().map(|(s, _)| s.source_id.clone()).collect();
+        let mut held = self
+            .store
+            .students_by_source(ctx.district, &sources)
+            .await?;
+        let mut ids: HashMap<SourceId, StudentId> = HashMap::new();
+        if ctx.import {
+            // A file names students we hold; it never changes them.
+            for (src, _) in &students {
+                if let Some(h) = held.get(&src.source_id) {
+                    ids.insert(src.source_id.clone(), h.value.id);
+                }
+            }
+            self.plan_page_links(ctx, run, w, &students, &ids, (first, last))
+                .await?;
+            return self.flush(ctx, run, w).await;
+        }
+        self.rekey_students(ctx, run, w, &students, &mut held)
+            .await?;
+        for (src, hash) in &students {
+            let (id, item) = students::student_item(
+                ctx.district,
+                ctx.settings.student_id_source,
+                src,
+                hash,
+                held.get(&src.source_id),
+            );
+            ids.insert(src.source_id.clone(), id);
+            if let Some(item) = item {
+                w.push(run, Phase::Students, item, src.school_source_id.as_ref());
+            }
+        }
+        if ctx.settings.manage_guardians {
+            self.plan_page_links(ctx, run, w, &students, &ids, (first, last))
+                .await?;
+        }
+        self.flush(ctx, run, w).await
     }
 
     /// Identity churn of students: a source may list a student we hold under a new id
