@@ -5,7 +5,8 @@
 //! - the declared counts agree with what arrived ([`Tally::verify`]);
 //! - no student, and no contact of a student, arrives twice (paging overlap);
 //! - a guardian account listed in several batches is the same account each time, apart
-//!   from the students of that batch.
+//!   from the students of that batch;
+//! - only optional kinds (staff, classrooms, enrollments) may be sent as unavailable.
 //!
 //! [`collect`] returns the roster with guardian accounts merged across batches, ready to
 //! compare with a simulator's ground truth.
@@ -91,6 +92,8 @@ pub struct Roster {
     pub enrollments: Vec<Enrollment>,
     pub warnings: Vec<PullWarning>,
     pub rejected: Vec<crate::pull::RejectedRecord>,
+    /// Optional kinds the source would not give this pull.
+    pub unavailable: Vec<crate::pull::Unavailable>,
     pub declared: PullCounts,
 }
 
@@ -176,6 +179,12 @@ pub async fn collect(mut stream: RosterStream) -> Result<Roster, CollectError> {
             RosterEvent::Enrollments(v) => roster.enrollments.extend(v),
             RosterEvent::Warning(w) => roster.warnings.push(w),
             RosterEvent::Rejected(r) => roster.rejected.push(r),
+            RosterEvent::Unavailable(u) if !u.kind.is_optional() => {
+                return Err(violation(format!(
+                    "a required kind was sent as unavailable: {u}"
+                )))
+            }
+            RosterEvent::Unavailable(u) => roster.unavailable.push(u),
             RosterEvent::Complete(counts) => declared = Some(counts),
         }
     }

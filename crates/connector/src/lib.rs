@@ -26,8 +26,12 @@ pub mod warnings;
 
 pub use error::ConnectorError;
 pub use http::{HttpClient, HttpConfig, RetryPolicy};
-pub use paging::{CursorStep, CursorWalk, OffsetWalk, PageWalk};
-pub use pull::{PullCounts, PullWarning, RecordKind, RejectedRecord, RosterEvent, Tally};
+pub use paging::{
+    page_keys, CursorStep, CursorWalk, Keyed, OffsetSignals, OffsetWalk, PageKeys, PageWalk,
+};
+pub use pull::{
+    KindSet, PullCounts, PullWarning, RecordKind, RejectedRecord, RosterEvent, Tally, Unavailable,
+};
 pub use registry::{ConnectorFactory, Registry};
 pub use settings::{SettingSpec, SettingsReader};
 pub use source::{

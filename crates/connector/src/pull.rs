@@ -37,8 +37,59 @@ pub enum RosterEvent {
     /// A record the connector could not read (no id, an unparseable date): left out by
     /// itself. It still counts against the declared count: declared = received + rejected.
     Rejected(RejectedRecord),
+    /// An optional kind the source would not give this pull (a 403 or 404 on its
+    /// endpoint): nothing of that kind is created, changed or archived by the run, and
+    /// the rest of the pull goes on. Only [`RecordKind::is_optional`] kinds may be
+    /// unavailable; the engine fails a run whose required kind is.
+    Unavailable(Unavailable),
     /// The source says the pull is whole; these are its own counts.
     Complete(PullCounts),
+}
+
+/// An optional kind the source refused this pull, with the endpoint and status that said so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unavailable {
+    pub kind: RecordKind,
+    /// `METHOD /path`, as errors name endpoints.
+    pub endpoint: String,
+    /// The HTTP status of the refusal (403, 404), when there was one.
+    pub status: Option<u16>,
+    /// Why, in words for a district administrator (no response body).
+    pub reason: String,
+}
+
+impl Unavailable {
+    /// The kind is unavailable because the source refused `error` (a 403 or 404); `None`
+    /// for any other error, which is not a refusal and stays an error.
+    pub fn from_refusal(kind: RecordKind, error: &crate::ConnectorError) -> Option<Self> {
+        let (endpoint, status, reason) = match error {
+            crate::ConnectorError::Forbidden { endpoint, .. } => {
+                (endpoint, 403, "the source denies access (HTTP 403)")
+            }
+            crate::ConnectorError::NotFound { endpoint, .. } => {
+                (endpoint, 404, "the source does not serve it (HTTP 404)")
+            }
+            _ => return None,
+        };
+        Some(Unavailable {
+            kind,
+            endpoint: endpoint.clone(),
+            status: Some(status),
+            reason: reason.into(),
+        })
+    }
+}
+
+impl std::fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} not synced this run: {}: {}; nothing of that kind was created, changed or archived",
+            self.kind.as_str(),
+            self.endpoint,
+            self.reason
+        )
+    }
 }
 
 /// A warning with the endpoint and record it is about.
@@ -71,6 +122,16 @@ impl RecordKind {
         RecordKind::Classroom,
         RecordKind::Enrollment,
     ];
+
+    /// Whether a run may go on without this kind (SPEC §2c): the seeds require students
+    /// and guardians with their links; schools' details, staff, classrooms and
+    /// enrollments are optional.
+    pub fn is_optional(self) -> bool {
+        matches!(
+            self,
+            RecordKind::Staff | RecordKind::Classroom | RecordKind::Enrollment
+        )
+    }
 
     /// The plural name counts and settings use (`students`, `guardian_accounts`).
     pub fn as_str(self) -> &'static str {
@@ -147,12 +208,40 @@ pub struct CountMismatch {
     pub received: u64,
 }
 
+/// A set of record kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
+pub struct KindSet(u8);
+
+impl KindSet {
+    fn bit(kind: RecordKind) -> u8 {
+        1 << (kind as u8)
+    }
+
+    pub fn insert(&mut self, kind: RecordKind) {
+        self.0 |= Self::bit(kind);
+    }
+
+    pub fn contains(&self, kind: RecordKind) -> bool {
+        self.0 & Self::bit(kind) != 0
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0 == 0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = RecordKind> + '_ {
+        RecordKind::ALL.into_iter().filter(|k| self.contains(*k))
+    }
+}
+
 /// Counts what a pull delivered, to hold against what the source declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Tally {
     pub received: PullCounts,
     /// Records the connector could not read and left out.
     pub rejected: PullCounts,
+    /// Optional kinds the source would not give: not held against any count.
+    pub unavailable: KindSet,
 }
 
 impl Tally {
@@ -169,15 +258,18 @@ impl Tally {
             RosterEvent::Classrooms(v) => r.classrooms += n(v.len()),
             RosterEvent::Enrollments(v) => r.enrollments += n(v.len()),
             RosterEvent::Rejected(rec) => self.rejected.add(rec.kind, 1),
+            RosterEvent::Unavailable(u) => self.unavailable.insert(u.kind),
             RosterEvent::Warning(_) | RosterEvent::Complete(_) => {}
         }
     }
 
     /// Every kind whose received count, with the records the connector rejected, differs
-    /// from the declared one; empty when the pull is whole.
+    /// from the declared one; empty when the pull is whole. A kind the source would not
+    /// give is not read at all, so it is not held to a count.
     pub fn verify(&self, declared: &PullCounts) -> Vec<CountMismatch> {
         RecordKind::ALL
             .into_iter()
+            .filter(|k| !self.unavailable.contains(*k))
             .map(|k| {
                 (
                     k,

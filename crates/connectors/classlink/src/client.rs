@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use connector::http::{Answer, Request};
 use connector::token::{client_credentials, IssuedToken, TokenCache};
-use connector::{ConnectorError, HttpClient, OffsetWalk};
+use connector::{page_keys, ConnectorError, HttpClient, Keyed, OffsetSignals, OffsetWalk};
 use model::Secret;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
 use serde::de::DeserializeOwned;
@@ -335,7 +335,7 @@ impl ClassLinkClient {
 
     /// The pages of the collection at `path` (`/students`, `/users`) under `key`, with
     /// `filter` when given.
-    pub fn pages<T: DeserializeOwned>(
+    pub fn pages<T: DeserializeOwned + Keyed>(
         &self,
         path: &str,
         key: ListKey,
@@ -382,44 +382,66 @@ pub struct Pages<'a, T> {
     _records: PhantomData<T>,
 }
 
-impl<T: DeserializeOwned> Pages<'_, T> {
+impl<T: DeserializeOwned + Keyed> Pages<'_, T> {
     /// The endpoint, for warnings (`GET /ims/oneroster/v1p1/users`).
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
 
-    /// The next page's records, or `None` once the collection is read.
+    /// The next page's records, or `None` once the collection is read. A 502 (a page
+    /// too heavy for the server to build) is asked again in smaller pages, down to
+    /// [`SMALLEST_PAGE`] rows.
     pub async fn next(&mut self) -> Result<Option<Vec<T>>, ConnectorError> {
-        let Some(offset) = self.walk.next_offset() else {
-            return Ok(None);
-        };
-        let limit = self.walk.limit().to_string();
-        let offset = offset.to_string();
-        let mut query = vec![
-            ("limit", limit.as_str()),
-            ("offset", offset.as_str()),
-            ("sort", "sourcedId"),
-            ("orderBy", "asc"),
-        ];
-        if let Some(filter) = &self.filter {
-            query.push(("filter", filter));
-        }
-        let (key, endpoint) = (self.key, self.endpoint.clone());
-        let (records, total) = self
-            .client
-            .get_with(&self.path, &query, |answer| {
-                let records: Vec<T> =
-                    wire::list(&answer.body, key).map_err(|reason| ConnectorError::Malformed {
-                        endpoint: endpoint.clone(),
-                        reason,
+        loop {
+            let Some(offset) = self.walk.next_offset() else {
+                return Ok(None);
+            };
+            let limit = self.walk.limit().to_string();
+            let offset = offset.to_string();
+            let mut query = vec![
+                ("limit", limit.as_str()),
+                ("offset", offset.as_str()),
+                ("sort", "sourcedId"),
+                ("orderBy", "asc"),
+            ];
+            if let Some(filter) = &self.filter {
+                query.push(("filter", filter));
+            }
+            let (key, endpoint) = (self.key, self.endpoint.clone());
+            let answer = self
+                .client
+                .get_with(&self.path, &query, |answer| {
+                    let records: Vec<T> = wire::list(&answer.body, key).map_err(|reason| {
+                        ConnectorError::Malformed {
+                            endpoint: endpoint.clone(),
+                            reason,
+                        }
                     })?;
-                Ok((records, answer.header_number("x-total-count")))
-            })
-            .await?;
-        self.walk.record(records.len(), total)?;
-        Ok(Some(records))
+                    let signals = OffsetSignals {
+                        total: answer.header_number("x-total-count"),
+                        next_link: answer.has_link("next"),
+                    };
+                    Ok((records, signals))
+                })
+                .await;
+            let (records, signals) = match answer {
+                Err(ConnectorError::Http { status: 502, .. })
+                    if self.walk.shrink(SMALLEST_PAGE) =>
+                {
+                    tracing::info!(endpoint = %self.endpoint, limit = self.walk.limit(), "the server answered 502 to a page; asking for smaller pages");
+                    continue;
+                }
+                other => other?,
+            };
+            self.walk
+                .record(records.len(), page_keys(&records), signals)?;
+            return Ok(Some(records));
+        }
     }
 }
+
+/// The smallest page a 502 shrinks a walk to: OneRoster's default `limit`.
+pub const SMALLEST_PAGE: u32 = 100;
 
 #[cfg(test)]
 mod tests {

@@ -312,3 +312,14 @@ mod tests {
         assert!(err.contains("\"users\""), "{err}");
     }
 }
+
+macro_rules! keyed_by_sourced_id {
+    ($($t:ty),*) => {$(
+        impl connector::Keyed for $t {
+            fn page_key(&self) -> &str {
+                self.sourced_id.as_str()
+            }
+        }
+    )*};
+}
+keyed_by_sourced_id!(User, Org, Class, Enrollment);

@@ -2,14 +2,15 @@
 //! their `next` link to the end (reference §2), the request budget of the token.
 //!
 //! Clever declares no totals, so a list is whole when the walk reached a page without a
-//! `next` link (or an empty page), with no `next` link seen twice and no page short of the
-//! limit before the end — [`connector::CursorWalk`] holds it to that.
+//! `next` link (or an empty page), with no `next` link seen twice and no page repeating the
+//! one before — [`connector::CursorWalk`] holds it to that. A page shorter than asked
+//! that carries a `next` link is followed: the server decides the page size.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
 
 use connector::http::Request;
-use connector::{ConnectorError, CursorStep, CursorWalk, HttpClient};
+use connector::{ConnectorError, CursorStep, CursorWalk, HttpClient, Keyed};
 use model::Secret;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
 use serde::de::DeserializeOwned;
@@ -103,7 +104,11 @@ impl CleverClient {
     }
 
     /// The pages of the list at `path` (`/users`, `/sections`) with `query`.
-    pub fn pages<T: DeserializeOwned>(&self, path: &str, query: &[(&str, &str)]) -> Pages<'_, T> {
+    pub fn pages<T: DeserializeOwned + Keyed>(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Pages<'_, T> {
         let limit = self.page_limit.to_string();
         let mut query: Vec<(&str, &str)> = query.to_vec();
         query.push(("limit", &limit));
@@ -126,10 +131,33 @@ pub struct Pages<'a, T> {
     _records: PhantomData<T>,
 }
 
-impl<T: DeserializeOwned> Pages<'_, T> {
+impl<T: DeserializeOwned + Keyed> Pages<'_, T> {
     /// The endpoint, for warnings.
     pub fn endpoint(&self) -> String {
         format!("GET {}", self.first.path())
+    }
+
+    /// The `next` link goes on after the page's last record (`starting_after=<last id>`,
+    /// reference §2): a page shorter than asked is then the server's page size, while a
+    /// link past records the page did not hold would skip them.
+    fn check_cursor(&self, next: &str, last: &str) -> Result<(), ConnectorError> {
+        let after = url::Url::parse("http://link.invalid")
+            .and_then(|base| base.join(next))
+            .ok()
+            .and_then(|u| {
+                u.query_pairs()
+                    .find(|(k, _)| k == "starting_after")
+                    .map(|(_, v)| v.into_owned())
+            });
+        match after {
+            Some(after) if after != last => Err(ConnectorError::BrokenPaging {
+                endpoint: self.endpoint(),
+                reason: format!(
+                    "the next link starts after {after:?}, not after the page's last record {last:?}: records would be skipped"
+                ),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The next page's records, or `None` once the list is read.
@@ -145,7 +173,11 @@ impl<T: DeserializeOwned> Pages<'_, T> {
         let next = (rows > 0)
             .then(|| answer.next().map(str::to_owned))
             .flatten();
-        self.walk.record(rows, next)?;
+        if let (Some(next), Some(last)) = (&next, answer.data.last()) {
+            self.check_cursor(next, last.page_key())?;
+        }
+        self.walk
+            .record(rows, connector::page_keys(&answer.data), next)?;
         Ok(Some(answer.data.into_iter().map(|i| i.data).collect()))
     }
 }

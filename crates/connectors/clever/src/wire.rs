@@ -206,3 +206,20 @@ mod tests {
         assert_eq!(contact.student_relationships[1].kind.as_str(), "Emergency");
     }
 }
+
+macro_rules! keyed_by_id {
+    ($($t:ty),*) => {$(
+        impl connector::Keyed for $t {
+            fn page_key(&self) -> &str {
+                self.id.as_str()
+            }
+        }
+    )*};
+}
+keyed_by_id!(District, School, User, Section);
+
+impl<T: connector::Keyed> connector::Keyed for Item<T> {
+    fn page_key(&self) -> &str {
+        self.data.page_key()
+    }
+}

@@ -265,7 +265,7 @@ async fn a_429_storm_is_waited_out_and_faults_are_retried() {
 }
 
 #[tokio::test]
-async fn a_short_page_with_more_to_come_fails_the_pull() {
+async fn a_next_link_past_records_the_page_did_not_hold_fails_the_pull() {
     let sim = simulator(CleverSimConfig::default()).await;
     sim.inject(Fault::new(Match::path("/v3.0/users"), FaultKind::ShortPage).skip(1));
     let err = pull(connector(&sim).as_ref())

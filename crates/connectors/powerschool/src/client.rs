@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use connector::http::{Body, Request};
 use connector::token::{client_credentials, IssuedToken, TokenCache};
-use connector::{ConnectorError, HttpClient, PageWalk};
+use connector::{page_keys, ConnectorError, HttpClient, PageWalk};
 use model::Secret;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
 use serde::de::DeserializeOwned;
@@ -239,8 +239,7 @@ impl PsClient {
             ];
             query.extend(filter.iter().copied());
             let answer: wire::RecordsAnswer = self.get(&path, &query).await?;
-            let first = answer.record.0.first().and_then(|r| r.id.as_ref());
-            walk.record_page(answer.record.0.len(), first.map(wire::Text::as_str))?;
+            walk.record(answer.record.0.len(), page_keys(&answer.record.0))?;
             rows.extend(answer.record.0);
         }
         Ok(rows)
@@ -375,7 +374,7 @@ impl PsClient {
                     body,
                 )
                 .await?;
-            walk.record(answer.record.0.len())?;
+            walk.record(answer.record.0.len(), page_keys(&answer.record.0))?;
             rows.extend(answer.record.0);
         }
         Ok(rows)

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use futures::StreamExt;
 
 use connector::{
-    roster_stream, ConnectorError, PageWalk, PullCounts, PullStop, PullWarning, RejectedRecord,
-    RosterEvent, RosterSink, RosterStream, UserRef, UserSnapshot,
+    page_keys, roster_stream, ConnectorError, PageWalk, PullCounts, PullStop, PullWarning,
+    RejectedRecord, RosterEvent, RosterSink, RosterStream, UserRef, UserSnapshot,
 };
 use model::roster::Contact;
 use model::source::{GuardianAccount, SourceStudent};
@@ -72,7 +72,10 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
         let answer: wire::SchoolsAnswer = client
             .get(school_path, &[("pagesize", &size), ("page", &page)])
             .await?;
-        walk.record(answer.schools.school.0.len())?;
+        walk.record(
+            answer.schools.school.0.len(),
+            page_keys(&answer.schools.school.0),
+        )?;
         schools.extend(answer.schools.school.0);
     }
     sink.send(RosterEvent::Schools(
@@ -99,11 +102,11 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
             .map(|page| student_page(client, &codes, &path, &endpoint, page_size, page))
             .buffered(concurrency);
         while let Some(batch) = batches.next().await {
-            let (rows, batch) = batch?;
+            let (rows, keys, batch) = batch?;
             if walk.next_page().is_none() {
                 break;
             }
-            walk.record(rows)?;
+            walk.record(rows, keys.as_ref().map(|(f, l)| (f.as_str(), l.as_str())))?;
             declared.contacts += batch.contacts.len() as u64;
             declared.guardian_accounts += batch.guardian_accounts.len() as u64;
             for w in batch.warnings {
@@ -119,7 +122,7 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
         }
         if walk.next_page().is_some() {
             // Fewer rows than counted and no short page to say so: the pages ran out.
-            walk.record(0)?;
+            walk.record(0, None)?;
         }
     }
     let school_ids: Vec<String> = schools.iter().map(|s| s.id.as_str().to_owned()).collect();
@@ -137,7 +140,7 @@ async fn student_page(
     endpoint: &str,
     page_size: u32,
     page: u64,
-) -> Result<(usize, Batch), ConnectorError> {
+) -> Result<(usize, Option<(String, String)>, Batch), ConnectorError> {
     let (size, page) = (page_size.to_string(), page.to_string());
     let extensions = fields::student_extensions();
     let answer: wire::StudentsAnswer = client
@@ -153,8 +156,9 @@ async fn student_page(
         )
         .await?;
     let students = answer.students.student.0;
+    let keys = page_keys(&students).map(|(f, l)| (f.to_owned(), l.to_owned()));
     let batch = batch(client, codes, &students, endpoint, None).await?;
-    Ok((students.len(), batch))
+    Ok((students.len(), keys, batch))
 }
 
 /// One user now (spot sync).

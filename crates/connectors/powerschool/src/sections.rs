@@ -23,8 +23,8 @@ use futures::StreamExt;
 use serde::Deserialize;
 
 use connector::{
-    ConnectorError, PageWalk, PullCounts, PullStop, RecordKind, RejectedRecord, RosterEvent,
-    RosterSink,
+    page_keys, ConnectorError, Keyed, PageWalk, PullCounts, PullStop, RecordKind, RejectedRecord,
+    RosterEvent, RosterSink,
 };
 use model::ids::{ClassroomId, SourceId, StaffId};
 use model::roster::{Classroom, Enrollment, EnrollmentRole, Staff};
@@ -259,7 +259,7 @@ pub async fn pull(
                 )
                 .await?;
             let rows = answer.staffs.staff.0;
-            walk.record(rows.len())?;
+            walk.record(rows.len(), page_keys(&rows))?;
             let mut mapped = Vec::with_capacity(rows.len());
             for w in &rows {
                 match staff(w) {
@@ -284,7 +284,7 @@ pub async fn pull(
                 .get(&path, &[("pagesize", &size), ("page", &page)])
                 .await?;
             let rows = answer.sections.section.0;
-            walk.record(rows.len())?;
+            walk.record(rows.len(), page_keys(&rows))?;
             let mut classrooms = Vec::with_capacity(rows.len());
             let mut teachers = Vec::new();
             for w in &rows {
@@ -327,6 +327,18 @@ pub async fn pull(
         }
     }
     Ok(())
+}
+
+impl Keyed for WireStaff {
+    fn page_key(&self) -> &str {
+        self.id.as_str()
+    }
+}
+
+impl Keyed for WireSection {
+    fn page_key(&self) -> &str {
+        self.id.as_str()
+    }
 }
 
 #[cfg(test)]

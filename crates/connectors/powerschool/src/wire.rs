@@ -309,6 +309,24 @@ impl Record {
     }
 }
 
+impl connector::Keyed for School {
+    fn page_key(&self) -> &str {
+        self.id.as_str()
+    }
+}
+
+impl connector::Keyed for Student {
+    fn page_key(&self) -> &str {
+        self.id.as_str()
+    }
+}
+
+impl connector::Keyed for Record {
+    fn page_key(&self) -> &str {
+        self.id.as_ref().map_or("", Text::as_str)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -189,7 +189,24 @@ impl Engine {
         let mut declared = None;
         let mut stream = connector.roster();
         let mut event = 0u64;
-        while let Some(item) = stream.next().await {
+        // A source slow to send its next page (or sending the same page for ever) does not
+        // hold a cancel back: every half second the run records its progress, which is
+        // how a cancel asked of another replica reaches this one, and looks for a stop.
+        let mut tick = tokio::time::interval(super::PROGRESS_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let item = tokio::select! {
+                item = stream.next() => item,
+                _ = tick.tick() => {
+                    if control.stopping() {
+                        return Err(Stop::Cancelled);
+                    }
+                    run.counts.fetched = fetched(&pulled.tally.received);
+                    self.save_progress(run).await?;
+                    continue;
+                }
+            };
+            let Some(item) = item else { break };
             if control.stopping() {
                 return Err(Stop::Cancelled);
             }
@@ -328,6 +345,15 @@ impl Engine {
                         format!("{} {}: refused: {}", r.endpoint, r.record, r.reason),
                     );
                 }
+                RosterEvent::Unavailable(u) if !u.kind.is_optional() => {
+                    return Err(Stop::Failed(format!(
+                        "the pull failed, nothing was written: {} cannot be read ({}: {})",
+                        u.kind.as_str(),
+                        u.endpoint,
+                        u.reason
+                    )));
+                }
+                RosterEvent::Unavailable(u) => Self::warn(run, u.to_string()),
                 RosterEvent::Complete(counts) => declared = Some(*counts),
             }
             for w in refused {
@@ -349,12 +375,7 @@ impl Engine {
         pulled: Pulled,
         declared: Option<PullCounts>,
     ) -> Result<Pulled, Stop> {
-        let received = pulled.tally.received;
-        run.counts.fetched = connector::RecordKind::ALL
-            .into_iter()
-            .map(|k| (k.as_str().to_owned(), received.get(k)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
+        run.counts.fetched = fetched(&pulled.tally.received);
         let Some(declared) = declared else {
             return Err(Stop::Failed(
                 "the pull ended without the source declaring it complete; nothing was written"
@@ -437,6 +458,15 @@ impl Engine {
             over.join("; ")
         )))
     }
+}
+
+/// The records received so far, by kind, as a run's counts show them.
+fn fetched(received: &PullCounts) -> std::collections::BTreeMap<String, u64> {
+    RecordKind::ALL
+        .into_iter()
+        .map(|k| (k.as_str().to_owned(), received.get(k)))
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 fn staged_kind(kind: RecordKind) -> StagedKind {

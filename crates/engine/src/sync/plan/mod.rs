@@ -24,7 +24,7 @@ pub mod students;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
-use connector::Connector;
+use connector::{Connector, KindSet};
 use model::change::Operation;
 use model::district::{ArchivedStudents, District};
 use model::ids::{GuardianId, SourceId, StudentId};
@@ -148,7 +148,9 @@ impl Engine {
         };
         if run.trigger == RunTrigger::Import {
             // A file is not the SIS's roster: the pull support reads stays.
-            return self.plan_run(district, run, control, held).await;
+            return self
+                .plan_run(district, run, control, held, KindSet::default())
+                .await;
         }
         tracing::info!(district = %id, run = %run.id, elapsed_ms = started.elapsed().as_millis() as u64, "pull staged");
         // The complete pull is now the one support reads; older pulls go.
@@ -160,19 +162,24 @@ impl Engine {
                 "the source listed no students while {held} are held; an empty pull never archives a district"
             )));
         }
-        let planned = self.plan_run(district, run, control, held).await;
+        let unavailable = pulled.tally.unavailable;
+        let planned = self
+            .plan_run(district, run, control, held, unavailable)
+            .await;
         tracing::info!(district = %id, run = %run.id, items = run.counts.plan_items, elapsed_ms = started.elapsed().as_millis() as u64, "planned");
         planned
     }
 
     /// Plans the district from the run's staged pull; `students_held` is how many
-    /// active students the store held when the pull began.
+    /// active students the store held when the pull began; `unavailable` are the
+    /// optional kinds the source would not give, of which nothing is planned.
     async fn plan_run(
         &self,
         district: &District,
         run: &mut SyncRun,
         control: &RunControl,
         students_held: u64,
+        unavailable: KindSet,
     ) -> Result<PlanImpact, Stop> {
         let id = &district.id;
         let import = run.trigger == RunTrigger::Import;
@@ -198,7 +205,8 @@ impl Engine {
         w.impact.staff_held = self.store.count_staff(id, false).await?;
         w.impact.classrooms_held = self.store.count_classrooms(id, false).await?;
         if !import {
-            self.plan_roster(&ctx, run, &mut w, control).await?;
+            self.plan_roster(&ctx, run, &mut w, control, unavailable)
+                .await?;
         }
         self.plan_students(&ctx, run, &mut w, control).await?;
         if district.settings.manage_guardians || import {

@@ -18,6 +18,7 @@ use super::{parse, Ctx, Phase, Writer, PAGE};
 use crate::sync::stage::content_hash;
 use crate::sync::{RunControl, Stop};
 use crate::Engine;
+use connector::{KindSet, RecordKind};
 use model::fields::{
     changes, classroom_fields, contact_fields, enrollment_fields, school_fields, staff_fields,
     Fields,
@@ -228,18 +229,28 @@ fn enrollment_item(operation: Operation, e: &Enrollment) -> PlanItem {
 
 impl Engine {
     /// Schools, staff, and classrooms with their enrollments; then, once the pull proved
-    /// complete, staff and classrooms it no longer lists are archived.
+    /// complete, staff and classrooms it no longer lists are archived. A kind the source
+    /// would not give (`unavailable`) is left as it is held: nothing of it is created,
+    /// changed or archived, and classrooms left so keep their enrollments too.
     pub(super) async fn plan_roster(
         &self,
         ctx: &Ctx<'_>,
         run: &mut SyncRun,
         w: &mut Writer,
         control: &RunControl,
+        unavailable: KindSet,
     ) -> Result<(), Stop> {
         self.plan_schools(ctx, run, w, control).await?;
-        self.plan_staff(ctx, run, w, control).await?;
-        self.plan_classrooms(ctx, run, w, control).await?;
-        self.plan_roster_archives(ctx, run, w, control).await
+        if !unavailable.contains(RecordKind::Staff) {
+            self.plan_staff(ctx, run, w, control).await?;
+        }
+        if !unavailable.contains(RecordKind::Classroom) {
+            let enrollments = !unavailable.contains(RecordKind::Enrollment);
+            self.plan_classrooms(ctx, run, w, control, enrollments)
+                .await?;
+        }
+        self.plan_roster_archives(ctx, run, w, control, unavailable)
+            .await
     }
 
     /// Pages through one kind of staged record in key order.
@@ -353,12 +364,14 @@ impl Engine {
         }
     }
 
+    /// Classrooms page by page, with their enrollments when the source gave them.
     async fn plan_classrooms(
         &self,
         ctx: &Ctx<'_>,
         run: &mut SyncRun,
         w: &mut Writer,
         control: &RunControl,
+        enrollments: bool,
     ) -> Result<(), Stop> {
         let mut after = None;
         loop {
@@ -405,8 +418,10 @@ impl Engine {
                     w.push(run, Phase::Classrooms, item, None);
                 }
             }
-            self.plan_enrollments(ctx, run, w, &active, (&range.0, &range.1))
-                .await?;
+            if enrollments {
+                self.plan_enrollments(ctx, run, w, &active, (&range.0, &range.1))
+                    .await?;
+            }
             self.flush(ctx, run, w).await?;
         }
     }
@@ -476,23 +491,32 @@ impl Engine {
         Ok(())
     }
 
-    /// Staff and classrooms the complete pull did not list are archived.
+    /// Staff and classrooms the complete pull did not list are archived; a kind the
+    /// source would not give is not archived at all.
     async fn plan_roster_archives(
         &self,
         ctx: &Ctx<'_>,
         run: &mut SyncRun,
         w: &mut Writer,
         control: &RunControl,
+        unavailable: KindSet,
     ) -> Result<(), Stop> {
         // A pull that lists none of a kind never archives all of it.
         let listed = |kind| self.store.count_staged(ctx.district, run.id, kind);
-        let staff_listed = listed(StagedKind::Staff).await? > 0;
-        let classrooms_listed = listed(StagedKind::Classroom).await? > 0;
-        for (kind, listed, held) in [
-            ("staff", staff_listed, w.impact.staff_held),
-            ("classrooms", classrooms_listed, w.impact.classrooms_held),
+        let staff_read = !unavailable.contains(RecordKind::Staff);
+        let classrooms_read = !unavailable.contains(RecordKind::Classroom);
+        let staff_listed = staff_read && listed(StagedKind::Staff).await? > 0;
+        let classrooms_listed = classrooms_read && listed(StagedKind::Classroom).await? > 0;
+        for (kind, read, listed, held) in [
+            ("staff", staff_read, staff_listed, w.impact.staff_held),
+            (
+                "classrooms",
+                classrooms_read,
+                classrooms_listed,
+                w.impact.classrooms_held,
+            ),
         ] {
-            if !listed && held > 0 {
+            if read && !listed && held > 0 {
                 Engine::warn(
                     run,
                     format!(
