@@ -140,7 +140,7 @@ pub fn from_engine(e: EngineError) -> Status {
 /// district and the endpoint; what the source said stays in the log, never in the answer
 /// (a source's body can hold anything).
 pub fn from_connector(district: &str, e: ConnectorError) -> Status {
-    tracing::warn!(%district, error = %e, "connector error");
+    tracing::warn!(%district, error = %e, source_said = e.source_said().unwrap_or(""), "connector error");
     let at = e
         .endpoint()
         .map(|ep| format!(" ({ep})"))
@@ -165,6 +165,11 @@ pub fn from_connector(district: &str, e: ConnectorError) -> Status {
             Code::FailedPrecondition,
             "SOURCE_REFUSED",
             format!("the source refused the district's credentials{at}"),
+        ),
+        ConnectorError::WrongDistrict { reason, .. } => (
+            Code::FailedPrecondition,
+            "WRONG_DISTRICT",
+            format!("the district's credentials do not reach it{at}: {reason}"),
         ),
         ConnectorError::Forbidden { .. } => (
             Code::FailedPrecondition,

@@ -1,7 +1,9 @@
 //! The connector layer's error: always names the endpoint or setting, never a secret.
 //!
 //! An endpoint is written as `METHOD /path` (no query string, no host credentials), so a
-//! message can go to a log, a run record or a support ticket as it is.
+//! message can go to a log, a run record or a support ticket as it is. What the source
+//! said (the `detail` of a refusal: its error body, which can hold anything) is kept for
+//! the log ([`ConnectorError::source_said`]) and is never part of the message.
 
 use std::time::Duration;
 
@@ -24,14 +26,20 @@ pub enum ConnectorError {
     #[error("{endpoint}: the connection broke before the answer was complete: {reason}")]
     Interrupted { endpoint: String, reason: String },
 
-    #[error("{endpoint}: credentials refused (HTTP 401): {detail}")]
+    #[error("{endpoint}: credentials refused (HTTP 401)")]
     Unauthorized { endpoint: String, detail: String },
 
-    #[error("{endpoint}: access denied (HTTP 403): {detail}")]
+    #[error("{endpoint}: access denied (HTTP 403)")]
     Forbidden { endpoint: String, detail: String },
 
-    #[error("{endpoint}: not found (HTTP 404): {detail}")]
+    #[error("{endpoint}: not found (HTTP 404)")]
     NotFound { endpoint: String, detail: String },
+
+    /// The credentials reach a district other than the configured one, or the source
+    /// has not granted this district to the application: nothing may be read with them.
+    /// `reason` is in our words (ids, never a body).
+    #[error("{endpoint}: {reason}")]
+    WrongDistrict { endpoint: String, reason: String },
 
     #[error("{endpoint}: still throttled after {attempts} attempts (HTTP {status})")]
     Throttled {
@@ -40,7 +48,7 @@ pub enum ConnectorError {
         attempts: usize,
     },
 
-    #[error("{endpoint}: HTTP {status}: {detail}")]
+    #[error("{endpoint}: HTTP {status}")]
     Http {
         endpoint: String,
         status: u16,
@@ -87,12 +95,27 @@ impl ConnectorError {
             | ConnectorError::Unauthorized { endpoint, .. }
             | ConnectorError::Forbidden { endpoint, .. }
             | ConnectorError::NotFound { endpoint, .. }
+            | ConnectorError::WrongDistrict { endpoint, .. }
             | ConnectorError::Throttled { endpoint, .. }
             | ConnectorError::Http { endpoint, .. }
             | ConnectorError::Malformed { endpoint, .. }
             | ConnectorError::Incomplete { endpoint, .. }
             | ConnectorError::BrokenPaging { endpoint, .. }
             | ConnectorError::TargetRefused { endpoint, .. } => Some(endpoint),
+        }
+    }
+
+    /// What the source said about a refusal (from its error body), for the log only:
+    /// never put it in a message a caller reads.
+    pub fn source_said(&self) -> Option<&str> {
+        match self {
+            ConnectorError::Unauthorized { detail, .. }
+            | ConnectorError::Forbidden { detail, .. }
+            | ConnectorError::NotFound { detail, .. }
+            | ConnectorError::Http { detail, .. } => {
+                Some(detail).filter(|d| !d.is_empty()).map(String::as_str)
+            }
+            _ => None,
         }
     }
 

@@ -5,7 +5,7 @@
 
 use connector::{CheckReport, ConnectorError};
 
-use crate::client::{ClassLinkClient, DISCOVERY};
+use crate::client::ClassLinkClient;
 use crate::settings::ServerTarget;
 use crate::wire::{self, ListKey};
 
@@ -109,14 +109,14 @@ pub async fn check(client: &ClassLinkClient) -> CheckReport {
 
 fn discovery_problem(e: &ConnectorError, tenant: u64, application: u64) -> String {
     match e {
-        ConnectorError::NotFound { endpoint, detail } if endpoint == DISCOVERY && detail.contains("no tenant") => format!(
+        ConnectorError::WrongDistrict { reason, .. } if reason.starts_with("no tenant") => format!(
             "ClassLink knows no tenant {tenant} that granted rostersync: check the District Tenant ID, or ask the district to add the application in ClassLink"
         ),
-        ConnectorError::NotFound { endpoint, .. } if endpoint == DISCOVERY => format!(
-            "tenant {tenant} has not granted application {application}: check the application_id"
-        ),
-        ConnectorError::Forbidden { endpoint, .. } if endpoint == DISCOVERY => format!(
+        ConnectorError::WrongDistrict { reason, .. } if reason.contains("is disabled") => format!(
             "application {application} is disabled for tenant {tenant}: ask the district to enable it in ClassLink"
+        ),
+        ConnectorError::WrongDistrict { .. } => format!(
+            "tenant {tenant} has not granted application {application}: check the application_id"
         ),
         ConnectorError::NotFound { .. } => format!(
             "ClassLink has no Roster Server for application {application}: ask ClassLink support"

@@ -210,9 +210,9 @@ impl ClassLinkClient {
                 let enabled = app.enabled.as_str().eq_ignore_ascii_case("true");
                 let active = matches!(app.tenant_status.as_str(), "" | "Active" | "active");
                 if !enabled || !active {
-                    return Err(ConnectorError::Forbidden {
+                    return Err(ConnectorError::WrongDistrict {
                         endpoint: DISCOVERY.into(),
-                        detail: format!(
+                        reason: format!(
                             "application {application} is disabled for tenant {tenant} (enabled: {:?}, tenant status: {:?})",
                             app.enabled.as_str(),
                             app.tenant_status.as_str()
@@ -232,9 +232,9 @@ impl ClassLinkClient {
             }
             offset += rows;
         }
-        Err(ConnectorError::NotFound {
+        Err(ConnectorError::WrongDistrict {
             endpoint: DISCOVERY.into(),
-            detail: if tenant_seen {
+            reason: if tenant_seen {
                 format!("tenant {tenant} has not granted application {application}")
             } else {
                 format!("no tenant {tenant} has granted the application")

@@ -186,7 +186,8 @@ pub fn student(
         grade,
         enrollment_status: EnrollmentStatus::Active,
         independent_student: false,
-        org_email: String::new(),
+        // The source's one address for a student is the district-issued one (SPEC §2c).
+        org_email: w.email.as_str().to_owned(),
         personal_email: String::new(),
         web_id: String::new(),
         email: w.email.as_str().to_owned(),
@@ -441,13 +442,13 @@ mod tests {
     fn a_1_1_student_and_a_1_2_student_map_alike() {
         let v11 = user(
             r#"{"sourcedId":"s-1001","status":"active","enabledUser":"true","givenName":"Jo",
-            "familyName":"Li","middleName":"","role":"student","identifier":"200311",
+            "familyName":"Li","middleName":"","role":"student","identifier":"200311","email":"jo.li@district.example",
             "userIds":[{"type":"FED","identifier":"FED-9"}],
             "orgs":[{"sourcedId":"org-1","type":"org"},{"sourcedId":"org-3","type":"org"}],"grades":["06"]}"#,
         );
         let v12 = user(
             r#"{"sourcedId":"s-1001","status":"active","enabledUser":"true","givenName":"Jo",
-            "familyName":"Li","preferredFirstName":"Joey","identifier":"200311",
+            "familyName":"Li","preferredFirstName":"Joey","identifier":"200311","email":"jo.li@district.example",
             "userIds":[{"type":"FED","identifier":"FED-9"}],
             "roles":[{"roleType":"primary","role":"student","org":{"sourcedId":"org-3"}}],
             "primaryOrg":{"sourcedId":"org-3"},"grades":["06"]}"#,
@@ -457,6 +458,10 @@ mod tests {
         let b = student(&v12, &cx(OneRosterVersion::V1_2), "GET /students", &mut w).expect("1.2");
         assert_eq!(a, b, "one student whatever the version");
         assert_eq!(a.school_source_id, Some(SourceId::new("org-3")));
+        assert_eq!(
+            a.org_email, "jo.li@district.example",
+            "the e-mail is stored"
+        );
         assert_eq!(
             a.legal_first_name, "Jo",
             "a preferred name is not the legal name"

@@ -9,17 +9,16 @@ use crate::wire;
 
 pub async fn check(client: &CleverClient, district_id: &str) -> CheckReport {
     let mut report = CheckReport::default();
-    let districts: wire::ListAnswer<wire::District> =
-        match client.get(client.url("/districts", &[])).await {
-            Ok(d) => d,
-            Err(e) => {
-                report.failed("authenticate", token_problem(&e), e.to_string());
-                report.skipped("read the district", "authentication failed");
-                return report;
-            }
-        };
+    let districts = match client.districts().await {
+        Ok(d) => d,
+        Err(e) => {
+            report.failed("authenticate", token_problem(&e), e.to_string());
+            report.skipped("read the district", "authentication failed");
+            return report;
+        }
+    };
     report.passed("authenticate", "Clever accepted the district token");
-    let ids: Vec<&str> = districts.data.iter().map(|d| d.data.id.as_str()).collect();
+    let ids: Vec<&str> = districts.iter().map(|d| d.id.as_str()).collect();
     if ids != [district_id] {
         report.failed(
             "district",
@@ -33,9 +32,8 @@ pub async fn check(client: &CleverClient, district_id: &str) -> CheckReport {
         return report;
     }
     let name = districts
-        .data
         .first()
-        .map(|d| d.data.name.as_str().to_owned())
+        .map(|d| d.name.as_str().to_owned())
         .unwrap_or_default();
     report.passed("district", format!("the token is {name}'s ({district_id})"));
     report.source_version = Some("Clever Data API".into());

@@ -28,6 +28,8 @@ pub struct CleverClient {
     version: String,
     token: Secret,
     page_limit: u32,
+    /// Set once `/districts` showed the token is the configured district's.
+    verified: Arc<tokio::sync::OnceCell<()>>,
 }
 
 impl CleverClient {
@@ -38,6 +40,7 @@ impl CleverClient {
             version: settings.api_version.clone(),
             token: settings.district_token.clone(),
             page_limit: settings.page_limit.unwrap_or(PAGE_LIMIT),
+            verified: Arc::default(),
         })
     }
 
@@ -53,6 +56,7 @@ impl CleverClient {
             version: self.version.clone(),
             token: self.token.clone(),
             page_limit: self.page_limit,
+            verified: Arc::clone(&self.verified),
         })
     }
 
@@ -71,6 +75,40 @@ impl CleverClient {
             url.query_pairs_mut().extend_pairs(query);
         }
         url
+    }
+
+    /// The districts the token reaches (`/districts`: a district-app token reaches
+    /// exactly one, reference §2).
+    pub async fn districts(&self) -> Result<Vec<crate::wire::District>, ConnectorError> {
+        let answer: ListAnswer<crate::wire::District> =
+            self.get(self.url("/districts", &[])).await?;
+        Ok(answer.data.into_iter().map(|i| i.data).collect())
+    }
+
+    /// Proves the token is `district`'s before anything is read with it (SPEC §2c: one
+    /// district per credential); once proved, it is not asked again.
+    pub async fn verify_district(&self, district: &str) -> Result<(), ConnectorError> {
+        self.verified
+            .get_or_try_init(|| async {
+                let districts = self.districts().await?;
+                let ids: Vec<&str> = districts.iter().map(|d| d.id.as_str()).collect();
+                if ids == [district] {
+                    return Ok(());
+                }
+                Err(ConnectorError::WrongDistrict {
+                    endpoint: format!("GET {}", self.url("/districts", &[]).path()),
+                    reason: format!(
+                        "the token is for {}, not district {district}; nothing was read",
+                        match ids.as_slice() {
+                            [] => "no district".to_owned(),
+                            [one] => format!("district {one}"),
+                            many => format!("districts {}", many.join(", ")),
+                        }
+                    ),
+                })
+            })
+            .await
+            .map(|_| ())
     }
 
     /// A link Clever gave (relative to the host), as a URL on the API host.

@@ -113,10 +113,10 @@ impl Connector for CleverConnector {
     }
 
     fn roster(&self) -> RosterStream {
-        pull::roster(self.client.clone())
+        pull::roster(self.client.clone(), self.district_id.clone())
     }
 
     async fn user(&self, user: &UserRef) -> Result<Option<UserSnapshot>, ConnectorError> {
-        pull::user(&self.client, user).await
+        pull::user(&self.client, &self.district_id, user).await
     }
 }

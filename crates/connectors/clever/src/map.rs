@@ -108,7 +108,8 @@ pub fn student(w: &wire::User, endpoint: &str, warnings: &mut Warnings) -> Optio
         grade: role.grade.as_str().to_owned(),
         enrollment_status: EnrollmentStatus::Active,
         independent_student: false,
-        org_email: String::new(),
+        // The source's one address for a student is the district-issued one (SPEC §2c).
+        org_email: w.email.as_str().to_owned(),
         personal_email: String::new(),
         web_id: String::new(),
         email: w.email.as_str().to_owned(),
@@ -366,6 +367,10 @@ mod tests {
         assert_eq!(s.grade, "Kindergarten");
         assert_eq!(s.birth_date, NaiveDate::from_ymd_opt(2019, 2, 9));
         assert_eq!(s.legal_first_name, "Jamie");
+        assert_eq!(
+            s.org_email, "jamie@district.example",
+            "the student's e-mail is stored"
+        );
         assert!(w.warnings.is_empty() && w.rejected.is_empty());
     }
 

@@ -1,4 +1,5 @@
-//! The Clever pull: schools, students, contacts, teachers and staff, sections — each list
+//! The Clever pull: first `/districts`, which must be the configured district alone (a
+//! token of another district reads nothing); then schools, students, contacts, teachers and staff, sections — each list
 //! walked to its end, each page sent on as a batch. Clever declares no totals, so the
 //! counts the pull declares complete with are what it paged through; the engine's tally
 //! checks every record was received or refused.
@@ -15,8 +16,9 @@ use crate::client::CleverClient;
 use crate::map::{self, Warnings};
 use crate::wire;
 
-pub fn roster(client: Arc<CleverClient>) -> RosterStream {
+pub fn roster(client: Arc<CleverClient>, district: String) -> RosterStream {
     roster_stream(2, |sink| async move {
+        client.verify_district(&district).await?;
         let mut warnings = Warnings::default();
         let mut counts = PullCounts::default();
 
@@ -105,8 +107,10 @@ pub fn roster(client: Arc<CleverClient>) -> RosterStream {
 /// know the user (404: unshared or gone).
 pub async fn user(
     client: &CleverClient,
+    district: &str,
     who: &UserRef,
 ) -> Result<Option<UserSnapshot>, ConnectorError> {
+    client.verify_district(district).await?;
     let id = match who {
         UserRef::Student(id) | UserRef::Guardian(id) => id.as_str(),
     };

@@ -311,3 +311,49 @@ async fn the_check_names_a_revoked_token_and_another_districts_token() {
         "{report:#?}"
     );
 }
+
+#[tokio::test]
+async fn a_token_of_another_district_reads_nothing() {
+    let sim = simulator(CleverSimConfig::default()).await;
+    let other = ConnectorConfig {
+        kind: "clever".into(),
+        settings: BTreeMap::from([
+            (
+                "district_id".to_owned(),
+                "0123456789abcdef01234567".to_owned(),
+            ),
+            ("api_base_url".to_owned(), sim.base_url()),
+        ]),
+        secrets: BTreeMap::from([("district_token".to_owned(), Secret::new(sim.token()))]),
+    };
+    let c = CleverFactory.build(&other, &fast_http()).expect("builds");
+    let err = pull(c.as_ref())
+        .await
+        .expect_err("another district's roster is never pulled");
+    assert!(
+        matches!(&err, ConnectorError::WrongDistrict { endpoint, .. } if endpoint == "GET /v3.0/districts"),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("not district 0123456789abcdef01234567"),
+        "{err}"
+    );
+    let student = sim
+        .district(|d| {
+            d.users_with_role(Role::Student)
+                .next()
+                .map(|u| u.id.clone())
+        })
+        .expect("a student");
+    let err = c
+        .user(&UserRef::Student(SourceId::new(&student)))
+        .await
+        .expect_err("nor one of its users");
+    assert!(matches!(err, ConnectorError::WrongDistrict { .. }), "{err}");
+    let read: Vec<String> = sim.requests().iter().map(|r| r.path.clone()).collect();
+    assert!(
+        read.iter().all(|p| p == "/v3.0/districts"),
+        "only the district was asked for: {read:?}"
+    );
+}

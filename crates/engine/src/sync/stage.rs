@@ -210,8 +210,11 @@ impl Engine {
             if control.stopping() {
                 return Err(Stop::Cancelled);
             }
-            let e = item
-                .map_err(|e| Stop::Failed(format!("the pull failed, nothing was written: {e}")))?;
+            let e = item.map_err(|e| {
+                // What the source said goes to the log; the run's error is in our words.
+                tracing::warn!(run = %run.id, error = %e, source_said = e.source_said().unwrap_or(""), "the pull failed");
+                Stop::Failed(format!("the pull failed, nothing was written: {e}"))
+            })?;
             event += 1;
             pulled.tally.add(&e);
             let mut batch = Batch::new(event);
