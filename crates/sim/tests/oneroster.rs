@@ -89,6 +89,19 @@ async fn oneroster_a_role_filter_works_in_both_versions() {
         ids(&v11, "users").into_iter().collect::<BTreeSet<_>>(),
         expected
     );
+    // A 1.2 user has no `role`: a strict 1.2 server refuses a filter naming it
+    // (reference §8, [OAS12]); its roles are `roles[].role`.
+    let refused = signed_get(&sim, &format!("{V12}/users?{q}")).await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        refused.text().contains("invalid_filter_field"),
+        "{}",
+        refused.text()
+    );
+    let q = query(&[
+        ("filter", "roles.role='parent' OR roles.role='guardian'"),
+        ("limit", "10000"),
+    ]);
     let v12 = signed_get(&sim, &format!("{V12}/users?{q}")).await.json();
     for user in v12["users"].as_array().expect("users") {
         assert!(user.get("role").is_none());
@@ -101,7 +114,7 @@ async fn oneroster_a_role_filter_works_in_both_versions() {
     );
 
     // 1.2 roles differ from 1.1 for administrators.
-    let q = query(&[("filter", "role='districtAdministrator'")]);
+    let q = query(&[("filter", "roles.role='districtAdministrator'")]);
     let admins = ids(
         &signed_get(&sim, &format!("{V12}/users?{q}")).await.json(),
         "users",

@@ -1,21 +1,26 @@
 //! The OneRoster pull: schools, students, guardians, staff, classes and enrollments —
 //! each collection walked by `limit`/`offset` to its declared end, each page sent on as a
-//! batch; records `tobedeleted` (or `inactive`) left out, so the engine archives them.
+//! batch as it arrives; records `tobedeleted` (or `inactive`) left out, so the engine
+//! archives them.
 //!
 //! Guardians are tied to students through `agents` in either direction (reference §6.3):
 //! the students are read first and every guardian they list is remembered; a guardian
 //! is then related to the live students it lists and to those that list it. That memory
 //! (one id per student–guardian tie) is the only thing the pull holds across pages.
 //!
-//! Roles are read by filter (`role='guardian' OR role='parent'`, at most two predicates as
-//! OneRoster 1.1 allows); a user with two matching roles is sent once.
+//! Which users are guardians and staff: OneRoster 1.1 reads them by filter
+//! (`role='guardian' OR role='parent'`, at most two predicates as 1.1 allows). A 1.2
+//! user has no `role` (its roles are `roles[]`), a strict 1.2 server refuses a filter
+//! naming it, and no document says a server filters on `roles.role` (reference §8): 1.2
+//! reads `/users` once and selects guardians and staff by their roles on our side. A user
+//! listed twice (two matching roles) is sent once.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use connector::{
-    roster_stream, ConnectorError, PullCounts, RosterEvent, RosterStream, UserRef, UserSnapshot,
-    Warnings,
+    roster_stream, ConnectorError, PullCounts, PullStop, RosterEvent, RosterSink, RosterStream,
+    UserRef, UserSnapshot, Warnings,
 };
 use model::ids::SourceId;
 
@@ -24,138 +29,214 @@ use crate::map::{self, Context, EnrollmentRead};
 use crate::settings::OneRosterVersion;
 use crate::wire::{self, ListKey};
 
-/// The filters that list guardians: OneRoster 1.1 allows two predicates per filter.
+/// The filters that list guardians in 1.1: at most two predicates per filter.
 const GUARDIAN_FILTERS: [&str; 2] = ["role='guardian' OR role='parent'", "role='relative'"];
 
-/// The filters that list administrators, per version (teachers come from `/teachers`).
-fn admin_filters(version: OneRosterVersion) -> &'static [&'static str] {
-    match version {
-        OneRosterVersion::V1_1 => &["role='administrator'"],
-        OneRosterVersion::V1_2 => &[
-            "role='districtAdministrator' OR role='siteAdministrator'",
-            "role='systemAdministrator' OR role='principal'",
-        ],
-    }
+/// The filter that lists 1.1 administrators (teachers come from `/teachers`).
+const ADMIN_FILTER: &str = "role='administrator'";
+
+/// The live school orgs of a page, remembered in the mapping context.
+fn schools_of(page: &[wire::Org], cx: &mut Context) -> Vec<model::roster::School> {
+    let schools: Vec<_> = page
+        .iter()
+        .filter(|o| map::is_live(o.status.as_str()))
+        .filter_map(map::school)
+        .collect();
+    cx.schools
+        .extend(schools.iter().map(|s| s.source_id.as_str().to_owned()));
+    schools
 }
 
 /// The schools the district shares, read into the mapping context.
-async fn read_schools(
-    client: &ClassLinkClient,
-    cx: &mut Context,
-    mut each: impl FnMut(Vec<model::roster::School>),
-) -> Result<(), ConnectorError> {
+async fn read_schools(client: &ClassLinkClient, cx: &mut Context) -> Result<(), ConnectorError> {
     let mut pages = client.pages::<wire::Org>("/orgs", ListKey::Orgs, None);
     while let Some(page) = pages.next().await? {
-        let schools: Vec<_> = page
-            .iter()
-            .filter(|o| map::is_live(o.status.as_str()))
-            .filter_map(map::school)
-            .collect();
-        cx.schools
-            .extend(schools.iter().map(|s| s.source_id.as_str().to_owned()));
-        each(schools);
+        schools_of(&page, cx);
     }
     Ok(())
+}
+
+/// What the pull carries from page to page.
+struct Pull {
+    cx: Context,
+    warnings: Warnings,
+    counts: PullCounts,
+    /// Live students read, by sourcedId.
+    students: HashSet<String>,
+    /// The guardians each student lists, until the guardian is read.
+    listed_by: HashMap<String, Vec<SourceId>>,
+    guardians_seen: HashSet<String>,
+    staff_seen: HashSet<String>,
+}
+
+impl Pull {
+    /// The guardians of a page of users, tied both ways, sent on.
+    async fn guardians(
+        &mut self,
+        page: &[&wire::User],
+        endpoint: &str,
+        sink: &RosterSink,
+    ) -> Result<(), PullStop> {
+        let mut contacts = Vec::new();
+        let mut accounts = Vec::new();
+        for user in page {
+            let id = user.sourced_id.as_str();
+            if !map::is_live(user.status.as_str()) || !self.guardians_seen.insert(id.to_owned()) {
+                continue;
+            }
+            self.counts.guardian_accounts += 1;
+            let mut tied: Vec<SourceId> = user
+                .agents
+                .ids()
+                .filter(|s| self.students.contains(*s))
+                .map(SourceId::new)
+                .collect();
+            tied.extend(self.listed_by.remove(id).unwrap_or_default());
+            tied.sort();
+            tied.dedup();
+            if let Some((c, a)) = map::guardian(user, &tied, &self.cx, endpoint, &mut self.warnings)
+            {
+                contacts.extend(c);
+                accounts.push(a);
+            }
+        }
+        self.counts.contacts += contacts.len() as u64;
+        sink.send(RosterEvent::Contacts(contacts)).await?;
+        sink.send(RosterEvent::GuardianAccounts(accounts)).await?;
+        self.warnings.flush(sink).await?;
+        Ok(())
+    }
+
+    /// The staff of a page of users (teachers and administrators), sent on.
+    async fn staff(
+        &mut self,
+        page: &[&wire::User],
+        endpoint: &str,
+        sink: &RosterSink,
+    ) -> Result<(), PullStop> {
+        let mut staff = Vec::new();
+        for user in page {
+            if !map::is_live(user.status.as_str())
+                || !self.staff_seen.insert(user.sourced_id.as_str().to_owned())
+            {
+                continue;
+            }
+            self.counts.staff += 1;
+            staff.extend(map::staff(user, &self.cx, endpoint, &mut self.warnings));
+        }
+        sink.send(RosterEvent::Staff(staff)).await?;
+        self.warnings.flush(sink).await?;
+        Ok(())
+    }
+
+    /// 1.1: guardians and administrators by role filter, teachers from `/teachers`.
+    async fn people_1_1(
+        &mut self,
+        client: &ClassLinkClient,
+        sink: &RosterSink,
+    ) -> Result<(), PullStop> {
+        for filter in GUARDIAN_FILTERS {
+            let mut pages = client.pages::<wire::User>("/users", ListKey::Users, Some(filter));
+            let endpoint = pages.endpoint().to_owned();
+            while let Some(page) = pages.next().await? {
+                let page: Vec<&wire::User> = page.iter().collect();
+                self.guardians(&page, &endpoint, sink).await?;
+            }
+        }
+        for (path, filter) in [("/teachers", None), ("/users", Some(ADMIN_FILTER))] {
+            let mut pages = client.pages::<wire::User>(path, ListKey::Users, filter);
+            let endpoint = pages.endpoint().to_owned();
+            while let Some(page) = pages.next().await? {
+                let page: Vec<&wire::User> = page.iter().collect();
+                self.staff(&page, &endpoint, sink).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// 1.2: `/users` once, each user a guardian or staff member by its `roles[]`.
+    async fn people_1_2(
+        &mut self,
+        client: &ClassLinkClient,
+        sink: &RosterSink,
+    ) -> Result<(), PullStop> {
+        let staff_roles = map::staff_roles(self.cx.version);
+        let mut pages = client.pages::<wire::User>("/users", ListKey::Users, None);
+        let endpoint = pages.endpoint().to_owned();
+        while let Some(page) = pages.next().await? {
+            // A user may hold a guardian role and a staff role at once: it is both.
+            let guardians: Vec<&wire::User> = page
+                .iter()
+                .filter(|u| map::guardian_role(u, self.cx.version).is_some())
+                .collect();
+            let staff: Vec<&wire::User> = page
+                .iter()
+                .filter(|u| {
+                    map::roles(u, self.cx.version)
+                        .iter()
+                        .any(|r| staff_roles.iter().any(|s| s.eq_ignore_ascii_case(r)))
+                })
+                .collect();
+            self.guardians(&guardians, &endpoint, sink).await?;
+            self.staff(&staff, &endpoint, sink).await?;
+        }
+        Ok(())
+    }
 }
 
 pub fn roster(client: Arc<ClassLinkClient>) -> RosterStream {
     roster_stream(2, |sink| async move {
         let version = client.settings().version;
-        let mut cx = Context::new(version);
-        let mut warnings = Warnings::default();
-        let mut counts = PullCounts::default();
+        let mut pull = Pull {
+            cx: Context::new(version),
+            warnings: Warnings::default(),
+            counts: PullCounts::default(),
+            students: HashSet::new(),
+            listed_by: HashMap::new(),
+            guardians_seen: HashSet::new(),
+            staff_seen: HashSet::new(),
+        };
 
-        let mut batches = Vec::new();
-        read_schools(&client, &mut cx, |s| batches.push(s)).await?;
-        for schools in batches {
-            counts.schools += schools.len() as u64;
+        let mut pages = client.pages::<wire::Org>("/orgs", ListKey::Orgs, None);
+        while let Some(page) = pages.next().await? {
+            let schools = schools_of(&page, &mut pull.cx);
+            pull.counts.schools += schools.len() as u64;
             sink.send(RosterEvent::Schools(schools)).await?;
         }
 
         // Students, and the guardians each lists.
-        let mut students: HashSet<String> = HashSet::new();
-        let mut listed_by: HashMap<String, Vec<SourceId>> = HashMap::new();
         let mut pages = client.pages::<wire::User>("/students", ListKey::Users, None);
         let endpoint = pages.endpoint().to_owned();
         while let Some(page) = pages.next().await? {
             let mut batch = Vec::new();
             for user in page.iter().filter(|u| map::is_live(u.status.as_str())) {
-                counts.students += 1;
-                if let Some(student) = map::student(user, &cx, &endpoint, &mut warnings) {
+                pull.counts.students += 1;
+                if let Some(student) = map::student(user, &pull.cx, &endpoint, &mut pull.warnings) {
                     for agent in user.agents.ids() {
-                        listed_by
+                        pull.listed_by
                             .entry(agent.to_owned())
                             .or_default()
                             .push(student.source_id.clone());
                     }
-                    students.insert(student.source_id.as_str().to_owned());
+                    pull.students.insert(student.source_id.as_str().to_owned());
                     batch.push(student);
                 }
             }
             sink.send(RosterEvent::Students(batch)).await?;
-            warnings.flush(&sink).await?;
+            pull.warnings.flush(&sink).await?;
         }
 
-        // Guardians, parents and relatives, tied both ways.
-        let mut guardians_seen: HashSet<String> = HashSet::new();
-        for filter in GUARDIAN_FILTERS {
-            let mut pages = client.pages::<wire::User>("/users", ListKey::Users, Some(filter));
-            let endpoint = pages.endpoint().to_owned();
-            while let Some(page) = pages.next().await? {
-                let mut contacts = Vec::new();
-                let mut accounts = Vec::new();
-                for user in &page {
-                    let id = user.sourced_id.as_str();
-                    if !map::is_live(user.status.as_str()) || !guardians_seen.insert(id.to_owned())
-                    {
-                        continue;
-                    }
-                    counts.guardian_accounts += 1;
-                    let mut tied: Vec<SourceId> = user
-                        .agents
-                        .ids()
-                        .filter(|s| students.contains(*s))
-                        .map(SourceId::new)
-                        .collect();
-                    tied.extend(listed_by.remove(id).unwrap_or_default());
-                    tied.sort();
-                    tied.dedup();
-                    if let Some((c, a)) = map::guardian(user, &tied, &cx, &endpoint, &mut warnings)
-                    {
-                        contacts.extend(c);
-                        accounts.push(a);
-                    }
-                }
-                counts.contacts += contacts.len() as u64;
-                sink.send(RosterEvent::Contacts(contacts)).await?;
-                sink.send(RosterEvent::GuardianAccounts(accounts)).await?;
-                warnings.flush(&sink).await?;
-            }
+        // Guardians, parents and relatives, tied both ways; teachers and administrators.
+        match version {
+            OneRosterVersion::V1_1 => pull.people_1_1(&client, &sink).await?,
+            OneRosterVersion::V1_2 => pull.people_1_2(&client, &sink).await?,
         }
-        drop(listed_by);
-        drop(students);
-
-        // Teachers and administrators.
-        let mut staff_seen: HashSet<String> = HashSet::new();
-        let mut lists: Vec<(&str, Option<&str>)> = vec![("/teachers", None)];
-        lists.extend(admin_filters(version).iter().map(|f| ("/users", Some(*f))));
-        for (path, filter) in lists {
-            let mut pages = client.pages::<wire::User>(path, ListKey::Users, filter);
-            let endpoint = pages.endpoint().to_owned();
-            while let Some(page) = pages.next().await? {
-                let fresh = page.iter().filter(|u| {
-                    map::is_live(u.status.as_str())
-                        && staff_seen.insert(u.sourced_id.as_str().to_owned())
-                });
-                let mut staff = Vec::new();
-                for user in fresh {
-                    counts.staff += 1;
-                    staff.extend(map::staff(user, &cx, &endpoint, &mut warnings));
-                }
-                sink.send(RosterEvent::Staff(staff)).await?;
-                warnings.flush(&sink).await?;
-            }
-        }
+        let Pull {
+            cx,
+            mut warnings,
+            mut counts,
+            ..
+        } = pull;
 
         let mut pages = client.pages::<wire::Class>("/classes", ListKey::Classes, None);
         let endpoint = pages.endpoint().to_owned();
@@ -172,6 +253,7 @@ pub fn roster(client: Arc<ClassLinkClient>) -> RosterStream {
             sink.send(RosterEvent::Classrooms(classrooms)).await?;
             warnings.flush(&sink).await?;
         }
+        drop(cx);
 
         let mut pages =
             client.pages::<wire::Enrollment>("/enrollments", ListKey::Enrollments, None);
@@ -223,7 +305,7 @@ pub async fn user(
         return Ok(None);
     };
     let mut cx = Context::new(client.settings().version);
-    read_schools(client, &mut cx, |_| {}).await?;
+    read_schools(client, &mut cx).await?;
     let mut warnings = Warnings::default();
     let endpoint = "GET /users/{id}";
     let mut agents = Vec::new();

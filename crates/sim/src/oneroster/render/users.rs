@@ -1,6 +1,7 @@
 //! Users in each version's shape: 1.1's one `role` and `orgs`, 1.2's `roles[]`,
 //! `primaryOrg` and preferred names; the fields each version lets a filter or a `fields`
-//! selection name.
+//! selection name. A 1.2 user has no `role`, so a 1.2 filter naming it is refused with
+//! 400 `invalid_filter_field`, as a strict 1.2 server answers (reference §8, [OAS12]).
 
 use std::borrow::Cow;
 
@@ -39,7 +40,6 @@ const USER_FILTER_V1P2: &[&str] = &[
     "middleName",
     "preferredFirstName",
     "preferredLastName",
-    "role",
     "roles.role",
     "identifier",
     "email",
