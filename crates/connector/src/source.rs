@@ -174,6 +174,35 @@ impl RosterSink {
         }
         Ok(())
     }
+
+    /// The outcome of reading an optional kind (SPEC §2c): a refusal (403, 404) sends
+    /// each of `kinds` as [`RosterEvent::Unavailable`] and answers `false`, so the pull
+    /// goes on without them; any other error stays the pull's error. `true` when the
+    /// kind was read.
+    pub async fn optional(
+        &self,
+        read: Result<(), PullStop>,
+        kinds: &[crate::pull::RecordKind],
+    ) -> Result<bool, PullStop> {
+        let e = match read {
+            Ok(()) => return Ok(true),
+            Err(PullStop::Failed(e)) => e,
+            Err(stop) => return Err(stop),
+        };
+        let refused: Vec<crate::pull::Unavailable> = kinds
+            .iter()
+            .filter(|k| k.is_optional())
+            .filter_map(|k| crate::pull::Unavailable::from_refusal(*k, &e))
+            .collect();
+        if refused.is_empty() {
+            return Err(e.into());
+        }
+        tracing::warn!(error = %e, source_said = e.source_said().unwrap_or(""), "an optional kind is refused; the pull goes on without it");
+        for u in refused {
+            self.send(RosterEvent::Unavailable(u)).await?;
+        }
+        Ok(false)
+    }
 }
 
 /// Runs `producer` as a task and returns its events as a stream. At most `capacity`

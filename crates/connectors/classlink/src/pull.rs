@@ -19,8 +19,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use connector::{
-    roster_stream, ConnectorError, PullCounts, PullStop, RosterEvent, RosterSink, RosterStream,
-    UserRef, UserSnapshot, Warnings,
+    roster_stream, ConnectorError, PullCounts, PullStop, RecordKind, RosterEvent, RosterSink,
+    RosterStream, UserRef, UserSnapshot, Warnings,
 };
 use model::ids::SourceId;
 
@@ -129,8 +129,8 @@ impl Pull {
         Ok(())
     }
 
-    /// 1.1: guardians and administrators by role filter, teachers from `/teachers`.
-    async fn people_1_1(
+    /// 1.1: guardians by role filter.
+    async fn guardians_1_1(
         &mut self,
         client: &ClassLinkClient,
         sink: &RosterSink,
@@ -143,6 +143,15 @@ impl Pull {
                 self.guardians(&page, &endpoint, sink).await?;
             }
         }
+        Ok(())
+    }
+
+    /// 1.1: teachers from `/teachers`, administrators by role filter.
+    async fn staff_1_1(
+        &mut self,
+        client: &ClassLinkClient,
+        sink: &RosterSink,
+    ) -> Result<(), PullStop> {
         for (path, filter) in [("/teachers", None), ("/users", Some(ADMIN_FILTER))] {
             let mut pages = client.pages::<wire::User>(path, ListKey::Users, filter);
             let endpoint = pages.endpoint().to_owned();
@@ -182,6 +191,56 @@ impl Pull {
         }
         Ok(())
     }
+}
+
+async fn read_classes(
+    client: &ClassLinkClient,
+    warnings: &mut Warnings,
+    counts: &mut PullCounts,
+    sink: &RosterSink,
+) -> Result<(), PullStop> {
+    let mut pages = client.pages::<wire::Class>("/classes", ListKey::Classes, None);
+    let endpoint = pages.endpoint().to_owned();
+    while let Some(page) = pages.next().await? {
+        let live: Vec<&wire::Class> = page
+            .iter()
+            .filter(|c| map::is_live(c.status.as_str()))
+            .collect();
+        counts.classrooms += live.len() as u64;
+        let classrooms = live
+            .into_iter()
+            .filter_map(|c| map::class(c, &endpoint, warnings))
+            .collect();
+        sink.send(RosterEvent::Classrooms(classrooms)).await?;
+        warnings.flush(sink).await?;
+    }
+    Ok(())
+}
+
+async fn read_enrollments(
+    client: &ClassLinkClient,
+    warnings: &mut Warnings,
+    counts: &mut PullCounts,
+    sink: &RosterSink,
+) -> Result<(), PullStop> {
+    let mut pages = client.pages::<wire::Enrollment>("/enrollments", ListKey::Enrollments, None);
+    let endpoint = pages.endpoint().to_owned();
+    while let Some(page) = pages.next().await? {
+        let mut enrollments = Vec::new();
+        for e in page.iter().filter(|e| map::is_live(e.status.as_str())) {
+            match map::enrollment(e, &endpoint, warnings) {
+                EnrollmentRead::Member(m) => {
+                    counts.enrollments += 1;
+                    enrollments.push(m);
+                }
+                EnrollmentRead::Refused => counts.enrollments += 1,
+                EnrollmentRead::NotMembership => {}
+            }
+        }
+        sink.send(RosterEvent::Enrollments(enrollments)).await?;
+        warnings.flush(sink).await?;
+    }
+    Ok(())
 }
 
 pub fn roster(client: Arc<ClassLinkClient>) -> RosterStream {
@@ -228,50 +287,29 @@ pub fn roster(client: Arc<ClassLinkClient>) -> RosterStream {
 
         // Guardians, parents and relatives, tied both ways; teachers and administrators.
         match version {
-            OneRosterVersion::V1_1 => pull.people_1_1(&client, &sink).await?,
+            OneRosterVersion::V1_1 => {
+                pull.guardians_1_1(&client, &sink).await?;
+                let staff = pull.staff_1_1(&client, &sink).await;
+                sink.optional(staff, &[RecordKind::Staff]).await?;
+            }
             OneRosterVersion::V1_2 => pull.people_1_2(&client, &sink).await?,
         }
         let Pull {
-            cx,
             mut warnings,
             mut counts,
             ..
         } = pull;
 
-        let mut pages = client.pages::<wire::Class>("/classes", ListKey::Classes, None);
-        let endpoint = pages.endpoint().to_owned();
-        while let Some(page) = pages.next().await? {
-            let live: Vec<&wire::Class> = page
-                .iter()
-                .filter(|c| map::is_live(c.status.as_str()))
-                .collect();
-            counts.classrooms += live.len() as u64;
-            let classrooms = live
-                .into_iter()
-                .filter_map(|c| map::class(c, &endpoint, &mut warnings))
-                .collect();
-            sink.send(RosterEvent::Classrooms(classrooms)).await?;
-            warnings.flush(&sink).await?;
-        }
-        drop(cx);
-
-        let mut pages =
-            client.pages::<wire::Enrollment>("/enrollments", ListKey::Enrollments, None);
-        let endpoint = pages.endpoint().to_owned();
-        while let Some(page) = pages.next().await? {
-            let mut enrollments = Vec::new();
-            for e in page.iter().filter(|e| map::is_live(e.status.as_str())) {
-                match map::enrollment(e, &endpoint, &mut warnings) {
-                    EnrollmentRead::Member(m) => {
-                        counts.enrollments += 1;
-                        enrollments.push(m);
-                    }
-                    EnrollmentRead::Refused => counts.enrollments += 1,
-                    EnrollmentRead::NotMembership => {}
-                }
-            }
-            sink.send(RosterEvent::Enrollments(enrollments)).await?;
-            warnings.flush(&sink).await?;
+        // Classes and enrollments are optional (SPEC §2c): a server that refuses them
+        // leaves the district's classrooms as they are.
+        let classes = read_classes(&client, &mut warnings, &mut counts, &sink).await;
+        let read = sink
+            .optional(classes, &[RecordKind::Classroom, RecordKind::Enrollment])
+            .await?;
+        if read {
+            let enrollments = read_enrollments(&client, &mut warnings, &mut counts, &sink).await;
+            sink.optional(enrollments, &[RecordKind::Enrollment])
+                .await?;
         }
 
         sink.send(RosterEvent::Complete(counts)).await?;

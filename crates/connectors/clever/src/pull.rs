@@ -8,13 +8,69 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use connector::{
-    roster_stream, ConnectorError, PullCounts, RosterEvent, RosterStream, UserRef, UserSnapshot,
+    roster_stream, ConnectorError, PullCounts, PullStop, RecordKind, RosterEvent, RosterSink,
+    RosterStream, UserRef, UserSnapshot,
 };
 use model::ids::SourceId;
 
 use crate::client::CleverClient;
 use crate::map::{self, Warnings};
 use crate::wire;
+
+/// Teachers and staff; a user who is both is listed by both roles and sent once.
+async fn read_staff(
+    client: &CleverClient,
+    warnings: &mut Warnings,
+    counts: &mut PullCounts,
+    sink: &RosterSink,
+) -> Result<(), PullStop> {
+    let mut staff_seen: HashSet<String> = HashSet::new();
+    for role in ["teacher", "staff"] {
+        let mut pages = client.pages::<wire::User>("/users", &[("role", role)]);
+        let endpoint = pages.endpoint();
+        while let Some(page) = pages.next().await? {
+            let fresh: Vec<&wire::User> = page
+                .iter()
+                .filter(|u| staff_seen.insert(u.id.as_str().to_owned()))
+                .collect();
+            counts.staff += fresh.len() as u64;
+            let staff = fresh
+                .into_iter()
+                .filter_map(|u| map::staff(u, &endpoint, warnings))
+                .collect();
+            sink.send(RosterEvent::Staff(staff)).await?;
+            warnings.flush(sink).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sections as classrooms, with their teachers and students as enrollments.
+async fn read_sections(
+    client: &CleverClient,
+    warnings: &mut Warnings,
+    counts: &mut PullCounts,
+    sink: &RosterSink,
+) -> Result<(), PullStop> {
+    let mut pages = client.pages::<wire::Section>("/sections", &[]);
+    let endpoint = pages.endpoint();
+    while let Some(page) = pages.next().await? {
+        counts.classrooms += page.len() as u64;
+        let mut classrooms = Vec::new();
+        let mut enrollments = Vec::new();
+        for s in &page {
+            if let Some((c, e)) = map::section(s, &endpoint, warnings) {
+                classrooms.push(c);
+                enrollments.extend(e);
+            }
+        }
+        counts.enrollments += enrollments.len() as u64;
+        sink.send(RosterEvent::Classrooms(classrooms)).await?;
+        sink.send(RosterEvent::Enrollments(enrollments)).await?;
+        warnings.flush(sink).await?;
+    }
+    Ok(())
+}
 
 pub fn roster(client: Arc<CleverClient>, district: String) -> RosterStream {
     roster_stream(2, |sink| async move {
@@ -59,43 +115,12 @@ pub fn roster(client: Arc<CleverClient>, district: String) -> RosterStream {
             warnings.flush(&sink).await?;
         }
 
-        // A user may be a teacher and staff at once: listed by both roles, sent once.
-        let mut staff_seen: HashSet<String> = HashSet::new();
-        for role in ["teacher", "staff"] {
-            let mut pages = client.pages::<wire::User>("/users", &[("role", role)]);
-            let endpoint = pages.endpoint();
-            while let Some(page) = pages.next().await? {
-                let fresh: Vec<&wire::User> = page
-                    .iter()
-                    .filter(|u| staff_seen.insert(u.id.as_str().to_owned()))
-                    .collect();
-                counts.staff += fresh.len() as u64;
-                let staff = fresh
-                    .into_iter()
-                    .filter_map(|u| map::staff(u, &endpoint, &mut warnings))
-                    .collect();
-                sink.send(RosterEvent::Staff(staff)).await?;
-                warnings.flush(&sink).await?;
-            }
-        }
-
-        let mut pages = client.pages::<wire::Section>("/sections", &[]);
-        let endpoint = pages.endpoint();
-        while let Some(page) = pages.next().await? {
-            counts.classrooms += page.len() as u64;
-            let mut classrooms = Vec::new();
-            let mut enrollments = Vec::new();
-            for s in &page {
-                if let Some((c, e)) = map::section(s, &endpoint, &mut warnings) {
-                    classrooms.push(c);
-                    enrollments.extend(e);
-                }
-            }
-            counts.enrollments += enrollments.len() as u64;
-            sink.send(RosterEvent::Classrooms(classrooms)).await?;
-            sink.send(RosterEvent::Enrollments(enrollments)).await?;
-            warnings.flush(&sink).await?;
-        }
+        // Staff and sections are optional (SPEC §2c): a refusal leaves them as held.
+        let staff = read_staff(&client, &mut warnings, &mut counts, &sink).await;
+        sink.optional(staff, &[RecordKind::Staff]).await?;
+        let sections = read_sections(&client, &mut warnings, &mut counts, &sink).await;
+        sink.optional(sections, &[RecordKind::Classroom, RecordKind::Enrollment])
+            .await?;
 
         sink.send(RosterEvent::Complete(counts)).await?;
         Ok(())

@@ -28,6 +28,23 @@ pub struct CleverSimConfig {
     /// Whether a 429 has an HTML body instead of `{"message": …}` (Clever's old client
     /// library assumed a non-JSON one).
     pub html_429_body: bool,
+    /// Where the server departs from the plain reading of the docs, as real servers do.
+    pub quirks: Quirks,
+}
+
+/// The ways a real Clever server (or one written from Clever's documents) is known to
+/// page and refuse that a plain one does not, each from the reference
+/// (`reference/clever.md`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// Pages hold at most this many records whatever `limit` asked, with a `next` link
+    /// while more remain: "a page shorter than `limit` that carries a `next` link is not
+    /// the end" (§2 [PAG]).
+    pub page_cap: Option<usize>,
+    /// Paths (after the version, e.g. `/sections`) answered with this status and
+    /// `{"message": …}`: 404 "resource unavailable (unshared…)" or another refusal
+    /// (§5 [ERR]), as a district that shares no sections answers.
+    pub refused: Vec<(String, u16)>,
 }
 
 impl Default for CleverSimConfig {
@@ -44,6 +61,7 @@ impl Default for CleverSimConfig {
             rate_window: Duration::from_secs(60),
             retry_after_on_429: false,
             html_429_body: false,
+            quirks: Quirks::default(),
         }
     }
 }

@@ -67,6 +67,14 @@ pub fn is_clever_id(id: &str) -> bool {
 }
 
 impl Paging {
+    /// The page holds at most `cap` records, whatever was asked.
+    pub fn capped(mut self, cap: Option<usize>) -> Paging {
+        if let Some(cap) = cap {
+            self.limit = self.limit.min(cap.max(1));
+        }
+        self
+    }
+
     /// The paging parameters, or the 400/413 answer they deserve.
     pub fn from(params: &Params, max_limit: u32) -> Result<Paging, Reply> {
         let limit = match params.get("limit") {

@@ -26,6 +26,6 @@ pub mod server;
 
 pub use crate::powerschool::fault::{Fault, FaultKind, Match};
 pub use cases::Cases;
-pub use config::CleverSimConfig;
+pub use config::{CleverSimConfig, Quirks};
 pub use data::*;
 pub use server::{RequestRecord, Simulator};

@@ -20,6 +20,8 @@ pub(super) struct Resource<'a> {
     pub params: &'a Params,
     pub max_limit: u32,
     pub short_page: bool,
+    /// The most records a page holds, whatever `limit` asked.
+    pub page_cap: Option<usize>,
 }
 
 impl Resource<'_> {
@@ -28,7 +30,7 @@ impl Resource<'_> {
             path: self.path,
             raw_query: self.raw_query,
             params: self.params,
-            paging: Paging::from(self.params, self.max_limit)?,
+            paging: Paging::from(self.params, self.max_limit)?.capped(self.page_cap),
             version: self.version.as_str(),
             short_page: self.short_page,
         })

@@ -391,6 +391,14 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
     if req.method != "GET" {
         return Reply::message(501, "Unsupported request");
     }
+    let refused = config.quirks.refused.iter().find(|(path, _)| {
+        let path = path.trim_start_matches('/');
+        let joined = rest.join("/");
+        joined == path || joined.starts_with(&format!("{path}/"))
+    });
+    if let Some((_, status)) = refused {
+        return Reply::message(*status, "Resource not available");
+    }
     let params = Params::parse(req.raw_query);
     let district = shared.district.read().unwrap_or_else(|e| e.into_inner());
     routes::answer(
@@ -403,6 +411,7 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
             params: &params,
             max_limit: config.max_limit,
             short_page: req.short_page,
+            page_cap: config.quirks.page_cap,
         },
     )
 }

@@ -36,6 +36,28 @@ pub struct OneRosterSimConfig {
     /// Requests one client (consumer key or token) may make in one window.
     pub rate_limit: u32,
     pub rate_window: Duration,
+    /// Where the server departs from the plain reading of the spec, as real servers do.
+    pub quirks: Quirks,
+}
+
+/// The ways a real Roster Server is known to page and refuse that a plain one does not,
+/// each from the reference (`reference/oneroster-classlink.md`). A page cap below what
+/// `limit` asks is [`OneRosterSimConfig::max_limit`] ("servers cap `limit`", §4 [OAS12]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Quirks {
+    /// Every page is answered from offset 0: a server that ignores `offset` (§4 "broken
+    /// paging exists").
+    pub ignore_offset: bool,
+    /// No `X-Total-Count` header: the spec does not require it and clients must not
+    /// (§4 "never require the headers" [CDO]).
+    pub no_total: bool,
+    /// No `Link` header: the spec only RECOMMENDS it (§4 [OAS12]).
+    pub no_links: bool,
+    /// Collections the application may not read, by path under the version root
+    /// (`/classes`, `/enrollments`, `/teachers`), with the status answered: 403
+    /// `forbidden` or 404 `unknownobject` (§5 [OAS12]), as a district that did not share
+    /// them answers.
+    pub refused: Vec<(String, u16)>,
 }
 
 impl Default for OneRosterSimConfig {
@@ -58,6 +80,7 @@ impl Default for OneRosterSimConfig {
             timestamp_window: Duration::from_secs(300),
             rate_limit: 1_000_000,
             rate_window: Duration::from_secs(60),
+            quirks: Quirks::default(),
         }
     }
 }

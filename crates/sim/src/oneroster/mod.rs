@@ -33,7 +33,7 @@ pub mod server;
 
 pub use crate::powerschool::fault::{Fault, FaultKind, Match};
 pub use cases::Cases;
-pub use config::OneRosterSimConfig;
+pub use config::{OneRosterSimConfig, Quirks};
 pub use data::*;
 pub use render::Version;
 pub use server::{RequestRecord, Simulator};

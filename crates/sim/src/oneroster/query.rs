@@ -334,6 +334,7 @@ pub(super) struct Page<'a> {
     pub url: &'a str,
     pub params: &'a Params,
     pub short_page: bool,
+    pub quirks: &'a super::config::Quirks,
 }
 
 /// Answers one page of `rows` under `key`.
@@ -375,7 +376,12 @@ pub(super) fn list<'r, R: Record + 'r>(
         matched.reverse();
     }
     let total = matched.len();
-    let start = query.offset.min(total);
+    let offset = if page.quirks.ignore_offset {
+        0
+    } else {
+        query.offset
+    };
+    let start = offset.min(total);
     let end = start.saturating_add(query.limit).min(total);
     let mut rows = &matched[start..end];
     if page.short_page && !rows.is_empty() {
@@ -409,9 +415,14 @@ pub(super) fn list<'r, R: Record + 'r>(
     if query.offset > 0 {
         link(query.offset.saturating_sub(limit), "prev");
     }
-    Reply::raw_json(200, serde_json::to_vec(&body).unwrap_or_default())
-        .header("x-total-count", total)
-        .header("link", links)
+    let mut reply = Reply::raw_json(200, serde_json::to_vec(&body).unwrap_or_default());
+    if !page.quirks.no_total {
+        reply = reply.header("x-total-count", total);
+    }
+    if !page.quirks.no_links {
+        reply = reply.header("link", links);
+    }
+    reply
 }
 
 /// Answers one record under its single key, or 404.

@@ -20,6 +20,7 @@ pub(super) struct Roster<'a> {
     pub url: String,
     pub max_limit: u32,
     pub short_page: bool,
+    pub quirks: &'a super::config::Quirks,
 }
 
 impl Roster<'_> {
@@ -49,6 +50,7 @@ fn collection<'r, R: Record + 'r>(
                 url: &req.url,
                 params: req.params,
                 short_page: req.short_page,
+                quirks: req.quirks,
             },
         ),
         Err(reply) => reply,

@@ -448,6 +448,18 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>, note: &mut AuthNote) -> Reply {
         origin: &origin,
         district: &district,
     };
+    let quirks = &shared.config.quirks;
+    if let Some((_, status)) = quirks
+        .refused
+        .iter()
+        .find(|(path, _)| rest == path || rest.starts_with(&format!("{path}/")))
+    {
+        let (minor, text) = match status {
+            404 => ("unknownobject", "Not found"),
+            _ => ("forbidden", "The application may not read this collection"),
+        };
+        return Reply::failure(*status, minor, text);
+    }
     routes::answer(
         &Roster {
             segments: Roster::split(rest),
@@ -455,6 +467,7 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>, note: &mut AuthNote) -> Reply {
             url: format!("{origin}{}", req.path),
             max_limit: shared.config.max_limit,
             short_page: req.short_page,
+            quirks,
         },
         &ctx,
     )
