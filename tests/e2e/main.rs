@@ -11,6 +11,7 @@ mod classlink;
 mod clever;
 mod cli;
 mod connection;
+mod connector_modes;
 mod district_values;
 mod districts;
 mod fuzz;
