@@ -393,6 +393,23 @@ async fn one_case(client: &mut Client, store: &Store, case: &Case) -> Result<(),
         Expect::Without(kinds) => kinds,
         _ => &[],
     };
+    // TestConnection tries what runs read, optional kinds included, and names what the
+    // district will not get without failing the check.
+    let checked = client
+        .test_connection(pb::TestConnectionRequest {
+            district_id: case.name.into(),
+        })
+        .await
+        .map_err(|e| format!("test connection: {e}"))?
+        .into_inner();
+    let limited = checked
+        .steps
+        .iter()
+        .filter(|s| s.outcome == pb::CheckOutcome::Limited as i32)
+        .count();
+    if !checked.ok || (limited > 0) != !without.is_empty() {
+        return Err(format!("test connection: {checked:#?}"));
+    }
     check("students", count("students").await, truth.students)?;
     if count("guardians").await == 0 {
         return Err(format!("no guardian was stored: {run:#?}"));

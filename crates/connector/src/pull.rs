@@ -62,21 +62,27 @@ impl Unavailable {
     /// The kind is unavailable because the source refused `error` (a 403 or 404); `None`
     /// for any other error, which is not a refusal and stays an error.
     pub fn from_refusal(kind: RecordKind, error: &crate::ConnectorError) -> Option<Self> {
-        let (endpoint, status, reason) = match error {
-            crate::ConnectorError::Forbidden { endpoint, .. } => {
-                (endpoint, 403, "the source denies access (HTTP 403)")
-            }
-            crate::ConnectorError::NotFound { endpoint, .. } => {
-                (endpoint, 404, "the source does not serve it (HTTP 404)")
-            }
-            _ => return None,
-        };
+        let (status, reason) = Self::refusal(error)?;
         Some(Unavailable {
             kind,
-            endpoint: endpoint.clone(),
+            endpoint: error.endpoint().unwrap_or_default().to_owned(),
             status: Some(status),
             reason: reason.into(),
         })
+    }
+
+    /// The status and our words for an error that is a refusal of access (403) or of
+    /// the resource (404); `None` for any other error.
+    pub fn refusal(error: &crate::ConnectorError) -> Option<(u16, &'static str)> {
+        match error {
+            crate::ConnectorError::Forbidden { .. } => {
+                Some((403, "the source denies access (HTTP 403)"))
+            }
+            crate::ConnectorError::NotFound { .. } => {
+                Some((404, "the source does not serve it (HTTP 404)"))
+            }
+            _ => None,
+        }
     }
 }
 

@@ -99,6 +99,36 @@ impl CheckReport {
         );
     }
 
+    /// The source refuses an optional kind: runs go on without it.
+    pub fn limited(&mut self, name: &str, problem: impl Into<String>, cause: impl Into<String>) {
+        self.push(
+            name,
+            CheckOutcome::Limited {
+                problem: problem.into(),
+                cause: cause.into(),
+            },
+        );
+    }
+
+    /// Probes an optional kind at `endpoint`: passed when it answers, limited (what the
+    /// district will not get, and why) when the source refuses it (403, 404), failed
+    /// on any other error.
+    pub fn optional<T>(&mut self, name: &str, kinds: &str, read: &Result<T, ConnectorError>) {
+        match read {
+            Ok(_) => self.passed(name, format!("{kinds} can be read")),
+            Err(e) => match crate::pull::Unavailable::refusal(e) {
+                Some((_, reason)) => self.limited(
+                    name,
+                    format!(
+                        "{kinds} will not be synced: {reason}; students and guardians still are. Ask the district to grant the application access to them"
+                    ),
+                    e.to_string(),
+                ),
+                None => self.failed(name, format!("{kinds} could not be read"), e.to_string()),
+            },
+        }
+    }
+
     pub fn skipped(&mut self, name: &str, reason: impl Into<String>) {
         self.push(
             name,
@@ -137,6 +167,12 @@ pub enum CheckOutcome {
     /// Not tried because an earlier step failed.
     Skipped {
         reason: String,
+    },
+    /// The source refuses an optional kind: the district will not get it, and runs go
+    /// on without it. Not a failure of the check.
+    Limited {
+        problem: String,
+        cause: String,
     },
 }
 

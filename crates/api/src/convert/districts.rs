@@ -292,6 +292,9 @@ pub fn check_to_proto(report: &CheckReport) -> pb::TestConnectionResponse {
                     (pb::CheckOutcome::Failed, problem, cause.as_str())
                 }
                 CheckOutcome::Skipped { reason } => (pb::CheckOutcome::Skipped, reason, ""),
+                CheckOutcome::Limited { problem, cause } => {
+                    (pb::CheckOutcome::Limited, problem, cause.as_str())
+                }
             };
             pb::ConnectionCheckStep {
                 name: step.name.clone(),
@@ -306,12 +309,25 @@ pub fn check_to_proto(report: &CheckReport) -> pb::TestConnectionResponse {
         _ => None,
     }) {
         Some(problem) => problem,
-        None => format!(
-            "connected to {}: {} schools, {} students",
-            report.source_version.as_deref().unwrap_or("the source"),
-            report.schools.map_or("?".into(), |n| n.to_string()),
-            report.students.map_or("?".into(), |n| n.to_string()),
-        ),
+        None => {
+            let connected = format!(
+                "connected to {}: {} schools, {} students",
+                report.source_version.as_deref().unwrap_or("the source"),
+                report.schools.map_or("?".into(), |n| n.to_string()),
+                report.students.map_or("?".into(), |n| n.to_string()),
+            );
+            let limited: Vec<&str> = report
+                .steps
+                .iter()
+                .filter(|s| matches!(s.outcome, CheckOutcome::Limited { .. }))
+                .map(|s| s.name.as_str())
+                .collect();
+            if limited.is_empty() {
+                connected
+            } else {
+                format!("{connected}; not synced: {}", limited.join(", "))
+            }
+        }
     };
     pb::TestConnectionResponse {
         ok: report.ok(),

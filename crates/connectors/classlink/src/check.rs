@@ -1,7 +1,8 @@
 //! The ClassLink connection check, each failure in words a district administrator can
 //! act on: discovery finds the tenant and its grant of our application (and that it is
-//! enabled), the Roster Server accepts the credentials, and the district shares schools
-//! and students with the application.
+//! enabled), the Roster Server accepts the credentials, the district shares schools
+//! and students with the application, and which of teachers, classes and enrollments it
+//! lets runs read.
 
 use connector::{CheckReport, ConnectorError};
 
@@ -103,6 +104,26 @@ pub async fn check(client: &ClassLinkClient) -> CheckReport {
             report.passed("students", "students are shared with the application");
         }
         Err(e) => report.failed("students", "the Roster Server did not list students", e.to_string()),
+    }
+    // What runs read beyond students and guardians: optional, so a refusal limits the
+    // district instead of failing it.
+    let mut optional = vec![
+        ("classes", "/classes", ListKey::Classes, "classrooms"),
+        (
+            "enrollments",
+            "/enrollments",
+            ListKey::Enrollments,
+            "enrollments",
+        ),
+    ];
+    if settings.version == crate::settings::OneRosterVersion::V1_1 {
+        optional.insert(0, ("teachers", "/teachers", ListKey::Users, "staff"));
+    }
+    for (step, path, key, kinds) in optional {
+        let read = client
+            .get_with(path, &[("limit", "1")], count(key, "GET /optional"))
+            .await;
+        report.optional(step, kinds, &read);
     }
     report
 }

@@ -1,6 +1,7 @@
-//! The Clever connection check: the token answers, it is the configured district's, and
-//! the district shares schools and students with the application — each failure in words
-//! a district administrator can act on.
+//! The Clever connection check: the token answers, it is the configured district's, the
+//! district shares schools and students with the application, and which of teachers,
+//! staff and sections it lets runs read — each problem in words a district administrator
+//! can act on.
 
 use connector::{CheckReport, ConnectorError};
 
@@ -57,6 +58,33 @@ pub async fn check(client: &CleverClient, district_id: &str) -> CheckReport {
             Ok(_) => report.passed(step, format!("{step} are shared with the application")),
             Err(e) => report.failed(step, format!("Clever did not list {step}"), e.to_string()),
         }
+    }
+    // What runs read beyond students and contacts: optional, so a refusal limits the
+    // district instead of failing it.
+    for (step, path, query, kinds) in [
+        (
+            "teachers",
+            "/users",
+            vec![("role", "teacher"), ("limit", "1")],
+            "teachers",
+        ),
+        (
+            "staff",
+            "/users",
+            vec![("role", "staff"), ("limit", "1")],
+            "staff",
+        ),
+        (
+            "sections",
+            "/sections",
+            vec![("limit", "1")],
+            "classrooms and their enrollments",
+        ),
+    ] {
+        let read = client
+            .get::<wire::ListAnswer<serde_json::Value>>(client.url(path, &query))
+            .await;
+        report.optional(step, kinds, &read);
     }
     report
 }
