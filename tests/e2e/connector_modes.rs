@@ -407,7 +407,7 @@ async fn one_case(client: &mut Client, store: &Store, case: &Case) -> Result<(),
         .iter()
         .filter(|s| s.outcome == pb::CheckOutcome::Limited as i32)
         .count();
-    if !checked.ok || (limited > 0) != !without.is_empty() {
+    if !checked.ok || (limited > 0) == without.is_empty() {
         return Err(format!("test connection: {checked:#?}"));
     }
     check("students", count("students").await, truth.students)?;
