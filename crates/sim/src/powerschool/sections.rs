@@ -14,6 +14,7 @@ use model::ids::{ClassroomId, SourceId, StaffId};
 use model::roster::{Classroom, Enrollment, EnrollmentRole, Staff as ModelStaff};
 use serde_json::{json, Map, Value};
 
+use super::auth::Refusals;
 use super::config::SimConfig;
 use super::data::District;
 use super::query::{page_range, Params};
@@ -160,7 +161,19 @@ pub(super) fn route(
     d: &District,
     rest: &[&str],
     params: &Params,
+    refused: &Refusals,
 ) -> Option<Reply> {
+    let refusal = match rest {
+        ["school", _, "staff", ..] => refused.staff.map(|r| r.reply("staff")),
+        ["school", _, "section", ..] => refused.sections.map(|r| r.reply("section")),
+        ["section", _, "section_enrollment", ..] => refused
+            .section_enrollments
+            .map(|r| r.reply("section_enrollment")),
+        _ => None,
+    };
+    if refusal.is_some() {
+        return refusal;
+    }
     let school = |id: &str| id.parse::<u64>().ok().filter(|id| d.school(*id).is_some());
     Some(match rest {
         ["school", id, "staff", tail @ ..] => {

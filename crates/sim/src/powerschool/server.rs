@@ -444,7 +444,7 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
                     &json!({ "errorMessage": { "message": "Plugin is missing required accessLevelV1Api READ permission" } }),
                 );
             }
-            v1::route(config, district, rest, &req.params, req.short_page)
+            v1::route(config, district, rest, &req.params, req.short_page, &plugin)
         }
         ("GET", ["ws", "schema", "table", name, rest @ ..]) => {
             let count = match rest {

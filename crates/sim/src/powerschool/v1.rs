@@ -4,6 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::auth::PluginState;
 use super::config::SimConfig;
 use super::data::{enroll_status, District, PostalAddress, School, Student};
 use super::query::{page_range, parse_q, Clause, Params};
@@ -49,6 +50,7 @@ pub(super) fn route(
     rest: &[&str],
     params: &Params,
     short_page: bool,
+    plugin: &PluginState,
 ) -> Reply {
     let list = |students: Vec<&Student>, count: bool| {
         if count {
@@ -56,7 +58,7 @@ pub(super) fn route(
         }
         student_page(config, students, params, short_page)
     };
-    if let Some(reply) = super::sections::route(config, d, rest, params) {
+    if let Some(reply) = super::sections::route(config, d, rest, params, &plugin.refused) {
         return reply;
     }
     match rest {

@@ -12,7 +12,7 @@ async fn survives(fault: Fault) -> Simulator {
     let pulled = pull(connector(&sim).as_ref())
         .await
         .expect("the fault is survived");
-    assert_matches_truth(&sim, &pulled).await;
+    assert_matches_truth(&sim, &pulled);
     assert_eq!(sim.faults_fired(), times, "the fault fired");
     sim
 }
@@ -96,7 +96,7 @@ async fn slow_answers_time_out_and_are_retried() {
     let pulled = pull(connector_with(&sim, http).as_ref())
         .await
         .expect("retried after the timeout");
-    assert_matches_truth(&sim, &pulled).await;
+    assert_matches_truth(&sim, &pulled);
     assert_eq!(sim.faults_fired(), 1, "the slow answer happened");
 }
 
