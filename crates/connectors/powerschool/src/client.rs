@@ -35,6 +35,8 @@ pub struct Limits {
     pub school_page: u32,
     pub staff_page: u32,
     pub section_page: u32,
+    /// A section's enrollments (`section_enrollment_max_page_size`).
+    pub section_enrollment_page: u32,
     pub table_page: u32,
 }
 
@@ -181,6 +183,7 @@ impl PsClient {
                     school_page: size(&m.school_max_page_size),
                     staff_page: size(&m.staff_max_page_size),
                     section_page: size(&m.section_max_page_size),
+                    section_enrollment_page: size(&m.section_enrollment_max_page_size),
                     table_page: size(&m.schema_table_query_max_page_size),
                 })
             })

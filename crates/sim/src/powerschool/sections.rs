@@ -1,6 +1,6 @@
 //! Staff, sections and section enrollments: their tables, how a district gets them, the
 //! `/ws/v1` resources that serve them (`/school/{id}/staff`, `/school/{id}/section`, each
-//! with `/count`, and `/section/{id}/section_enrollment`), and the ground truth.
+//! with `/count`, and `/section/{id}/section_enrollment` with `/count`), and the ground truth.
 //!
 //! Shapes follow public clients of PowerSchool: `{"staffs":{"staff":[…]}}` with `name`,
 //! `emails.work_email` and `school_affiliations.school_affiliation` expansions;
@@ -206,7 +206,7 @@ pub(super) fn route(
                 _ => Reply::not_found(),
             }
         }
-        ["section", id, "section_enrollment"] => {
+        ["section", id, "section_enrollment", tail @ ..] => {
             let Some(section) = id
                 .parse::<u64>()
                 .ok()
@@ -214,29 +214,50 @@ pub(super) fn route(
             else {
                 return Some(Reply::message(404, format!("Section not found: {id}")));
             };
-            let items: Vec<Value> = d
+            let mut list: Vec<&SectionEnrollment> = d
                 .section_enrollments
                 .iter()
                 .filter(|e| e.section_dcid == section)
-                .map(|e| {
-                    json!({
-                        "id": e.id,
-                        "section_id": e.section_dcid,
-                        "student_id": e.student_dcid,
-                        "entry_date": e.entry_date.format("%Y-%m-%d").to_string(),
-                        "exit_date": e.exit_date.format("%Y-%m-%d").to_string(),
-                        "dropped": e.dropped,
-                    })
-                })
                 .collect();
-            let mut envelope = Map::new();
-            if let Some(list) = xml_list(items) {
-                envelope.insert("section_enrollment".into(), list);
+            // [SW]: "sorted by student_id and entry_date".
+            list.sort_by_key(|e| (e.student_dcid, e.entry_date, e.id));
+            match tail {
+                [] => enrollment_page(config, list, params),
+                ["count"] => Reply::ok(&json!({ "resource": { "count": list.len() } })),
+                _ => Reply::not_found(),
             }
-            Reply::ok(&json!({ "section_enrollments": envelope }))
         }
         _ => return None,
     })
+}
+
+/// A page of a section's enrollments (dropped ones included, flagged), capped at the
+/// metadata's `section_enrollment_max_page_size` (reference powerschool.md §2/§11:
+/// `pagesize` capped at the metadata maxima — our choice; real behaviour U).
+fn enrollment_page(config: &SimConfig, list: Vec<&SectionEnrollment>, params: &Params) -> Reply {
+    let max = config.max_page_size;
+    let range = match page_range(params, list.len(), max, Some(max), false) {
+        Ok(range) => range,
+        Err(message) => return Reply::message(400, message),
+    };
+    let items: Vec<Value> = list[range]
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "section_id": e.section_dcid,
+                "student_id": e.student_dcid,
+                "entry_date": e.entry_date.format("%Y-%m-%d").to_string(),
+                "exit_date": e.exit_date.format("%Y-%m-%d").to_string(),
+                "dropped": e.dropped,
+            })
+        })
+        .collect();
+    let mut envelope = Map::new();
+    if let Some(list) = xml_list(items) {
+        envelope.insert("section_enrollment".into(), list);
+    }
+    Reply::ok(&json!({ "section_enrollments": envelope }))
 }
 
 fn staff_json(s: &StaffMember, expansions: &[String]) -> Value {

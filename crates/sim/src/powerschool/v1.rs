@@ -25,6 +25,7 @@ pub(super) fn metadata(config: &SimConfig) -> Reply {
             "school_max_page_size": max,
             "staff_max_page_size": max,
             "section_max_page_size": max,
+            "section_enrollment_max_page_size": max,
             "course_max_page_size": max,
             "term_max_page_size": max,
             "event_max_page_size": max,

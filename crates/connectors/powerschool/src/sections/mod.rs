@@ -11,7 +11,8 @@
 //!   the same way;
 //! - `GET /ws/v1/section/{id}/section_enrollment` → `{"section_enrollments":
 //!   {"section_enrollment":[{"id","section_id","student_id","entry_date","exit_date",
-//!   "dropped"}]}}`.
+//!   "dropped"}]}}`, counted by `…/section_enrollment/count` and paged like the others
+//!   (the Swagger text [SW] documents the count and `section_enrollment_max_page_size`).
 //!
 //! **Optional kinds** (SPEC §2c): seed 001's nightly sync reads students, independent
 //! students and `student_guardian_detail` only, so a district may keep staff and sections
@@ -225,7 +226,7 @@ async fn school_sections(
         }
         // Each section's students, several sections in flight at once.
         let mut lists = futures::stream::iter(ids)
-            .map(|section| section_students(client, section))
+            .map(|section| section_students(client, limits, section))
             .buffered(concurrency);
         while let Some(list) = lists.next().await {
             match list {
@@ -247,15 +248,30 @@ async fn school_sections(
     Ok(())
 }
 
-/// The students of one section who count as its members.
+/// The students of one section who count as its members: the list counted
+/// (`…/section_enrollment/count`) and paged to its count in pages of
+/// `section_enrollment_max_page_size`.
 async fn section_students(
     client: &PsClient,
+    limits: &Limits,
     section: SourceId,
 ) -> Result<Vec<Enrollment>, ConnectorError> {
     let path = format!("/ws/v1/section/{section}/section_enrollment");
-    let answer: EnrollmentsAnswer = client.get(&path, &[]).await?;
-    Ok(wire::students(
-        &section,
-        &answer.section_enrollments.section_enrollment.0,
-    ))
+    let count = client.v1_count(&path, &[]).await?;
+    let mut walk = PageWalk::new(
+        format!("GET {path}"),
+        limits.section_enrollment_page,
+        Some(count),
+    );
+    let mut members = Vec::new();
+    while let Some(page) = walk.next_page() {
+        let (size, page) = (walk.page_size().to_string(), page.to_string());
+        let answer: EnrollmentsAnswer = client
+            .get(&path, &[("pagesize", &size), ("page", &page)])
+            .await?;
+        let rows = answer.section_enrollments.section_enrollment.0;
+        walk.record(rows.len(), page_keys(&rows))?;
+        members.extend(wire::students(&section, &rows));
+    }
+    Ok(members)
 }

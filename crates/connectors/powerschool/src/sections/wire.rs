@@ -106,6 +106,8 @@ pub(super) struct EnrollmentList {
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct WireEnrollment {
     #[serde(default)]
+    pub(super) id: Text,
+    #[serde(default)]
     pub(super) student_id: Text,
     #[serde(default)]
     pub(super) dropped: Text,
@@ -206,6 +208,12 @@ pub(super) fn rejected(kind: RecordKind, endpoint: &str, id: &str, reason: Strin
 }
 
 impl Keyed for WireStaff {
+    fn page_key(&self) -> &str {
+        self.id.as_str()
+    }
+}
+
+impl Keyed for WireEnrollment {
     fn page_key(&self) -> &str {
         self.id.as_str()
     }
