@@ -21,11 +21,17 @@ use super::query::{page_range, Params};
 use super::reply::Reply;
 use super::v1::xml_list;
 
-/// A staff member (`Users`/`SchoolStaff`) as `/ws/v1/school/{id}/staff` serves it.
+/// A staff member: one person (`Users`) with a `SchoolStaff` record at each school of
+/// an affiliation. `/ws/v1/school/{id}/staff` lists the school's records: `id` is the
+/// record's own (`SchoolStaff.DCID`, a section's `staff_id`), `users_dcid` the person's
+/// ([SW] `/ws/v1/staff/{id}` shows `users_dcid`; that `id` differs per school follows
+/// from `staff_id` = `SCHOOLSTAFF.DCID` there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {
-    /// The `id` of `/ws/v1` (`Users.DCID`).
+    /// The person (`Users.DCID`, `users_dcid`): the staff record's source id.
     pub dcid: u64,
+    /// The person's `SchoolStaff.DCID` at each school of `affiliations`.
+    pub school_staff_ids: Vec<(u64, u64)>,
     pub local_id: u64,
     pub teacher_username: String,
     pub first_name: String,
@@ -38,6 +44,16 @@ pub struct StaffMember {
     pub affiliations: Vec<(u64, bool)>,
 }
 
+impl StaffMember {
+    /// The person's `SchoolStaff.DCID` at `school`; 0 when not affiliated there.
+    pub fn school_staff_id(&self, school: u64) -> u64 {
+        self.school_staff_ids
+            .iter()
+            .find(|(s, _)| *s == school)
+            .map_or(0, |(_, id)| *id)
+    }
+}
+
 /// A section: a class of a course at a school, taught by one staff member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
@@ -47,7 +63,8 @@ pub struct Section {
     pub term_id: u64,
     pub section_number: u64,
     pub expression: String,
-    /// The teacher's staff DCID.
+    /// The teacher: the person's `Users.DCID` (served as `staff_id`, the person's
+    /// `SchoolStaff.DCID` at the section's school).
     pub staff_dcid: u64,
 }
 
@@ -64,7 +81,9 @@ pub struct SectionEnrollment {
 }
 
 /// Gives the district staff and sections: per school, a staff member per twelve students
-/// (at least two), some also at a second school or with a lapsed affiliation, and a
+/// (at least two), some also at a second school or with a lapsed affiliation — the first
+/// school's first teacher always teaches at the second school too, the first section of
+/// each of the two — and a
 /// section per twenty current students (at least one), each holding up to twenty-five of
 /// the school's current students, a few of whom dropped it. Deterministic from the seed,
 /// and drawn from its own random source so the rest of the district does not move.
@@ -86,22 +105,25 @@ pub(super) fn generate(d: &mut District, seed: u64) {
     let last = [
         "Nguyen", "Singh", "Martin", "Tremblay", "Roy", "Wilson", "Chen", "Brown",
     ];
+    let mut shared = None;
     for (i, &school) in schools.iter().enumerate() {
         let students = by_school.get(&school).cloned().unwrap_or_default();
         let staff_count = (students.len() / 12).max(2);
         let mut staff_here = Vec::new();
-        for _ in 0..staff_count {
+        for n in 0..staff_count {
             let dcid = id();
             let mut affiliations = vec![(school, true)];
+            let other = schools[(i + 1) % schools.len()];
             match rng.u32(0..10) {
-                0 if schools.len() > 1 => {
-                    affiliations.push((schools[(i + 1) % schools.len()], true))
+                _ if i == 0 && n == 0 && schools.len() > 1 => {
+                    shared = Some(dcid);
+                    affiliations.push((other, true));
                 }
-                1 if schools.len() > 1 => {
-                    affiliations.push((schools[(i + 1) % schools.len()], false))
-                }
+                0 if schools.len() > 1 => affiliations.push((other, true)),
+                1 if schools.len() > 1 => affiliations.push((other, false)),
                 _ => {}
             }
+            let school_staff_ids = affiliations.iter().map(|(s, _)| (*s, id())).collect();
             let f = first[rng.usize(0..first.len())];
             let l = last[rng.usize(0..last.len())];
             d.staff.push(StaffMember {
@@ -111,6 +133,7 @@ pub(super) fn generate(d: &mut District, seed: u64) {
                 first_name: f.into(),
                 middle_name: String::new(),
                 last_name: l.into(),
+                school_staff_ids,
                 work_email: if rng.u32(0..20) == 0 {
                     String::new()
                 } else {
@@ -134,7 +157,10 @@ pub(super) fn generate(d: &mut District, seed: u64) {
                 term_id: 2600,
                 section_number: 100 + n as u64,
                 expression: format!("{}(A-E)", 1 + n % 6),
-                staff_dcid: staff_here[rng.usize(0..staff_here.len())],
+                staff_dcid: match (n, shared) {
+                    (0, Some(shared)) if i < 2 => shared,
+                    _ => staff_here[rng.usize(0..staff_here.len())],
+                },
             };
             let mut pupils = students.clone();
             rng.shuffle(&mut pupils);
@@ -186,7 +212,7 @@ pub(super) fn route(
                 .filter(|s| s.affiliations.iter().any(|(sid, _)| *sid == school))
                 .collect();
             match tail {
-                [] => staff_page(config, staff, params),
+                [] => staff_page(config, school, staff, params),
                 ["count"] => Reply::ok(&json!({ "resource": { "count": staff.len() } })),
                 _ => Reply::not_found(),
             }
@@ -201,7 +227,7 @@ pub(super) fn route(
                 .filter(|s| s.school_dcid == school)
                 .collect();
             match tail {
-                [] => section_page(config, sections, params),
+                [] => section_page(config, d, sections, params),
                 ["count"] => Reply::ok(&json!({ "resource": { "count": sections.len() } })),
                 _ => Reply::not_found(),
             }
@@ -260,7 +286,7 @@ fn enrollment_page(config: &SimConfig, list: Vec<&SectionEnrollment>, params: &P
     Reply::ok(&json!({ "section_enrollments": envelope }))
 }
 
-fn staff_json(s: &StaffMember, expansions: &[String]) -> Value {
+fn staff_json(s: &StaffMember, school: u64, expansions: &[String]) -> Value {
     let wants = |e: &str| expansions.iter().any(|x| x.eq_ignore_ascii_case(e));
     let mut name = Map::new();
     name.insert("first_name".into(), s.first_name.clone().into());
@@ -269,7 +295,8 @@ fn staff_json(s: &StaffMember, expansions: &[String]) -> Value {
     }
     name.insert("last_name".into(), s.last_name.clone().into());
     let mut m = Map::new();
-    m.insert("id".into(), s.dcid.into());
+    m.insert("id".into(), s.school_staff_id(school).into());
+    m.insert("users_dcid".into(), s.dcid.into());
     m.insert("local_id".into(), s.local_id.into());
     m.insert("teacher_username".into(), s.teacher_username.clone().into());
     m.insert("name".into(), Value::Object(name));
@@ -296,8 +323,13 @@ fn staff_json(s: &StaffMember, expansions: &[String]) -> Value {
     Value::Object(m)
 }
 
-fn staff_page(config: &SimConfig, mut staff: Vec<&StaffMember>, params: &Params) -> Reply {
-    staff.sort_by_key(|s| s.dcid);
+fn staff_page(
+    config: &SimConfig,
+    school: u64,
+    mut staff: Vec<&StaffMember>,
+    params: &Params,
+) -> Reply {
+    staff.sort_by_key(|s| s.school_staff_id(school));
     let max = config.max_page_size;
     let range = match page_range(params, staff.len(), max, Some(max), false) {
         Ok(range) => range,
@@ -306,7 +338,7 @@ fn staff_page(config: &SimConfig, mut staff: Vec<&StaffMember>, params: &Params)
     let expansions = params.list("expansions");
     let items: Vec<Value> = staff[range]
         .iter()
-        .map(|s| staff_json(s, &expansions))
+        .map(|s| staff_json(s, school, &expansions))
         .collect();
     let mut envelope = Map::new();
     envelope.insert(
@@ -320,7 +352,12 @@ fn staff_page(config: &SimConfig, mut staff: Vec<&StaffMember>, params: &Params)
     Reply::ok(&json!({ "staffs": envelope }))
 }
 
-fn section_page(config: &SimConfig, mut sections: Vec<&Section>, params: &Params) -> Reply {
+fn section_page(
+    config: &SimConfig,
+    d: &District,
+    mut sections: Vec<&Section>,
+    params: &Params,
+) -> Reply {
     sections.sort_by_key(|s| s.dcid);
     let max = config.max_page_size;
     let range = match page_range(params, sections.len(), max, Some(max), false) {
@@ -337,7 +374,11 @@ fn section_page(config: &SimConfig, mut sections: Vec<&Section>, params: &Params
                 "term_id": s.term_id,
                 "section_number": s.section_number,
                 "expression": s.expression,
-                "staff_id": s.staff_dcid,
+                "staff_id": d
+                    .staff
+                    .iter()
+                    .find(|t| t.dcid == s.staff_dcid)
+                    .map_or(0, |t| t.school_staff_id(s.school_dcid)),
             })
         })
         .collect();

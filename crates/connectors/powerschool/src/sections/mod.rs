@@ -27,6 +27,7 @@
 //! in `/ws/v1`; an affiliation whose `status` is not 1 does not count. Dropped enrollments
 //! are left out. Sections become classrooms, their `staff_id` a teacher enrollment.
 
+mod staff;
 mod wire;
 
 use futures::StreamExt;
@@ -36,12 +37,13 @@ use connector::{
     Unavailable,
 };
 use model::ids::SourceId;
-use model::roster::{Enrollment, Staff};
+use model::roster::Enrollment;
 
 use crate::client::{Limits, PsClient};
 
+use staff::People;
 pub use wire::STAFF_EXPANSIONS;
-use wire::{EnrollmentsAnswer, SectionsAnswer, StaffAnswer};
+use wire::{EnrollmentsAnswer, SectionsAnswer};
 
 /// Staff records a batch holds.
 const STAFF_BATCH: usize = 500;
@@ -56,30 +58,52 @@ pub async fn pull(
     declared: &mut PullCounts,
 ) -> Result<(), PullStop> {
     let limits = client.limits().await?.clone();
-    match read_staff(client, &limits, schools).await {
-        Ok(read) => {
-            declared.staff += (read.staff.len() + read.rejected.len()) as u64;
-            for r in read.rejected {
-                sink.send(r).await?;
+    let mut enrollments_refused = false;
+    let people = match staff::read(client, &limits, schools).await {
+        Ok(people) => {
+            declared.staff += people.declared();
+            for r in &people.rejected {
+                sink.send(r.clone()).await?;
             }
-            for batch in read.staff.chunks(STAFF_BATCH) {
+            let all: Vec<_> = people.staff().cloned().collect();
+            for batch in all.chunks(STAFF_BATCH) {
                 sink.send(RosterEvent::Staff(batch.to_vec())).await?;
             }
+            people
         }
-        Err(e) => unavailable(sink, RecordKind::Staff, e).await?,
-    }
+        Err(e) => {
+            let Some(refused) = Unavailable::from_refusal(RecordKind::Staff, &e) else {
+                return Err(e.into());
+            };
+            // A section names its teacher by the school's staff record; without the
+            // staff lists no teacher can be named, so enrollments are not read either.
+            let teachers = Unavailable {
+                kind: RecordKind::Enrollment,
+                reason: format!(
+                    "{}; a section's teacher is named through the staff list",
+                    refused.reason
+                ),
+                ..refused.clone()
+            };
+            for u in [refused, teachers] {
+                tracing::warn!(kind = u.kind.as_str(), endpoint = %u.endpoint, "{}", u.reason);
+                sink.send(RosterEvent::Unavailable(u)).await?;
+            }
+            enrollments_refused = true;
+            People::default()
+        }
+    };
 
-    let mut enrollments_refused = false;
     for school in schools {
-        match school_sections(
+        let read = Sections {
             client,
             sink,
-            &limits,
-            school,
-            declared,
-            &mut enrollments_refused,
-        )
-        .await
+            limits: &limits,
+            people: &people,
+        };
+        match read
+            .school(school, declared, &mut enrollments_refused)
+            .await
         {
             Ok(()) => {}
             Err(Stop::Pull(stop)) => return Err(stop),
@@ -111,56 +135,6 @@ async fn unavailable(
     sink.send(RosterEvent::Unavailable(u)).await
 }
 
-/// The district's staff, read whole before any is sent.
-#[derive(Debug, Default)]
-struct StaffRead {
-    staff: Vec<Staff>,
-    /// Records left out as malformed.
-    rejected: Vec<RosterEvent>,
-}
-
-/// Every school's staff list, each paged to its count.
-async fn read_staff(
-    client: &PsClient,
-    limits: &Limits,
-    schools: &[String],
-) -> Result<StaffRead, ConnectorError> {
-    let mut read = StaffRead::default();
-    for school in schools {
-        let path = format!("/ws/v1/school/{school}/staff");
-        let endpoint = format!("GET {path}");
-        let count = client.v1_count(&path, &[]).await?;
-        let mut walk = PageWalk::new(endpoint.clone(), limits.staff_page, Some(count));
-        while let Some(page) = walk.next_page() {
-            let (size, page) = (walk.page_size().to_string(), page.to_string());
-            let answer: StaffAnswer = client
-                .get(
-                    &path,
-                    &[
-                        ("expansions", STAFF_EXPANSIONS),
-                        ("pagesize", &size),
-                        ("page", &page),
-                    ],
-                )
-                .await?;
-            let rows = answer.staffs.staff.0;
-            walk.record(rows.len(), page_keys(&rows))?;
-            for w in &rows {
-                match wire::staff(w) {
-                    Ok(s) => read.staff.push(s),
-                    Err(why) => read.rejected.push(wire::rejected(
-                        RecordKind::Staff,
-                        &endpoint,
-                        w.id.as_str(),
-                        why,
-                    )),
-                }
-            }
-        }
-    }
-    Ok(read)
-}
-
 /// Why a school's sections stopped.
 enum Stop {
     /// The section list failed (a refusal makes classrooms unavailable).
@@ -175,77 +149,94 @@ impl From<PullStop> for Stop {
     }
 }
 
-/// One school's sections, page by page, each page with its sections' enrollments.
-/// Once enrollments are refused (`enrollments_refused`), sections go on without them.
-async fn school_sections(
-    client: &PsClient,
-    sink: &RosterSink,
-    limits: &Limits,
-    school: &str,
-    declared: &mut PullCounts,
-    enrollments_refused: &mut bool,
-) -> Result<(), Stop> {
-    let concurrency = client.http().config().concurrency.max(1);
-    let path = format!("/ws/v1/school/{school}/section");
-    let endpoint = format!("GET {path}");
-    let count = client.v1_count(&path, &[]).await.map_err(Stop::Sections)?;
-    declared.classrooms += count;
-    let mut walk = PageWalk::new(endpoint.clone(), limits.section_page, Some(count));
-    while let Some(page) = walk.next_page() {
-        let (size, page) = (walk.page_size().to_string(), page.to_string());
-        let answer: SectionsAnswer = client
-            .get(&path, &[("pagesize", &size), ("page", &page)])
-            .await
-            .map_err(Stop::Sections)?;
-        let rows = answer.sections.section.0;
-        walk.record(rows.len(), page_keys(&rows))
-            .map_err(|e| Stop::Pull(e.into()))?;
-        let mut classrooms = Vec::with_capacity(rows.len());
-        let mut enrollments = Vec::new();
-        for w in &rows {
-            match wire::classroom(w) {
-                Ok((c, teacher)) => {
-                    classrooms.push(c);
-                    enrollments.extend(teacher);
-                }
-                Err(why) => {
-                    sink.send(wire::rejected(
-                        RecordKind::Classroom,
-                        &endpoint,
-                        w.id.as_str(),
-                        why,
-                    ))
-                    .await?
-                }
-            }
-        }
-        let ids: Vec<SourceId> = classrooms.iter().map(|c| c.source_id.clone()).collect();
-        sink.send(RosterEvent::Classrooms(classrooms)).await?;
-        if *enrollments_refused {
-            continue;
-        }
-        // Each section's students, several sections in flight at once.
-        let mut lists = futures::stream::iter(ids)
-            .map(|section| section_students(client, limits, section))
-            .buffered(concurrency);
-        while let Some(list) = lists.next().await {
-            match list {
-                Ok(list) => enrollments.extend(list),
-                Err(e) => {
-                    drop(lists);
-                    unavailable(sink, RecordKind::Enrollment, e).await?;
-                    *enrollments_refused = true;
-                    break;
+/// What reading a school's sections needs.
+struct Sections<'a> {
+    client: &'a PsClient,
+    sink: &'a RosterSink,
+    limits: &'a Limits,
+    people: &'a People,
+}
+
+impl Sections<'_> {
+    /// One school's sections, page by page, each page with its sections' enrollments.
+    /// Once enrollments are refused (`enrollments_refused`), sections go on without them.
+    async fn school(
+        &self,
+        school: &str,
+        declared: &mut PullCounts,
+        enrollments_refused: &mut bool,
+    ) -> Result<(), Stop> {
+        let Sections {
+            client,
+            sink,
+            limits,
+            people,
+        } = *self;
+        let concurrency = client.http().config().concurrency.max(1);
+        let path = format!("/ws/v1/school/{school}/section");
+        let endpoint = format!("GET {path}");
+        let count = client.v1_count(&path, &[]).await.map_err(Stop::Sections)?;
+        declared.classrooms += count;
+        let mut walk = PageWalk::new(endpoint.clone(), limits.section_page, Some(count));
+        while let Some(page) = walk.next_page() {
+            let (size, page) = (walk.page_size().to_string(), page.to_string());
+            let answer: SectionsAnswer = client
+                .get(&path, &[("pagesize", &size), ("page", &page)])
+                .await
+                .map_err(Stop::Sections)?;
+            let rows = answer.sections.section.0;
+            walk.record(rows.len(), page_keys(&rows))
+                .map_err(|e| Stop::Pull(e.into()))?;
+            let mut classrooms = Vec::with_capacity(rows.len());
+            let mut enrollments = Vec::new();
+            for w in &rows {
+                match wire::classroom(w) {
+                    Ok((c, teacher)) => {
+                        classrooms.push(c);
+                        enrollments.extend(teacher.map(|mut t| {
+                            t.person_source_id = people.teacher(&t.person_source_id);
+                            t
+                        }));
+                    }
+                    Err(why) => {
+                        sink.send(wire::rejected(
+                            RecordKind::Classroom,
+                            &endpoint,
+                            w.id.as_str(),
+                            why,
+                        ))
+                        .await?
+                    }
                 }
             }
+            let ids: Vec<SourceId> = classrooms.iter().map(|c| c.source_id.clone()).collect();
+            sink.send(RosterEvent::Classrooms(classrooms)).await?;
+            if *enrollments_refused {
+                continue;
+            }
+            // Each section's students, several sections in flight at once.
+            let mut lists = futures::stream::iter(ids)
+                .map(|section| section_students(client, limits, section))
+                .buffered(concurrency);
+            while let Some(list) = lists.next().await {
+                match list {
+                    Ok(list) => enrollments.extend(list),
+                    Err(e) => {
+                        drop(lists);
+                        unavailable(sink, RecordKind::Enrollment, e).await?;
+                        *enrollments_refused = true;
+                        break;
+                    }
+                }
+            }
+            if *enrollments_refused {
+                continue;
+            }
+            declared.enrollments += enrollments.len() as u64;
+            sink.send(RosterEvent::Enrollments(enrollments)).await?;
         }
-        if *enrollments_refused {
-            continue;
-        }
-        declared.enrollments += enrollments.len() as u64;
-        sink.send(RosterEvent::Enrollments(enrollments)).await?;
+        Ok(())
     }
-    Ok(())
 }
 
 /// The students of one section who count as its members: the list counted

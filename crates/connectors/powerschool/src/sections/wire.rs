@@ -27,8 +27,12 @@ pub(super) struct StaffList {
 
 #[derive(Debug, Clone, Deserialize)]
 pub(super) struct WireStaff {
+    /// The school's record of the person (`SchoolStaff.DCID`, a section's `staff_id`).
     #[serde(default)]
     pub(super) id: Text,
+    /// The person (`Users.DCID`), the same at every school.
+    #[serde(default)]
+    pub(super) users_dcid: Text,
     #[serde(default)]
     pub(super) name: Expansion<StaffName>,
     #[serde(default)]
@@ -115,9 +119,19 @@ pub(super) struct WireEnrollment {
 
 // ---- mapping ------------------------------------------------------------------------
 
-/// A staff member, or why it cannot be read.
+/// The person a per-school staff record is: `users_dcid`, or the record's `id` when a
+/// server leaves `users_dcid` out. Empty when the record has neither.
+pub(super) fn person(w: &WireStaff) -> &str {
+    match w.users_dcid.as_str() {
+        "" | "0" => w.id.as_str(),
+        person => person,
+    }
+}
+
+/// A per-school staff record as the person's staff record (source id: [`person`]), or why
+/// it cannot be read.
 pub(super) fn staff(w: &WireStaff) -> Result<Staff, String> {
-    let id = w.id.as_str();
+    let id = person(w);
     if id.is_empty() {
         return Err("the staff member has no id".into());
     }
@@ -281,6 +295,7 @@ mod tests {
         assert_eq!(kept[0].person_source_id.as_str(), "5011");
         assert!(staff(&WireStaff {
             id: Text(String::new()),
+            users_dcid: Text(String::new()),
             name: Expansion(None),
             emails: Expansion(None),
             school_affiliations: Expansion(None),

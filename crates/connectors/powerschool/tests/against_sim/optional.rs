@@ -47,7 +47,7 @@ fn unavailable(pulled: &Roster) -> Vec<(RecordKind, String, Option<u16>)> {
 }
 
 #[tokio::test]
-async fn refused_staff_is_one_unavailable_event_and_the_rest_is_whole() {
+async fn refused_staff_makes_staff_and_enrollments_unavailable_and_the_rest_is_whole() {
     for refusal in [Refusal::Forbidden, Refusal::NotFound] {
         let sim = refusing(Refusals {
             staff: Some(refusal),
@@ -57,16 +57,19 @@ async fn refused_staff_is_one_unavailable_event_and_the_rest_is_whole() {
         let pulled = pull(connector(&sim).as_ref())
             .await
             .expect("a refused optional kind does not fail the pull");
-        let school = first_school(&sim);
+        let endpoint = format!("GET /ws/v1/school/{}/staff/count", first_school(&sim));
+        let code = Some(status(refusal));
+        // Sections name their teachers by the schools' staff records: without the staff
+        // lists, enrollments cannot be read whole either.
         assert_eq!(
             unavailable(&pulled),
-            vec![(
-                RecordKind::Staff,
-                format!("GET /ws/v1/school/{school}/staff/count"),
-                Some(status(refusal))
-            )]
+            vec![
+                (RecordKind::Staff, endpoint.clone(), code),
+                (RecordKind::Enrollment, endpoint, code)
+            ]
         );
         assert!(pulled.staff.is_empty(), "no school's staff is sent");
+        assert!(pulled.enrollments.is_empty());
         assert_people_match(&sim, &pulled);
         assert_classrooms_match(&sim, &pulled);
     }
