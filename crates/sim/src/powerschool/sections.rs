@@ -261,7 +261,7 @@ pub(super) fn route(
 /// metadata's `section_enrollment_max_page_size` (reference powerschool.md §2/§11:
 /// `pagesize` capped at the metadata maxima — our choice; real behaviour U).
 fn enrollment_page(config: &SimConfig, list: Vec<&SectionEnrollment>, params: &Params) -> Reply {
-    let max = config.max_page_size;
+    let max = config.page_max();
     let range = match page_range(params, list.len(), max, Some(max), false) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),
@@ -330,7 +330,7 @@ fn staff_page(
     params: &Params,
 ) -> Reply {
     staff.sort_by_key(|s| s.school_staff_id(school));
-    let max = config.max_page_size;
+    let max = config.page_max();
     let range = match page_range(params, staff.len(), max, Some(max), false) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),
@@ -359,7 +359,7 @@ fn section_page(
     params: &Params,
 ) -> Reply {
     sections.sort_by_key(|s| s.dcid);
-    let max = config.max_page_size;
+    let max = config.page_max();
     let range = match page_range(params, sections.len(), max, Some(max), false) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),

@@ -113,7 +113,7 @@ fn school_json(s: &School) -> Value {
 fn school_page(config: &SimConfig, d: &District, params: &Params, short_page: bool) -> Reply {
     let mut schools: Vec<&School> = d.schools.iter().collect();
     schools.sort_by_key(|s| s.dcid);
-    let max = config.max_page_size;
+    let max = config.page_max();
     let range = match page_range(params, schools.len(), max, Some(max), false) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),
@@ -209,7 +209,7 @@ fn student_page(
     params: &Params,
     short_page: bool,
 ) -> Reply {
-    let max = config.max_page_size;
+    let max = config.page_max();
     let range = match page_range(params, students.len(), max, Some(max), false) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),

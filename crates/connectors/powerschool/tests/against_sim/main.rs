@@ -25,6 +25,7 @@ use sim::powerschool::{Fault, FaultKind, Match, PluginState, SimConfig, Simulato
 mod access;
 mod faults;
 mod optional;
+mod paging;
 mod sections;
 
 const PAGE_SIZE: &str = "7";
