@@ -77,6 +77,8 @@ pub async fn check(client: &PsClient, base: &url::Url) -> CheckReport {
         Err(e) => report.failed("students", problem(&e, "count students"), e.to_string()),
     }
 
+    optional_kinds(client, &mut report).await;
+
     let page = [("pagesize", "1"), ("page", "1")];
     for table in fields::TABLE_READS {
         let projection = table.projection();
@@ -115,6 +117,51 @@ pub async fn check(client: &PsClient, base: &url::Url) -> CheckReport {
         Err(e) => report.failed(&step, table_problem(&e, query.name), e.to_string()),
     }
     report
+}
+
+/// Probes the optional kinds (staff; sections, with their enrollments) at the first
+/// school. A refusal (403, 404) is not a failed check — the district syncs without
+/// those kinds — so it is a passed step whose detail starts with `not synced:` and says
+/// what the district will not get and why. (`CheckOutcome` has no warning outcome.)
+async fn optional_kinds(client: &PsClient, report: &mut CheckReport) {
+    let first = client
+        .get::<wire::SchoolsAnswer>(
+            "/ws/v1/district/school",
+            &[("pagesize", "1"), ("page", "1")],
+        )
+        .await
+        .map(|a| a.schools.school.0.into_iter().next());
+    let school = match first {
+        Ok(Some(school)) => school.id.as_str().to_owned(),
+        // No school, or no school list: the schools step says why.
+        Ok(None) | Err(_) => return,
+    };
+    let probes = [
+        ("staff", "staff", "staff"),
+        ("sections", "section", "classrooms and their enrollments"),
+    ];
+    for (step, resource, kinds) in probes {
+        let path = format!("/ws/v1/school/{school}/{resource}");
+        match client.v1_count(&path, &[]).await {
+            Ok(n) => report.passed(step, format!("{n} {step} visible at the first school")),
+            Err(e @ (ConnectorError::Forbidden { .. } | ConnectorError::NotFound { .. })) => {
+                let why = match e {
+                    ConnectorError::Forbidden { .. } => {
+                        "PowerSchool denies the plugin access to it (HTTP 403)"
+                    }
+                    _ => "this PowerSchool does not serve it (HTTP 404)",
+                };
+                report.passed(
+                    step,
+                    format!(
+                        "not synced: {kinds}: GET {path}/count: {why}; students and guardians \
+                         sync as usual, and nothing of {kinds} is created, changed or archived"
+                    ),
+                );
+            }
+            Err(e) => report.failed(step, problem(&e, &format!("read {step}")), e.to_string()),
+        }
+    }
 }
 
 fn token_problem(e: &ConnectorError, host: &str) -> String {

@@ -35,6 +35,8 @@ pub struct Limits {
     pub school_page: u32,
     pub staff_page: u32,
     pub section_page: u32,
+    /// A section's enrollments (`section_enrollment_max_page_size`).
+    pub section_enrollment_page: u32,
     pub table_page: u32,
 }
 
@@ -181,6 +183,7 @@ impl PsClient {
                     school_page: size(&m.school_max_page_size),
                     staff_page: size(&m.staff_max_page_size),
                     section_page: size(&m.section_max_page_size),
+                    section_enrollment_page: size(&m.section_enrollment_max_page_size),
                     table_page: size(&m.schema_table_query_max_page_size),
                 })
             })
@@ -228,10 +231,10 @@ impl PsClient {
         let page_size = self.limits().await?.table_page;
         let mut walk = PageWalk::new(format!("GET {path}"), page_size, Some(declared));
         let projection = table.projection();
-        let size = page_size.to_string();
         let mut rows = Vec::new();
         while let Some(page) = walk.next_page() {
-            let page = page.to_string();
+            // The server's page size, once a short first page has shown it.
+            let (size, page) = (walk.page_size().to_string(), page.to_string());
             let mut query = vec![
                 ("projection", projection.as_str()),
                 ("pagesize", size.as_str()),
@@ -363,10 +366,9 @@ impl PsClient {
         let declared = parse_count(&format!("POST {count_path}"), &count.count)?;
         let page_size = self.limits().await?.table_page;
         let mut walk = PageWalk::new(format!("POST {path}"), page_size, Some(declared));
-        let size = page_size.to_string();
         let mut rows = Vec::new();
         while let Some(page) = walk.next_page() {
-            let page = page.to_string();
+            let (size, page) = (walk.page_size().to_string(), page.to_string());
             let answer: wire::RecordsAnswer = self
                 .post(
                     &path,
@@ -374,11 +376,29 @@ impl PsClient {
                     body,
                 )
                 .await?;
-            walk.record(answer.record.0.len(), page_keys(&answer.record.0))?;
+            // A query's rows are keyed by their core table (a student with several
+            // guardians is several rows of one id): the whole row tells pages apart.
+            let keys = whole_row_keys(&answer.record.0);
+            walk.record(
+                answer.record.0.len(),
+                keys.as_ref().map(|(f, l)| (f.as_str(), l.as_str())),
+            )?;
             rows.extend(answer.record.0);
         }
         Ok(rows)
     }
+}
+
+/// The first and last rows of a page, each as one text of its id and every value.
+fn whole_row_keys(rows: &[Record]) -> Option<(String, String)> {
+    let key = |r: &Record| {
+        format!(
+            "{}:{:?}",
+            r.id.as_ref().map_or("", |t| t.as_str()),
+            r.tables
+        )
+    };
+    Some((key(rows.first()?), key(rows.last()?)))
 }
 
 /// A 400 whose message names the `q` parameter: the server does not take the query's

@@ -68,7 +68,7 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
     );
     let mut schools = Vec::new();
     while let Some(page) = walk.next_page() {
-        let (size, page) = (limits.school_page.to_string(), page.to_string());
+        let (size, page) = (walk.page_size().to_string(), page.to_string());
         let answer: wire::SchoolsAnswer = client
             .get(school_path, &[("pagesize", &size), ("page", &page)])
             .await?;
@@ -94,31 +94,25 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
         let count = client.v1_count(&path, &[("q", STATUS_FILTER)]).await?;
         declared.students += count;
         let mut walk = PageWalk::new(endpoint.clone(), limits.student_page, Some(count));
-        // The pages are known from the count: several are fetched and completed at once,
-        // and handed on in order.
+        if walk.next_page().is_none() {
+            continue;
+        }
+        // Page 1 alone: the server may send fewer rows than asked, and the walk then
+        // takes that as its page size (SPEC §2c).
+        let first = student_page(client, &codes, &path, &endpoint, walk.page_size(), 1).await?;
+        send_page(sink, &mut walk, &mut declared, first).await?;
+        // The rest are known from the count in the server's page size: several are
+        // fetched and completed at once, and handed on in order.
         let page_size = walk.page_size();
         let pages = count.div_ceil(u64::from(page_size));
-        let mut batches = futures::stream::iter(1..=pages)
+        let mut batches = futures::stream::iter(2..=pages)
             .map(|page| student_page(client, &codes, &path, &endpoint, page_size, page))
             .buffered(concurrency);
         while let Some(batch) = batches.next().await {
-            let (rows, keys, batch) = batch?;
             if walk.next_page().is_none() {
                 break;
             }
-            walk.record(rows, keys.as_ref().map(|(f, l)| (f.as_str(), l.as_str())))?;
-            declared.contacts += batch.contacts.len() as u64;
-            declared.guardian_accounts += batch.guardian_accounts.len() as u64;
-            for w in batch.warnings {
-                sink.send(RosterEvent::Warning(w)).await?;
-            }
-            for r in batch.rejected {
-                sink.send(RosterEvent::Rejected(r)).await?;
-            }
-            sink.send(RosterEvent::Students(batch.students)).await?;
-            sink.send(RosterEvent::Contacts(batch.contacts)).await?;
-            sink.send(RosterEvent::GuardianAccounts(batch.guardian_accounts))
-                .await?;
+            send_page(sink, &mut walk, &mut declared, batch?).await?;
         }
         if walk.next_page().is_some() {
             // Fewer rows than counted and no short page to say so: the pages ran out.
@@ -131,6 +125,31 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
     Ok(())
 }
 
+/// Records a page of students in `walk` and sends its batch.
+async fn send_page(
+    sink: &RosterSink,
+    walk: &mut PageWalk,
+    declared: &mut PullCounts,
+    (rows, keys, batch): StudentPage,
+) -> Result<(), PullStop> {
+    walk.record(rows, keys.as_ref().map(|(f, l)| (f.as_str(), l.as_str())))?;
+    declared.contacts += batch.contacts.len() as u64;
+    declared.guardian_accounts += batch.guardian_accounts.len() as u64;
+    for w in batch.warnings {
+        sink.send(RosterEvent::Warning(w)).await?;
+    }
+    for r in batch.rejected {
+        sink.send(RosterEvent::Rejected(r)).await?;
+    }
+    sink.send(RosterEvent::Students(batch.students)).await?;
+    sink.send(RosterEvent::Contacts(batch.contacts)).await?;
+    sink.send(RosterEvent::GuardianAccounts(batch.guardian_accounts))
+        .await
+}
+
+/// A page of students: how many rows it held, its first and last keys, and its batch.
+type StudentPage = (usize, Option<(String, String)>, Batch);
+
 /// One page of a school's students with everything the rules need about them; also the
 /// number of rows the page held.
 async fn student_page(
@@ -140,7 +159,7 @@ async fn student_page(
     endpoint: &str,
     page_size: u32,
     page: u64,
-) -> Result<(usize, Option<(String, String)>, Batch), ConnectorError> {
+) -> Result<StudentPage, ConnectorError> {
     let (size, page) = (page_size.to_string(), page.to_string());
     let extensions = fields::student_extensions();
     let answer: wire::StudentsAnswer = client

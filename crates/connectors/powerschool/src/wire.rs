@@ -100,6 +100,8 @@ pub struct Metadata {
     #[serde(default)]
     pub section_max_page_size: Option<Text>,
     #[serde(default)]
+    pub section_enrollment_max_page_size: Option<Text>,
+    #[serde(default)]
     pub schema_table_query_max_page_size: Option<Text>,
 }
 

@@ -23,6 +23,50 @@ pub struct PluginState {
     /// `None`: every field is granted. `Some`: the `"table.field"` names (lower-case) the
     /// admin approved; table reads and PowerQueries touching another field answer 403.
     pub granted: Option<BTreeSet<String>>,
+    /// `/ws/v1` resources the plugin may not read (all served by default).
+    pub refused: Refusals,
+}
+
+/// The optional `/ws/v1` resources a district may keep from the plugin, each refused
+/// (with its `/count`) as [`Refusal`] says; `None` serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Refusals {
+    /// `/ws/v1/school/{id}/staff`.
+    pub staff: Option<Refusal>,
+    /// `/ws/v1/school/{id}/section`.
+    pub sections: Option<Refusal>,
+    /// `/ws/v1/section/{id}/section_enrollment`.
+    pub section_enrollments: Option<Refusal>,
+}
+
+/// How a refused resource answers.
+///
+/// - `Forbidden`: 403 with `{"message":…,"errors":[{"resource","field","code"}]}`, the
+///   shape reference powerschool.md §10 shows for table and PowerQuery refusals; that a
+///   `/ws/v1` resource refuses a plugin the same way is our choice (the Swagger text
+///   [SW] lists 403 "Insufficient permission" for these resources, body unknown).
+/// - `NotFound`: 404 `{"message":"Not Found"}` (reference §10: 404 for an unknown
+///   resource, body [U]), as a server without the resource answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Forbidden,
+    NotFound,
+}
+
+impl Refusal {
+    /// The answer to a request for `resource`.
+    pub(super) fn reply(self, resource: &str) -> Reply {
+        match self {
+            Refusal::Forbidden => Reply::json(
+                403,
+                &json!({
+                    "message": "Request is for a resource the user is not allowed to access",
+                    "errors": [{ "resource": resource, "field": "", "code": "NoAccess" }],
+                }),
+            ),
+            Refusal::NotFound => Reply::not_found(),
+        }
+    }
 }
 
 impl Default for PluginState {
@@ -31,6 +75,7 @@ impl Default for PluginState {
             enabled: true,
             v1_access: true,
             granted: None,
+            refused: Refusals::default(),
         }
     }
 }

@@ -23,6 +23,24 @@ pub struct SimConfig {
     /// clients show that form only on `/ws/v1`; off, a table read with a list answers 400
     /// naming `q`, as a server that does not take it would.
     pub table_value_lists: bool,
+    /// Strict paging: every page (students, schools, staff, sections, section
+    /// enrollments, table reads, PowerQueries) holds at most this many rows, below the
+    /// `pagesize` asked and below what `/ws/v1/metadata` advertises, and a PowerQuery's
+    /// `pagesize=0` is capped too. Our choice, to prove a client reads the server's page
+    /// size from the pages themselves: reference powerschool.md §2 and §11 leave what a
+    /// server does above its maxima unknown [U] (SPEC §2c: the server decides the page
+    /// size).
+    pub page_cap: Option<u32>,
+}
+
+impl SimConfig {
+    /// The most rows a `/ws/v1` or table page holds: the advertised maximum, or the
+    /// strict cap below it.
+    pub fn page_max(&self) -> u32 {
+        self.page_cap
+            .map_or(self.max_page_size, |cap| cap.min(self.max_page_size))
+            .max(1)
+    }
 }
 
 impl Default for SimConfig {
@@ -37,6 +55,7 @@ impl Default for SimConfig {
             client_secret: "demo-secret-0000".to_owned(),
             token_lifetime: Duration::from_secs(30 * 24 * 60 * 60),
             table_value_lists: true,
+            page_cap: None,
         }
     }
 }

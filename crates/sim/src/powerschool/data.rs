@@ -421,6 +421,11 @@ impl District {
             .chain(self.guardian_person_assocs.iter().map(|r| r.id))
             .chain(self.guardian_students.iter().map(|r| r.id))
             .chain(self.staff.iter().map(|r| r.dcid))
+            .chain(
+                self.staff
+                    .iter()
+                    .flat_map(|r| r.school_staff_ids.iter().map(|(_, id)| *id)),
+            )
             .chain(self.sections.iter().map(|r| r.dcid))
             .chain(self.section_enrollments.iter().map(|r| r.id));
         ids.max().unwrap_or(0) + 1

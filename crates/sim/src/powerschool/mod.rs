@@ -30,7 +30,7 @@ mod tables;
 pub mod truth;
 mod v1;
 
-pub use auth::PluginState;
+pub use auth::{PluginState, Refusal, Refusals};
 pub use cases::Cases;
 pub use config::SimConfig;
 pub use data::*;

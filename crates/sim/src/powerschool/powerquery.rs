@@ -132,6 +132,7 @@ pub(super) fn answer(
     params: &Params,
     count: bool,
     short_page: bool,
+    cap: Option<u32>,
 ) -> Reply {
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::Map::new()
@@ -171,7 +172,7 @@ pub(super) fn answer(
     if count {
         return Reply::ok(&json!({ "count": rows.len() }));
     }
-    let range = match page_range(params, rows.len(), 100, None, true) {
+    let range = match page_range(params, rows.len(), 100, cap, true) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),
     };

@@ -143,7 +143,8 @@ pub(super) fn parse_table_q(q: &str, value_lists: bool) -> Result<Vec<TableClaus
 
 /// The rows of one page: `page` is 1-based (default 1); `pagesize` defaults to
 /// `default` and is capped at `max`; `0` means the default, or every row when
-/// `zero_is_all`. Returns the range of row positions, or the message to answer.
+/// `zero_is_all` (a page of `max` rows when there is a `max`). Returns the range of row
+/// positions, or the message to answer.
 pub(super) fn page_range(
     params: &Params,
     total: usize,
@@ -163,7 +164,10 @@ pub(super) fn page_range(
     let page = number("page")?.unwrap_or(1).max(1);
     let size = match number("pagesize")? {
         None => u64::from(default),
-        Some(0) if zero_is_all => return Ok(0..total),
+        Some(0) if zero_is_all => match max {
+            None => return Ok(0..total),
+            Some(max) => u64::from(max),
+        },
         Some(0) => u64::from(default),
         Some(n) => n,
     };
@@ -215,6 +219,8 @@ mod tests {
         assert_eq!(page_range(&p, 20, 100, Some(100), false).unwrap(), 20..20);
         let p = Params::parse("pagesize=0");
         assert_eq!(page_range(&p, 250, 100, None, true).unwrap(), 0..250);
+        // A strict cap holds even "everything".
+        assert_eq!(page_range(&p, 250, 100, Some(3), true).unwrap(), 0..3);
         assert!(page_range(&Params::parse("page=x"), 1, 1, None, false).is_err());
     }
 }

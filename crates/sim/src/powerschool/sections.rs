@@ -1,6 +1,6 @@
 //! Staff, sections and section enrollments: their tables, how a district gets them, the
 //! `/ws/v1` resources that serve them (`/school/{id}/staff`, `/school/{id}/section`, each
-//! with `/count`, and `/section/{id}/section_enrollment`), and the ground truth.
+//! with `/count`, and `/section/{id}/section_enrollment` with `/count`), and the ground truth.
 //!
 //! Shapes follow public clients of PowerSchool: `{"staffs":{"staff":[…]}}` with `name`,
 //! `emails.work_email` and `school_affiliations.school_affiliation` expansions;
@@ -14,17 +14,24 @@ use model::ids::{ClassroomId, SourceId, StaffId};
 use model::roster::{Classroom, Enrollment, EnrollmentRole, Staff as ModelStaff};
 use serde_json::{json, Map, Value};
 
+use super::auth::Refusals;
 use super::config::SimConfig;
 use super::data::District;
 use super::query::{page_range, Params};
 use super::reply::Reply;
 use super::v1::xml_list;
 
-/// A staff member (`Users`/`SchoolStaff`) as `/ws/v1/school/{id}/staff` serves it.
+/// A staff member: one person (`Users`) with a `SchoolStaff` record at each school of
+/// an affiliation. `/ws/v1/school/{id}/staff` lists the school's records: `id` is the
+/// record's own (`SchoolStaff.DCID`, a section's `staff_id`), `users_dcid` the person's
+/// ([SW] `/ws/v1/staff/{id}` shows `users_dcid`; that `id` differs per school follows
+/// from `staff_id` = `SCHOOLSTAFF.DCID` there).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaffMember {
-    /// The `id` of `/ws/v1` (`Users.DCID`).
+    /// The person (`Users.DCID`, `users_dcid`): the staff record's source id.
     pub dcid: u64,
+    /// The person's `SchoolStaff.DCID` at each school of `affiliations`.
+    pub school_staff_ids: Vec<(u64, u64)>,
     pub local_id: u64,
     pub teacher_username: String,
     pub first_name: String,
@@ -37,6 +44,16 @@ pub struct StaffMember {
     pub affiliations: Vec<(u64, bool)>,
 }
 
+impl StaffMember {
+    /// The person's `SchoolStaff.DCID` at `school`; 0 when not affiliated there.
+    pub fn school_staff_id(&self, school: u64) -> u64 {
+        self.school_staff_ids
+            .iter()
+            .find(|(s, _)| *s == school)
+            .map_or(0, |(_, id)| *id)
+    }
+}
+
 /// A section: a class of a course at a school, taught by one staff member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Section {
@@ -46,7 +63,8 @@ pub struct Section {
     pub term_id: u64,
     pub section_number: u64,
     pub expression: String,
-    /// The teacher's staff DCID.
+    /// The teacher: the person's `Users.DCID` (served as `staff_id`, the person's
+    /// `SchoolStaff.DCID` at the section's school).
     pub staff_dcid: u64,
 }
 
@@ -63,7 +81,9 @@ pub struct SectionEnrollment {
 }
 
 /// Gives the district staff and sections: per school, a staff member per twelve students
-/// (at least two), some also at a second school or with a lapsed affiliation, and a
+/// (at least two), some also at a second school or with a lapsed affiliation — the first
+/// school's first teacher always teaches at the second school too, the first section of
+/// each of the two — and a
 /// section per twenty current students (at least one), each holding up to twenty-five of
 /// the school's current students, a few of whom dropped it. Deterministic from the seed,
 /// and drawn from its own random source so the rest of the district does not move.
@@ -85,22 +105,25 @@ pub(super) fn generate(d: &mut District, seed: u64) {
     let last = [
         "Nguyen", "Singh", "Martin", "Tremblay", "Roy", "Wilson", "Chen", "Brown",
     ];
+    let mut shared = None;
     for (i, &school) in schools.iter().enumerate() {
         let students = by_school.get(&school).cloned().unwrap_or_default();
         let staff_count = (students.len() / 12).max(2);
         let mut staff_here = Vec::new();
-        for _ in 0..staff_count {
+        for n in 0..staff_count {
             let dcid = id();
             let mut affiliations = vec![(school, true)];
+            let other = schools[(i + 1) % schools.len()];
             match rng.u32(0..10) {
-                0 if schools.len() > 1 => {
-                    affiliations.push((schools[(i + 1) % schools.len()], true))
+                _ if i == 0 && n == 0 && schools.len() > 1 => {
+                    shared = Some(dcid);
+                    affiliations.push((other, true));
                 }
-                1 if schools.len() > 1 => {
-                    affiliations.push((schools[(i + 1) % schools.len()], false))
-                }
+                0 if schools.len() > 1 => affiliations.push((other, true)),
+                1 if schools.len() > 1 => affiliations.push((other, false)),
                 _ => {}
             }
+            let school_staff_ids = affiliations.iter().map(|(s, _)| (*s, id())).collect();
             let f = first[rng.usize(0..first.len())];
             let l = last[rng.usize(0..last.len())];
             d.staff.push(StaffMember {
@@ -110,6 +133,7 @@ pub(super) fn generate(d: &mut District, seed: u64) {
                 first_name: f.into(),
                 middle_name: String::new(),
                 last_name: l.into(),
+                school_staff_ids,
                 work_email: if rng.u32(0..20) == 0 {
                     String::new()
                 } else {
@@ -133,7 +157,10 @@ pub(super) fn generate(d: &mut District, seed: u64) {
                 term_id: 2600,
                 section_number: 100 + n as u64,
                 expression: format!("{}(A-E)", 1 + n % 6),
-                staff_dcid: staff_here[rng.usize(0..staff_here.len())],
+                staff_dcid: match (n, shared) {
+                    (0, Some(shared)) if i < 2 => shared,
+                    _ => staff_here[rng.usize(0..staff_here.len())],
+                },
             };
             let mut pupils = students.clone();
             rng.shuffle(&mut pupils);
@@ -160,7 +187,19 @@ pub(super) fn route(
     d: &District,
     rest: &[&str],
     params: &Params,
+    refused: &Refusals,
 ) -> Option<Reply> {
+    let refusal = match rest {
+        ["school", _, "staff", ..] => refused.staff.map(|r| r.reply("staff")),
+        ["school", _, "section", ..] => refused.sections.map(|r| r.reply("section")),
+        ["section", _, "section_enrollment", ..] => refused
+            .section_enrollments
+            .map(|r| r.reply("section_enrollment")),
+        _ => None,
+    };
+    if refusal.is_some() {
+        return refusal;
+    }
     let school = |id: &str| id.parse::<u64>().ok().filter(|id| d.school(*id).is_some());
     Some(match rest {
         ["school", id, "staff", tail @ ..] => {
@@ -173,7 +212,7 @@ pub(super) fn route(
                 .filter(|s| s.affiliations.iter().any(|(sid, _)| *sid == school))
                 .collect();
             match tail {
-                [] => staff_page(config, staff, params),
+                [] => staff_page(config, school, staff, params),
                 ["count"] => Reply::ok(&json!({ "resource": { "count": staff.len() } })),
                 _ => Reply::not_found(),
             }
@@ -188,12 +227,12 @@ pub(super) fn route(
                 .filter(|s| s.school_dcid == school)
                 .collect();
             match tail {
-                [] => section_page(config, sections, params),
+                [] => section_page(config, d, sections, params),
                 ["count"] => Reply::ok(&json!({ "resource": { "count": sections.len() } })),
                 _ => Reply::not_found(),
             }
         }
-        ["section", id, "section_enrollment"] => {
+        ["section", id, "section_enrollment", tail @ ..] => {
             let Some(section) = id
                 .parse::<u64>()
                 .ok()
@@ -201,32 +240,53 @@ pub(super) fn route(
             else {
                 return Some(Reply::message(404, format!("Section not found: {id}")));
             };
-            let items: Vec<Value> = d
+            let mut list: Vec<&SectionEnrollment> = d
                 .section_enrollments
                 .iter()
                 .filter(|e| e.section_dcid == section)
-                .map(|e| {
-                    json!({
-                        "id": e.id,
-                        "section_id": e.section_dcid,
-                        "student_id": e.student_dcid,
-                        "entry_date": e.entry_date.format("%Y-%m-%d").to_string(),
-                        "exit_date": e.exit_date.format("%Y-%m-%d").to_string(),
-                        "dropped": e.dropped,
-                    })
-                })
                 .collect();
-            let mut envelope = Map::new();
-            if let Some(list) = xml_list(items) {
-                envelope.insert("section_enrollment".into(), list);
+            // [SW]: "sorted by student_id and entry_date".
+            list.sort_by_key(|e| (e.student_dcid, e.entry_date, e.id));
+            match tail {
+                [] => enrollment_page(config, list, params),
+                ["count"] => Reply::ok(&json!({ "resource": { "count": list.len() } })),
+                _ => Reply::not_found(),
             }
-            Reply::ok(&json!({ "section_enrollments": envelope }))
         }
         _ => return None,
     })
 }
 
-fn staff_json(s: &StaffMember, expansions: &[String]) -> Value {
+/// A page of a section's enrollments (dropped ones included, flagged), capped at the
+/// metadata's `section_enrollment_max_page_size` (reference powerschool.md §2/§11:
+/// `pagesize` capped at the metadata maxima — our choice; real behaviour U).
+fn enrollment_page(config: &SimConfig, list: Vec<&SectionEnrollment>, params: &Params) -> Reply {
+    let max = config.page_max();
+    let range = match page_range(params, list.len(), max, Some(max), false) {
+        Ok(range) => range,
+        Err(message) => return Reply::message(400, message),
+    };
+    let items: Vec<Value> = list[range]
+        .iter()
+        .map(|e| {
+            json!({
+                "id": e.id,
+                "section_id": e.section_dcid,
+                "student_id": e.student_dcid,
+                "entry_date": e.entry_date.format("%Y-%m-%d").to_string(),
+                "exit_date": e.exit_date.format("%Y-%m-%d").to_string(),
+                "dropped": e.dropped,
+            })
+        })
+        .collect();
+    let mut envelope = Map::new();
+    if let Some(list) = xml_list(items) {
+        envelope.insert("section_enrollment".into(), list);
+    }
+    Reply::ok(&json!({ "section_enrollments": envelope }))
+}
+
+fn staff_json(s: &StaffMember, school: u64, expansions: &[String]) -> Value {
     let wants = |e: &str| expansions.iter().any(|x| x.eq_ignore_ascii_case(e));
     let mut name = Map::new();
     name.insert("first_name".into(), s.first_name.clone().into());
@@ -235,7 +295,8 @@ fn staff_json(s: &StaffMember, expansions: &[String]) -> Value {
     }
     name.insert("last_name".into(), s.last_name.clone().into());
     let mut m = Map::new();
-    m.insert("id".into(), s.dcid.into());
+    m.insert("id".into(), s.school_staff_id(school).into());
+    m.insert("users_dcid".into(), s.dcid.into());
     m.insert("local_id".into(), s.local_id.into());
     m.insert("teacher_username".into(), s.teacher_username.clone().into());
     m.insert("name".into(), Value::Object(name));
@@ -262,9 +323,14 @@ fn staff_json(s: &StaffMember, expansions: &[String]) -> Value {
     Value::Object(m)
 }
 
-fn staff_page(config: &SimConfig, mut staff: Vec<&StaffMember>, params: &Params) -> Reply {
-    staff.sort_by_key(|s| s.dcid);
-    let max = config.max_page_size;
+fn staff_page(
+    config: &SimConfig,
+    school: u64,
+    mut staff: Vec<&StaffMember>,
+    params: &Params,
+) -> Reply {
+    staff.sort_by_key(|s| s.school_staff_id(school));
+    let max = config.page_max();
     let range = match page_range(params, staff.len(), max, Some(max), false) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),
@@ -272,7 +338,7 @@ fn staff_page(config: &SimConfig, mut staff: Vec<&StaffMember>, params: &Params)
     let expansions = params.list("expansions");
     let items: Vec<Value> = staff[range]
         .iter()
-        .map(|s| staff_json(s, &expansions))
+        .map(|s| staff_json(s, school, &expansions))
         .collect();
     let mut envelope = Map::new();
     envelope.insert(
@@ -286,9 +352,14 @@ fn staff_page(config: &SimConfig, mut staff: Vec<&StaffMember>, params: &Params)
     Reply::ok(&json!({ "staffs": envelope }))
 }
 
-fn section_page(config: &SimConfig, mut sections: Vec<&Section>, params: &Params) -> Reply {
+fn section_page(
+    config: &SimConfig,
+    d: &District,
+    mut sections: Vec<&Section>,
+    params: &Params,
+) -> Reply {
     sections.sort_by_key(|s| s.dcid);
-    let max = config.max_page_size;
+    let max = config.page_max();
     let range = match page_range(params, sections.len(), max, Some(max), false) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),
@@ -303,7 +374,11 @@ fn section_page(config: &SimConfig, mut sections: Vec<&Section>, params: &Params
                 "term_id": s.term_id,
                 "section_number": s.section_number,
                 "expression": s.expression,
-                "staff_id": s.staff_dcid,
+                "staff_id": d
+                    .staff
+                    .iter()
+                    .find(|t| t.dcid == s.staff_dcid)
+                    .map_or(0, |t| t.school_staff_id(s.school_dcid)),
             })
         })
         .collect();

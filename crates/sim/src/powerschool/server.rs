@@ -444,7 +444,7 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
                     &json!({ "errorMessage": { "message": "Plugin is missing required accessLevelV1Api READ permission" } }),
                 );
             }
-            v1::route(config, district, rest, &req.params, req.short_page)
+            v1::route(config, district, rest, &req.params, req.short_page, &plugin)
         }
         ("GET", ["ws", "schema", "table", name, rest @ ..]) => {
             let count = match rest {
@@ -467,7 +467,7 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
                 &table,
                 &request,
                 &req.params,
-                config.max_page_size,
+                config.page_max(),
                 req.short_page,
             )
         }
@@ -493,7 +493,14 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>) -> Reply {
                     }
                 }
             };
-            powerquery::answer(&records, req.body, &req.params, count, req.short_page)
+            powerquery::answer(
+                &records,
+                req.body,
+                &req.params,
+                count,
+                req.short_page,
+                config.page_cap,
+            )
         }
         _ => Reply::not_found(),
     }

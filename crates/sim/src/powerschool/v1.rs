@@ -4,6 +4,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::auth::PluginState;
 use super::config::SimConfig;
 use super::data::{enroll_status, District, PostalAddress, School, Student};
 use super::query::{page_range, parse_q, Clause, Params};
@@ -24,6 +25,7 @@ pub(super) fn metadata(config: &SimConfig) -> Reply {
             "school_max_page_size": max,
             "staff_max_page_size": max,
             "section_max_page_size": max,
+            "section_enrollment_max_page_size": max,
             "course_max_page_size": max,
             "term_max_page_size": max,
             "event_max_page_size": max,
@@ -49,6 +51,7 @@ pub(super) fn route(
     rest: &[&str],
     params: &Params,
     short_page: bool,
+    plugin: &PluginState,
 ) -> Reply {
     let list = |students: Vec<&Student>, count: bool| {
         if count {
@@ -56,7 +59,7 @@ pub(super) fn route(
         }
         student_page(config, students, params, short_page)
     };
-    if let Some(reply) = super::sections::route(config, d, rest, params) {
+    if let Some(reply) = super::sections::route(config, d, rest, params, &plugin.refused) {
         return reply;
     }
     match rest {
@@ -110,7 +113,7 @@ fn school_json(s: &School) -> Value {
 fn school_page(config: &SimConfig, d: &District, params: &Params, short_page: bool) -> Reply {
     let mut schools: Vec<&School> = d.schools.iter().collect();
     schools.sort_by_key(|s| s.dcid);
-    let max = config.max_page_size;
+    let max = config.page_max();
     let range = match page_range(params, schools.len(), max, Some(max), false) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),
@@ -206,7 +209,7 @@ fn student_page(
     params: &Params,
     short_page: bool,
 ) -> Reply {
-    let max = config.max_page_size;
+    let max = config.page_max();
     let range = match page_range(params, students.len(), max, Some(max), false) {
         Ok(range) => range,
         Err(message) => return Reply::message(400, message),

@@ -23,7 +23,7 @@ async fn the_plugin_access_request_is_exactly_what_the_pull_reads() {
     let pulled = pull(connector(&sim).as_ref())
         .await
         .expect("the requested fields suffice");
-    assert_matches_truth(&sim, &pulled).await;
+    assert_matches_truth(&sim, &pulled);
     // Every table column the pull projected or filtered on is in the access request, and
     // every field of the access request for a table read was projected.
     let mut read: BTreeSet<(String, String)> = BTreeSet::new();
@@ -64,7 +64,7 @@ async fn the_plugin_access_request_is_exactly_what_the_pull_reads() {
     );
 }
 
-fn step<'a>(report: &'a CheckReport, name: &str) -> &'a CheckOutcome {
+pub(crate) fn step<'a>(report: &'a CheckReport, name: &str) -> &'a CheckOutcome {
     &report
         .steps
         .iter()

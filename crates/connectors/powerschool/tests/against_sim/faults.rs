@@ -12,7 +12,7 @@ async fn survives(fault: Fault) -> Simulator {
     let pulled = pull(connector(&sim).as_ref())
         .await
         .expect("the fault is survived");
-    assert_matches_truth(&sim, &pulled).await;
+    assert_matches_truth(&sim, &pulled);
     assert_eq!(sim.faults_fired(), times, "the fault fired");
     sim
 }
@@ -96,7 +96,7 @@ async fn slow_answers_time_out_and_are_retried() {
     let pulled = pull(connector_with(&sim, http).as_ref())
         .await
         .expect("retried after the timeout");
-    assert_matches_truth(&sim, &pulled).await;
+    assert_matches_truth(&sim, &pulled);
     assert_eq!(sim.faults_fired(), 1, "the slow answer happened");
 }
 
@@ -117,7 +117,10 @@ async fn malformed_json_is_retried() {
 #[tokio::test]
 async fn a_short_page_fails_the_pull_naming_the_endpoint() {
     let sim = simulator().await;
-    sim.inject(Fault::new(Match::get("/ws/v1/school/"), FaultKind::ShortPage).skip(1));
+    // The count, page 1, then a page after the first loses a row. (A short first page
+    // is the server's page size, SPEC §2c: the walk reads on in that size and loses
+    // nothing.)
+    sim.inject(Fault::new(Match::get("/ws/v1/school/"), FaultKind::ShortPage).skip(2));
     let err = pull(connector(&sim).as_ref())
         .await
         .expect_err("must not pass as whole");

@@ -1,35 +1,12 @@
-//! Staff, sections and section enrollments from PowerSchool's documented `/ws/v1`
-//! resources (public clients show these shapes; see the crate docs):
-//!
-//! - `GET /ws/v1/school/{id}/staff?expansions=emails,school_affiliations` →
-//!   `{"staffs":{"staff":[{"id","local_id","admin_username","teacher_username",
-//!   "name":{"first_name","middle_name","last_name"},"emails":{"work_email"},
-//!   "school_affiliations":{"school_affiliation":[{"school_id","type","status"}]}}]}}`,
-//!   counted by `…/staff/count` (`{"resource":{"count":N}}`), paged by `page`/`pagesize`;
-//! - `GET /ws/v1/school/{id}/section` → `{"sections":{"section":[{"id","school_id",
-//!   "course_id","term_id","section_number","expression","staff_id"}]}}`, counted and paged
-//!   the same way;
-//! - `GET /ws/v1/section/{id}/section_enrollment` → `{"section_enrollments":
-//!   {"section_enrollment":[{"id","section_id","student_id","entry_date","exit_date",
-//!   "dropped"}]}}`, one list per section (no count is documented: what arrives is what
-//!   the section holds).
-//!
-//! A staff member affiliated with several schools is listed by each; every listing maps
-//! to the same record, which the engine stages once. Staff have no enrollment status in
-//! `/ws/v1`; an affiliation whose `status` is not 1 does not count. Dropped enrollments
-//! are left out. Sections become classrooms, their `staff_id` a teacher enrollment.
+//! The wire of staff, sections and section enrollments, and its pure mapping to the
+//! model (see [`super`] for the endpoints and what the pull makes of them).
 
-use futures::StreamExt;
 use serde::Deserialize;
 
-use connector::{
-    page_keys, ConnectorError, Keyed, PageWalk, PullCounts, PullStop, RecordKind, RejectedRecord,
-    RosterEvent, RosterSink,
-};
+use connector::{Keyed, RecordKind, RejectedRecord, RosterEvent};
 use model::ids::{ClassroomId, SourceId, StaffId};
 use model::roster::{Classroom, Enrollment, EnrollmentRole, Staff};
 
-use crate::client::PsClient;
 use crate::wire::{Expansion, OneOrMany, Text};
 
 /// Staff expansions read.
@@ -38,107 +15,123 @@ pub const STAFF_EXPANSIONS: &str = "emails,school_affiliations";
 // ---- wire ---------------------------------------------------------------------------
 
 #[derive(Debug, Deserialize)]
-struct StaffAnswer {
-    staffs: StaffList,
+pub(super) struct StaffAnswer {
+    pub(super) staffs: StaffList,
 }
 
 #[derive(Debug, Deserialize)]
-struct StaffList {
+pub(super) struct StaffList {
     #[serde(default)]
-    staff: OneOrMany<WireStaff>,
+    pub(super) staff: OneOrMany<WireStaff>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-struct WireStaff {
+pub(super) struct WireStaff {
+    /// The school's record of the person (`SchoolStaff.DCID`, a section's `staff_id`).
     #[serde(default)]
-    id: Text,
+    pub(super) id: Text,
+    /// The person (`Users.DCID`), the same at every school.
     #[serde(default)]
-    name: Expansion<StaffName>,
+    pub(super) users_dcid: Text,
     #[serde(default)]
-    emails: Expansion<StaffEmails>,
+    pub(super) name: Expansion<StaffName>,
     #[serde(default)]
-    school_affiliations: Expansion<Affiliations>,
+    pub(super) emails: Expansion<StaffEmails>,
+    #[serde(default)]
+    pub(super) school_affiliations: Expansion<Affiliations>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-struct StaffName {
+pub(super) struct StaffName {
     #[serde(default)]
-    first_name: Text,
+    pub(super) first_name: Text,
     #[serde(default)]
-    last_name: Text,
+    pub(super) last_name: Text,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-struct StaffEmails {
+pub(super) struct StaffEmails {
     #[serde(default)]
-    work_email: Text,
+    pub(super) work_email: Text,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-struct Affiliations {
+pub(super) struct Affiliations {
     #[serde(default)]
-    school_affiliation: OneOrMany<Affiliation>,
+    pub(super) school_affiliation: OneOrMany<Affiliation>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-struct Affiliation {
+pub(super) struct Affiliation {
     #[serde(default)]
-    school_id: Text,
+    pub(super) school_id: Text,
     #[serde(default)]
-    status: Text,
+    pub(super) status: Text,
 }
 
 #[derive(Debug, Deserialize)]
-struct SectionsAnswer {
-    sections: SectionList,
+pub(super) struct SectionsAnswer {
+    pub(super) sections: SectionList,
 }
 
 #[derive(Debug, Deserialize)]
-struct SectionList {
+pub(super) struct SectionList {
     #[serde(default)]
-    section: OneOrMany<WireSection>,
+    pub(super) section: OneOrMany<WireSection>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-struct WireSection {
+pub(super) struct WireSection {
     #[serde(default)]
-    id: Text,
+    pub(super) id: Text,
     #[serde(default)]
-    school_id: Text,
+    pub(super) school_id: Text,
     #[serde(default)]
-    course_id: Text,
+    pub(super) course_id: Text,
     #[serde(default)]
-    section_number: Text,
+    pub(super) section_number: Text,
     #[serde(default)]
-    expression: Text,
+    pub(super) expression: Text,
     #[serde(default)]
-    staff_id: Text,
+    pub(super) staff_id: Text,
 }
 
 #[derive(Debug, Deserialize)]
-struct EnrollmentsAnswer {
-    section_enrollments: EnrollmentList,
+pub(super) struct EnrollmentsAnswer {
+    pub(super) section_enrollments: EnrollmentList,
 }
 
 #[derive(Debug, Deserialize)]
-struct EnrollmentList {
+pub(super) struct EnrollmentList {
     #[serde(default)]
-    section_enrollment: OneOrMany<WireEnrollment>,
+    pub(super) section_enrollment: OneOrMany<WireEnrollment>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
-struct WireEnrollment {
+pub(super) struct WireEnrollment {
     #[serde(default)]
-    student_id: Text,
+    pub(super) id: Text,
     #[serde(default)]
-    dropped: Text,
+    pub(super) student_id: Text,
+    #[serde(default)]
+    pub(super) dropped: Text,
 }
 
 // ---- mapping ------------------------------------------------------------------------
 
-/// A staff member, or why it cannot be read.
-fn staff(w: &WireStaff) -> Result<Staff, String> {
-    let id = w.id.as_str();
+/// The person a per-school staff record is: `users_dcid`, or the record's `id` when a
+/// server leaves `users_dcid` out. Empty when the record has neither.
+pub(super) fn person(w: &WireStaff) -> &str {
+    match w.users_dcid.as_str() {
+        "" | "0" => w.id.as_str(),
+        person => person,
+    }
+}
+
+/// A per-school staff record as the person's staff record (source id: [`person`]), or why
+/// it cannot be read.
+pub(super) fn staff(w: &WireStaff) -> Result<Staff, String> {
+    let id = person(w);
     if id.is_empty() {
         return Err("the staff member has no id".into());
     }
@@ -174,7 +167,7 @@ fn staff(w: &WireStaff) -> Result<Staff, String> {
 }
 
 /// A section as a classroom, with its teacher's enrollment; or why it cannot be read.
-fn classroom(w: &WireSection) -> Result<(Classroom, Option<Enrollment>), String> {
+pub(super) fn classroom(w: &WireSection) -> Result<(Classroom, Option<Enrollment>), String> {
     let id = w.id.as_str();
     if id.is_empty() {
         return Err("the section has no id".into());
@@ -202,7 +195,7 @@ fn classroom(w: &WireSection) -> Result<(Classroom, Option<Enrollment>), String>
 }
 
 /// The students of a section who have not dropped it.
-fn students(section: &SourceId, list: &[WireEnrollment]) -> Vec<Enrollment> {
+pub(super) fn students(section: &SourceId, list: &[WireEnrollment]) -> Vec<Enrollment> {
     list.iter()
         .filter(|e| !matches!(e.dropped.as_str(), "1" | "true"))
         .filter(|e| !e.student_id.as_str().is_empty())
@@ -214,7 +207,7 @@ fn students(section: &SourceId, list: &[WireEnrollment]) -> Vec<Enrollment> {
         .collect()
 }
 
-fn rejected(kind: RecordKind, endpoint: &str, id: &str, reason: String) -> RosterEvent {
+pub(super) fn rejected(kind: RecordKind, endpoint: &str, id: &str, reason: String) -> RosterEvent {
     RosterEvent::Rejected(RejectedRecord {
         kind,
         source_id: (!id.is_empty()).then(|| SourceId::new(id)),
@@ -228,108 +221,13 @@ fn rejected(kind: RecordKind, endpoint: &str, id: &str, reason: String) -> Roste
     })
 }
 
-// ---- pull ---------------------------------------------------------------------------
-
-/// Every school's staff, then its sections with their enrollments, sent as they are read;
-/// adds what it declared to `declared`.
-pub async fn pull(
-    client: &PsClient,
-    sink: &RosterSink,
-    schools: &[String],
-    declared: &mut PullCounts,
-) -> Result<(), PullStop> {
-    let limits = client.limits().await?.clone();
-    let concurrency = client.http().config().concurrency.max(1);
-    for school in schools {
-        let path = format!("/ws/v1/school/{school}/staff");
-        let endpoint = format!("GET {path}");
-        let count = client.v1_count(&path, &[]).await?;
-        declared.staff += count;
-        let mut walk = PageWalk::new(endpoint.clone(), limits.staff_page, Some(count));
-        while let Some(page) = walk.next_page() {
-            let (size, page) = (walk.page_size().to_string(), page.to_string());
-            let answer: StaffAnswer = client
-                .get(
-                    &path,
-                    &[
-                        ("expansions", STAFF_EXPANSIONS),
-                        ("pagesize", &size),
-                        ("page", &page),
-                    ],
-                )
-                .await?;
-            let rows = answer.staffs.staff.0;
-            walk.record(rows.len(), page_keys(&rows))?;
-            let mut mapped = Vec::with_capacity(rows.len());
-            for w in &rows {
-                match staff(w) {
-                    Ok(s) => mapped.push(s),
-                    Err(why) => {
-                        sink.send(rejected(RecordKind::Staff, &endpoint, w.id.as_str(), why))
-                            .await?
-                    }
-                }
-            }
-            sink.send(RosterEvent::Staff(mapped)).await?;
-        }
-
-        let path = format!("/ws/v1/school/{school}/section");
-        let endpoint = format!("GET {path}");
-        let count = client.v1_count(&path, &[]).await?;
-        declared.classrooms += count;
-        let mut walk = PageWalk::new(endpoint.clone(), limits.section_page, Some(count));
-        while let Some(page) = walk.next_page() {
-            let (size, page) = (walk.page_size().to_string(), page.to_string());
-            let answer: SectionsAnswer = client
-                .get(&path, &[("pagesize", &size), ("page", &page)])
-                .await?;
-            let rows = answer.sections.section.0;
-            walk.record(rows.len(), page_keys(&rows))?;
-            let mut classrooms = Vec::with_capacity(rows.len());
-            let mut teachers = Vec::new();
-            for w in &rows {
-                match classroom(w) {
-                    Ok((c, t)) => {
-                        classrooms.push(c);
-                        teachers.extend(t);
-                    }
-                    Err(why) => {
-                        sink.send(rejected(
-                            RecordKind::Classroom,
-                            &endpoint,
-                            w.id.as_str(),
-                            why,
-                        ))
-                        .await?
-                    }
-                }
-            }
-            // Each section's students, several sections in flight at once.
-            let ids: Vec<SourceId> = classrooms.iter().map(|c| c.source_id.clone()).collect();
-            let mut lists = futures::stream::iter(ids)
-                .map(|section| async move {
-                    let path = format!("/ws/v1/section/{section}/section_enrollment");
-                    let answer: EnrollmentsAnswer = client.get(&path, &[]).await?;
-                    Ok::<_, ConnectorError>(students(
-                        &section,
-                        &answer.section_enrollments.section_enrollment.0,
-                    ))
-                })
-                .buffered(concurrency);
-            let mut enrollments = teachers;
-            while let Some(list) = lists.next().await {
-                enrollments.extend(list?);
-            }
-            drop(lists);
-            declared.enrollments += enrollments.len() as u64;
-            sink.send(RosterEvent::Classrooms(classrooms)).await?;
-            sink.send(RosterEvent::Enrollments(enrollments)).await?;
-        }
+impl Keyed for WireStaff {
+    fn page_key(&self) -> &str {
+        self.id.as_str()
     }
-    Ok(())
 }
 
-impl Keyed for WireStaff {
+impl Keyed for WireEnrollment {
     fn page_key(&self) -> &str {
         self.id.as_str()
     }
@@ -397,6 +295,7 @@ mod tests {
         assert_eq!(kept[0].person_source_id.as_str(), "5011");
         assert!(staff(&WireStaff {
             id: Text(String::new()),
+            users_dcid: Text(String::new()),
             name: Expansion(None),
             emails: Expansion(None),
             school_affiliations: Expansion(None),

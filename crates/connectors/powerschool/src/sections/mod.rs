@@ -1,0 +1,268 @@
+//! Staff, sections and section enrollments from PowerSchool's documented `/ws/v1`
+//! resources (public clients and the Swagger text [SW] show these shapes):
+//!
+//! - `GET /ws/v1/school/{id}/staff?expansions=emails,school_affiliations` →
+//!   `{"staffs":{"staff":[{"id","local_id","admin_username","teacher_username",
+//!   "name":{"first_name","middle_name","last_name"},"emails":{"work_email"},
+//!   "school_affiliations":{"school_affiliation":[{"school_id","type","status"}]}}]}}`,
+//!   counted by `…/staff/count` (`{"resource":{"count":N}}`), paged by `page`/`pagesize`;
+//! - `GET /ws/v1/school/{id}/section` → `{"sections":{"section":[{"id","school_id",
+//!   "course_id","term_id","section_number","expression","staff_id"}]}}`, counted and paged
+//!   the same way;
+//! - `GET /ws/v1/section/{id}/section_enrollment` → `{"section_enrollments":
+//!   {"section_enrollment":[{"id","section_id","student_id","entry_date","exit_date",
+//!   "dropped"}]}}`, counted by `…/section_enrollment/count` and paged like the others
+//!   (the Swagger text [SW] documents the count and `section_enrollment_max_page_size`).
+//!
+//! **Optional kinds** (SPEC §2c): seed 001's nightly sync reads students, independent
+//! students and `student_guardian_detail` only, so a district may keep staff and sections
+//! from the plugin. A 403 or 404 on the staff list (or its count) of any school is one
+//! [`RosterEvent::Unavailable`] for staff, and no school's staff is sent; on the section
+//! list, one for classrooms and one for enrollments (enrollments are read through the
+//! sections); on a section's enrollments, one for enrollments, and no more enrollments
+//! are read. Any other error still fails the pull. What was sent of a kind before it was
+//! refused is ignored by the engine with the rest of that kind.
+//!
+//! Staff are read for every school before any is sent. Staff have no enrollment status
+//! in `/ws/v1`; an affiliation whose `status` is not 1 does not count. Dropped enrollments
+//! are left out. Sections become classrooms, their `staff_id` a teacher enrollment.
+
+mod staff;
+mod wire;
+
+use futures::StreamExt;
+
+use connector::{
+    page_keys, ConnectorError, PageWalk, PullCounts, PullStop, RecordKind, RosterEvent, RosterSink,
+    Unavailable,
+};
+use model::ids::SourceId;
+use model::roster::Enrollment;
+
+use crate::client::{Limits, PsClient};
+
+use staff::People;
+pub use wire::STAFF_EXPANSIONS;
+use wire::{EnrollmentsAnswer, SectionsAnswer};
+
+/// Staff records a batch holds.
+const STAFF_BATCH: usize = 500;
+
+/// Every school's staff, then each school's sections with their enrollments; adds what
+/// it declared to `declared`. A refusal (403, 404) of an optional kind is sent as
+/// [`RosterEvent::Unavailable`] and the rest goes on; any other error ends the pull.
+pub async fn pull(
+    client: &PsClient,
+    sink: &RosterSink,
+    schools: &[String],
+    declared: &mut PullCounts,
+) -> Result<(), PullStop> {
+    let limits = client.limits().await?.clone();
+    let mut enrollments_refused = false;
+    let people = match staff::read(client, &limits, schools).await {
+        Ok(people) => {
+            declared.staff += people.declared();
+            for r in &people.rejected {
+                sink.send(r.clone()).await?;
+            }
+            let all: Vec<_> = people.staff().cloned().collect();
+            for batch in all.chunks(STAFF_BATCH) {
+                sink.send(RosterEvent::Staff(batch.to_vec())).await?;
+            }
+            people
+        }
+        Err(e) => {
+            let Some(refused) = Unavailable::from_refusal(RecordKind::Staff, &e) else {
+                return Err(e.into());
+            };
+            // A section names its teacher by the school's staff record; without the
+            // staff lists no teacher can be named, so enrollments are not read either.
+            let teachers = Unavailable {
+                kind: RecordKind::Enrollment,
+                reason: format!(
+                    "{}; a section's teacher is named through the staff list",
+                    refused.reason
+                ),
+                ..refused.clone()
+            };
+            for u in [refused, teachers] {
+                tracing::warn!(kind = u.kind.as_str(), endpoint = %u.endpoint, "{}", u.reason);
+                sink.send(RosterEvent::Unavailable(u)).await?;
+            }
+            enrollments_refused = true;
+            People::default()
+        }
+    };
+
+    for school in schools {
+        let read = Sections {
+            client,
+            sink,
+            limits: &limits,
+            people: &people,
+        };
+        match read
+            .school(school, declared, &mut enrollments_refused)
+            .await
+        {
+            Ok(()) => {}
+            Err(Stop::Pull(stop)) => return Err(stop),
+            Err(Stop::Sections(e)) => {
+                let Some(classrooms) = Unavailable::from_refusal(RecordKind::Classroom, &e) else {
+                    return Err(e.into());
+                };
+                sink.send(RosterEvent::Unavailable(classrooms)).await?;
+                if !enrollments_refused {
+                    unavailable(sink, RecordKind::Enrollment, e).await?;
+                }
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sends `kind` as unavailable when `e` is a refusal; any other error ends the pull.
+async fn unavailable(
+    sink: &RosterSink,
+    kind: RecordKind,
+    e: ConnectorError,
+) -> Result<(), PullStop> {
+    let Some(u) = Unavailable::from_refusal(kind, &e) else {
+        return Err(e.into());
+    };
+    tracing::warn!(kind = kind.as_str(), endpoint = %u.endpoint, "{}", u.reason);
+    sink.send(RosterEvent::Unavailable(u)).await
+}
+
+/// Why a school's sections stopped.
+enum Stop {
+    /// The section list failed (a refusal makes classrooms unavailable).
+    Sections(ConnectorError),
+    /// The pull stopped (a failure elsewhere, or the consumer left).
+    Pull(PullStop),
+}
+
+impl From<PullStop> for Stop {
+    fn from(stop: PullStop) -> Self {
+        Stop::Pull(stop)
+    }
+}
+
+/// What reading a school's sections needs.
+struct Sections<'a> {
+    client: &'a PsClient,
+    sink: &'a RosterSink,
+    limits: &'a Limits,
+    people: &'a People,
+}
+
+impl Sections<'_> {
+    /// One school's sections, page by page, each page with its sections' enrollments.
+    /// Once enrollments are refused (`enrollments_refused`), sections go on without them.
+    async fn school(
+        &self,
+        school: &str,
+        declared: &mut PullCounts,
+        enrollments_refused: &mut bool,
+    ) -> Result<(), Stop> {
+        let Sections {
+            client,
+            sink,
+            limits,
+            people,
+        } = *self;
+        let concurrency = client.http().config().concurrency.max(1);
+        let path = format!("/ws/v1/school/{school}/section");
+        let endpoint = format!("GET {path}");
+        let count = client.v1_count(&path, &[]).await.map_err(Stop::Sections)?;
+        declared.classrooms += count;
+        let mut walk = PageWalk::new(endpoint.clone(), limits.section_page, Some(count));
+        while let Some(page) = walk.next_page() {
+            let (size, page) = (walk.page_size().to_string(), page.to_string());
+            let answer: SectionsAnswer = client
+                .get(&path, &[("pagesize", &size), ("page", &page)])
+                .await
+                .map_err(Stop::Sections)?;
+            let rows = answer.sections.section.0;
+            walk.record(rows.len(), page_keys(&rows))
+                .map_err(|e| Stop::Pull(e.into()))?;
+            let mut classrooms = Vec::with_capacity(rows.len());
+            let mut enrollments = Vec::new();
+            for w in &rows {
+                match wire::classroom(w) {
+                    Ok((c, teacher)) => {
+                        classrooms.push(c);
+                        enrollments.extend(teacher.map(|mut t| {
+                            t.person_source_id = people.teacher(&t.person_source_id);
+                            t
+                        }));
+                    }
+                    Err(why) => {
+                        sink.send(wire::rejected(
+                            RecordKind::Classroom,
+                            &endpoint,
+                            w.id.as_str(),
+                            why,
+                        ))
+                        .await?
+                    }
+                }
+            }
+            let ids: Vec<SourceId> = classrooms.iter().map(|c| c.source_id.clone()).collect();
+            sink.send(RosterEvent::Classrooms(classrooms)).await?;
+            if *enrollments_refused {
+                continue;
+            }
+            // Each section's students, several sections in flight at once.
+            let mut lists = futures::stream::iter(ids)
+                .map(|section| section_students(client, limits, section))
+                .buffered(concurrency);
+            while let Some(list) = lists.next().await {
+                match list {
+                    Ok(list) => enrollments.extend(list),
+                    Err(e) => {
+                        drop(lists);
+                        unavailable(sink, RecordKind::Enrollment, e).await?;
+                        *enrollments_refused = true;
+                        break;
+                    }
+                }
+            }
+            if *enrollments_refused {
+                continue;
+            }
+            declared.enrollments += enrollments.len() as u64;
+            sink.send(RosterEvent::Enrollments(enrollments)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The students of one section who count as its members: the list counted
+/// (`…/section_enrollment/count`) and paged to its count in pages of
+/// `section_enrollment_max_page_size`.
+async fn section_students(
+    client: &PsClient,
+    limits: &Limits,
+    section: SourceId,
+) -> Result<Vec<Enrollment>, ConnectorError> {
+    let path = format!("/ws/v1/section/{section}/section_enrollment");
+    let count = client.v1_count(&path, &[]).await?;
+    let mut walk = PageWalk::new(
+        format!("GET {path}"),
+        limits.section_enrollment_page,
+        Some(count),
+    );
+    let mut members = Vec::new();
+    while let Some(page) = walk.next_page() {
+        let (size, page) = (walk.page_size().to_string(), page.to_string());
+        let answer: EnrollmentsAnswer = client
+            .get(&path, &[("pagesize", &size), ("page", &page)])
+            .await?;
+        let rows = answer.section_enrollments.section_enrollment.0;
+        walk.record(rows.len(), page_keys(&rows))?;
+        members.extend(wire::students(&section, &rows));
+    }
+    Ok(members)
+}
