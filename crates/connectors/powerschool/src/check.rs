@@ -121,8 +121,7 @@ pub async fn check(client: &PsClient, base: &url::Url) -> CheckReport {
 
 /// Probes the optional kinds (staff; sections, with their enrollments) at the first
 /// school. A refusal (403, 404) is not a failed check — the district syncs without
-/// those kinds — so it is a passed step whose detail starts with `not synced:` and says
-/// what the district will not get and why. (`CheckOutcome` has no warning outcome.)
+/// those kinds — so it is a limited step saying what the district will not get and why.
 async fn optional_kinds(client: &PsClient, report: &mut CheckReport) {
     let first = client
         .get::<wire::SchoolsAnswer>(
@@ -137,29 +136,18 @@ async fn optional_kinds(client: &PsClient, report: &mut CheckReport) {
         Ok(None) | Err(_) => return,
     };
     let probes = [
-        ("staff", "staff", "staff"),
+        (
+            "staff",
+            "staff",
+            "staff (and so the classrooms' enrollments)",
+        ),
         ("sections", "section", "classrooms and their enrollments"),
     ];
     for (step, resource, kinds) in probes {
         let path = format!("/ws/v1/school/{school}/{resource}");
         match client.v1_count(&path, &[]).await {
             Ok(n) => report.passed(step, format!("{n} {step} visible at the first school")),
-            Err(e @ (ConnectorError::Forbidden { .. } | ConnectorError::NotFound { .. })) => {
-                let why = match e {
-                    ConnectorError::Forbidden { .. } => {
-                        "PowerSchool denies the plugin access to it (HTTP 403)"
-                    }
-                    _ => "this PowerSchool does not serve it (HTTP 404)",
-                };
-                report.passed(
-                    step,
-                    format!(
-                        "not synced: {kinds}: GET {path}/count: {why}; students and guardians \
-                         sync as usual, and nothing of {kinds} is created, changed or archived"
-                    ),
-                );
-            }
-            Err(e) => report.failed(step, problem(&e, &format!("read {step}")), e.to_string()),
+            Err(e) => report.optional(step, kinds, &Err::<(), _>(e)),
         }
     }
 }

@@ -172,17 +172,20 @@ async fn check_says_which_kinds_the_district_will_not_get() {
         "a refused optional kind fails no check: {report:#?}"
     );
     for (name, kinds, status) in [
-        ("staff", "staff", "HTTP 403"),
+        ("staff", "staff (and so", "HTTP 403"),
         ("sections", "classrooms and their enrollments", "HTTP 404"),
     ] {
-        let detail = match step(&report, name) {
-            CheckOutcome::Passed { detail } => detail,
+        let (problem, cause) = match step(&report, name) {
+            CheckOutcome::Limited { problem, cause } => (problem, cause),
             other => panic!("{name}: {other:?}"),
         };
         assert!(
-            detail.starts_with(&format!("not synced: {kinds}")) && detail.contains(status),
-            "{detail}"
+            problem.starts_with(kinds)
+                && problem.contains("will not be synced")
+                && problem.contains(status),
+            "{problem}"
         );
+        assert!(cause.contains("/ws/v1/school/"), "{cause}");
     }
     let healthy = simulator().await;
     let report = connector(&healthy).check().await;
