@@ -12,7 +12,9 @@ use model::ids::{DistrictId, SourceId};
 use proto::v1 as pb;
 use store::{Backend, Store};
 
-use crate::harness::{connector, create_request, district, run_to_end, Client, Server};
+use crate::harness::{
+    connector, create_request, district, powerschool_connector, run_to_end, Client, Server,
+};
 use crate::on_both_backends;
 
 on_both_backends!(every_connector_holds_in_every_mode_of_its_source);
@@ -41,6 +43,7 @@ struct Truth {
 
 /// A running simulator of any source, kept alive for the run.
 enum Sim {
+    PowerSchool(sim::powerschool::Simulator),
     Clever(sim::clever::Simulator),
     OneRoster(sim::oneroster::Simulator),
 }
@@ -51,6 +54,33 @@ struct Case {
     connector: pb::ConnectorConfig,
     settings: Option<pb::DistrictSettings>,
     expect: Expect,
+}
+
+async fn powerschool(
+    name: &'static str,
+    page_cap: Option<u32>,
+    refused: sim::powerschool::Refusals,
+    expect: Expect,
+) -> Case {
+    let sim = sim::powerschool::Simulator::start(sim::powerschool::SimConfig {
+        page_cap,
+        ..Default::default()
+    })
+    .await
+    .expect("powerschool simulator");
+    sim.set_plugin(sim::powerschool::PluginState {
+        refused,
+        ..Default::default()
+    });
+    let connector =
+        powerschool_connector(&sim.base_url(), sim.client_id(), sim.client_secret(), &[]);
+    Case {
+        name,
+        sim: Sim::PowerSchool(sim),
+        connector,
+        settings: None,
+        expect,
+    }
 }
 
 fn clever_settings() -> Option<pb::DistrictSettings> {
@@ -150,10 +180,12 @@ async fn oneroster(
 }
 
 /// The texts the simulators' refusals carry in their bodies.
-const SOURCE_BODIES: [&str; 3] = [
+const SOURCE_BODIES: [&str; 5] = [
     "Resource not available",
     "may not read this collection",
     "Not found",
+    "Not Found",
+    "Insufficient",
 ];
 
 fn refused(path: &str, status: u16) -> Vec<(String, u16)> {
@@ -164,8 +196,43 @@ fn refused(path: &str, status: u16) -> Vec<(String, u16)> {
 async fn cases() -> Vec<Case> {
     use sim::clever::Quirks as CleverQuirks;
     use sim::oneroster::Quirks as OneRosterQuirks;
+    use sim::powerschool::{Refusal, Refusals};
     const ALL: u32 = 10_000;
     vec![
+        powerschool("ps-plain", None, Refusals::default(), Expect::Whole).await,
+        powerschool("ps-page-cap", Some(3), Refusals::default(), Expect::Whole).await,
+        powerschool(
+            "ps-staff-refused",
+            None,
+            Refusals {
+                staff: Some(Refusal::Forbidden),
+                ..Default::default()
+            },
+            // A section names its teacher by a school's staff record: without the staff
+            // lists no enrollment can be read whole.
+            Expect::Without(&["staff", "enrollments"]),
+        )
+        .await,
+        powerschool(
+            "ps-sections-refused",
+            None,
+            Refusals {
+                sections: Some(Refusal::NotFound),
+                ..Default::default()
+            },
+            Expect::Without(&["classrooms", "enrollments"]),
+        )
+        .await,
+        powerschool(
+            "ps-enrollments-refused",
+            None,
+            Refusals {
+                section_enrollments: Some(Refusal::Forbidden),
+                ..Default::default()
+            },
+            Expect::Without(&["enrollments"]),
+        )
+        .await,
         clever("clever-plain", CleverQuirks::default(), None, Expect::Whole).await,
         clever(
             "clever-page-cap",
@@ -288,6 +355,18 @@ async fn cases() -> Vec<Case> {
 
 fn truth(sim: &Sim) -> Truth {
     match sim {
+        Sim::PowerSchool(sim) => sim.district(|x| {
+            let students = x.expected_students();
+            Truth {
+                students: students.len() as u64,
+                staff: x.expected_staff().len() as u64,
+                classrooms: x.expected_classrooms().len() as u64,
+                student_email: students
+                    .iter()
+                    .find(|s| !s.org_email.is_empty())
+                    .map(|s| (s.source_id.as_str().to_owned(), s.org_email.clone())),
+            }
+        }),
         Sim::Clever(sim) => sim.district(|x| {
             use sim::clever::Role;
             let shared = |role: Role| -> std::collections::BTreeSet<String> {

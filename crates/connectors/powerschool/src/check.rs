@@ -150,6 +150,38 @@ async fn optional_kinds(client: &PsClient, report: &mut CheckReport) {
             Err(e) => report.optional(step, kinds, &Err::<(), _>(e)),
         }
     }
+    // A section's enrollments, at the first section of the first school.
+    let sections = format!("/ws/v1/school/{school}/section");
+    let first = client
+        .get::<serde_json::Value>(&sections, &[("pagesize", "1"), ("page", "1")])
+        .await
+        .ok()
+        .and_then(|a| first_section_id(&a));
+    if let Some(section) = first {
+        let path = format!("/ws/v1/section/{section}/section_enrollment");
+        match client.v1_count(&path, &[]).await {
+            Ok(n) => report.passed(
+                "section enrollments",
+                format!("{n} enrollments visible in the first section"),
+            ),
+            Err(e) => report.optional("section enrollments", "enrollments", &Err::<(), _>(e)),
+        }
+    }
+}
+
+/// The id of the first section of a `/ws/v1/school/{id}/section` page (a one-element
+/// list arrives as a bare object, reference §2).
+fn first_section_id(answer: &serde_json::Value) -> Option<String> {
+    let section = &answer["sections"]["section"];
+    let first = section
+        .as_array()
+        .and_then(|a| a.first())
+        .unwrap_or(section);
+    match &first["id"] {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    }
 }
 
 fn token_problem(e: &ConnectorError, host: &str) -> String {
