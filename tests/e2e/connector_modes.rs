@@ -17,7 +17,10 @@ use crate::harness::{
 };
 use crate::on_both_backends;
 
-on_both_backends!(every_connector_holds_in_every_mode_of_its_source);
+on_both_backends!(
+    every_connector_holds_in_every_mode_of_its_source,
+    a_cancel_stops_a_pull_waiting_on_a_slow_page,
+);
 
 /// What a run in one mode must end in.
 #[derive(Debug, Clone, Copy)]
@@ -519,4 +522,89 @@ async fn one_case(client: &mut Client, store: &Store, case: &Case) -> Result<(),
         }
     }
     Ok(())
+}
+
+/// A source that takes a minute to answer a page does not hold a cancel back: the run
+/// stops within a second, with nothing written.
+async fn a_cancel_stops_a_pull_waiting_on_a_slow_page(backend: Backend) {
+    use sim::oneroster::{Fault, FaultKind, Match};
+    let server = Server::start(backend).await;
+    let mut client = server.client().await;
+    let store = server.store().await;
+    let case = oneroster(
+        "slow-source",
+        Version::V1_1,
+        10_000,
+        sim::oneroster::Quirks::default(),
+        Expect::Whole,
+    )
+    .await;
+    let Sim::OneRoster(sim) = &case.sim else {
+        unreachable!("a OneRoster case")
+    };
+    sim.inject(
+        Fault::new(
+            Match::get("/ims/oneroster/v1p1/students"),
+            FaultKind::Delay(std::time::Duration::from_secs(60)),
+        )
+        .times(u32::MAX),
+    );
+    client
+        .create_district(create_request(district(
+            case.name,
+            case.name,
+            case.connector.clone(),
+            None,
+            "America/Chicago",
+        )))
+        .await
+        .expect("create");
+    let run = client
+        .start_sync(pb::StartSyncRequest {
+            district_id: case.name.into(),
+            dry_run: false,
+            request_id: String::new(),
+        })
+        .await
+        .expect("start")
+        .into_inner();
+    // Wait until the pull is waiting on the slow page: the run records what it has
+    // fetched every half second while it pulls.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let now = client
+            .get_sync_run(pb::GetSyncRunRequest {
+                district_id: case.name.into(),
+                run_id: run.run_id.clone(),
+            })
+            .await
+            .expect("get")
+            .into_inner();
+        if now.fetched.get("schools").copied().unwrap_or(0) > 0 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the pull never showed its schools: {now:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let asked = std::time::Instant::now();
+    client
+        .cancel_sync_run(pb::CancelSyncRunRequest {
+            district_id: case.name.into(),
+            run_id: run.run_id.clone(),
+        })
+        .await
+        .expect("cancel");
+    let ended = crate::harness::follow_run(&mut client, case.name, &run.run_id).await;
+    assert_eq!(ended.state, pb::RunState::Cancelled as i32, "{ended:#?}");
+    assert!(
+        asked.elapsed() < std::time::Duration::from_secs(5),
+        "the cancel took {:?}",
+        asked.elapsed()
+    );
+    let d: DistrictId = case.name.parse().expect("id");
+    assert_eq!(store.count_students(&d, false).await.expect("count"), 0);
 }
