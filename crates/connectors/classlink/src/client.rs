@@ -333,6 +333,20 @@ impl ClassLinkClient {
         .await
     }
 
+    /// `{"demographics": …}` at `/demographics/{id}`.
+    pub async fn demographic(&self, id: &str) -> Result<wire::Demographic, ConnectorError> {
+        let path = format!("/demographics/{}", encode(id));
+        self.get_with(&path, &[], |a| {
+            serde_json::from_slice::<wire::SingleDemographic>(&a.body)
+                .map(|s| s.demographics)
+                .map_err(|e| ConnectorError::Malformed {
+                    endpoint: "GET /demographics/{id}".into(),
+                    reason: e.to_string(),
+                })
+        })
+        .await
+    }
+
     /// The pages of the collection at `path` (`/students`, `/users`) under `key`, with
     /// `filter` when given.
     pub fn pages<T: DeserializeOwned + Keyed>(

@@ -8,6 +8,9 @@
 //! is then related to the live students it lists and to those that list it. That memory
 //! (one id per student–guardian tie) is the only thing the pull holds across pages.
 //!
+//! Birth dates and sex come from `/demographics` (where the district shares them), read
+//! first into one small entry per student.
+//!
 //! Which users are guardians and staff: OneRoster 1.1 reads them by filter
 //! (`role='guardian' OR role='parent'`, at most two predicates as 1.1 allows). A 1.2
 //! user has no `role` (its roles are `roles[]`), a strict 1.2 server refuses a filter
@@ -193,6 +196,60 @@ impl Pull {
     }
 }
 
+/// What `/demographics` gives a student: its birth date and sex.
+type Demographics = HashMap<String, (Option<chrono::NaiveDate>, model::roster::Gender)>;
+
+/// Birth dates and sex, where the district shares them (a separate OneRoster scope,
+/// reference §2.2): a refusal (403, 404) is a warning and students come without them;
+/// any other error fails the pull. One small entry per student, read before the
+/// students so each page of them is complete when it is sent.
+async fn read_demographics(
+    client: &ClassLinkClient,
+    warnings: &mut Warnings,
+    sink: &RosterSink,
+) -> Result<Demographics, PullStop> {
+    let mut found = Demographics::new();
+    let mut pages = client.pages::<wire::Demographic>("/demographics", ListKey::Demographics, None);
+    let endpoint = pages.endpoint().to_owned();
+    loop {
+        let page = match pages.next().await {
+            Ok(Some(page)) => page,
+            Ok(None) => return Ok(found),
+            Err(e) => {
+                let Some((_, reason)) = connector::Unavailable::refusal(&e) else {
+                    return Err(e.into());
+                };
+                tracing::warn!(error = %e, source_said = e.source_said().unwrap_or(""), "demographics are not shared");
+                sink.send(RosterEvent::Warning(connector::PullWarning {
+                    endpoint: endpoint.clone(),
+                    record: String::new(),
+                    message: format!(
+                        "birth dates and sex are not shared: {reason}; students are synced without them"
+                    ),
+                }))
+                .await?;
+                return Ok(Demographics::new());
+            }
+        };
+        for d in page.iter().filter(|d| map::is_live(d.status.as_str())) {
+            let id = d.sourced_id.as_str();
+            let born = d.birth_date.as_str();
+            let birth_date = match chrono::NaiveDate::parse_from_str(born, "%Y-%m-%d") {
+                Ok(date) => Some(date),
+                Err(_) if born.is_empty() => None,
+                Err(_) => {
+                    warnings.unknown(&endpoint, id, "birthDate", born);
+                    None
+                }
+            };
+            found.insert(
+                id.to_owned(),
+                (birth_date, model::roster::Gender::parse(d.sex.as_str())),
+            );
+        }
+    }
+}
+
 async fn read_classes(
     client: &ClassLinkClient,
     warnings: &mut Warnings,
@@ -263,6 +320,8 @@ pub fn roster(client: Arc<ClassLinkClient>) -> RosterStream {
             sink.send(RosterEvent::Schools(schools)).await?;
         }
 
+        let demographics = read_demographics(&client, &mut pull.warnings, &sink).await?;
+
         // Students, and the guardians each lists.
         let mut pages = client.pages::<wire::User>("/students", ListKey::Users, None);
         let endpoint = pages.endpoint().to_owned();
@@ -270,7 +329,13 @@ pub fn roster(client: Arc<ClassLinkClient>) -> RosterStream {
             let mut batch = Vec::new();
             for user in page.iter().filter(|u| map::is_live(u.status.as_str())) {
                 pull.counts.students += 1;
-                if let Some(student) = map::student(user, &pull.cx, &endpoint, &mut pull.warnings) {
+                if let Some(mut student) =
+                    map::student(user, &pull.cx, &endpoint, &mut pull.warnings)
+                {
+                    if let Some((born, sex)) = demographics.get(student.source_id.as_str()) {
+                        student.birth_date = *born;
+                        student.gender = sex.clone();
+                    }
                     for agent in user.agents.ids() {
                         pull.listed_by
                             .entry(agent.to_owned())
@@ -317,6 +382,24 @@ pub fn roster(client: Arc<ClassLinkClient>) -> RosterStream {
     })
 }
 
+/// A student's birth date and sex from `/demographics/{id}`, where the district shares
+/// them, as a pull reads them; a refusal leaves them unknown.
+async fn with_demographics(
+    client: &ClassLinkClient,
+    student: &mut model::source::SourceStudent,
+) -> Result<(), ConnectorError> {
+    match client.demographic(student.source_id.as_str()).await {
+        Ok(d) => {
+            student.birth_date =
+                chrono::NaiveDate::parse_from_str(d.birth_date.as_str(), "%Y-%m-%d").ok();
+            student.gender = model::roster::Gender::parse(d.sex.as_str());
+            Ok(())
+        }
+        Err(e) if connector::Unavailable::refusal(&e).is_some() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// A user read by id, or `None` when the server does not know it (404) or it is gone.
 async fn live_user(
     client: &ClassLinkClient,
@@ -355,9 +438,10 @@ pub async fn user(
     let mut snapshot = UserSnapshot::default();
     match who {
         UserRef::Student(_) => {
-            let Some(student) = map::student(&one, &cx, endpoint, &mut warnings) else {
+            let Some(mut student) = map::student(&one, &cx, endpoint, &mut warnings) else {
                 return Ok(None);
             };
+            with_demographics(client, &mut student).await?;
             for g in agents
                 .iter()
                 .filter(|g| map::guardian_role(g, cx.version).is_some())
@@ -384,6 +468,9 @@ pub async fn user(
                 .iter()
                 .filter_map(|s| map::student(s, &cx, endpoint, &mut warnings))
                 .collect();
+            for student in &mut snapshot.students {
+                with_demographics(client, student).await?;
+            }
             let tied: Vec<SourceId> = snapshot
                 .students
                 .iter()

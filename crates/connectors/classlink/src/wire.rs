@@ -187,6 +187,7 @@ struct Envelope<T> {
     orgs: Option<Vec<T>>,
     classes: Option<Vec<T>>,
     enrollments: Option<Vec<T>>,
+    demographics: Option<Vec<T>>,
 }
 
 /// Which envelope key a collection answers under.
@@ -196,6 +197,7 @@ pub enum ListKey {
     Orgs,
     Classes,
     Enrollments,
+    Demographics,
 }
 
 impl ListKey {
@@ -205,6 +207,7 @@ impl ListKey {
             ListKey::Orgs => "orgs",
             ListKey::Classes => "classes",
             ListKey::Enrollments => "enrollments",
+            ListKey::Demographics => "demographics",
         }
     }
 }
@@ -222,8 +225,32 @@ pub fn list<T: DeserializeOwned>(body: &[u8], key: ListKey) -> Result<Vec<T>, St
         ListKey::Orgs => envelope.orgs,
         ListKey::Classes => envelope.classes,
         ListKey::Enrollments => envelope.enrollments,
+        ListKey::Demographics => envelope.demographics,
     };
     records.ok_or_else(|| format!("the answer holds no {:?} list", key.as_str()))
+}
+
+/// A user's demographics (`/demographics`, keyed by the user's `sourcedId`): the
+/// fields rostersync keeps of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Demographic {
+    #[serde(default)]
+    pub sourced_id: Text,
+    #[serde(default)]
+    pub status: Text,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub birth_date: Text,
+    /// `male`, `female`, `other`, `unspecified`.
+    #[serde(default)]
+    pub sex: Text,
+}
+
+/// `{"demographics": …}`.
+#[derive(Debug, Deserialize)]
+pub struct SingleDemographic {
+    pub demographics: Demographic,
 }
 
 /// `{"user": …}`.
@@ -292,7 +319,9 @@ mod tests {
             r#"{"sourcedId":"s-1","status":"active","enabledUser":true,"givenName":"Jo",
             "familyName":"Li","preferredGivenName":"Joey",
             "roles":[{"roleType":"primary","role":"student","org":{"sourcedId":"3"}}, 7],
-            "primaryOrg":{"sourcedId":"3"},"agents":null,"grades":["06"]}"#,
+            "primaryOrg":{"sourcedId":"3"},"agents":null,"grades":["06"],"metadata":{},
+            "userProfiles":[{"profileId":"p-1","profileType":"lms","vendorId":"v","applicationId":"a",
+              "credentials":[{"type":"password","username":"jo.li"}]}],"pronouns":"they/them"}"#,
         )
         .expect("1.2 user");
         assert_eq!(v12.enabled_user.as_str(), "true");
@@ -322,4 +351,4 @@ macro_rules! keyed_by_sourced_id {
         }
     )*};
 }
-keyed_by_sourced_id!(User, Org, Class, Enrollment);
+keyed_by_sourced_id!(User, Org, Class, Enrollment, Demographic);

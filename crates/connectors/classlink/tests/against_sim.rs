@@ -106,6 +106,28 @@ async fn whole_district(version: Version) {
         )
     });
     assert_eq!(ids(roster.students.iter().map(|s| &s.source_id)), students);
+    // Birth date and sex from /demographics, kept apart from the user record.
+    let born = sim.district(|d| {
+        d.users()
+            .iter()
+            .map(|u| {
+                (
+                    u.sourced_id.clone(),
+                    sim::oneroster::expected_demographics(u),
+                )
+            })
+            .collect::<BTreeMap<_, _>>()
+    });
+    for s in &roster.students {
+        let (date, sex) = born[s.source_id.as_str()];
+        assert_eq!(s.birth_date, Some(date), "{}", s.source_id);
+        assert_eq!(
+            s.gender,
+            model::roster::Gender::parse(sex),
+            "{}",
+            s.source_id
+        );
+    }
     assert_eq!(ids(roster.staff.iter().map(|s| &s.source_id)), staff);
     assert_eq!(ids(roster.classrooms.iter().map(|c| &c.source_id)), classes);
     let got: BTreeSet<(String, String, String)> = roster
@@ -259,6 +281,18 @@ async fn one_user_comes_with_the_users_its_agents_name() {
         .expect("read")
         .expect("known");
     assert_eq!(snapshot.students.len(), 1);
+    let (born, _) = sim.district(|d| {
+        d.users()
+            .iter()
+            .find(|u| &u.sourced_id == student)
+            .map(sim::oneroster::expected_demographics)
+            .expect("the student")
+    });
+    assert_eq!(
+        snapshot.students[0].birth_date,
+        Some(born),
+        "from /demographics"
+    );
     assert!(snapshot
         .guardian_accounts
         .iter()
@@ -284,4 +318,31 @@ async fn one_user_comes_with_the_users_its_agents_name() {
         .await
         .expect("read");
     assert!(unknown.is_none());
+}
+
+#[tokio::test]
+async fn students_come_without_birth_dates_where_demographics_are_not_shared() {
+    let sim = Simulator::start(OneRosterSimConfig {
+        quirks: sim::oneroster::Quirks {
+            refused: vec![("/demographics".into(), 403)],
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+    .expect("simulator starts");
+    let roster = pull(connector(&sim, Version::V1_2).as_ref())
+        .await
+        .expect("demographics are optional");
+    let students = sim.district(|d| d.active_students());
+    assert_eq!(ids(roster.students.iter().map(|s| &s.source_id)), students);
+    assert!(roster.students.iter().all(|s| s.birth_date.is_none()));
+    assert!(
+        roster.warnings.iter().any(
+            |w| w.message.starts_with("birth dates and sex are not shared")
+                && w.endpoint.ends_with("/demographics")
+        ),
+        "{:#?}",
+        roster.warnings
+    );
 }

@@ -35,7 +35,7 @@ pub use crate::powerschool::fault::{Fault, FaultKind, Match};
 pub use cases::Cases;
 pub use config::{OneRosterSimConfig, Quirks};
 pub use data::*;
-pub use render::Version;
+pub use render::{expected_demographics, Version};
 pub use server::{RequestRecord, Simulator};
 
 #[cfg(test)]

@@ -15,7 +15,10 @@ use serde_json::{json, Map, Value};
 use super::data::*;
 use super::oauth::encode;
 
+mod demographics;
 mod users;
+
+pub use demographics::{expected_demographics, Demographics};
 
 /// The OneRoster version a path speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

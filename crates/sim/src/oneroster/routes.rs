@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use super::data::*;
 use super::oauth::decode;
 use super::query::{list, single, ListQuery, Page, Params};
-use super::render::{Ctx, Record};
+use super::render::{Ctx, Demographics, Record};
 use super::reply::Reply;
 
 /// A roster request, authenticated, ready to answer.
@@ -135,6 +135,25 @@ pub(super) fn answer(req: &Roster<'_>, ctx: &Ctx<'_>) -> Reply {
         ["enrollments", id] => single(d.enrollment(id), "enrollment", id, req.params, ctx),
         ["users"] => collection(d.users.iter(), "users", req, ctx),
         ["users", id] => single(d.user(id), "user", id, req.params, ctx),
+        ["demographics"] => {
+            let students: Vec<Demographics<'_>> = d
+                .users
+                .iter()
+                .filter(|u| u.role == Role::Student)
+                .map(Demographics)
+                .collect();
+            collection(students.iter(), "demographics", req, ctx)
+        }
+        ["demographics", id] => single(
+            d.user(id)
+                .filter(|u| u.role == Role::Student)
+                .map(Demographics)
+                .as_ref(),
+            "demographics",
+            id,
+            req.params,
+            ctx,
+        ),
         ["students"] => collection(
             d.users.iter().filter(|u| u.role == Role::Student),
             "users",
