@@ -197,6 +197,11 @@ pub fn from_connector(district: &str, e: ConnectorError) -> Status {
                 safe_summary(&e)
             ),
         ),
+        ConnectorError::SourceChanged { .. } => (
+            Code::Unavailable,
+            "SOURCE_CHANGING",
+            format!("the source's data changed while it was read{at}; try again"),
+        ),
         ConnectorError::Http { status, .. } => (
             Code::Unavailable,
             "SOURCE_UNAVAILABLE",

@@ -79,6 +79,11 @@ pub enum ConnectorError {
 
     #[error("{endpoint}: not sent: {reason}")]
     TargetRefused { endpoint: String, reason: String },
+
+    /// The source's data changed while it was read (ClassLink's `x-perm-rev` moved): the
+    /// pages read so far are not one roster, and the pull must start again.
+    #[error("{endpoint}: the source's data changed during the pull: {reason}")]
+    SourceChanged { endpoint: String, reason: String },
 }
 
 impl ConnectorError {
@@ -101,7 +106,8 @@ impl ConnectorError {
             | ConnectorError::Malformed { endpoint, .. }
             | ConnectorError::Incomplete { endpoint, .. }
             | ConnectorError::BrokenPaging { endpoint, .. }
-            | ConnectorError::TargetRefused { endpoint, .. } => Some(endpoint),
+            | ConnectorError::TargetRefused { endpoint, .. }
+            | ConnectorError::SourceChanged { endpoint, .. } => Some(endpoint),
         }
     }
 

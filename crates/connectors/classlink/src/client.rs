@@ -435,6 +435,14 @@ impl<T: DeserializeOwned + Keyed> Pages<'_, T> {
                         total: answer.header_number("x-total-count"),
                         next_link: answer.has_link("next"),
                     };
+                    let revision = answer
+                        .headers
+                        .get("x-perm-rev")
+                        .and_then(|v| v.to_str().ok());
+                    // Outside a pull (a spot sync's reads) there is no revision to hold.
+                    REVISION
+                        .try_with(|r| r.check(&endpoint, revision))
+                        .unwrap_or(Ok(()))?;
                     Ok((records, signals))
                 })
                 .await;
@@ -452,6 +460,42 @@ impl<T: DeserializeOwned + Keyed> Pages<'_, T> {
             return Ok(Some(records));
         }
     }
+}
+
+tokio::task_local! {
+    /// The data revision a pull is reading, while a pull reads ([`with_revision`]).
+    static REVISION: Arc<Revision>;
+}
+
+/// The data revision (`x-perm-rev`, reference §4 [PSD]) the first page of a pull
+/// carried: every later page must carry the same, or the district's data changed
+/// mid-pull and the pages are not one roster.
+#[derive(Debug, Default)]
+pub struct Revision(std::sync::Mutex<Option<String>>);
+
+impl Revision {
+    fn check(&self, endpoint: &str, seen: Option<&str>) -> Result<(), ConnectorError> {
+        let Some(seen) = seen.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(());
+        };
+        let mut first = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match first.as_deref() {
+            None => {
+                *first = Some(seen.to_owned());
+                Ok(())
+            }
+            Some(f) if f == seen => Ok(()),
+            Some(f) => Err(ConnectorError::SourceChanged {
+                endpoint: endpoint.to_owned(),
+                reason: format!("the data revision (x-perm-rev) went from {f:?} to {seen:?}"),
+            }),
+        }
+    }
+}
+
+/// Runs `pull` holding every page it reads to the data revision of its first page.
+pub async fn with_revision<F: std::future::Future>(pull: F) -> F::Output {
+    REVISION.scope(Arc::default(), pull).await
 }
 
 /// The smallest page a 502 shrinks a walk to: OneRoster's default `limit`.

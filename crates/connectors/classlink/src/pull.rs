@@ -301,85 +301,86 @@ async fn read_enrollments(
 }
 
 pub fn roster(client: Arc<ClassLinkClient>) -> RosterStream {
-    roster_stream(2, |sink| async move {
-        let version = client.settings().version;
-        let mut pull = Pull {
-            cx: Context::new(version),
-            warnings: Warnings::default(),
-            counts: PullCounts::default(),
-            students: HashSet::new(),
-            listed_by: HashMap::new(),
-            guardians_seen: HashSet::new(),
-            staff_seen: HashSet::new(),
-        };
+    roster_stream(2, |sink| crate::client::with_revision(pull(client, sink)))
+}
 
-        let mut pages = client.pages::<wire::Org>("/orgs", ListKey::Orgs, None);
-        while let Some(page) = pages.next().await? {
-            let schools = schools_of(&page, &mut pull.cx);
-            pull.counts.schools += schools.len() as u64;
-            sink.send(RosterEvent::Schools(schools)).await?;
-        }
+/// The whole pull, every page held to the data revision of the first.
+async fn pull(client: Arc<ClassLinkClient>, sink: RosterSink) -> Result<(), PullStop> {
+    let version = client.settings().version;
+    let mut pull = Pull {
+        cx: Context::new(version),
+        warnings: Warnings::default(),
+        counts: PullCounts::default(),
+        students: HashSet::new(),
+        listed_by: HashMap::new(),
+        guardians_seen: HashSet::new(),
+        staff_seen: HashSet::new(),
+    };
 
-        let demographics = read_demographics(&client, &mut pull.warnings, &sink).await?;
+    let mut pages = client.pages::<wire::Org>("/orgs", ListKey::Orgs, None);
+    while let Some(page) = pages.next().await? {
+        let schools = schools_of(&page, &mut pull.cx);
+        pull.counts.schools += schools.len() as u64;
+        sink.send(RosterEvent::Schools(schools)).await?;
+    }
 
-        // Students, and the guardians each lists.
-        let mut pages = client.pages::<wire::User>("/students", ListKey::Users, None);
-        let endpoint = pages.endpoint().to_owned();
-        while let Some(page) = pages.next().await? {
-            let mut batch = Vec::new();
-            for user in page.iter().filter(|u| map::is_live(u.status.as_str())) {
-                pull.counts.students += 1;
-                if let Some(mut student) =
-                    map::student(user, &pull.cx, &endpoint, &mut pull.warnings)
-                {
-                    if let Some((born, sex)) = demographics.get(student.source_id.as_str()) {
-                        student.birth_date = *born;
-                        student.gender = sex.clone();
-                    }
-                    for agent in user.agents.ids() {
-                        pull.listed_by
-                            .entry(agent.to_owned())
-                            .or_default()
-                            .push(student.source_id.clone());
-                    }
-                    pull.students.insert(student.source_id.as_str().to_owned());
-                    batch.push(student);
+    let demographics = read_demographics(&client, &mut pull.warnings, &sink).await?;
+
+    // Students, and the guardians each lists.
+    let mut pages = client.pages::<wire::User>("/students", ListKey::Users, None);
+    let endpoint = pages.endpoint().to_owned();
+    while let Some(page) = pages.next().await? {
+        let mut batch = Vec::new();
+        for user in page.iter().filter(|u| map::is_live(u.status.as_str())) {
+            pull.counts.students += 1;
+            if let Some(mut student) = map::student(user, &pull.cx, &endpoint, &mut pull.warnings) {
+                if let Some((born, sex)) = demographics.get(student.source_id.as_str()) {
+                    student.birth_date = *born;
+                    student.gender = sex.clone();
                 }
+                for agent in user.agents.ids() {
+                    pull.listed_by
+                        .entry(agent.to_owned())
+                        .or_default()
+                        .push(student.source_id.clone());
+                }
+                pull.students.insert(student.source_id.as_str().to_owned());
+                batch.push(student);
             }
-            sink.send(RosterEvent::Students(batch)).await?;
-            pull.warnings.flush(&sink).await?;
         }
+        sink.send(RosterEvent::Students(batch)).await?;
+        pull.warnings.flush(&sink).await?;
+    }
 
-        // Guardians, parents and relatives, tied both ways; teachers and administrators.
-        match version {
-            OneRosterVersion::V1_1 => {
-                pull.guardians_1_1(&client, &sink).await?;
-                let staff = pull.staff_1_1(&client, &sink).await;
-                sink.optional(staff, &[RecordKind::Staff]).await?;
-            }
-            OneRosterVersion::V1_2 => pull.people_1_2(&client, &sink).await?,
+    // Guardians, parents and relatives, tied both ways; teachers and administrators.
+    match version {
+        OneRosterVersion::V1_1 => {
+            pull.guardians_1_1(&client, &sink).await?;
+            let staff = pull.staff_1_1(&client, &sink).await;
+            sink.optional(staff, &[RecordKind::Staff]).await?;
         }
-        let Pull {
-            mut warnings,
-            mut counts,
-            ..
-        } = pull;
+        OneRosterVersion::V1_2 => pull.people_1_2(&client, &sink).await?,
+    }
+    let Pull {
+        mut warnings,
+        mut counts,
+        ..
+    } = pull;
 
-        // Classes and enrollments are optional (SPEC §2c): a server that refuses them
-        // leaves the district's classrooms as they are.
-        let classes = read_classes(&client, &mut warnings, &mut counts, &sink).await;
-        let read = sink
-            .optional(classes, &[RecordKind::Classroom, RecordKind::Enrollment])
+    // Classes and enrollments are optional (SPEC §2c): a server that refuses them
+    // leaves the district's classrooms as they are.
+    let classes = read_classes(&client, &mut warnings, &mut counts, &sink).await;
+    let read = sink
+        .optional(classes, &[RecordKind::Classroom, RecordKind::Enrollment])
+        .await?;
+    if read {
+        let enrollments = read_enrollments(&client, &mut warnings, &mut counts, &sink).await;
+        sink.optional(enrollments, &[RecordKind::Enrollment])
             .await?;
-        if read {
-            let enrollments = read_enrollments(&client, &mut warnings, &mut counts, &sink).await;
-            sink.optional(enrollments, &[RecordKind::Enrollment])
-                .await?;
-        }
+    }
 
-        sink.send(RosterEvent::Complete(counts)).await?;
-        Ok(())
-    })
+    sink.send(RosterEvent::Complete(counts)).await?;
+    Ok(())
 }
 
 /// A student's birth date and sex from `/demographics/{id}`, where the district shares

@@ -346,3 +346,29 @@ async fn students_come_without_birth_dates_where_demographics_are_not_shared() {
         roster.warnings
     );
 }
+
+#[tokio::test]
+async fn a_data_revision_that_moves_mid_pull_ends_the_pull() {
+    let sim = Simulator::start(OneRosterSimConfig {
+        quirks: sim::oneroster::Quirks {
+            revision_moves_after: Some(3),
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+    .expect("simulator starts");
+    let err = pull(connector(&sim, Version::V1_1).as_ref())
+        .await
+        .expect_err("pages of two revisions are not one roster");
+    assert!(
+        matches!(&err, ConnectorError::SourceChanged { reason, .. } if reason.contains("\"rev-1\" to \"rev-2\"")),
+        "{err}"
+    );
+    // The next pull reads one revision throughout.
+    let roster = pull(connector(&sim, Version::V1_1).as_ref())
+        .await
+        .expect("one revision");
+    let students = sim.district(|d| d.active_students());
+    assert_eq!(ids(roster.students.iter().map(|s| &s.source_id)), students);
+}

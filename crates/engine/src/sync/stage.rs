@@ -38,7 +38,12 @@ pub(super) struct Pulled {
     pub tally: Tally,
     /// Records the engine refused (malformed), by kind.
     pub refused: PullCounts,
+    /// The source said its data changed mid-pull: the pull is to start again.
+    changed: Option<String>,
 }
+
+/// How many times a pull starts, when the source's data keeps changing while it is read.
+const PULL_ATTEMPTS: u32 = 3;
 
 /// A content hash: the same record always hashes the same.
 pub fn content_hash<T: Serialize>(value: &T) -> String {
@@ -157,22 +162,37 @@ impl Engine {
         connector: Arc<dyn Connector>,
         control: &RunControl,
     ) -> Result<Pulled, Stop> {
-        // The pull and the writes overlap: batches go to the writer through a short
-        // queue, so the source's next pages arrive while the store writes the last ones.
-        let (batches, mut queued) = tokio::sync::mpsc::channel::<Vec<StagedRecord>>(STAGING_QUEUE);
-        let (store, run_id) = (&self.store, run.id);
-        let writer = async move {
-            while let Some(records) = queued.recv().await {
-                store.stage(&district.id, run_id, &records).await?;
+        let mut attempt = 1;
+        loop {
+            // The pull and the writes overlap: batches go to the writer through a short
+            // queue, so the source's next pages arrive while the store writes the last.
+            let (batches, mut queued) =
+                tokio::sync::mpsc::channel::<Vec<StagedRecord>>(STAGING_QUEUE);
+            let (store, run_id) = (&self.store, run.id);
+            let writer = async move {
+                while let Some(records) = queued.recv().await {
+                    store.stage(&district.id, run_id, &records).await?;
+                }
+                Ok::<(), store::StoreError>(())
+            };
+            let reader = self.read_pull(run, connector.clone(), control, batches);
+            let (read, written) = tokio::join!(reader, writer);
+            // A store that failed is the cause: the reader only saw its queue close.
+            written?;
+            let (pulled, declared) = read?;
+            let Some(changed) = pulled.changed else {
+                return self.check_pull(district, run, pulled, declared).await;
+            };
+            if attempt == PULL_ATTEMPTS {
+                return Err(Stop::Failed(format!(
+                    "the pull failed, nothing was written: the source's data kept changing while it was read ({PULL_ATTEMPTS} pulls): {changed}"
+                )));
             }
-            Ok::<(), store::StoreError>(())
-        };
-        let reader = self.read_pull(run, connector, control, batches);
-        let (read, written) = tokio::join!(reader, writer);
-        // A store that failed is the cause: the reader only saw its queue close.
-        written?;
-        let (pulled, declared) = read?;
-        self.check_pull(district, run, pulled, declared).await
+            // What was staged is not one roster: drop it and read the district again.
+            self.store.delete_staged(&district.id, run.id).await?;
+            Self::warn(run, format!("the pull started again: {changed}"));
+            attempt += 1;
+        }
     }
 
     /// Reads the connector's stream into batches of staged records, sent to `batches`;
@@ -209,6 +229,11 @@ impl Engine {
             let Some(item) = item else { break };
             if control.stopping() {
                 return Err(Stop::Cancelled);
+            }
+            if let Err(e @ connector::ConnectorError::SourceChanged { .. }) = &item {
+                tracing::info!(run = %run.id, error = %e, "the source changed during the pull");
+                pulled.changed = Some(e.to_string());
+                return Ok((pulled, None));
             }
             let e = item.map_err(|e| {
                 // What the source said goes to the log; the run's error is in our words.

@@ -58,6 +58,10 @@ pub struct Quirks {
     /// `forbidden` or 404 `unknownobject` (§5 [OAS12]), as a district that did not share
     /// them answers.
     pub refused: Vec<(String, u16)>,
+    /// ClassLink's data revision: every roster answer carries `x-perm-rev`, `rev-1` for
+    /// the first N answers and `rev-2` after, as if the district's data changed once
+    /// mid-pull ("if it changes mid-pull, restart the pull", §4 [PSD], reported).
+    pub revision_moves_after: Option<usize>,
 }
 
 impl Default for OneRosterSimConfig {

@@ -67,6 +67,8 @@ struct Shared {
     /// The per-district `bearer` of our discovery record, accepted on roster paths as the
     /// ClassLink proxy accepts it.
     district_bearer: String,
+    /// Roster collection pages answered, for [`super::config::Quirks::revision_moves_after`].
+    roster_pages: AtomicUsize,
 }
 
 /// A running OneRoster (ClassLink Roster Server) simulator.
@@ -118,6 +120,7 @@ impl Simulator {
             requests: Mutex::new(Vec::new()),
             app_enabled: AtomicBool::new(true),
             district_bearer,
+            roster_pages: AtomicUsize::new(0),
         });
         let app = Router::new()
             .fallback(handle)
@@ -460,7 +463,7 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>, note: &mut AuthNote) -> Reply {
         };
         return Reply::failure(*status, minor, text);
     }
-    routes::answer(
+    let reply = routes::answer(
         &Roster {
             segments: Roster::split(rest),
             params: &params,
@@ -470,7 +473,15 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>, note: &mut AuthNote) -> Reply {
             quirks,
         },
         &ctx,
-    )
+    );
+    match quirks.revision_moves_after {
+        Some(after) if reply.status == 200 => {
+            let answered = shared.roster_pages.fetch_add(1, Ordering::SeqCst);
+            let revision = if answered < after { "rev-1" } else { "rev-2" };
+            reply.header("x-perm-rev", revision)
+        }
+        _ => reply,
+    }
 }
 
 /// `POST /oauth/token`: client credentials by HTTP Basic (or in the form body).
