@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 use super::auth::Refusals;
 use super::config::SimConfig;
+use super::courses::{COURSES, FIRST_COURSE};
 use super::data::District;
 use super::query::{page_range, Params};
 use super::reply::Reply;
@@ -66,6 +67,27 @@ pub struct Section {
     /// The teacher: the person's `Users.DCID` (served as `staff_id`, the person's
     /// `SchoolStaff.DCID` at the section's school).
     pub staff_dcid: u64,
+}
+
+impl Section {
+    /// What a correct connector names the section's classroom: "{course name} - section
+    /// {section_number} ({expression})" when the course is named, and "course
+    /// {course_id} section {section_number} ({expression})" when it is not (the course
+    /// refused or unknown). The connector's contract, written out again here.
+    pub fn classroom_name(&self, course_name: Option<&str>) -> String {
+        match course_name.filter(|n| !n.trim().is_empty()) {
+            Some(name) => format!(
+                "{} - section {} ({})",
+                name.trim(),
+                self.section_number,
+                self.expression
+            ),
+            None => format!(
+                "course {} section {} ({})",
+                self.course_id, self.section_number, self.expression
+            ),
+        }
+    }
 }
 
 /// A student in a section (`CC`).
@@ -153,7 +175,7 @@ pub(super) fn generate(d: &mut District, seed: u64) {
             let section = Section {
                 dcid: id(),
                 school_dcid: school,
-                course_id: 70 + rng.u64(0..30),
+                course_id: FIRST_COURSE + rng.u64(0..COURSES),
                 term_id: 2600,
                 section_number: 100 + n as u64,
                 expression: format!("{}(A-E)", 1 + n % 6),
@@ -427,7 +449,9 @@ impl District {
         staff
     }
 
-    /// Every section of a school of the district, as a classroom.
+    /// Every section of a school of the district, as a classroom named by
+    /// [`Section::classroom_name`] with its course from the catalogue (the fallback name
+    /// when the catalogue lacks it, as `/ws/v1/course/{id}` then answers 404).
     pub fn expected_classrooms(&self) -> Vec<Classroom> {
         self.sections
             .iter()
@@ -436,10 +460,7 @@ impl District {
                 id: ClassroomId::unassigned(),
                 source_id: SourceId::new(s.dcid.to_string()),
                 school_source_id: SourceId::new(s.school_dcid.to_string()),
-                name: format!(
-                    "course {} section {} ({})",
-                    s.course_id, s.section_number, s.expression
-                ),
+                name: s.classroom_name(self.course(s.course_id).map(|c| c.course_name.as_str())),
                 archived: false,
             })
             .collect()

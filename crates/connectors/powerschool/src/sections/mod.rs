@@ -23,10 +23,15 @@
 //! are read. Any other error still fails the pull. What was sent of a kind before it was
 //! refused is ignored by the engine with the rest of that kind.
 //!
+//! A classroom is named after its course: `GET /ws/v1/course/{id}` is read once per
+//! distinct course a pull meets ([`courses`]); a refused course (403, 404) is one warning
+//! and its classrooms are named by course id (see [`wire::classroom`]).
+//!
 //! Staff are read for every school before any is sent. Staff have no enrollment status
 //! in `/ws/v1`; an affiliation whose `status` is not 1 does not count. Dropped enrollments
 //! are left out. Sections become classrooms, their `staff_id` a teacher enrollment.
 
+mod courses;
 mod staff;
 mod wire;
 
@@ -41,6 +46,7 @@ use model::roster::Enrollment;
 
 use crate::client::{Limits, PsClient};
 
+use courses::Courses;
 use staff::People;
 pub use wire::STAFF_EXPANSIONS;
 use wire::{EnrollmentsAnswer, SectionsAnswer};
@@ -94,6 +100,7 @@ pub async fn pull(
         }
     };
 
+    let mut courses = Courses::default();
     for school in schools {
         let read = Sections {
             client,
@@ -102,7 +109,7 @@ pub async fn pull(
             people: &people,
         };
         match read
-            .school(school, declared, &mut enrollments_refused)
+            .school(school, declared, &mut courses, &mut enrollments_refused)
             .await
         {
             Ok(()) => {}
@@ -158,12 +165,14 @@ struct Sections<'a> {
 }
 
 impl Sections<'_> {
-    /// One school's sections, page by page, each page with its sections' enrollments.
-    /// Once enrollments are refused (`enrollments_refused`), sections go on without them.
+    /// One school's sections, page by page, each page with its sections' course names
+    /// (read once a pull, see [`courses`]) and enrollments. Once enrollments are refused
+    /// (`enrollments_refused`), sections go on without them.
     async fn school(
         &self,
         school: &str,
         declared: &mut PullCounts,
+        courses: &mut Courses,
         enrollments_refused: &mut bool,
     ) -> Result<(), Stop> {
         let Sections {
@@ -187,10 +196,18 @@ impl Sections<'_> {
             let rows = answer.sections.section.0;
             walk.record(rows.len(), page_keys(&rows))
                 .map_err(|e| Stop::Pull(e.into()))?;
+            let ids = rows.iter().map(|w| w.course_id.as_str());
+            let warning = courses
+                .learn(client, concurrency, ids)
+                .await
+                .map_err(|e| Stop::Pull(e.into()))?;
+            if let Some(warning) = warning {
+                sink.send(RosterEvent::Warning(warning)).await?;
+            }
             let mut classrooms = Vec::with_capacity(rows.len());
             let mut enrollments = Vec::new();
             for w in &rows {
-                match wire::classroom(w) {
+                match wire::classroom(w, courses.name(w.course_id.as_str())) {
                     Ok((c, teacher)) => {
                         classrooms.push(c);
                         enrollments.extend(teacher.map(|mut t| {

@@ -167,15 +167,38 @@ pub(super) fn staff(w: &WireStaff) -> Result<Staff, String> {
 }
 
 /// A section as a classroom, with its teacher's enrollment; or why it cannot be read.
-pub(super) fn classroom(w: &WireSection) -> Result<(Classroom, Option<Enrollment>), String> {
+///
+/// The classroom is named "{course name} - section {section_number} ({expression})", e.g.
+/// "Mathematics 7 - section 904 (1(A-F))" (our choice: what a teacher calls the class,
+/// then which of its sections, then the period expression that tells same-numbered
+/// sections apart); a missing section number or expression drops its part. Without a
+/// course name (`course_name` is `None` or blank: the course was refused or unknown) the
+/// course stands by its id: "course 74 section 904 (1(A-F))".
+pub(super) fn classroom(
+    w: &WireSection,
+    course_name: Option<&str>,
+) -> Result<(Classroom, Option<Enrollment>), String> {
     let id = w.id.as_str();
     if id.is_empty() {
         return Err("the section has no id".into());
     }
-    let name = match (w.section_number.as_str(), w.expression.as_str()) {
-        ("", e) => format!("course {} ({e})", w.course_id.as_str()),
-        (n, "") => format!("course {} section {n}", w.course_id.as_str()),
-        (n, e) => format!("course {} section {n} ({e})", w.course_id.as_str()),
+    let (number, expression) = (w.section_number.as_str(), w.expression.as_str());
+    let name = match course_name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(course) => match (number, expression) {
+            ("", "") => course.to_owned(),
+            ("", e) => format!("{course} ({e})"),
+            (n, "") => format!("{course} - section {n}"),
+            (n, e) => format!("{course} - section {n} ({e})"),
+        },
+        None => {
+            let course = w.course_id.as_str();
+            match (number, expression) {
+                ("", "") => format!("course {course}"),
+                ("", e) => format!("course {course} ({e})"),
+                (n, "") => format!("course {course} section {n}"),
+                (n, e) => format!("course {course} section {n} ({e})"),
+            }
+        }
     };
     let classroom = Classroom {
         id: ClassroomId::unassigned(),
@@ -274,7 +297,7 @@ mod tests {
           {"id":79,"school_id":3,"course_id":74,"term_id":2,"section_number":904,
            "expression":"1(A-F)","staff_id":155}}}"#;
         let answer: SectionsAnswer = serde_json::from_str(json).expect("parses");
-        let (c, teacher) = classroom(&answer.sections.section.0[0]).expect("maps");
+        let (c, teacher) = classroom(&answer.sections.section.0[0], None).expect("maps");
         assert_eq!(c.source_id.as_str(), "79");
         assert_eq!(c.school_source_id.as_str(), "3");
         assert_eq!(c.name, "course 74 section 904 (1(A-F))");
@@ -301,5 +324,34 @@ mod tests {
             school_affiliations: Expansion(None),
         })
         .is_err());
+    }
+
+    #[test]
+    fn a_classroom_is_named_after_its_course_then_section_and_period() {
+        let section = |number: &str, expression: &str| WireSection {
+            id: Text("79".into()),
+            school_id: Text("3".into()),
+            course_id: Text("74".into()),
+            section_number: Text(number.into()),
+            expression: Text(expression.into()),
+            staff_id: Text(String::new()),
+        };
+        let name =
+            |w: &WireSection, course: Option<&str>| classroom(w, course).expect("maps").0.name;
+        let full = section("904", "1(A-F)");
+        assert_eq!(
+            name(&full, Some("Mathematics 7")),
+            "Mathematics 7 - section 904 (1(A-F))"
+        );
+        assert_eq!(
+            name(&section("904", ""), Some(" Mathematics 7 ")),
+            "Mathematics 7 - section 904"
+        );
+        assert_eq!(name(&section("", "2(A)"), Some("Art 8")), "Art 8 (2(A))");
+        // No course name (refused, unknown or blank): the course by its id.
+        for course in [None, Some(""), Some("  ")] {
+            assert_eq!(name(&full, course), "course 74 section 904 (1(A-F))");
+        }
+        assert_eq!(name(&section("", ""), None), "course 74");
     }
 }
