@@ -90,16 +90,42 @@ impl Section {
     }
 }
 
-/// A student in a section (`CC`).
+/// A student in a section (`CC`). [SW] (`GET /ws/v1/section/{id}/section_enrollment`):
+/// `entry_date` is `CC.DATEENROLLED`, `exit_date` `CC.DATELEFT`, `dropped` "true if the
+/// student dropped the class". [SW] types the dates as integers; the simulator sends
+/// `YYYY-MM-DD` like every other PowerSchool date (reference powerschool.md §3) — our
+/// choice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SectionEnrollment {
     pub id: u64,
     pub section_dcid: u64,
     pub student_dcid: u64,
     pub entry_date: NaiveDate,
+    /// The first day the student is no longer in the class (exclusive, as `DATELEFT`
+    /// reads); an enrollment whose exit date has come stays listed.
     pub exit_date: NaiveDate,
     /// Dropped enrollments stay listed, flagged.
     pub dropped: bool,
+}
+
+impl SectionEnrollment {
+    /// Whether the student is a member of the section on `today`: not dropped, and the
+    /// exit date still ahead.
+    pub fn is_member(&self, today: NaiveDate) -> bool {
+        !self.dropped && self.exit_date > today
+    }
+}
+
+/// Today's date in UTC, the day ground truth and connectors judge membership on.
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// `today` moved by `days` (negative: earlier).
+fn shifted(today: NaiveDate, days: i64) -> NaiveDate {
+    today
+        .checked_add_signed(chrono::Duration::days(days))
+        .unwrap_or(today)
 }
 
 /// Gives the district staff and sections: per school, a staff member per twelve students
@@ -107,10 +133,17 @@ pub struct SectionEnrollment {
 /// school's first teacher always teaches at the second school too, the first section of
 /// each of the two — and a
 /// section per twenty current students (at least one), each holding up to twenty-five of
-/// the school's current students, a few of whom dropped it. Deterministic from the seed,
-/// and drawn from its own random source so the rest of the district does not move.
+/// the school's current students, a few of whom dropped it and a few of whom already
+/// left it (one in fifteen, exit date 1 to 60 days ago; in the district's first section,
+/// the first student leaves today and the second left 30 days ago — the exclusive exit
+/// date's edge). Dates are set relative to today (UTC): current enrollments began 60
+/// days ago and end in 240 days, so the district stays current in any year. All of it is
+/// our choice. Deterministic from the seed (dates from the day), and drawn from its own
+/// random source so the rest of the district does not move.
 pub(super) fn generate(d: &mut District, seed: u64) {
     let mut rng = fastrand::Rng::with_seed(seed ^ 0x5ec7_1045);
+    let today = today();
+    let day = |days: i64| shifted(today, days);
     let mut next = d.next_id().max(1) + 500_000;
     let mut id = || {
         next += 1;
@@ -187,14 +220,27 @@ pub(super) fn generate(d: &mut District, seed: u64) {
             let mut pupils = students.clone();
             rng.shuffle(&mut pupils);
             pupils.truncate(rng.usize(5..=25.min(pupils.len().max(5))));
-            for student in pupils {
-                let dropped = rng.u32(0..20) == 0;
+            let first_section = i == 0 && n == 0;
+            for (k, student) in pupils.into_iter().enumerate() {
+                let ((entry_date, exit_date), dropped) = match (first_section, k) {
+                    (true, 0) => ((day(-120), today), false),
+                    (true, 1) => ((day(-120), day(-30)), false),
+                    _ => {
+                        let left = rng.u32(0..15) == 0;
+                        let dates = if left {
+                            (day(-120), day(-1 - rng.i64(0..60)))
+                        } else {
+                            (day(-60), day(240))
+                        };
+                        (dates, rng.u32(0..20) == 0)
+                    }
+                };
                 d.section_enrollments.push(SectionEnrollment {
                     id: id(),
                     section_dcid: section.dcid,
                     student_dcid: student,
-                    entry_date: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default(),
-                    exit_date: NaiveDate::from_ymd_opt(2027, 6, 30).unwrap_or_default(),
+                    entry_date,
+                    exit_date,
                     dropped,
                 });
             }
@@ -466,8 +512,10 @@ impl District {
             .collect()
     }
 
-    /// Each section's teacher, and its students who have not dropped it.
+    /// Each section's teacher, and its students who are members today (UTC): neither
+    /// dropped nor past their exit date ([`SectionEnrollment::is_member`]).
     pub fn expected_enrollments(&self) -> Vec<Enrollment> {
+        let today = today();
         let mut out = Vec::new();
         for s in self
             .sections
@@ -482,7 +530,7 @@ impl District {
             out.extend(
                 self.section_enrollments
                     .iter()
-                    .filter(|e| e.section_dcid == s.dcid && !e.dropped)
+                    .filter(|e| e.section_dcid == s.dcid && e.is_member(today))
                     .map(|e| Enrollment {
                         classroom_source_id: SourceId::new(s.dcid.to_string()),
                         person_source_id: SourceId::new(e.student_dcid.to_string()),
