@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::{default_sim, Client};
-use rostersync_sim::powerschool::{PluginState, SimConfig, Simulator};
+use rostersync_sim::powerschool::{PluginState, Refusal, Refusals, SimConfig, Simulator};
 use serde_json::json;
 
 #[tokio::test]
@@ -177,5 +177,40 @@ async fn every_request_is_logged_with_its_status_and_body() {
     assert_eq!(log[0].status, 200);
     assert_eq!(log[1].body, "{\"students_dcid\":[]}");
     assert_eq!(log[2].status, 404);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sections_course_is_named_by_the_course_resource_unless_refused() {
+    let (sim, client) = default_sim().await;
+    let (course, number, name) = sim.district(|d| {
+        let id = d.sections[0].course_id;
+        let c = d
+            .course(id)
+            .expect("every section's course is in the catalogue");
+        (id, c.course_number.clone(), c.course_name.clone())
+    });
+    let answer = client.get(&format!("/ws/v1/course/{course}")).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.json(),
+        json!({ "course": { "id": course, "course_number": number, "course_name": name } })
+    );
+    assert_eq!(
+        client.get("/ws/v1/course/1").await.status,
+        404,
+        "unknown id"
+    );
+    for (refusal, status) in [(Refusal::Forbidden, 403), (Refusal::NotFound, 404)] {
+        sim.set_plugin(PluginState {
+            refused: Refusals {
+                courses: Some(refusal),
+                ..Refusals::default()
+            },
+            ..PluginState::default()
+        });
+        let refused = client.get(&format!("/ws/v1/course/{course}")).await;
+        assert_eq!(refused.status, status);
+    }
     sim.shutdown().await;
 }

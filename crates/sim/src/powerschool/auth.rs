@@ -37,6 +37,8 @@ pub struct Refusals {
     pub sections: Option<Refusal>,
     /// `/ws/v1/section/{id}/section_enrollment`.
     pub section_enrollments: Option<Refusal>,
+    /// `/ws/v1/course/{id}` ([SW] lists 403 for it).
+    pub courses: Option<Refusal>,
 }
 
 /// How a refused resource answers.

@@ -356,6 +356,8 @@ pub struct District {
     pub guardian_person_assocs: Vec<GuardianPersonAssoc>,
     pub guardian_students: Vec<GuardianStudent>,
     pub staff: Vec<super::sections::StaffMember>,
+    /// The course catalogue sections name by `course_id`.
+    pub courses: Vec<super::courses::Course>,
     pub sections: Vec<super::sections::Section>,
     pub section_enrollments: Vec<super::sections::SectionEnrollment>,
     /// The ids of the edge-case records.
@@ -426,6 +428,7 @@ impl District {
                     .iter()
                     .flat_map(|r| r.school_staff_ids.iter().map(|(_, id)| *id)),
             )
+            .chain(self.courses.iter().map(|r| r.id))
             .chain(self.sections.iter().map(|r| r.dcid))
             .chain(self.section_enrollments.iter().map(|r| r.id));
         ids.max().unwrap_or(0) + 1

@@ -126,6 +126,7 @@ impl District {
                 .unwrap_or_default();
         b.d.cases = found;
         b.d.students.sort_by_key(|s| s.dcid);
+        super::courses::generate(&mut b.d);
         super::sections::generate(&mut b.d, config.seed);
         b.d
     }

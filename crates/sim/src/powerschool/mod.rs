@@ -6,7 +6,8 @@
 //! Endpoints: `POST /oauth/access_token`; `GET /ws/v1/metadata`, `/ws/v1/district/school`,
 //! `/ws/v1/school/{id}/student`, `/ws/v1/district/student`, `/ws/v1/student/{id}` (with
 //! `/count`); `/ws/v1/school/{id}/staff` and `/section` (with `/count`),
-//! `/ws/v1/section/{id}/section_enrollment` ([`sections`]); `GET /ws/schema/table/{table}` (and `/count`); `POST
+//! `/ws/v1/section/{id}/section_enrollment` ([`sections`]); `/ws/v1/course/{id}`
+//! ([`courses`]); `GET /ws/schema/table/{table}` (and `/count`); `POST
 //! /ws/schema/query/com.pearson.core.guardian.student_guardian_detail` (and `/count`).
 //!
 //! Start reading at [`server`] (routing, faults, the request log), then [`data`] (the
@@ -15,6 +16,7 @@
 pub mod auth;
 pub mod cases;
 pub mod config;
+pub mod courses;
 pub mod data;
 pub mod fault;
 mod generate;
@@ -33,6 +35,7 @@ mod v1;
 pub use auth::{PluginState, Refusal, Refusals};
 pub use cases::Cases;
 pub use config::SimConfig;
+pub use courses::Course;
 pub use data::*;
 pub use fault::{Fault, FaultKind, Match};
 pub use sections::{Section, SectionEnrollment, StaffMember};

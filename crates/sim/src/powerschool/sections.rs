@@ -16,6 +16,7 @@ use serde_json::{json, Map, Value};
 
 use super::auth::Refusals;
 use super::config::SimConfig;
+use super::courses::{COURSES, FIRST_COURSE};
 use super::data::District;
 use super::query::{page_range, Params};
 use super::reply::Reply;
@@ -68,16 +69,63 @@ pub struct Section {
     pub staff_dcid: u64,
 }
 
-/// A student in a section (`CC`).
+impl Section {
+    /// What a correct connector names the section's classroom: "{course name} - section
+    /// {section_number} ({expression})" when the course is named, and "course
+    /// {course_id} section {section_number} ({expression})" when it is not (the course
+    /// refused or unknown). The connector's contract, written out again here.
+    pub fn classroom_name(&self, course_name: Option<&str>) -> String {
+        match course_name.filter(|n| !n.trim().is_empty()) {
+            Some(name) => format!(
+                "{} - section {} ({})",
+                name.trim(),
+                self.section_number,
+                self.expression
+            ),
+            None => format!(
+                "course {} section {} ({})",
+                self.course_id, self.section_number, self.expression
+            ),
+        }
+    }
+}
+
+/// A student in a section (`CC`). [SW] (`GET /ws/v1/section/{id}/section_enrollment`):
+/// `entry_date` is `CC.DATEENROLLED`, `exit_date` `CC.DATELEFT`, `dropped` "true if the
+/// student dropped the class". [SW] types the dates as integers; the simulator sends
+/// `YYYY-MM-DD` like every other PowerSchool date (reference powerschool.md §3) — our
+/// choice.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SectionEnrollment {
     pub id: u64,
     pub section_dcid: u64,
     pub student_dcid: u64,
     pub entry_date: NaiveDate,
+    /// The first day the student is no longer in the class (exclusive, as `DATELEFT`
+    /// reads); an enrollment whose exit date has come stays listed.
     pub exit_date: NaiveDate,
     /// Dropped enrollments stay listed, flagged.
     pub dropped: bool,
+}
+
+impl SectionEnrollment {
+    /// Whether the student is a member of the section on `today`: not dropped, and the
+    /// exit date still ahead.
+    pub fn is_member(&self, today: NaiveDate) -> bool {
+        !self.dropped && self.exit_date > today
+    }
+}
+
+/// Today's date in UTC, the day ground truth and connectors judge membership on.
+pub fn today() -> NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+/// `today` moved by `days` (negative: earlier).
+fn shifted(today: NaiveDate, days: i64) -> NaiveDate {
+    today
+        .checked_add_signed(chrono::Duration::days(days))
+        .unwrap_or(today)
 }
 
 /// Gives the district staff and sections: per school, a staff member per twelve students
@@ -85,10 +133,17 @@ pub struct SectionEnrollment {
 /// school's first teacher always teaches at the second school too, the first section of
 /// each of the two — and a
 /// section per twenty current students (at least one), each holding up to twenty-five of
-/// the school's current students, a few of whom dropped it. Deterministic from the seed,
-/// and drawn from its own random source so the rest of the district does not move.
+/// the school's current students, a few of whom dropped it and a few of whom already
+/// left it (one in fifteen, exit date 1 to 60 days ago; in the district's first section,
+/// the first student leaves today and the second left 30 days ago — the exclusive exit
+/// date's edge). Dates are set relative to today (UTC): current enrollments began 60
+/// days ago and end in 240 days, so the district stays current in any year. All of it is
+/// our choice. Deterministic from the seed (dates from the day), and drawn from its own
+/// random source so the rest of the district does not move.
 pub(super) fn generate(d: &mut District, seed: u64) {
     let mut rng = fastrand::Rng::with_seed(seed ^ 0x5ec7_1045);
+    let today = today();
+    let day = |days: i64| shifted(today, days);
     let mut next = d.next_id().max(1) + 500_000;
     let mut id = || {
         next += 1;
@@ -153,7 +208,7 @@ pub(super) fn generate(d: &mut District, seed: u64) {
             let section = Section {
                 dcid: id(),
                 school_dcid: school,
-                course_id: 70 + rng.u64(0..30),
+                course_id: FIRST_COURSE + rng.u64(0..COURSES),
                 term_id: 2600,
                 section_number: 100 + n as u64,
                 expression: format!("{}(A-E)", 1 + n % 6),
@@ -165,14 +220,27 @@ pub(super) fn generate(d: &mut District, seed: u64) {
             let mut pupils = students.clone();
             rng.shuffle(&mut pupils);
             pupils.truncate(rng.usize(5..=25.min(pupils.len().max(5))));
-            for student in pupils {
-                let dropped = rng.u32(0..20) == 0;
+            let first_section = i == 0 && n == 0;
+            for (k, student) in pupils.into_iter().enumerate() {
+                let ((entry_date, exit_date), dropped) = match (first_section, k) {
+                    (true, 0) => ((day(-120), today), false),
+                    (true, 1) => ((day(-120), day(-30)), false),
+                    _ => {
+                        let left = rng.u32(0..15) == 0;
+                        let dates = if left {
+                            (day(-120), day(-1 - rng.i64(0..60)))
+                        } else {
+                            (day(-60), day(240))
+                        };
+                        (dates, rng.u32(0..20) == 0)
+                    }
+                };
                 d.section_enrollments.push(SectionEnrollment {
                     id: id(),
                     section_dcid: section.dcid,
                     student_dcid: student,
-                    entry_date: NaiveDate::from_ymd_opt(2026, 9, 1).unwrap_or_default(),
-                    exit_date: NaiveDate::from_ymd_opt(2027, 6, 30).unwrap_or_default(),
+                    entry_date,
+                    exit_date,
                     dropped,
                 });
             }
@@ -427,7 +495,9 @@ impl District {
         staff
     }
 
-    /// Every section of a school of the district, as a classroom.
+    /// Every section of a school of the district, as a classroom named by
+    /// [`Section::classroom_name`] with its course from the catalogue (the fallback name
+    /// when the catalogue lacks it, as `/ws/v1/course/{id}` then answers 404).
     pub fn expected_classrooms(&self) -> Vec<Classroom> {
         self.sections
             .iter()
@@ -436,17 +506,16 @@ impl District {
                 id: ClassroomId::unassigned(),
                 source_id: SourceId::new(s.dcid.to_string()),
                 school_source_id: SourceId::new(s.school_dcid.to_string()),
-                name: format!(
-                    "course {} section {} ({})",
-                    s.course_id, s.section_number, s.expression
-                ),
+                name: s.classroom_name(self.course(s.course_id).map(|c| c.course_name.as_str())),
                 archived: false,
             })
             .collect()
     }
 
-    /// Each section's teacher, and its students who have not dropped it.
+    /// Each section's teacher, and its students who are members today (UTC): neither
+    /// dropped nor past their exit date ([`SectionEnrollment::is_member`]).
     pub fn expected_enrollments(&self) -> Vec<Enrollment> {
+        let today = today();
         let mut out = Vec::new();
         for s in self
             .sections
@@ -461,7 +530,7 @@ impl District {
             out.extend(
                 self.section_enrollments
                     .iter()
-                    .filter(|e| e.section_dcid == s.dcid && !e.dropped)
+                    .filter(|e| e.section_dcid == s.dcid && e.is_member(today))
                     .map(|e| Enrollment {
                         classroom_source_id: SourceId::new(s.dcid.to_string()),
                         person_source_id: SourceId::new(e.student_dcid.to_string()),

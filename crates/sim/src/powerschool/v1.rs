@@ -62,6 +62,9 @@ pub(super) fn route(
     if let Some(reply) = super::sections::route(config, d, rest, params, &plugin.refused) {
         return reply;
     }
+    if let Some(reply) = super::courses::route(d, rest, plugin.refused.courses) {
+        return reply;
+    }
     match rest {
         ["district", "school"] => school_page(config, d, params, short_page),
         ["district", "school", "count"] => {

@@ -23,27 +23,35 @@
 //! are read. Any other error still fails the pull. What was sent of a kind before it was
 //! refused is ignored by the engine with the rest of that kind.
 //!
+//! A classroom is named after its course: `GET /ws/v1/course/{id}` is read once per
+//! distinct course a pull meets ([`courses`]); a refused course (403, 404) is one warning
+//! and its classrooms are named by course id (see [`wire::classroom`]).
+//!
 //! Staff are read for every school before any is sent. Staff have no enrollment status
-//! in `/ws/v1`; an affiliation whose `status` is not 1 does not count. Dropped enrollments
-//! are left out. Sections become classrooms, their `staff_id` a teacher enrollment.
+//! in `/ws/v1`; an affiliation whose `status` is not 1 does not count. A student's
+//! enrollment is sent only while it is current: dropped ones and ones whose exit date is
+//! the pull's day (UTC) or earlier are left out, and neither sent nor declared
+//! ([`wire::students`]). Sections become classrooms, their `staff_id` a teacher enrollment.
 
+mod courses;
 mod staff;
 mod wire;
 
 use futures::StreamExt;
 
+use chrono::NaiveDate;
 use connector::{
     page_keys, ConnectorError, PageWalk, PullCounts, PullStop, RecordKind, RosterEvent, RosterSink,
     Unavailable,
 };
 use model::ids::SourceId;
-use model::roster::Enrollment;
 
 use crate::client::{Limits, PsClient};
 
+use courses::Courses;
 use staff::People;
 pub use wire::STAFF_EXPANSIONS;
-use wire::{EnrollmentsAnswer, SectionsAnswer};
+use wire::{EnrollmentsAnswer, Members, SectionsAnswer};
 
 /// Staff records a batch holds.
 const STAFF_BATCH: usize = 500;
@@ -58,7 +66,7 @@ pub async fn pull(
     declared: &mut PullCounts,
 ) -> Result<(), PullStop> {
     let limits = client.limits().await?.clone();
-    let mut enrollments_refused = false;
+    let mut progress = Progress::default();
     let people = match staff::read(client, &limits, schools).await {
         Ok(people) => {
             declared.staff += people.declared();
@@ -89,22 +97,22 @@ pub async fn pull(
                 tracing::warn!(kind = u.kind.as_str(), endpoint = %u.endpoint, "{}", u.reason);
                 sink.send(RosterEvent::Unavailable(u)).await?;
             }
-            enrollments_refused = true;
+            progress.enrollments_refused = true;
             People::default()
         }
     };
 
+    // Membership is judged on one day for the whole pull.
+    let today = chrono::Utc::now().date_naive();
     for school in schools {
         let read = Sections {
             client,
             sink,
             limits: &limits,
             people: &people,
+            today,
         };
-        match read
-            .school(school, declared, &mut enrollments_refused)
-            .await
-        {
+        match read.school(school, declared, &mut progress).await {
             Ok(()) => {}
             Err(Stop::Pull(stop)) => return Err(stop),
             Err(Stop::Sections(e)) => {
@@ -112,7 +120,7 @@ pub async fn pull(
                     return Err(e.into());
                 };
                 sink.send(RosterEvent::Unavailable(classrooms)).await?;
-                if !enrollments_refused {
+                if !progress.enrollments_refused {
                     unavailable(sink, RecordKind::Enrollment, e).await?;
                 }
                 return Ok(());
@@ -155,22 +163,37 @@ struct Sections<'a> {
     sink: &'a RosterSink,
     limits: &'a Limits,
     people: &'a People,
+    /// The pull's day (UTC): an enrollment that exits on or before it has ended.
+    today: NaiveDate,
+}
+
+/// What a pull learns as it reads school after school.
+#[derive(Debug, Default)]
+struct Progress {
+    /// The course names read so far.
+    courses: Courses,
+    /// Enrollments were refused: sections go on without them.
+    enrollments_refused: bool,
+    /// The pull has warned of an exit date it could not read (once a pull).
+    dates_warned: bool,
 }
 
 impl Sections<'_> {
-    /// One school's sections, page by page, each page with its sections' enrollments.
-    /// Once enrollments are refused (`enrollments_refused`), sections go on without them.
+    /// One school's sections, page by page, each page with its sections' course names
+    /// (read once a pull, see [`courses`]) and current enrollments. Once enrollments are
+    /// refused, sections go on without them.
     async fn school(
         &self,
         school: &str,
         declared: &mut PullCounts,
-        enrollments_refused: &mut bool,
+        progress: &mut Progress,
     ) -> Result<(), Stop> {
         let Sections {
             client,
             sink,
             limits,
             people,
+            today,
         } = *self;
         let concurrency = client.http().config().concurrency.max(1);
         let path = format!("/ws/v1/school/{school}/section");
@@ -187,10 +210,19 @@ impl Sections<'_> {
             let rows = answer.sections.section.0;
             walk.record(rows.len(), page_keys(&rows))
                 .map_err(|e| Stop::Pull(e.into()))?;
+            let ids = rows.iter().map(|w| w.course_id.as_str());
+            let warning = progress
+                .courses
+                .learn(client, concurrency, ids)
+                .await
+                .map_err(|e| Stop::Pull(e.into()))?;
+            if let Some(warning) = warning {
+                sink.send(RosterEvent::Warning(warning)).await?;
+            }
             let mut classrooms = Vec::with_capacity(rows.len());
             let mut enrollments = Vec::new();
             for w in &rows {
-                match wire::classroom(w) {
+                match wire::classroom(w, progress.courses.name(w.course_id.as_str())) {
                     Ok((c, teacher)) => {
                         classrooms.push(c);
                         enrollments.extend(teacher.map(|mut t| {
@@ -211,27 +243,37 @@ impl Sections<'_> {
             }
             let ids: Vec<SourceId> = classrooms.iter().map(|c| c.source_id.clone()).collect();
             sink.send(RosterEvent::Classrooms(classrooms)).await?;
-            if *enrollments_refused {
+            if progress.enrollments_refused {
                 continue;
             }
             // Each section's students, several sections in flight at once.
             let mut lists = futures::stream::iter(ids)
-                .map(|section| section_students(client, limits, section))
+                .map(|section| section_students(client, limits, section, today))
                 .buffered(concurrency);
+            let mut unreadable = None;
             while let Some(list) = lists.next().await {
                 match list {
-                    Ok(list) => enrollments.extend(list),
+                    Ok(members) => {
+                        enrollments.extend(members.kept);
+                        unreadable = unreadable.or(members.unreadable);
+                    }
                     Err(e) => {
                         drop(lists);
                         unavailable(sink, RecordKind::Enrollment, e).await?;
-                        *enrollments_refused = true;
+                        progress.enrollments_refused = true;
                         break;
                     }
                 }
             }
-            if *enrollments_refused {
+            if progress.enrollments_refused {
                 continue;
             }
+            if let Some(warning) = unreadable.filter(|_| !progress.dates_warned) {
+                progress.dates_warned = true;
+                tracing::warn!(endpoint = %warning.endpoint, record = %warning.record, "{}", warning.message);
+                sink.send(RosterEvent::Warning(warning)).await?;
+            }
+            // Only current members were kept: what is sent is what is declared.
             declared.enrollments += enrollments.len() as u64;
             sink.send(RosterEvent::Enrollments(enrollments)).await?;
         }
@@ -239,22 +281,25 @@ impl Sections<'_> {
     }
 }
 
-/// The students of one section who count as its members: the list counted
-/// (`…/section_enrollment/count`) and paged to its count in pages of
-/// `section_enrollment_max_page_size`.
+/// The students of one section who are its members on `today` ([`wire::students`]): the
+/// list counted (`…/section_enrollment/count`) and paged to its count in pages of
+/// `section_enrollment_max_page_size`. The count is of every enrollment, ended ones
+/// included, so the whole list is read before any is left out.
 async fn section_students(
     client: &PsClient,
     limits: &Limits,
     section: SourceId,
-) -> Result<Vec<Enrollment>, ConnectorError> {
+    today: NaiveDate,
+) -> Result<Members, ConnectorError> {
     let path = format!("/ws/v1/section/{section}/section_enrollment");
     let count = client.v1_count(&path, &[]).await?;
+    let endpoint = format!("GET {path}");
     let mut walk = PageWalk::new(
-        format!("GET {path}"),
+        endpoint.clone(),
         limits.section_enrollment_page,
         Some(count),
     );
-    let mut members = Vec::new();
+    let mut members = Members::default();
     while let Some(page) = walk.next_page() {
         let (size, page) = (walk.page_size().to_string(), page.to_string());
         let answer: EnrollmentsAnswer = client
@@ -262,7 +307,9 @@ async fn section_students(
             .await?;
         let rows = answer.section_enrollments.section_enrollment.0;
         walk.record(rows.len(), page_keys(&rows))?;
-        members.extend(wire::students(&section, &rows));
+        let page = wire::students(&section, &endpoint, &rows, today);
+        members.kept.extend(page.kept);
+        members.unreadable = members.unreadable.or(page.unreadable);
     }
     Ok(members)
 }

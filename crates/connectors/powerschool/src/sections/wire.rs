@@ -1,9 +1,10 @@
 //! The wire of staff, sections and section enrollments, and its pure mapping to the
 //! model (see [`super`] for the endpoints and what the pull makes of them).
 
+use chrono::NaiveDate;
 use serde::Deserialize;
 
-use connector::{Keyed, RecordKind, RejectedRecord, RosterEvent};
+use connector::{Keyed, PullWarning, RecordKind, RejectedRecord, RosterEvent};
 use model::ids::{ClassroomId, SourceId, StaffId};
 use model::roster::{Classroom, Enrollment, EnrollmentRole, Staff};
 
@@ -113,6 +114,9 @@ pub(super) struct WireEnrollment {
     pub(super) id: Text,
     #[serde(default)]
     pub(super) student_id: Text,
+    /// `CC.DATELEFT` ([SW]), `YYYY-MM-DD`.
+    #[serde(default)]
+    pub(super) exit_date: Text,
     #[serde(default)]
     pub(super) dropped: Text,
 }
@@ -167,15 +171,38 @@ pub(super) fn staff(w: &WireStaff) -> Result<Staff, String> {
 }
 
 /// A section as a classroom, with its teacher's enrollment; or why it cannot be read.
-pub(super) fn classroom(w: &WireSection) -> Result<(Classroom, Option<Enrollment>), String> {
+///
+/// The classroom is named "{course name} - section {section_number} ({expression})", e.g.
+/// "Mathematics 7 - section 904 (1(A-F))" (our choice: what a teacher calls the class,
+/// then which of its sections, then the period expression that tells same-numbered
+/// sections apart); a missing section number or expression drops its part. Without a
+/// course name (`course_name` is `None` or blank: the course was refused or unknown) the
+/// course stands by its id: "course 74 section 904 (1(A-F))".
+pub(super) fn classroom(
+    w: &WireSection,
+    course_name: Option<&str>,
+) -> Result<(Classroom, Option<Enrollment>), String> {
     let id = w.id.as_str();
     if id.is_empty() {
         return Err("the section has no id".into());
     }
-    let name = match (w.section_number.as_str(), w.expression.as_str()) {
-        ("", e) => format!("course {} ({e})", w.course_id.as_str()),
-        (n, "") => format!("course {} section {n}", w.course_id.as_str()),
-        (n, e) => format!("course {} section {n} ({e})", w.course_id.as_str()),
+    let (number, expression) = (w.section_number.as_str(), w.expression.as_str());
+    let name = match course_name.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(course) => match (number, expression) {
+            ("", "") => course.to_owned(),
+            ("", e) => format!("{course} ({e})"),
+            (n, "") => format!("{course} - section {n}"),
+            (n, e) => format!("{course} - section {n} ({e})"),
+        },
+        None => {
+            let course = w.course_id.as_str();
+            match (number, expression) {
+                ("", "") => format!("course {course}"),
+                ("", e) => format!("course {course} ({e})"),
+                (n, "") => format!("course {course} section {n}"),
+                (n, e) => format!("course {course} section {n} ({e})"),
+            }
+        }
     };
     let classroom = Classroom {
         id: ClassroomId::unassigned(),
@@ -194,17 +221,57 @@ pub(super) fn classroom(w: &WireSection) -> Result<(Classroom, Option<Enrollment
     Ok((classroom, teacher))
 }
 
-/// The students of a section who have not dropped it.
-pub(super) fn students(section: &SourceId, list: &[WireEnrollment]) -> Vec<Enrollment> {
-    list.iter()
-        .filter(|e| !matches!(e.dropped.as_str(), "1" | "true"))
-        .filter(|e| !e.student_id.as_str().is_empty())
-        .map(|e| Enrollment {
+/// What a page of a section's enrollments makes.
+#[derive(Debug, Default)]
+pub(super) struct Members {
+    /// The students who are members of the section on the day of the pull.
+    pub kept: Vec<Enrollment>,
+    /// The first enrollment whose exit date could not be read (it is kept), if any.
+    pub unreadable: Option<PullWarning>,
+}
+
+/// The students of a section who are its members on `today` (UTC): an enrollment is left
+/// out when it is `dropped`, or when its `exit_date` (`CC.DATELEFT` [SW]) is `today` or
+/// earlier — the exit date is exclusive, the first day the student is no longer in the
+/// class, as PowerSchool's date left reads. Left-out enrollments are not records of the
+/// roster: they are neither sent nor declared, so the pull's counts still balance. An
+/// enrollment without an exit date is kept; so is one whose exit date is not a
+/// `YYYY-MM-DD` date (the Swagger text types it an integer, public clients read dates),
+/// since nothing says it ended — with a warning naming `endpoint` and the record.
+pub(super) fn students(
+    section: &SourceId,
+    endpoint: &str,
+    list: &[WireEnrollment],
+    today: NaiveDate,
+) -> Members {
+    let mut members = Members::default();
+    for e in list {
+        if matches!(e.dropped.as_str(), "1" | "true") || e.student_id.as_str().is_empty() {
+            continue;
+        }
+        let exit = e.exit_date.as_str();
+        if !exit.is_empty() {
+            match NaiveDate::parse_from_str(exit, "%Y-%m-%d") {
+                Ok(left) if left <= today => continue,
+                Ok(_) => {}
+                Err(_) => {
+                    members.unreadable.get_or_insert_with(|| PullWarning {
+                        endpoint: endpoint.to_owned(),
+                        record: e.id.as_str().to_owned(),
+                        message: format!(
+                            "an enrollment's exit date {exit:?} is not a date; it is kept as current"
+                        ),
+                    });
+                }
+            }
+        }
+        members.kept.push(Enrollment {
             classroom_source_id: section.clone(),
             person_source_id: SourceId::new(e.student_id.as_str()),
             role: EnrollmentRole::Student,
-        })
-        .collect()
+        });
+    }
+    members
 }
 
 pub(super) fn rejected(kind: RecordKind, endpoint: &str, id: &str, reason: String) -> RosterEvent {
@@ -274,7 +341,7 @@ mod tests {
           {"id":79,"school_id":3,"course_id":74,"term_id":2,"section_number":904,
            "expression":"1(A-F)","staff_id":155}}}"#;
         let answer: SectionsAnswer = serde_json::from_str(json).expect("parses");
-        let (c, teacher) = classroom(&answer.sections.section.0[0]).expect("maps");
+        let (c, teacher) = classroom(&answer.sections.section.0[0], None).expect("maps");
         assert_eq!(c.source_id.as_str(), "79");
         assert_eq!(c.school_source_id.as_str(), "3");
         assert_eq!(c.name, "course 74 section 904 (1(A-F))");
@@ -289,8 +356,11 @@ mod tests {
         let answer: EnrollmentsAnswer = serde_json::from_str(json).expect("parses");
         let kept = students(
             &c.source_id,
+            "GET /ws/v1/section/79/section_enrollment",
             &answer.section_enrollments.section_enrollment.0,
-        );
+            NaiveDate::from_ymd_opt(2025, 1, 15).expect("a date"),
+        )
+        .kept;
         assert_eq!(kept.len(), 1);
         assert_eq!(kept[0].person_source_id.as_str(), "5011");
         assert!(staff(&WireStaff {
@@ -301,5 +371,70 @@ mod tests {
             school_affiliations: Expansion(None),
         })
         .is_err());
+    }
+
+    #[test]
+    fn a_classroom_is_named_after_its_course_then_section_and_period() {
+        let section = |number: &str, expression: &str| WireSection {
+            id: Text("79".into()),
+            school_id: Text("3".into()),
+            course_id: Text("74".into()),
+            section_number: Text(number.into()),
+            expression: Text(expression.into()),
+            staff_id: Text(String::new()),
+        };
+        let name =
+            |w: &WireSection, course: Option<&str>| classroom(w, course).expect("maps").0.name;
+        let full = section("904", "1(A-F)");
+        assert_eq!(
+            name(&full, Some("Mathematics 7")),
+            "Mathematics 7 - section 904 (1(A-F))"
+        );
+        assert_eq!(
+            name(&section("904", ""), Some(" Mathematics 7 ")),
+            "Mathematics 7 - section 904"
+        );
+        assert_eq!(name(&section("", "2(A)"), Some("Art 8")), "Art 8 (2(A))");
+        // No course name (refused, unknown or blank): the course by its id.
+        for course in [None, Some(""), Some("  ")] {
+            assert_eq!(name(&full, course), "course 74 section 904 (1(A-F))");
+        }
+        assert_eq!(name(&section("", ""), None), "course 74");
+    }
+
+    #[test]
+    fn an_enrollment_whose_exit_date_has_come_is_not_a_member() {
+        // Today is 2026-03-10 (UTC); the exit date is the first day out of the class.
+        let json = r#"{"section_enrollments":{"section_enrollment":[
+          {"id":1,"section_id":79,"student_id":5001,"entry_date":"2025-09-02","exit_date":"2026-03-09","dropped":false},
+          {"id":2,"section_id":79,"student_id":5002,"entry_date":"2025-09-02","exit_date":"2026-03-10","dropped":false},
+          {"id":3,"section_id":79,"student_id":5003,"entry_date":"2025-09-02","exit_date":"2026-03-11","dropped":false},
+          {"id":4,"section_id":79,"student_id":5004,"entry_date":"2025-09-02","exit_date":"2026-06-30","dropped":true},
+          {"id":5,"section_id":79,"student_id":5005,"entry_date":"2025-09-02"},
+          {"id":6,"section_id":79,"student_id":5006,"entry_date":"2025-09-02","exit_date":"soon","dropped":"0"},
+          {"id":7,"section_id":79,"student_id":5007,"entry_date":"2025-09-02","exit_date":"2026-06-30","dropped":0}]}}"#;
+        let answer: EnrollmentsAnswer = serde_json::from_str(json).expect("parses");
+        let endpoint = "GET /ws/v1/section/79/section_enrollment";
+        let members = students(
+            &SourceId::new("79"),
+            endpoint,
+            &answer.section_enrollments.section_enrollment.0,
+            NaiveDate::from_ymd_opt(2026, 3, 10).expect("a date"),
+        );
+        let kept: Vec<&str> = members
+            .kept
+            .iter()
+            .map(|e| e.person_source_id.as_str())
+            .collect();
+        // Gone: exited yesterday, exits today, dropped. Kept: exits tomorrow, no exit
+        // date, an exit date that is not a date, exits in June.
+        assert_eq!(kept, ["5003", "5005", "5006", "5007"]);
+        let warning = members
+            .unreadable
+            .expect("a warning for the unreadable date");
+        assert_eq!(
+            (warning.endpoint.as_str(), warning.record.as_str()),
+            (endpoint, "6")
+        );
     }
 }

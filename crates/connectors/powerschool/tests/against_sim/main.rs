@@ -23,6 +23,7 @@ use rostersync_powerschool as powerschool;
 use sim::powerschool::{Fault, FaultKind, Match, PluginState, SimConfig, Simulator};
 
 mod access;
+mod courses;
 mod faults;
 mod optional;
 mod paging;

@@ -118,3 +118,55 @@ async fn a_teacher_at_two_schools_is_one_person_named_by_both_schools_sections()
     }
     assert_matches_truth(&sim, &pulled);
 }
+
+#[tokio::test]
+async fn an_enrollment_whose_exit_date_has_come_is_not_a_member() {
+    let sim = simulator().await;
+    let today = sim::powerschool::sections::today();
+    let pair = |e: &sim::powerschool::SectionEnrollment| {
+        (e.section_dcid.to_string(), e.student_dcid.to_string())
+    };
+    let (ended, leaving_today, current) = sim.district(|d| {
+        let ended: BTreeSet<(String, String)> = d
+            .section_enrollments
+            .iter()
+            .filter(|e| !e.dropped && e.exit_date <= today)
+            .map(pair)
+            .collect();
+        let leaving_today = d
+            .section_enrollments
+            .iter()
+            .find(|e| !e.dropped && e.exit_date == today)
+            .map(pair);
+        let current = d
+            .section_enrollments
+            .iter()
+            .filter(|e| e.is_member(today))
+            .count();
+        (ended, leaving_today, current)
+    });
+    assert!(ended.len() >= 2, "the district holds ended enrollments");
+    let leaving_today = leaving_today.expect("an enrollment whose exit date is today");
+    let pulled = pull(connector(&sim).as_ref()).await.expect("pull");
+    let got: BTreeSet<(String, String)> = pulled
+        .enrollments
+        .iter()
+        .filter(|e| e.role == EnrollmentRole::Student)
+        .map(|e| {
+            (
+                e.classroom_source_id.as_str().to_owned(),
+                e.person_source_id.as_str().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        !got.contains(&leaving_today),
+        "the exit date is exclusive: leaving today is gone today"
+    );
+    let kept: Vec<_> = ended.intersection(&got).collect();
+    assert!(kept.is_empty(), "ended enrollments sent: {kept:?}");
+    assert_eq!(got.len(), current, "every current student enrollment");
+    // What was left out is neither sent nor declared: the counts balance.
+    assert_eq!(pulled.declared.enrollments, pulled.enrollments.len() as u64);
+    assert_matches_truth(&sim, &pulled);
+}
