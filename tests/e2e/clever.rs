@@ -42,9 +42,16 @@ fn one_phone_type(kind: &str) -> pb::DistrictSettings {
 }
 
 async fn setup(backend: Backend) -> (Simulator, Server, crate::harness::Client, Store) {
-    let sim = Simulator::start(CleverSimConfig::default())
-        .await
-        .expect("simulator");
+    // The district holds a relationship outside Clever's list, to prove it is kept.
+    let sim = Simulator::start(CleverSimConfig {
+        quirks: sim::clever::Quirks {
+            unknown_values: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await
+    .expect("simulator");
     let server = Server::start(backend).await;
     let mut client = server.client().await;
     client

@@ -389,3 +389,89 @@ async fn connectors_reach_only_public_addresses_by_default() {
         sim.requests()
     );
 }
+
+/// A `--strict` mode and the kinds it keeps out of a run.
+type StrictRun<'a> = (&'a str, &'a [&'a str]);
+
+/// `rostersync demo --strict …`: each demo source syncs with its simulator in every
+/// strict mode it can show — each alone, then all at once — succeeding with a warning
+/// naming each kind a refusal kept out, and a TestConnection that passes and names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_demo_source_syncs_in_every_strict_mode() {
+    let sources: [(&str, &[StrictRun]); 3] = [
+        (
+            "powerschool",
+            &[
+                ("page-cap", &[]),
+                ("staff-refused", &["staff", "enrollments"]),
+                ("sections-refused", &["classrooms", "enrollments"]),
+                ("enrollments-refused", &["enrollments"]),
+            ],
+        ),
+        (
+            "clever",
+            &[
+                ("page-cap", &[]),
+                ("sections-refused", &["classrooms", "enrollments"]),
+            ],
+        ),
+        (
+            "classlink",
+            &[
+                ("page-cap", &[]),
+                ("no-totals", &[]),
+                ("revision-moves", &[]),
+                ("staff-refused", &["staff"]),
+                ("sections-refused", &["classrooms", "enrollments"]),
+                ("enrollments-refused", &["enrollments"]),
+            ],
+        ),
+    ];
+    for (source, modes) in sources {
+        let all: Vec<&str> = modes.iter().map(|(m, _)| *m).collect();
+        let all = all.join(",");
+        let mut every_kind: Vec<&str> = modes.iter().flat_map(|(_, k)| k.iter().copied()).collect();
+        every_kind.sort_unstable();
+        every_kind.dedup();
+        let mut runs: Vec<StrictRun> = modes.to_vec();
+        runs.push((&all, &every_kind));
+        for (strict, kinds) in runs {
+            let mut server = Server::demo_with(&["--source", source, "--strict", strict]).await;
+            let mut client = server.client().await;
+            let run = crate::harness::run_to_end(&mut client, "demo", false).await;
+            assert_eq!(
+                run.state,
+                pb::RunState::Succeeded as i32,
+                "{source} --strict {strict}: {run:#?}"
+            );
+            assert!(
+                run.fetched.get("students").copied().unwrap_or_default() > 0,
+                "{source} --strict {strict}: {run:#?}"
+            );
+            for kind in kinds {
+                let said = format!("{kind} not synced this run");
+                assert!(
+                    run.warnings.iter().any(|w| w.contains(&said)),
+                    "{source} --strict {strict}: no warning says {said:?}: {:#?}",
+                    run.warnings
+                );
+            }
+            let checked = client
+                .test_connection(pb::TestConnectionRequest {
+                    district_id: "demo".into(),
+                })
+                .await
+                .expect("test connection")
+                .into_inner();
+            let limited = checked
+                .steps
+                .iter()
+                .any(|s| s.outcome == pb::CheckOutcome::Limited as i32);
+            assert!(
+                checked.ok && limited != kinds.is_empty(),
+                "{source} --strict {strict}: {checked:#?}"
+            );
+            assert!(server.stop().success());
+        }
+    }
+}

@@ -38,6 +38,56 @@ pub struct DemoArgs {
     /// The system of record to simulate.
     #[arg(long, value_enum, default_value_t = DemoSource::Powerschool)]
     pub source: DemoSource,
+    /// Ways real servers depart from a plain reading of their documents, for the
+    /// simulator to show (comma-separated): `page-cap` (pages smaller than asked),
+    /// `staff-refused`, `sections-refused`, `enrollments-refused` (403 on optional
+    /// kinds), and for ClassLink `no-totals` (no X-Total-Count or Link headers) and
+    /// `revision-moves` (the data revision changes once mid-pull).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub strict: Vec<StrictMode>,
+}
+
+/// A behaviour of real servers the demo's simulator can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrictMode {
+    PageCap,
+    StaffRefused,
+    SectionsRefused,
+    EnrollmentsRefused,
+    NoTotals,
+    RevisionMoves,
+}
+
+/// The most rows a page holds in the `page-cap` mode, whatever is asked.
+const DEMO_PAGE_CAP: usize = 7;
+
+/// The modes `source` can show, or an error naming the ones it cannot.
+fn check_modes(source: DemoSource, modes: &[StrictMode]) -> anyhow::Result<()> {
+    use StrictMode::*;
+    let supported: &[StrictMode] = match source {
+        DemoSource::Powerschool => &[PageCap, StaffRefused, SectionsRefused, EnrollmentsRefused],
+        DemoSource::Clever => &[PageCap, SectionsRefused],
+        DemoSource::Classlink => &[
+            PageCap,
+            StaffRefused,
+            SectionsRefused,
+            EnrollmentsRefused,
+            NoTotals,
+            RevisionMoves,
+        ],
+    };
+    let unsupported: Vec<String> = modes
+        .iter()
+        .filter(|m| !supported.contains(m))
+        .map(|m| format!("{m:?}"))
+        .collect();
+    anyhow::ensure!(
+        unsupported.is_empty(),
+        "the {source:?} simulator cannot show {}; it shows {:?}",
+        unsupported.join(", "),
+        supported
+    );
+    Ok(())
 }
 
 /// The system of record the demo district is simulated from.
@@ -69,16 +119,29 @@ impl Running {
 pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     // The demo's source is a simulator on the loopback.
     config.connector_targets = connector::outbound::Targets::Any;
+    check_modes(args.source, &args.strict)?;
+    let on = |mode: StrictMode| args.strict.contains(&mode);
     let (simulator, connector, settings) = match args.source {
         DemoSource::Powerschool => {
             let simulator = Simulator::start(SimConfig {
                 seed: args.seed,
                 schools: args.schools,
                 students: args.students,
+                page_cap: on(StrictMode::PageCap).then_some(DEMO_PAGE_CAP as u32),
                 ..SimConfig::default()
             })
             .await
             .context("start the PowerSchool simulator")?;
+            let refused = |mode| on(mode).then_some(sim::powerschool::Refusal::Forbidden);
+            simulator.set_plugin(sim::powerschool::PluginState {
+                refused: sim::powerschool::Refusals {
+                    staff: refused(StrictMode::StaffRefused),
+                    sections: refused(StrictMode::SectionsRefused),
+                    section_enrollments: refused(StrictMode::EnrollmentsRefused),
+                    ..Default::default()
+                },
+                ..Default::default()
+            });
             println!("PowerSchool simulator at {}", simulator.base_url());
             let connector = ConnectorDraft {
                 kind: powerschool::settings::KIND.into(),
@@ -102,6 +165,11 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
                 seed: args.seed,
                 schools: args.schools,
                 students: args.students,
+                quirks: sim::clever::Quirks {
+                    page_cap: on(StrictMode::PageCap).then_some(DEMO_PAGE_CAP),
+                    refused: refusals(&[(on(StrictMode::SectionsRefused), "/sections", 404)]),
+                    ..Default::default()
+                },
                 ..sim::clever::CleverSimConfig::default()
             })
             .await
@@ -130,6 +198,22 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
                 seed: args.seed,
                 schools: args.schools,
                 students: args.students,
+                max_limit: if on(StrictMode::PageCap) {
+                    DEMO_PAGE_CAP as u32
+                } else {
+                    10_000
+                },
+                quirks: sim::oneroster::Quirks {
+                    no_total: on(StrictMode::NoTotals),
+                    no_links: on(StrictMode::NoTotals),
+                    refused: refusals(&[
+                        (on(StrictMode::StaffRefused), "/teachers", 403),
+                        (on(StrictMode::SectionsRefused), "/classes", 403),
+                        (on(StrictMode::EnrollmentsRefused), "/enrollments", 403),
+                    ]),
+                    revision_moves_after: on(StrictMode::RevisionMoves).then_some(3),
+                    ..Default::default()
+                },
                 ..sim::oneroster::OneRosterSimConfig::default()
             })
             .await
@@ -181,6 +265,15 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     let result = serve::serve_engine(&config, engine).await;
     simulator.shutdown().await;
     result
+}
+
+/// The paths a simulator refuses, with their status, of the modes that are on.
+fn refusals(modes: &[(bool, &str, u16)]) -> Vec<(String, u16)> {
+    modes
+        .iter()
+        .filter(|(on, _, _)| *on)
+        .map(|(_, path, status)| ((*path).to_owned(), *status))
+        .collect()
 }
 
 /// Creates the demo district, or points an existing one at this run's simulator (with

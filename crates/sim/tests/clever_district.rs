@@ -14,6 +14,10 @@ use rostersync_sim::clever::{
 fn config(seed: u64) -> CleverSimConfig {
     CleverSimConfig {
         seed,
+        quirks: rostersync_sim::clever::Quirks {
+            unknown_values: true,
+            ..Default::default()
+        },
         ..CleverSimConfig::default()
     }
 }
@@ -69,7 +73,7 @@ fn every_district_of_twenty_students_holds_every_case() {
                 seed,
                 schools,
                 students,
-                ..CleverSimConfig::default()
+                ..config(seed)
             });
             check_cases(&d);
         }
@@ -393,4 +397,16 @@ async fn an_unshared_record_vanishes_then_comes_back_with_its_id() {
     sim.reshare(&school);
     assert!(ids(&client.get("/v3.0/schools").await.json()).contains(&school));
     sim.shutdown().await;
+}
+
+#[test]
+fn a_district_as_clever_serves_it_holds_only_clevers_relationships() {
+    let d = District::generate(&CleverSimConfig::default());
+    let step = d
+        .user(&d.cases.unknown_relationship_contact)
+        .and_then(|u| u.roles.contact.as_ref())
+        .map(|c| c.student_relationships.clone())
+        .unwrap_or_default();
+    assert!(!step.is_empty());
+    assert!(step.iter().all(|r| r.relationship == "Other"), "{step:?}");
 }

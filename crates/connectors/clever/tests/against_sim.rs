@@ -115,7 +115,14 @@ async fn the_whole_district_comes_through_over_small_pages() {
 
 #[tokio::test]
 async fn clevers_vocabularies_map_and_unknown_values_warn_once() {
-    let sim = simulator(CleverSimConfig::default()).await;
+    let sim = simulator(CleverSimConfig {
+        quirks: sim::clever::Quirks {
+            unknown_values: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    })
+    .await;
     let cases = sim.district(|d| d.cases.clone());
     let roster = pull(connector(&sim).as_ref()).await.expect("pull");
     let contact_of = |id: &str| {

@@ -213,7 +213,12 @@ impl PsClient {
     ) -> Result<u64, ConnectorError> {
         let count_path = format!("{path}/count");
         let answer: wire::V1Count = self.get(&count_path, query).await?;
-        parse_count(&format!("GET {count_path}"), &answer.resource.count)
+        let endpoint = format!("GET {count_path}");
+        let count = answer.value().ok_or_else(|| ConnectorError::Malformed {
+            endpoint: endpoint.clone(),
+            reason: "the answer holds no count".into(),
+        })?;
+        parse_count(&endpoint, count)
     }
 
     /// Every row of `table` matching `q` (all rows when `q` is empty), counted first and

@@ -105,10 +105,25 @@ pub struct Metadata {
     pub schema_table_query_max_page_size: Option<Text>,
 }
 
-/// `/ws/v1/…/count`.
+/// `/ws/v1/…/count`: `{"resource":{"count":N}}` as real servers answer (reference §2),
+/// or the bare `{"count":N}` PowerSchool's own Swagger text shows (for section
+/// enrollments among others, [SW]).
 #[derive(Debug, Deserialize)]
 pub struct V1Count {
-    pub resource: CountValue,
+    #[serde(default)]
+    pub resource: Option<CountValue>,
+    #[serde(default)]
+    pub count: Option<Text>,
+}
+
+impl V1Count {
+    /// The count, in whichever form it came.
+    pub fn value(&self) -> Option<&Text> {
+        self.resource
+            .as_ref()
+            .map(|r| &r.count)
+            .or(self.count.as_ref())
+    }
 }
 
 /// `/ws/schema/…/count`, and the inner object of [`V1Count`].
@@ -372,8 +387,19 @@ mod tests {
     #[test]
     fn counts_of_both_families_parse() {
         let v1: V1Count = serde_json::from_str(r#"{"resource":{"count":423}}"#).expect("v1");
-        assert_eq!(v1.resource.count.as_str(), "423");
+        assert_eq!(v1.value().map(Text::as_str), Some("423"));
         let t: CountValue = serde_json::from_str(r#"{"count":"2089"}"#).expect("table");
         assert_eq!(t.count.as_str(), "2089");
+    }
+
+    #[test]
+    fn a_v1_count_is_read_wrapped_or_bare() {
+        let wrapped: V1Count =
+            serde_json::from_str(r#"{"resource":{"count":423}}"#).expect("wrapped");
+        let bare: V1Count = serde_json::from_str(r#"{"count":"17"}"#).expect("bare");
+        let neither: V1Count = serde_json::from_str(r#"{}"#).expect("empty");
+        assert_eq!(wrapped.value().map(Text::as_str), Some("423"));
+        assert_eq!(bare.value().map(Text::as_str), Some("17"));
+        assert!(neither.value().is_none());
     }
 }

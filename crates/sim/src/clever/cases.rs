@@ -26,8 +26,10 @@ pub struct Cases {
     /// one contact, of the maps above; the `PostGraduate` student is its own `Self`
     /// contact (same name and e-mail).
     pub grade_students: BTreeMap<String, String>,
-    /// A contact whose relationship is `Probation Officer`, outside Clever's list (type
-    /// `Parent/Guardian`), and its student.
+    /// A contact of type `Parent/Guardian` whose relationship is `Probation Officer`,
+    /// outside Clever's list, when the district is generated with
+    /// [`super::config::Quirks::unknown_values`] (`Other` otherwise, as Clever sends),
+    /// and its student.
     pub unknown_relationship_contact: String,
     pub unknown_relationship_student: String,
     /// A contact with `sis_id: ""` (with an e-mail and a `Cell` phone): any edit gives it
@@ -211,7 +213,14 @@ fn siblings(b: &mut Builder, c: &mut Cases) {
         link(&second, "Other", "Emergency"),
     ];
     let mut step = b.contact_spec(&family);
-    step.links = vec![link(&first, "Probation Officer", "Parent/Guardian")];
+    // Clever validates relationships against its list [SW]: only a district generated
+    // to test unknown values holds one outside it.
+    let relationship = if b.unknown_values {
+        "Probation Officer"
+    } else {
+        "Other"
+    };
+    step.links = vec![link(&first, relationship, "Parent/Guardian")];
     c.two_students_contact = b.add_contact(&parent);
     c.unknown_relationship_contact = b.add_contact(&step);
     c.unknown_relationship_student = first.clone();

@@ -45,6 +45,11 @@ pub struct Quirks {
     /// `{"message": …}`: 404 "resource unavailable (unshared…)" or another refusal
     /// (§5 [ERR]), as a district that shares no sections answers.
     pub refused: Vec<(String, u16)>,
+    /// The district holds a value outside Clever's vocabularies (a `Probation Officer`
+    /// contact relationship). Clever validates relationships and types against its
+    /// published enums (§2, §4.3 [SW]) and never sends such a value; a tolerant reader
+    /// must still keep one as "other", and the tests that prove it turn this on.
+    pub unknown_values: bool,
 }
 
 impl Default for CleverSimConfig {

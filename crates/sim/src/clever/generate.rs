@@ -49,6 +49,8 @@ pub(super) struct Builder {
     pub rng: fastrand::Rng,
     pub d: District,
     contacts_per_student: f64,
+    /// Whether the district holds values outside Clever's vocabularies.
+    pub unknown_values: bool,
     /// The creation time of the next record.
     created: DateTime<Utc>,
     next_sis: u64,
@@ -171,6 +173,7 @@ impl Builder {
                 clock: sync + Duration::hours(1),
             },
             contacts_per_student: config.contacts_per_student.max(0.0),
+            unknown_values: config.quirks.unknown_values,
             created: epoch,
             next_sis,
         }
