@@ -372,3 +372,43 @@ async fn a_data_revision_that_moves_mid_pull_ends_the_pull() {
     let students = sim.district(|d| d.active_students());
     assert_eq!(ids(roster.students.iter().map(|s| &s.source_id)), students);
 }
+
+#[tokio::test]
+async fn a_page_answered_502_again_and_again_is_asked_in_smaller_pages() {
+    // ClassLink answers 502 to a page too heavy to build (reference §5, reported): once
+    // retries are spent, the same rows are asked for in pages half the size.
+    let sim = simulator().await;
+    sim.inject(
+        Fault::new(
+            Match::get("/ims/oneroster/v1p1/students"),
+            FaultKind::HtmlError { status: 502 },
+        )
+        .times(5),
+    );
+    let c = ClassLinkFactory
+        .build(
+            &config(&sim, Version::V1_1, &[("page_size", "400")]),
+            &fast_http(),
+        )
+        .expect("builds");
+    let roster = pull(c.as_ref()).await.expect("smaller pages get through");
+    assert_eq!(sim.faults_fired(), 5);
+    let students = sim.district(|d| d.active_students());
+    assert_eq!(ids(roster.students.iter().map(|s| &s.source_id)), students);
+    let asked: Vec<String> = sim
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/students") && r.status == 200)
+        .filter_map(|r| {
+            r.query
+                .split('&')
+                .find(|p| p.starts_with("limit="))
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(
+        asked.first().map(String::as_str),
+        Some("limit=200"),
+        "{asked:?}"
+    );
+}

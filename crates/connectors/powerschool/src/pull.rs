@@ -66,30 +66,29 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
         limits.school_page,
         Some(declared_schools),
     );
-    let mut schools = Vec::new();
+    // Each page is sent as it arrives; the schools' ids are what the rest of the pull needs.
+    let mut school_ids: Vec<String> = Vec::new();
     while let Some(page) = walk.next_page() {
         let (size, page) = (walk.page_size().to_string(), page.to_string());
         let answer: wire::SchoolsAnswer = client
             .get(school_path, &[("pagesize", &size), ("page", &page)])
             .await?;
-        walk.record(
-            answer.schools.school.0.len(),
-            page_keys(&answer.schools.school.0),
-        )?;
-        schools.extend(answer.schools.school.0);
+        let schools = answer.schools.school.0;
+        walk.record(schools.len(), page_keys(&schools))?;
+        school_ids.extend(schools.iter().map(|s| s.id.as_str().to_owned()));
+        sink.send(RosterEvent::Schools(
+            schools.iter().map(map::school).collect(),
+        ))
+        .await?;
     }
-    sink.send(RosterEvent::Schools(
-        schools.iter().map(map::school).collect(),
-    ))
-    .await?;
 
     let mut declared = PullCounts {
         schools: declared_schools,
         ..PullCounts::default()
     };
     let concurrency = client.http().config().concurrency.max(1);
-    for school in &schools {
-        let path = format!("/ws/v1/school/{}/student", school.id.as_str());
+    for school in &school_ids {
+        let path = format!("/ws/v1/school/{school}/student");
         let endpoint = format!("GET {path}");
         let count = client.v1_count(&path, &[("q", STATUS_FILTER)]).await?;
         declared.students += count;
@@ -119,7 +118,6 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
             walk.record(0, None)?;
         }
     }
-    let school_ids: Vec<String> = schools.iter().map(|s| s.id.as_str().to_owned()).collect();
     crate::sections::pull(client, sink, &school_ids, &mut declared).await?;
     sink.send(RosterEvent::Complete(declared)).await?;
     Ok(())
