@@ -296,17 +296,7 @@ async fn the_check_names_a_revoked_token_and_another_districts_token() {
     assert!(!revoked.ok());
     assert!(format!("{revoked:?}").contains("revoked"), "{revoked:#?}");
     sim.restore_token();
-    let other = ConnectorConfig {
-        kind: "clever".into(),
-        settings: BTreeMap::from([
-            (
-                "district_id".to_owned(),
-                "0123456789abcdef01234567".to_owned(),
-            ),
-            ("api_base_url".to_owned(), sim.base_url()),
-        ]),
-        secrets: BTreeMap::from([("district_token".to_owned(), Secret::new(sim.token()))]),
-    };
+    let other = another_districts_config(&sim);
     let report = CleverFactory
         .build(&other, &fast_http())
         .expect("builds")
@@ -319,10 +309,9 @@ async fn the_check_names_a_revoked_token_and_another_districts_token() {
     );
 }
 
-#[tokio::test]
-async fn a_token_of_another_district_reads_nothing() {
-    let sim = simulator(CleverSimConfig::default()).await;
-    let other = ConnectorConfig {
+/// A district configured with another district's id and this district's token.
+fn another_districts_config(sim: &Simulator) -> ConnectorConfig {
+    ConnectorConfig {
         kind: "clever".into(),
         settings: BTreeMap::from([
             (
@@ -332,7 +321,13 @@ async fn a_token_of_another_district_reads_nothing() {
             ("api_base_url".to_owned(), sim.base_url()),
         ]),
         secrets: BTreeMap::from([("district_token".to_owned(), Secret::new(sim.token()))]),
-    };
+    }
+}
+
+#[tokio::test]
+async fn a_token_of_another_district_reads_nothing() {
+    let sim = simulator(CleverSimConfig::default()).await;
+    let other = another_districts_config(&sim);
     let c = CleverFactory.build(&other, &fast_http()).expect("builds");
     let err = pull(c.as_ref())
         .await
