@@ -116,6 +116,18 @@ impl PageWalk {
         self.received
     }
 
+    /// The page size the walk takes once a first page of `rows` rows came: the server's
+    /// own, when that page is shorter than asked while the count says more. Lets a
+    /// caller fetch page 1 alone and the rest at once.
+    pub fn page_size_after_first(&self, rows: usize) -> u32 {
+        let more = self.declared.is_some_and(|d| (rows as u64) < d);
+        if more && rows > 0 && (rows as u64) < u64::from(self.page_size) {
+            rows as u32
+        } else {
+            self.page_size
+        }
+    }
+
     /// Records a page of `rows` rows whose first and last rows have `keys`; fails when
     /// the page repeats the one before it, or the list turns out shorter or longer than
     /// declared. A first page shorter than asked while the count says more is the
@@ -132,7 +144,9 @@ impl PageWalk {
         match self.declared {
             Some(declared) if self.received > declared => return Err(self.incomplete(declared)),
             Some(declared) if self.received == declared => self.done = true,
-            Some(_) if short && first && rows > 0 => self.page_size = rows as u32,
+            Some(_) if short && first && rows > 0 => {
+                self.page_size = self.page_size_after_first(rows)
+            }
             Some(declared) if short => return Err(self.incomplete(declared)),
             _ => self.done = short,
         }

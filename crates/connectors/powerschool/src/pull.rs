@@ -96,16 +96,18 @@ async fn run(client: &PsClient, sink: &RosterSink) -> Result<(), PullStop> {
         if walk.next_page().is_none() {
             continue;
         }
-        // Page 1 alone: the server may send fewer rows than asked, and the walk then
-        // takes that as its page size (SPEC §2c).
-        let first = student_page(client, &codes, &path, &endpoint, walk.page_size(), 1).await?;
-        send_page(sink, &mut walk, &mut declared, first).await?;
-        // The rest are known from the count in the server's page size: several are
-        // fetched and completed at once, and handed on in order.
-        let page_size = walk.page_size();
+        // Page 1's rows alone: the server may send fewer rows than asked, and the walk
+        // then takes that as its page size (SPEC §2c). Its students are completed
+        // beside the other pages, so a page size costs one round trip.
+        let first = student_rows(client, &path, walk.page_size(), 1).await?;
+        let page_size = walk.page_size_after_first(first.len());
         let pages = count.div_ceil(u64::from(page_size));
-        let mut batches = futures::stream::iter(2..=pages)
-            .map(|page| student_page(client, &codes, &path, &endpoint, page_size, page))
+        let mut first = Some(first);
+        let mut batches = futures::stream::iter(1..=pages)
+            .map(|page| {
+                let fetched = if page == 1 { first.take() } else { None };
+                student_page(client, &codes, &path, &endpoint, page_size, page, fetched)
+            })
             .buffered(concurrency);
         while let Some(batch) = batches.next().await {
             if walk.next_page().is_none() {
@@ -150,6 +152,7 @@ type StudentPage = (usize, Option<(String, String)>, Batch);
 
 /// One page of a school's students with everything the rules need about them; also the
 /// number of rows the page held.
+/// `fetched` holds the page's rows when they were read already.
 async fn student_page(
     client: &PsClient,
     codes: &Codes,
@@ -157,7 +160,22 @@ async fn student_page(
     endpoint: &str,
     page_size: u32,
     page: u64,
+    fetched: Option<Vec<wire::Student>>,
 ) -> Result<StudentPage, ConnectorError> {
+    let students = match fetched {
+        Some(rows) => rows,
+        None => student_rows(client, path, page_size, page).await?,
+    };
+    complete_page(client, codes, endpoint, students).await
+}
+
+/// The rows of one page of a school's students (status ≤ 0).
+async fn student_rows(
+    client: &PsClient,
+    path: &str,
+    page_size: u32,
+    page: u64,
+) -> Result<Vec<wire::Student>, ConnectorError> {
     let (size, page) = (page_size.to_string(), page.to_string());
     let extensions = fields::student_extensions();
     let answer: wire::StudentsAnswer = client
@@ -172,7 +190,16 @@ async fn student_page(
             ],
         )
         .await?;
-    let students = answer.students.student.0;
+    Ok(answer.students.student.0)
+}
+
+/// A page of students completed with their contacts and guardian accounts.
+async fn complete_page(
+    client: &PsClient,
+    codes: &Codes,
+    endpoint: &str,
+    students: Vec<wire::Student>,
+) -> Result<StudentPage, ConnectorError> {
     let keys = page_keys(&students).map(|(f, l)| (f.to_owned(), l.to_owned()));
     let batch = batch(client, codes, &students, endpoint, None).await?;
     Ok((students.len(), keys, batch))

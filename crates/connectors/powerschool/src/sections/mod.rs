@@ -292,19 +292,32 @@ async fn section_students(
     today: NaiveDate,
 ) -> Result<Members, ConnectorError> {
     let path = format!("/ws/v1/section/{section}/section_enrollment");
-    let count = client.v1_count(&path, &[]).await?;
     let endpoint = format!("GET {path}");
+    let first_size = limits.section_enrollment_page.to_string();
+    // The count and the first page at once: most sections fit one page, so a section
+    // costs one round trip.
+    let first_query = [("pagesize", first_size.as_str()), ("page", "1")];
+    let (count, first) = tokio::join!(
+        client.v1_count(&path, &[]),
+        client.get::<EnrollmentsAnswer>(&path, &first_query)
+    );
+    let mut first = Some(first);
     let mut walk = PageWalk::new(
         endpoint.clone(),
         limits.section_enrollment_page,
-        Some(count),
+        Some(count?),
     );
     let mut members = Members::default();
     while let Some(page) = walk.next_page() {
-        let (size, page) = (walk.page_size().to_string(), page.to_string());
-        let answer: EnrollmentsAnswer = client
-            .get(&path, &[("pagesize", &size), ("page", &page)])
-            .await?;
+        let answer = match first.take() {
+            Some(answer) => answer?,
+            None => {
+                let (size, page) = (walk.page_size().to_string(), page.to_string());
+                client
+                    .get::<EnrollmentsAnswer>(&path, &[("pagesize", &size), ("page", &page)])
+                    .await?
+            }
+        };
         let rows = answer.section_enrollments.section_enrollment.0;
         walk.record(rows.len(), page_keys(&rows))?;
         let page = wire::students(&section, &endpoint, &rows, today);
