@@ -1,5 +1,6 @@
 //! Times a full PowerSchool pull from the simulator: `cargo run --release -p
-//! rostersync-powerschool --example pull_rate -- STUDENTS [SCHOOLS]`. Prints the records
+//! rostersync-powerschool --example pull_rate -- STUDENTS [SCHOOLS] [LATENCY_MS]`, the
+//! simulator answering each request LATENCY_MS late (0 by default). Prints the records
 //! pulled, the requests made and the rate.
 
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let schools: usize = args
         .next()
         .map_or(Ok(students / 2_500 + 1), |a| a.parse())?;
+    let latency: u64 = args.next().map_or(Ok(0), |a| a.parse())?;
     let generated = Instant::now();
     let sim = Simulator::start(SimConfig {
         students,
@@ -26,6 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..SimConfig::default()
     })
     .await?;
+    sim.set_latency(std::time::Duration::from_millis(latency));
     println!(
         "simulator: {students} students in {schools} schools, generated in {:.2?}",
         generated.elapsed()
