@@ -318,3 +318,20 @@ async fn configure(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_mode_a_source_cannot_show_is_refused_by_name() {
+        assert!(check_modes(DemoSource::Classlink, &[StrictMode::RevisionMoves]).is_ok());
+        let err = check_modes(
+            DemoSource::Clever,
+            &[StrictMode::PageCap, StrictMode::StaffRefused],
+        )
+        .expect_err("Clever's simulator cannot refuse staff alone");
+        assert!(err.to_string().contains("StaffRefused"), "{err}");
+        assert!(!err.to_string().contains("cannot show PageCap"), "{err}");
+    }
+}

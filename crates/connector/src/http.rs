@@ -28,6 +28,7 @@ use crate::error::ConnectorError;
 
 mod detail;
 mod limits;
+mod links;
 
 pub use detail::error_detail;
 pub use limits::budget_quota;
@@ -201,29 +202,6 @@ impl Answer {
     /// A header as a number (`X-Total-Count`), if present and numeric.
     pub fn header_number(&self, name: &str) -> Option<u64> {
         self.headers.get(name)?.to_str().ok()?.trim().parse().ok()
-    }
-
-    /// Whether a `Link` header (RFC 8288) holds a link of relation `rel`
-    /// (`<…?offset=200>; rel="next"`), in any of its values.
-    pub fn has_link(&self, rel: &str) -> bool {
-        self.headers
-            .get_all(reqwest::header::LINK)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|link| {
-                link.split(';').skip(1).any(|param| {
-                    let Some((name, value)) = param.split_once('=') else {
-                        return false;
-                    };
-                    name.trim().eq_ignore_ascii_case("rel")
-                        && value
-                            .trim()
-                            .trim_matches('"')
-                            .split_ascii_whitespace()
-                            .any(|r| r.eq_ignore_ascii_case(rel))
-                })
-            })
     }
 }
 

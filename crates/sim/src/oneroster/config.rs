@@ -37,31 +37,7 @@ pub struct OneRosterSimConfig {
     pub rate_limit: u32,
     pub rate_window: Duration,
     /// Where the server departs from the plain reading of the spec, as real servers do.
-    pub quirks: Quirks,
-}
-
-/// The ways a real Roster Server is known to page and refuse that a plain one does not,
-/// each from the reference (`reference/oneroster-classlink.md`). A page cap below what
-/// `limit` asks is [`OneRosterSimConfig::max_limit`] ("servers cap `limit`", §4 [OAS12]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Quirks {
-    /// Every page is answered from offset 0: a server that ignores `offset` (§4 "broken
-    /// paging exists").
-    pub ignore_offset: bool,
-    /// No `X-Total-Count` header: the spec does not require it and clients must not
-    /// (§4 "never require the headers" [CDO]).
-    pub no_total: bool,
-    /// No `Link` header: the spec only RECOMMENDS it (§4 [OAS12]).
-    pub no_links: bool,
-    /// Collections the application may not read, by path under the version root
-    /// (`/classes`, `/enrollments`, `/teachers`), with the status answered: 403
-    /// `forbidden` or 404 `unknownobject` (§5 [OAS12]), as a district that did not share
-    /// them answers.
-    pub refused: Vec<(String, u16)>,
-    /// ClassLink's data revision: every roster answer carries `x-perm-rev`, `rev-1` for
-    /// the first N answers and `rev-2` after, as if the district's data changed once
-    /// mid-pull ("if it changes mid-pull, restart the pull", §4 [PSD], reported).
-    pub revision_moves_after: Option<usize>,
+    pub quirks: super::quirks::Quirks,
 }
 
 impl Default for OneRosterSimConfig {
@@ -84,7 +60,7 @@ impl Default for OneRosterSimConfig {
             timestamp_window: Duration::from_secs(300),
             rate_limit: 1_000_000,
             rate_window: Duration::from_secs(60),
-            quirks: Quirks::default(),
+            quirks: super::quirks::Quirks::default(),
         }
     }
 }

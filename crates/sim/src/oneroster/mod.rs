@@ -25,6 +25,7 @@ pub mod data;
 mod generate;
 pub mod oauth;
 mod query;
+mod quirks;
 mod ratelimit;
 mod render;
 mod reply;
@@ -33,8 +34,9 @@ pub mod server;
 
 pub use crate::powerschool::fault::{Fault, FaultKind, Match};
 pub use cases::Cases;
-pub use config::{OneRosterSimConfig, Quirks};
+pub use config::OneRosterSimConfig;
 pub use data::*;
+pub use quirks::Quirks;
 pub use render::{expected_demographics, Version};
 pub use server::{RequestRecord, Simulator};
 

@@ -334,7 +334,7 @@ pub(super) struct Page<'a> {
     pub url: &'a str,
     pub params: &'a Params,
     pub short_page: bool,
-    pub quirks: &'a super::config::Quirks,
+    pub quirks: &'a super::quirks::Quirks,
 }
 
 /// Answers one page of `rows` under `key`.

@@ -20,7 +20,7 @@ pub(super) struct Roster<'a> {
     pub url: String,
     pub max_limit: u32,
     pub short_page: bool,
-    pub quirks: &'a super::config::Quirks,
+    pub quirks: &'a super::quirks::Quirks,
 }
 
 impl Roster<'_> {

@@ -67,7 +67,7 @@ struct Shared {
     /// The per-district `bearer` of our discovery record, accepted on roster paths as the
     /// ClassLink proxy accepts it.
     district_bearer: String,
-    /// Roster collection pages answered, for [`super::config::Quirks::revision_moves_after`].
+    /// Roster collection pages answered, for [`super::quirks::Quirks::revision_moves_after`].
     roster_pages: AtomicUsize,
 }
 
@@ -452,16 +452,8 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>, note: &mut AuthNote) -> Reply {
         district: &district,
     };
     let quirks = &shared.config.quirks;
-    if let Some((_, status)) = quirks
-        .refused
-        .iter()
-        .find(|(path, _)| rest == path || rest.starts_with(&format!("{path}/")))
-    {
-        let (minor, text) = match status {
-            404 => ("unknownobject", "Not found"),
-            _ => ("forbidden", "The application may not read this collection"),
-        };
-        return Reply::failure(*status, minor, text);
+    if let Some(refusal) = quirks.refusal(rest) {
+        return refusal;
     }
     let reply = routes::answer(
         &Roster {
@@ -474,14 +466,7 @@ fn dispatch(shared: &Shared, req: &Incoming<'_>, note: &mut AuthNote) -> Reply {
         },
         &ctx,
     );
-    match quirks.revision_moves_after {
-        Some(after) if reply.status == 200 => {
-            let answered = shared.roster_pages.fetch_add(1, Ordering::SeqCst);
-            let revision = if answered < after { "rev-1" } else { "rev-2" };
-            reply.header("x-perm-rev", revision)
-        }
-        _ => reply,
-    }
+    quirks.with_revision(reply, &shared.roster_pages)
 }
 
 /// `POST /oauth/token`: client credentials by HTTP Basic (or in the form body).
