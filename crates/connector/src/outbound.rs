@@ -63,11 +63,39 @@ enum Class {
 fn classify(ip: IpAddr) -> Class {
     match ip {
         IpAddr::V4(v4) => classify_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) if is_local_nat64(v6) => Class::Private,
+        IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => classify_v4(v4),
             None => classify_v6(v6),
         },
     }
+}
+
+/// The IPv4 address an IPv6 transition address reaches, which is what it must be
+/// classified by: IPv4-mapped (`::ffff:a.b.c.d`), IPv4-compatible (`::a.b.c.d`), NAT64's
+/// well-known prefix (`64:ff9b::/96`, RFC 6052), 6to4 (`2002:AABB:CCDD::/48`, RFC 3056)
+/// and Teredo (`2001:0::/32`, the client's address inverted in the last 32 bits, RFC 4380).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let last = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+    if let Some(mapped) = ip.to_ipv4_mapped() {
+        return Some(mapped);
+    }
+    match s {
+        // `::` and `::1` are IPv6's own unspecified and loopback addresses.
+        [0, 0, 0, 0, 0, 0, hi, lo] if (u32::from(hi) << 16 | u32::from(lo)) > 1 => Some(last),
+        [0x64, 0xff9b, 0, 0, 0, 0, _, _] => Some(last),
+        [0x2002, hi, lo, ..] => Some(Ipv4Addr::from(u32::from(hi) << 16 | u32::from(lo))),
+        [0x2001, 0, ..] => Some(Ipv4Addr::from(!u32::from(last))),
+        _ => None,
+    }
+}
+
+/// NAT64's local-use prefix (`64:ff9b:1::/48`, RFC 8215): a network's own translator,
+/// which reaches its private IPv4 space.
+fn is_local_nat64(ip: Ipv6Addr) -> bool {
+    let s = ip.segments();
+    s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1
 }
 
 fn classify_v4(ip: Ipv4Addr) -> Class {
@@ -181,6 +209,38 @@ mod tests {
             p.refuses(ip("169.254.169.254")),
             Some("a link-local or cloud metadata address")
         );
+    }
+
+    #[test]
+    fn ipv6_transition_addresses_are_classified_by_the_ipv4_inside() {
+        let p = Targets::Public;
+        for bad in [
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b:1::a00:1",
+            "::127.0.0.1",
+            "::10.0.0.1",
+            "::ffff:7f00:1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::1",
+            "2002:c0a8:101::",
+            "2001:0:4136:e378:8000:63bf:80ff:fffe",
+        ] {
+            assert!(p.refuses(ip(bad)).is_some(), "{bad}");
+        }
+        for good in [
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+            "::ffff:5db8:d822",
+        ] {
+            assert_eq!(p.refuses(ip(good)), None, "{good}");
+        }
+        assert!(p.refuses(ip("::")).is_some());
+        assert_eq!(
+            p.refuses(ip("64:ff9b::a9fe:a9fe")),
+            Some("a link-local or cloud metadata address")
+        );
+        assert_eq!(Targets::Private.refuses(ip("64:ff9b::a00:1")), None);
     }
 
     #[test]
