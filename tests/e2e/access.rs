@@ -339,6 +339,17 @@ async fn every_call_needs_a_key_that_reaches_its_district_and_holds_its_ability(
         .await
         .expect_err("root is beyond alpha-admin");
     assert_eq!(hidden.code(), Code::NotFound);
+    let wider = admin
+        .revoke_api_key(pb::RevokeApiKeyRequest {
+            name: "alpha-operator".into(),
+        })
+        .await
+        .expect_err("alpha-operator holds run and spot_sync, which alpha-admin does not");
+    assert_eq!(wider.code(), Code::PermissionDenied, "{wider:?}");
+    assert!(
+        wider.message().contains("spot_sync") && wider.message().contains(" run,"),
+        "{wider:?}"
+    );
 
     // Revoked: refused at its next call, by name.
     let revoked = admin

@@ -90,6 +90,19 @@ pub(super) async fn revoke(
         // Keys beyond the caller's districts are not theirs to know of.
         return Err(unknown());
     }
+    // A key is revoked only by one that could have made it: every ability it holds.
+    let lacking: Vec<&str> = key
+        .scope
+        .abilities
+        .difference(&caller.scope.abilities)
+        .map(|a| a.as_str())
+        .collect();
+    if !lacking.is_empty() {
+        return Err(Status::permission_denied(format!(
+            "api key {name} holds {}, which this key does not: only a key with every ability of another may revoke it",
+            lacking.join(", ")
+        )));
+    }
     let revoked = engine.revoke_api_key(&name).await.map_err(from_engine)?;
     Ok(key_to_proto(&revoked))
 }
