@@ -96,6 +96,19 @@ pub struct Row {
 /// Reads a file whole: its rows, or every problem in it.
 pub fn read(content: &[u8]) -> Result<Vec<Row>, Vec<Problem>> {
     let content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
+    // A spreadsheet saved as "Unicode text" is UTF-16: one problem saying so, not one
+    // "unknown column" per garbled header name.
+    let first_line = content.split(|b| *b == b'\n').next().unwrap_or_default();
+    if content.starts_with(b"\xFF\xFE")
+        || content.starts_with(b"\xFE\xFF")
+        || first_line.contains(&0)
+    {
+        return Err(vec![Problem::new(
+            1,
+            "",
+            "the file is not UTF-8 text (it looks like UTF-16): save it as CSV UTF-8",
+        )]);
+    }
     let mut problems = Vec::new();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -435,6 +448,22 @@ mod tests {
         let file = format!("{HEADER}\n1,\"Bob \"\"B\"\"\",Li,,,,parent,\n");
         let rows = read(file.as_bytes()).expect("good");
         assert_eq!(rows[0].first_name, "Bob \"B\"");
+    }
+
+    #[test]
+    fn a_utf16_file_is_one_problem_saying_so() {
+        let text = format!("{HEADER}\n1,Ana,Ruiz,,,,parent,\n");
+        let units = text.encode_utf16();
+        let le: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(units.clone().flat_map(u16::to_le_bytes))
+            .collect();
+        let be_without_bom: Vec<u8> = units.flat_map(u16::to_be_bytes).collect();
+        for file in [le, be_without_bom] {
+            let problems = read(&file).expect_err("not UTF-8");
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].reason.contains("UTF-16"), "{problems:?}");
+        }
     }
 
     #[test]
