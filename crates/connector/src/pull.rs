@@ -52,9 +52,7 @@ pub struct Unavailable {
     pub kind: RecordKind,
     /// `METHOD /path`, as errors name endpoints.
     pub endpoint: String,
-    /// The HTTP status of the refusal (403, 404), when there was one.
-    pub status: Option<u16>,
-    /// Why, in words for a district administrator (no response body).
+    /// Why, with the status, in words for a district administrator (no response body).
     pub reason: String,
 }
 
@@ -62,11 +60,10 @@ impl Unavailable {
     /// The kind is unavailable because the source refused `error` (a 403 or 404); `None`
     /// for any other error, which is not a refusal and stays an error.
     pub fn from_refusal(kind: RecordKind, error: &crate::ConnectorError) -> Option<Self> {
-        let (status, reason) = Self::refusal(error)?;
+        let (_, reason) = Self::refusal(error)?;
         Some(Unavailable {
             kind,
             endpoint: error.endpoint().unwrap_or_default().to_owned(),
-            status: Some(status),
             reason: reason.into(),
         })
     }
@@ -229,14 +226,6 @@ impl KindSet {
 
     pub fn contains(&self, kind: RecordKind) -> bool {
         self.0 & Self::bit(kind) != 0
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0 == 0
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = RecordKind> + '_ {
-        RecordKind::ALL.into_iter().filter(|k| self.contains(*k))
     }
 }
 

@@ -204,6 +204,25 @@ pub fn student(
     }
 }
 
+/// A student's birth date and sex from its `/demographics` record; a birth date that is
+/// not `YYYY-MM-DD` is left unknown, with one warning per value and pull.
+pub fn demographic(
+    d: &wire::Demographic,
+    endpoint: &str,
+    warnings: &mut Warnings,
+) -> (Option<chrono::NaiveDate>, Gender) {
+    let born = d.birth_date.as_str();
+    let birth_date = match chrono::NaiveDate::parse_from_str(born, "%Y-%m-%d") {
+        Ok(date) => Some(date),
+        Err(_) if born.is_empty() => None,
+        Err(_) => {
+            warnings.unknown(endpoint, d.sourced_id.as_str(), "birthDate", born);
+            None
+        }
+    };
+    (birth_date, Gender::parse(d.sex.as_str()))
+}
+
 /// The guardian role of a user (`guardian`, `parent` or `relative`), if it has one.
 pub fn guardian_role(w: &wire::User, version: OneRosterVersion) -> Option<&str> {
     roles(w, version)

@@ -232,20 +232,8 @@ async fn read_demographics(
             }
         };
         for d in page.iter().filter(|d| map::is_live(d.status.as_str())) {
-            let id = d.sourced_id.as_str();
-            let born = d.birth_date.as_str();
-            let birth_date = match chrono::NaiveDate::parse_from_str(born, "%Y-%m-%d") {
-                Ok(date) => Some(date),
-                Err(_) if born.is_empty() => None,
-                Err(_) => {
-                    warnings.unknown(&endpoint, id, "birthDate", born);
-                    None
-                }
-            };
-            found.insert(
-                id.to_owned(),
-                (birth_date, model::roster::Gender::parse(d.sex.as_str())),
-            );
+            let read = map::demographic(d, &endpoint, warnings);
+            found.insert(d.sourced_id.as_str().to_owned(), read);
         }
     }
 }
@@ -388,12 +376,12 @@ async fn pull(client: Arc<ClassLinkClient>, sink: RosterSink) -> Result<(), Pull
 async fn with_demographics(
     client: &ClassLinkClient,
     student: &mut model::source::SourceStudent,
+    warnings: &mut Warnings,
 ) -> Result<(), ConnectorError> {
     match client.demographic(student.source_id.as_str()).await {
         Ok(d) => {
-            student.birth_date =
-                chrono::NaiveDate::parse_from_str(d.birth_date.as_str(), "%Y-%m-%d").ok();
-            student.gender = model::roster::Gender::parse(d.sex.as_str());
+            (student.birth_date, student.gender) =
+                map::demographic(&d, "GET /demographics/{id}", warnings);
             Ok(())
         }
         Err(e) if connector::Unavailable::refusal(&e).is_some() => Ok(()),
@@ -442,7 +430,7 @@ pub async fn user(
             let Some(mut student) = map::student(&one, &cx, endpoint, &mut warnings) else {
                 return Ok(None);
             };
-            with_demographics(client, &mut student).await?;
+            with_demographics(client, &mut student, &mut warnings).await?;
             for g in agents
                 .iter()
                 .filter(|g| map::guardian_role(g, cx.version).is_some())
@@ -470,7 +458,7 @@ pub async fn user(
                 .filter_map(|s| map::student(s, &cx, endpoint, &mut warnings))
                 .collect();
             for student in &mut snapshot.students {
-                with_demographics(client, student).await?;
+                with_demographics(client, student, &mut warnings).await?;
             }
             let tied: Vec<SourceId> = snapshot
                 .students

@@ -116,31 +116,17 @@ pub async fn pull(
             Ok(()) => {}
             Err(Stop::Pull(stop)) => return Err(stop),
             Err(Stop::Sections(e)) => {
-                let Some(classrooms) = Unavailable::from_refusal(RecordKind::Classroom, &e) else {
-                    return Err(e.into());
+                let kinds: &[RecordKind] = if progress.enrollments_refused {
+                    &[RecordKind::Classroom]
+                } else {
+                    &[RecordKind::Classroom, RecordKind::Enrollment]
                 };
-                sink.send(RosterEvent::Unavailable(classrooms)).await?;
-                if !progress.enrollments_refused {
-                    unavailable(sink, RecordKind::Enrollment, e).await?;
-                }
+                sink.optional(Err(e.into()), kinds).await?;
                 return Ok(());
             }
         }
     }
     Ok(())
-}
-
-/// Sends `kind` as unavailable when `e` is a refusal; any other error ends the pull.
-async fn unavailable(
-    sink: &RosterSink,
-    kind: RecordKind,
-    e: ConnectorError,
-) -> Result<(), PullStop> {
-    let Some(u) = Unavailable::from_refusal(kind, &e) else {
-        return Err(e.into());
-    };
-    tracing::warn!(kind = kind.as_str(), endpoint = %u.endpoint, "{}", u.reason);
-    sink.send(RosterEvent::Unavailable(u)).await
 }
 
 /// Why a school's sections stopped.
@@ -259,7 +245,8 @@ impl Sections<'_> {
                     }
                     Err(e) => {
                         drop(lists);
-                        unavailable(sink, RecordKind::Enrollment, e).await?;
+                        sink.optional(Err(e.into()), &[RecordKind::Enrollment])
+                            .await?;
                         progress.enrollments_refused = true;
                         break;
                     }

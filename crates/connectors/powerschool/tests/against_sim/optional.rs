@@ -39,11 +39,16 @@ fn unavailable(pulled: &Roster) -> Vec<(RecordKind, String, Option<u16>)> {
             |Unavailable {
                  kind,
                  endpoint,
-                 status,
-                 ..
-             }| (*kind, endpoint.clone(), *status),
+                 reason,
+             }| (*kind, endpoint.clone(), status_in(reason)),
         )
         .collect()
+}
+
+/// The status a reason names (`… (HTTP 403)`).
+fn status_in(reason: &str) -> Option<u16> {
+    let (_, after) = reason.split_once("(HTTP ")?;
+    after.get(..3)?.parse().ok()
 }
 
 #[tokio::test]
