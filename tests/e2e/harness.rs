@@ -28,6 +28,9 @@ pub struct Server {
     env: Vec<(String, String)>,
     /// The process's open-file limit, when a test lowers it.
     nofile: Option<u64>,
+    /// Standard error is a pipe nobody reads, closed as soon as the process starts (a
+    /// log pager that quit).
+    log_closed: bool,
     pub dir: tempfile::TempDir,
     /// The key the client and grpcurl send: the one `rostersync demo` prints, or one a
     /// test sets.
@@ -106,6 +109,7 @@ impl Server {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             nofile: None,
+            log_closed: false,
             dir,
             api_key: None,
         };
@@ -118,6 +122,16 @@ impl Server {
         let mut server = Self::start_with(backend, env).await;
         server.stop();
         server.nofile = Some(nofile);
+        server.launch();
+        server
+    }
+
+    /// As [`Server::start`], with standard error closed from the start: every log line
+    /// the process writes fails.
+    pub async fn start_with_log_closed(backend: Backend) -> Self {
+        let mut server = Self::start(backend).await;
+        server.stop();
+        server.log_closed = true;
         server.launch();
         server
     }
@@ -154,11 +168,17 @@ impl Server {
         if let Some(url) = &self.database_url {
             cmd.arg("--database-url").arg(url);
         }
+        let stderr = if self.log_closed {
+            Stdio::piped()
+        } else {
+            Stdio::from(log)
+        };
         let mut child = cmd
             .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
+            .stderr(stderr)
             .spawn()
             .expect("start the rostersync binary");
+        drop(child.stderr.take());
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         let (key_tx, key_rx) = mpsc::channel();

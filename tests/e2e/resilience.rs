@@ -1,5 +1,5 @@
-//! Runs survive the process: a run killed mid-apply resumes on restart and ends as an
-//! uninterrupted run would; two replicas on one PostgreSQL never run a district at once,
+//! Runs survive the process: a run killed mid-apply resumes at once on restart and ends
+//! as an uninterrupted run would; two replicas on one PostgreSQL never run a district at once,
 //! a dead replica's run is taken over when its lease lapses, and a cancel sent to another
 //! replica stops the run through the store.
 
@@ -126,8 +126,20 @@ async fn a_run_killed_mid_apply_resumes_and_ends_as_if_uninterrupted(backend: Ba
         "the run must be caught mid-apply: {caught:#?}"
     );
 
-    // It resumes on restart and finishes.
+    // It resumes on restart — at once: the lease is this instance's own — and finishes.
+    let restarted = Instant::now();
     server.restart();
+    let resumed = loop {
+        if server.log().contains("resuming an interrupted run") {
+            break restarted.elapsed();
+        }
+        assert!(
+            restarted.elapsed() < Duration::from_secs(10),
+            "the restarted server did not resume its run at once"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    eprintln!("restart to resumed run: {resumed:?}");
     let mut client = server.client().await;
     let done = wait_for(&mut client, &run_id, Duration::from_secs(120), ended).await;
     assert_eq!(done.state, pb::RunState::Succeeded as i32, "{done:#?}");

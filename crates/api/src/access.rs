@@ -88,7 +88,11 @@ unscoped!(
 
 /// The token of a call's `authorization: Bearer <token>` metadata, if it has one.
 fn bearer<T>(request: &Request<T>) -> Result<Option<&str>, Status> {
-    let Some(value) = request.metadata().get("authorization") else {
+    bearer_of(request.metadata())
+}
+
+fn bearer_of(metadata: &tonic::metadata::MetadataMap) -> Result<Option<&str>, Status> {
+    let Some(value) = metadata.get("authorization") else {
         return Ok(None);
     };
     let text = value
@@ -143,6 +147,50 @@ pub fn reach(caller: &Caller, raw: &str) -> Result<(), Status> {
             caller.name
         )))
     }
+}
+
+/// How often an open stream checks that its caller's key still stands.
+pub const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// `stream`, ended with UNAUTHENTICATED as soon as the key that opened it is revoked
+/// (here or on another replica: the check reads the store every [`STREAM_RECHECK`]), or,
+/// for an anonymous caller, once a key exists. A store that cannot be read keeps the
+/// stream open; it is checked again at the next tick.
+pub fn guard<T: Send + 'static>(
+    engine: &Engine,
+    metadata: &tonic::metadata::MetadataMap,
+    mut stream: tokio_stream::wrappers::ReceiverStream<Result<T, Status>>,
+) -> tokio_stream::wrappers::ReceiverStream<Result<T, Status>> {
+    use tokio_stream::StreamExt as _;
+    let token = bearer_of(metadata).ok().flatten().map(str::to_owned);
+    let engine = engine.clone();
+    let (tx, rx) = tokio::sync::mpsc::channel(1);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(STREAM_RECHECK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next: Option<Result<T, Status>> = None;
+        loop {
+            tokio::select! {
+                item = stream.next(), if next.is_none() => match item {
+                    Some(item) => next = Some(item),
+                    None => return,
+                },
+                place = tx.reserve(), if next.is_some() => match (place, next.take()) {
+                    (Ok(place), Some(item)) => place.send(item),
+                    _ => return,
+                },
+                _ = tick.tick() => match engine.authenticate(token.as_deref()).await {
+                    Ok(_) | Err(AuthError::Store) => {}
+                    Err(e) => {
+                        let _ = tx.send(Err(Status::unauthenticated(format!("{e}; the stream ends")))).await;
+                        return;
+                    }
+                },
+                () = tx.closed() => return,
+            }
+        }
+    });
+    tokio_stream::wrappers::ReceiverStream::new(rx)
 }
 
 /// The caller of `request` if they hold `ability` on the district it names, and the

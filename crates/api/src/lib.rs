@@ -69,12 +69,21 @@ pub async fn serve(
         shutdown.await;
         let _ = stopping.send(());
     };
+    let peers = std::sync::Arc::new(listener::Peers::default());
+    let called = peers.clone();
     let mut builder = tonic::transport::Server::builder();
     if let Some(tls) = tls {
         builder = builder.tls_config(tls)?;
     }
     let server = builder
         .trace_fn(|request| tracing::info_span!("grpc", method = %request.uri().path()))
+        // A request the transport cannot read is the caller's fault, said as such.
+        .layer(tower::util::MapResponseLayer::new(status::framing_answer))
+        // A connection that makes a call keeps its place past the first seconds.
+        .layer(tower::util::MapRequestLayer::new(move |request| {
+            note_call(&called, &request);
+            request
+        }))
         .tcp_keepalive(Some(Duration::from_secs(60)))
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .http2_keepalive_timeout(Some(Duration::from_secs(10)))
@@ -83,7 +92,7 @@ pub async fn serve(
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(SyncServiceServer::new(rpc::SyncApi::new(engine)))
-        .serve_with_incoming_shutdown(listener::incoming(listener, limits), signal);
+        .serve_with_incoming_shutdown(listener::incoming(listener, limits, peers), signal);
     tokio::pin!(server);
     tokio::select! {
         served = &mut server => served?,
@@ -98,6 +107,22 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// Tells the listener that the connection `request` came on made a call.
+fn note_call(peers: &listener::Peers, request: &tonic::codegen::http::Request<tonic::body::Body>) {
+    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
+    let ext = request.extensions();
+    let remote = ext
+        .get::<TcpConnectInfo>()
+        .and_then(TcpConnectInfo::remote_addr)
+        .or_else(|| {
+            ext.get::<TlsConnectInfo<TcpConnectInfo>>()
+                .and_then(|i| i.get_ref().remote_addr())
+        });
+    if let Some(remote) = remote {
+        peers.called(remote);
+    }
 }
 
 /// How long calls under way may take to finish once the service is asked to stop.

@@ -263,3 +263,92 @@ pub fn from_store(e: StoreError) -> Status {
         }
     }
 }
+
+/// The beginnings of the transport's messages for a request whose gRPC framing is wrong
+/// (a bad compression flag, a compressed message without its encoding, a message cut
+/// short, a body that does not decompress).
+const FRAMING: [&str; 4] = [
+    "protocol error:",
+    "Unexpected EOF decoding stream",
+    "Error decompressing:",
+    "h2 protocol error:",
+];
+
+/// The transport's status for a request it could not read, as the caller's fault: a
+/// malformed frame is INVALID_ARGUMENT and a message over the size the server takes is
+/// RESOURCE_EXHAUSTED (the transport says INTERNAL and OUT_OF_RANGE). Any other status
+/// is left as it is.
+pub fn framing(status: Status) -> Status {
+    let message = status.message();
+    match status.code() {
+        Code::Internal if FRAMING.iter().any(|p| message.starts_with(p)) => {
+            Status::invalid_argument(format!(
+                "the request is not well-formed gRPC: {}",
+                cut(message, MAX_MESSAGE)
+            ))
+        }
+        Code::OutOfRange if message.starts_with("Error, decoded message length too large") => {
+            Status::resource_exhausted(format!(
+                "the request message is larger than this server takes ({})",
+                cut(message, MAX_MESSAGE)
+            ))
+        }
+        _ => status,
+    }
+}
+
+/// [`framing`] applied to an answer the transport gave before any handler ran (its
+/// status in the answer's headers).
+pub fn framing_answer(
+    mut answer: tonic::codegen::http::Response<tonic::body::Body>,
+) -> tonic::codegen::http::Response<tonic::body::Body> {
+    let Some(status) = Status::from_header_map(answer.headers()) else {
+        return answer;
+    };
+    let code = status.code();
+    let mapped = framing(status);
+    if mapped.code() != code {
+        let _ = mapped.add_header(answer.headers_mut());
+    }
+    answer
+}
+
+#[cfg(test)]
+mod framing_tests {
+    use super::*;
+
+    #[test]
+    fn the_transports_framing_errors_are_the_callers() {
+        let bad_flag = Status::internal(
+            "protocol error: received message with invalid compression flag: 7 (valid flags are 0 and 1), while sending request",
+        );
+        assert_eq!(framing(bad_flag).code(), Code::InvalidArgument);
+        let short = Status::internal("Unexpected EOF decoding stream.");
+        assert_eq!(framing(short).code(), Code::InvalidArgument);
+        let big = Status::out_of_range(
+            "Error, decoded message length too large: found 5000000 bytes, the limit is: 4194304 bytes",
+        );
+        let big = framing(big);
+        assert_eq!(big.code(), Code::ResourceExhausted);
+        assert!(big.message().contains("4194304"), "{}", big.message());
+        // The server's own failures stay what they are.
+        let store = Status::internal("the store failed: connection refused");
+        assert_eq!(framing(store).code(), Code::Internal);
+    }
+
+    #[test]
+    fn an_answer_of_the_transport_is_rewritten_in_its_headers() {
+        let answer = Status::out_of_range(
+            "Error, decoded message length too large: found 9 bytes, the limit is: 4 bytes",
+        )
+        .into_http::<tonic::body::Body>();
+        let answer = framing_answer(answer);
+        let status = Status::from_header_map(answer.headers()).expect("a status");
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        let fine = framing_answer(Status::not_found("no such district").into_http());
+        assert_eq!(
+            Status::from_header_map(fine.headers()).map(|s| s.code()),
+            Some(Code::NotFound)
+        );
+    }
+}

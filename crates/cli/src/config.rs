@@ -55,6 +55,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "the most client connections served at once; more wait until one closes (1-100000, default 1024)",
     ),
     (
+        "max_connections_per_client",
+        "ROSTERSYNC_MAX_CONNECTIONS_PER_CLIENT",
+        "the most connections one client address (an IPv6 /64) may hold; its further ones are closed at once (1-100000, default 64)",
+    ),
+    (
+        "first_call_seconds",
+        "ROSTERSYNC_FIRST_CALL_SECONDS",
+        "a connection that makes no call this long after connecting is closed (1-3600, default 5)",
+    ),
+    (
         "idle_timeout_seconds",
         "ROSTERSYNC_IDLE_TIMEOUT_SECONDS",
         "a connection whose client sends nothing this long is closed; live gRPC clients answer the server's pings (1-86400, default 120)",
@@ -422,6 +432,8 @@ pub fn load(
     };
     let limits = api::listener::Limits {
         max_connections: number("max_connections", 1..=100_000, 1024) as usize,
+        per_peer: number("max_connections_per_client", 1..=100_000, 64) as usize,
+        first_call: std::time::Duration::from_secs(number("first_call_seconds", 1..=3600, 5)),
         idle: std::time::Duration::from_secs(number("idle_timeout_seconds", 1..=86_400, 120)),
     };
 

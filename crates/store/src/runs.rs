@@ -231,12 +231,14 @@ impl Store {
             .collect()
     }
 
-    /// Runs of any district that are running or cancelling and that no replica holds at
-    /// `now` (no lease, or a lease that lapsed), oldest first, at most `limit`: the runs a
-    /// replica may take over. One indexed query, however many districts there are.
+    /// Runs of any district that are running or cancelling and that no other replica
+    /// holds at `now` (no lease, a lease that lapsed, or a lease of `owner`'s — its own
+    /// runs from before a restart), oldest first, at most `limit`: the runs replica
+    /// `owner` may take over. One indexed query, however many districts there are.
     pub async fn unheld_open_runs(
         &self,
         now: chrono::DateTime<chrono::Utc>,
+        owner: &str,
         limit: u64,
     ) -> Result<Vec<SyncRun>, StoreError> {
         use sea_orm::sea_query::Condition;
@@ -248,6 +250,7 @@ impl Store {
             .filter(
                 Condition::any()
                     .add(row::Column::LeaseOwner.is_null())
+                    .add(row::Column::LeaseOwner.eq(owner))
                     .add(row::Column::LeaseExpiresAt.lt(stored(now))),
             )
             .order_by_asc(row::Column::CreatedAt)

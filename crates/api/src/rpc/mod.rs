@@ -161,9 +161,10 @@ impl SyncService for SyncApi {
         request: Request<pb::WatchChangesRequest>,
     ) -> Result<Response<Self::WatchChangesStream>, Status> {
         let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        let guard = request.metadata().clone();
         runs::watch_feed(&engine, request.into_inner())
             .await
-            .map(Response::new)
+            .map(|stream| Response::new(access::guard(&self.engine, &guard, stream)))
     }
 
     async fn list_changes(
@@ -181,9 +182,10 @@ impl SyncService for SyncApi {
         request: Request<pb::WatchSyncRunRequest>,
     ) -> Result<Response<Self::WatchSyncRunStream>, Status> {
         let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        let guard = request.metadata().clone();
         runs::watch(&engine, request.into_inner())
             .await
-            .map(Response::new)
+            .map(|stream| Response::new(access::guard(&self.engine, &guard, stream)))
     }
 
     async fn list_run_changes(

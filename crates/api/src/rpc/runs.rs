@@ -53,7 +53,7 @@ pub(super) async fn import(
     caller: &model::access::Caller,
     mut pieces: tonic::Streaming<pb::ImportGuardiansRequest>,
 ) -> Result<pb::SyncRun, Status> {
-    let Some(first) = pieces.message().await? else {
+    let Some(first) = pieces.message().await.map_err(crate::status::framing)? else {
         return Err(Status::invalid_argument(
             "district_id: is required (the first piece names the district)",
         ));
@@ -71,7 +71,7 @@ pub(super) async fn import(
         RunMode::Full
     };
     let mut content = first.data;
-    while let Some(piece) = pieces.message().await? {
+    while let Some(piece) = pieces.message().await.map_err(crate::status::framing)? {
         if !piece.district_id.is_empty() && piece.district_id != first.district_id {
             return Err(Status::invalid_argument(
                 "district_id: every piece of one upload names the same district",

@@ -61,74 +61,144 @@ impl Engine {
             .await;
     }
 
-    /// Works `run` in the background while renewing its lease; a lost lease stops it.
+    /// Works `run` in the background while renewing its lease; a lost lease stops it. The
+    /// work is watched: should its task end without finishing the run (a panic in a
+    /// connector or anywhere on the run's path), the run is recorded as failed with the
+    /// reason and its lease released at once — never left running under a lease this
+    /// process keeps renewing.
     pub(super) fn spawn_run(
         &self,
         district: District,
-        mut run: SyncRun,
+        run: SyncRun,
         connector: Arc<dyn Connector>,
         control: Arc<RunControl>,
         resume: Resume,
     ) {
         let engine = self.clone();
+        let (id, district_id) = (run.id, run.district_id.clone());
+        let kind = district.connector.kind.clone();
         // Every line logged while the run is worked — the connector's too — carries the
         // district and the run.
         let span = tracing::info_span!("run", district = %run.district_id, run = %run.id);
+        let renewer = engine.renew_lease(district_id.clone(), id, control.clone());
+        let work = tokio::spawn(tracing::Instrument::instrument(
+            engine
+                .clone()
+                .work(district, run, connector, control.clone(), resume),
+            span.clone(),
+        ));
         tokio::spawn(tracing::Instrument::instrument(
             async move {
-                let id = run.id;
-                let district_id = run.district_id.clone();
-                let renewer = engine.renew_lease(district_id.clone(), id, control.clone());
-                let result = match resume {
-                    Resume::Apply => engine
-                        .apply(&mut run, &control)
-                        .await
-                        .map(|_| RunState::Succeeded),
-                    Resume::No | Resume::Replan => {
-                        if resume == Resume::Replan {
-                            if let Err(e) = engine.store.delete_plan(&district_id, id).await {
-                                tracing::error!(run = %id, error = %e, "cannot drop the interrupted plan");
-                            }
-                            if let Err(e) = engine.store.delete_staged(&district_id, id).await {
-                                tracing::error!(run = %id, error = %e, "cannot drop the interrupted pull");
-                            }
-                            run.counts = RunCounts::default();
-                            run.trips.clear();
-                            run.warnings.clear();
-                            run.enter(RunPhase::Pulling, crate::now());
-                        }
-                        match engine
-                            .pull_and_plan(&district, &mut run, connector, &control)
-                            .await
-                        {
-                            Ok(impact) => {
-                                crate::metrics::planned(&run);
-                                engine
-                                    .check_and_apply(&district, &mut run, impact, &control)
-                                    .await
-                            }
-                            Err(stop) => Err(stop),
-                        }
-                    }
-                };
+                let ended = work.await;
                 renewer.abort();
-                if control.lost.load(Ordering::SeqCst) {
-                    tracing::warn!(run = %id, "the run's lease went to another replica; this replica stopped working it");
-                } else {
-                    engine.finish(&mut run, result).await;
-                    crate::metrics::run_ended(&district.connector.kind, &run);
-                    if let Err(e) = engine
-                        .store
-                        .release_run_lease(&district_id, id, &engine.instance)
-                        .await
-                    {
-                        tracing::warn!(run = %id, error = %e, "cannot release the run's lease");
+                if let Err(e) = ended {
+                    let why = match e.try_into_panic() {
+                        Ok(panic) => format!(
+                            "the run stopped unexpectedly: {}",
+                            model::error::cut(&panic_text(panic.as_ref()), 300)
+                        ),
+                        Err(_) => "the run stopped unexpectedly: its task was cancelled".into(),
+                    };
+                    if control.lost.load(Ordering::SeqCst) {
+                        tracing::warn!(run = %id, "the run's lease went to another replica; this replica stopped working it");
+                    } else {
+                        engine.end_dead_run(&district_id, id, &kind, why).await;
                     }
                 }
                 engine.runs.release(id);
             },
             span,
         ));
+    }
+
+    /// The work of one run, from where `resume` says to its end.
+    async fn work(
+        self,
+        district: District,
+        mut run: SyncRun,
+        connector: Arc<dyn Connector>,
+        control: Arc<RunControl>,
+        resume: Resume,
+    ) {
+        let engine = self;
+        let id = run.id;
+        let district_id = run.district_id.clone();
+        let result = match resume {
+            Resume::Apply => engine
+                .apply(&mut run, &control)
+                .await
+                .map(|_| RunState::Succeeded),
+            Resume::No | Resume::Replan => {
+                if resume == Resume::Replan {
+                    if let Err(e) = engine.store.delete_plan(&district_id, id).await {
+                        tracing::error!(run = %id, error = %e, "cannot drop the interrupted plan");
+                    }
+                    if let Err(e) = engine.store.delete_staged(&district_id, id).await {
+                        tracing::error!(run = %id, error = %e, "cannot drop the interrupted pull");
+                    }
+                    run.counts = RunCounts::default();
+                    run.trips.clear();
+                    run.warnings.clear();
+                    run.enter(RunPhase::Pulling, crate::now());
+                }
+                match engine
+                    .pull_and_plan(&district, &mut run, connector, &control)
+                    .await
+                {
+                    Ok(impact) => {
+                        crate::metrics::planned(&run);
+                        engine
+                            .check_and_apply(&district, &mut run, impact, &control)
+                            .await
+                    }
+                    Err(stop) => Err(stop),
+                }
+            }
+        };
+        if control.lost.load(Ordering::SeqCst) {
+            tracing::warn!(run = %id, "the run's lease went to another replica; this replica stopped working it");
+            return;
+        }
+        engine.finish(&mut run, result).await;
+        crate::metrics::run_ended(&district.connector.kind, &run);
+        engine.release_lease(&district_id, id).await;
+    }
+
+    async fn release_lease(&self, district: &DistrictId, id: RunId) {
+        if let Err(e) = self
+            .store
+            .release_run_lease(district, id, &self.instance)
+            .await
+        {
+            tracing::warn!(run = %id, error = %e, "cannot release the run's lease");
+        }
+    }
+
+    /// Records a run whose task ended without finishing it as failed with `why` (or as
+    /// cancelled, if it had been asked to stop), from what the store holds of it, and
+    /// releases its lease: the district can sync again at once.
+    async fn end_dead_run(&self, district: &DistrictId, id: RunId, kind: &str, why: String) {
+        tracing::error!(run = %id, reason = %why, "a run's task ended without finishing it");
+        let mut run = match self.store.get_run(district, id).await {
+            Ok(run) => run,
+            Err(e) => {
+                tracing::error!(run = %id, error = %e, "cannot read the run to record how it ended");
+                self.release_lease(district, id).await;
+                return;
+            }
+        };
+        if matches!(run.state, RunState::Running | RunState::Cancelling) {
+            if run.phase == RunPhase::Applying {
+                if let Ok(Some(seq)) = self.store.run_checkpoint(district, id).await {
+                    if let Ok(n) = self.store.count_plan_through(district, id, seq).await {
+                        run.counts.applied = n;
+                    }
+                }
+            }
+            self.finish(&mut run, Err(Stop::Failed(why))).await;
+            crate::metrics::run_ended(kind, &run);
+        }
+        self.release_lease(district, id).await;
     }
 
     /// Renews the run's lease every third of its span; stops the run if it is lost.
@@ -165,7 +235,7 @@ impl Engine {
         let mut resumed = 0;
         for run in self
             .store
-            .unheld_open_runs(crate::now(), RESUME_BATCH)
+            .unheld_open_runs(crate::now(), &self.instance, RESUME_BATCH)
             .await?
         {
             // Runs this process works are in hand.
@@ -214,6 +284,17 @@ impl Engine {
             resumed += 1;
         }
         Ok(resumed)
+    }
+}
+
+/// What a panic said, as text.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".into()
     }
 }
 

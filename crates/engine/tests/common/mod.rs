@@ -195,10 +195,12 @@ pub fn events(roster: &Roster, order: Order) -> Vec<RosterEvent> {
     out
 }
 
-/// A source that replays whatever events it was last given.
+/// A source that replays whatever events it was last given — or, as a plugin with a
+/// bug would, panics when asked for its roster while `panics` is set.
 #[derive(Debug, Default)]
 pub struct Replay {
     pub events: Mutex<Vec<RosterEvent>>,
+    pub panics: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
@@ -208,6 +210,9 @@ impl Connector for Replay {
     }
 
     fn roster(&self) -> RosterStream {
+        if self.panics.load(std::sync::atomic::Ordering::SeqCst) {
+            panic!("the source plugin failed: index 3 out of range");
+        }
         let events = self
             .events
             .lock()

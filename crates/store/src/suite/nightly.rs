@@ -219,13 +219,27 @@ async fn unheld_runs_are_the_open_ones_without_a_live_lease(backend: Backend) {
         )
         .await
         .expect("lease"));
-    let unheld = store.unheld_open_runs(now, 10).await.expect("read");
+    let unheld = store.unheld_open_runs(now, "b", 10).await.expect("read");
     assert_eq!(
         unheld.iter().map(|r| r.id).collect::<Vec<_>>(),
         vec![open[0].id, open[2].id],
         "no lease or a lapsed one; paused and finished runs are not taken over"
     );
-    assert_eq!(store.unheld_open_runs(now, 1).await.expect("read").len(), 1);
+    assert_eq!(
+        store
+            .unheld_open_runs(now, "b", 1)
+            .await
+            .expect("read")
+            .len(),
+        1
+    );
+    // Replica a, restarted, takes back its own live lease at once.
+    let own = store.unheld_open_runs(now, "a", 10).await.expect("read");
+    assert_eq!(
+        own.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![open[0].id, open[1].id, open[2].id],
+        "a replica's own runs are its to resume without waiting for the lease"
+    );
 
     // A run created held is its starter's from the moment it exists.
     store
@@ -241,7 +255,7 @@ async fn unheld_runs_are_the_open_ones_without_a_live_lease(backend: Backend) {
         .await
         .expect("run");
     assert!(!store
-        .unheld_open_runs(now, 10)
+        .unheld_open_runs(now, "b", 10)
         .await
         .expect("read")
         .iter()
