@@ -98,15 +98,29 @@ async fn the_readme_grpcurl_tour_runs_against_the_demo() {
             !cmd.contains("-ID") && !cmd.contains("ETAG") && !cmd.contains("CURSOR"),
             "a placeholder the tour never filled: {cmd}"
         );
-        let out = Command::new("sh")
-            .arg("-c")
-            .arg(&cmd)
-            .env(
-                "ROSTERSYNC_API_KEY",
-                server.api_key.as_deref().expect("the demo printed its key"),
-            )
-            .output()
-            .expect("run a tour command through sh");
+        let run = || {
+            Command::new("sh")
+                .arg("-c")
+                .arg(&cmd)
+                .env(
+                    "ROSTERSYNC_API_KEY",
+                    server.api_key.as_deref().expect("the demo printed its key"),
+                )
+                .output()
+                .expect("run a tour command through sh")
+        };
+        let mut out = run();
+        // Created between its midnight and 6 AM, cbe has its night's run at once (seed
+        // 001's catch-up); the delete waits for that run to fail on its unreachable SIS.
+        for _ in 0..120 {
+            if method != "DeleteDistrict"
+                || !String::from_utf8_lossy(&out.stderr).contains("is syncing")
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            out = run();
+        }
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         let on_cbe = cmd.contains(r#""district_id": "cbe""#);
