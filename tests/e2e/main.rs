@@ -16,6 +16,7 @@ mod district_values;
 mod districts;
 mod fuzz;
 mod guardians_csv;
+mod limits;
 mod nightly;
 mod operators;
 mod reads;
