@@ -106,7 +106,7 @@ async fn reads_of(c: &mut Client, d: &str, want: Code) {
         "ListStudentLinks" => c.list_student_links(pb::ListStudentLinksRequest { district_id: d.into(), student_id: user.clone(), ..Default::default() }),
         "GetStaff" => c.get_staff(pb::GetStaffRequest { district_id: d.into(), staff: Some(pb::get_staff_request::Staff::SourceId("1".into())) }),
         "GetClassroom" => c.get_classroom(pb::GetClassroomRequest { district_id: d.into(), classroom: Some(pb::get_classroom_request::Classroom::SourceId("1".into())) }),
-        "ListStudentClassrooms" => c.list_student_classrooms(pb::ListStudentClassroomsRequest { district_id: d.into(), student: Some(pb::list_student_classrooms_request::Student::StudentId(user.clone())) }),
+        "ListStudentClassrooms" => c.list_student_classrooms(pb::ListStudentClassroomsRequest { district_id: d.into(), student: Some(pb::list_student_classrooms_request::Student::StudentId(user.clone())), ..Default::default() }),
         "GetSourceRecords" => c.get_source_records(pb::GetSourceRecordsRequest { district_id: d.into(), student: Some(pb::get_source_records_request::Student::SourceId("1".into())) }),
         "ListAuditEvents" => c.list_audit_events(pb::ListAuditEventsRequest { district_id: d.into(), ..Default::default() }),
     );
@@ -266,7 +266,7 @@ async fn every_call_needs_a_key_that_reaches_its_district_and_holds_its_ability(
     // Keys are the admin's; not the reader's nor the operator's.
     for c in [&mut reader, &mut operator] {
         assert_eq!(
-            code(c.list_api_keys(pb::ListApiKeysRequest {}).await),
+            code(c.list_api_keys(pb::ListApiKeysRequest::default()).await),
             Code::PermissionDenied
         );
     }
@@ -314,7 +314,7 @@ async fn every_call_needs_a_key_that_reaches_its_district_and_holds_its_ability(
     );
     let help_desk = key(&mut admin, "alpha-help-desk", &["alpha"], &["read"]).await;
     let seen: Vec<String> = admin
-        .list_api_keys(pb::ListApiKeysRequest {})
+        .list_api_keys(pb::ListApiKeysRequest::default())
         .await
         .expect("list keys")
         .into_inner()

@@ -169,6 +169,7 @@ async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
             student: Some(pb::list_student_classrooms_request::Student::SourceId(
                 pupil.clone(),
             )),
+            ..Default::default()
         })
         .await
         .expect("classrooms")
@@ -181,6 +182,31 @@ async fn staff_classrooms_and_enrollments_follow_the_sis(backend: Backend) {
         .schools
         .iter()
         .any(|s| s.source_id == section.school_source_id.as_str()));
+    assert!(theirs.next_page_token.is_empty(), "one page holds them all");
+    // A page at a time: the same classrooms, in the same order.
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_student_classrooms(pb::ListStudentClassroomsRequest {
+                district_id: DISTRICT.into(),
+                student: Some(pb::list_student_classrooms_request::Student::SourceId(
+                    pupil.clone(),
+                )),
+                page_size: 1,
+                page_token: token,
+            })
+            .await
+            .expect("a page of classrooms")
+            .into_inner();
+        assert!(page.classrooms.len() <= 1);
+        paged.extend(page.classrooms);
+        token = page.next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(paged, theirs.classrooms);
     // What the SIS sent for that student in the latest pull.
     let sent = client
         .get_source_records(pb::GetSourceRecordsRequest {

@@ -8,6 +8,7 @@
 
 use engine::ConnectorError;
 use engine::EngineError;
+use model::limits::{self, cut};
 use model::{FieldError, ValidationErrors};
 use store::StoreError;
 use tonic::{Code, Status};
@@ -16,27 +17,43 @@ use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
 /// The domain of our `ErrorInfo` reasons.
 pub const DOMAIN: &str = "rostersync.v1";
 
-/// Bad input: `INVALID_ARGUMENT` naming every field at fault, each also a `BadRequest`
-/// field violation.
-/// Each message is cut to [`MAX_MESSAGE`] characters and the whole to
-/// [`MAX_STATUS`]: a caller's bad value is quoted, never echoed whole.
+/// Bad input: `INVALID_ARGUMENT` naming the fields at fault, each also a `BadRequest`
+/// field violation: the first [`limits::DETAILS`] as violations, as many as fit in
+/// [`MAX_STATUS`] characters in the message, the rest counted there (`; and 9980 more`).
+/// Each problem is cut to [`MAX_MESSAGE`] characters; a caller's bad value is quoted,
+/// never echoed whole.
 pub fn invalid(errors: ValidationErrors) -> Status {
-    let errors = ValidationErrors(
-        errors
-            .0
-            .into_iter()
-            .map(|e| model::FieldError::new(cut(&e.path, 200), cut(&e.message, MAX_MESSAGE)))
-            .collect(),
-    );
-    let violations: Vec<FieldViolation> = errors
-        .errors()
+    let total = errors.0.len();
+    let shown: Vec<FieldError> = errors
+        .0
+        .into_iter()
+        .take(limits::DETAILS)
+        .map(|e| FieldError::new(cut(&e.path, 200), cut(&e.message, MAX_MESSAGE)))
+        .collect();
+    let mut message = String::new();
+    let mut named = 0;
+    for e in &shown {
+        let line = e.to_string();
+        // Room is kept for the count of the rest.
+        if named > 0 && message.len() + line.len() + 2 > MAX_STATUS - 40 {
+            break;
+        }
+        if named > 0 {
+            message.push_str("; ");
+        }
+        message.push_str(&line);
+        named += 1;
+    }
+    if total > named {
+        message.push_str(&format!("; and {} more", total - named));
+    }
+    let violations: Vec<FieldViolation> = shown
         .iter()
-        .take(100)
         .map(|e| FieldViolation::new(e.path.clone(), e.message.clone()))
         .collect();
     Status::with_error_details(
         Code::InvalidArgument,
-        cut(&errors.to_string(), MAX_STATUS),
+        message,
         ErrorDetails::with_bad_request(violations),
     )
 }
@@ -45,10 +62,6 @@ pub fn invalid(errors: ValidationErrors) -> Status {
 pub const MAX_MESSAGE: usize = 300;
 /// The longest a status message may be.
 pub const MAX_STATUS: usize = 2000;
-
-fn cut(s: &str, max: usize) -> String {
-    model::error::cut(s, max)
-}
 
 /// A refused file: `INVALID_ARGUMENT` with the first `max` problems as `BadRequest` field
 /// violations and a message naming the first few, so a large report never outgrows the
@@ -116,20 +129,29 @@ pub fn invalid_field(error: FieldError) -> Status {
     invalid(error.into())
 }
 
+/// `NOT_FOUND` for `entity` `id`. Where the id is a caller's text, the code that names
+/// it quotes it ([`echo`]); the message is cut to [`MAX_MESSAGE`] all the same.
+pub fn not_found(entity: &str, id: &str) -> Status {
+    Status::not_found(cut(&format!("{entity} {id} not found"), MAX_MESSAGE))
+}
+
+fn already_exists(entity: &str, id: &str) -> Status {
+    Status::already_exists(cut(&format!("{entity} {id} already exists"), MAX_MESSAGE))
+}
+
 pub fn from_engine(e: EngineError) -> Status {
     match e {
         EngineError::Invalid(errors) => invalid(errors),
-        EngineError::NotFound { entity, id } => {
-            Status::not_found(format!("{entity} {id} not found"))
-        }
-        EngineError::AlreadyExists { entity, id } => {
-            Status::already_exists(format!("{entity} {id} already exists"))
-        }
+        EngineError::NotFound { entity, id } => not_found(entity, &id),
+        EngineError::AlreadyExists { entity, id } => already_exists(entity, &id),
         EngineError::Store(e) => from_store(e),
         EngineError::Connector { district, source } => from_connector(&district, source),
         EngineError::Precondition { reason, message } => refused(reason, message),
         EngineError::Aborted { reason, message } => aborted(reason, message),
-        EngineError::PermissionDenied(message) => Status::permission_denied(message),
+        // (It may list what the caller asked for: a key's hundred districts.)
+        EngineError::PermissionDenied(message) => {
+            Status::permission_denied(cut(&message, MAX_STATUS))
+        }
     }
 }
 
@@ -243,12 +265,8 @@ fn safe_summary(e: &ConnectorError) -> String {
 
 pub fn from_store(e: StoreError) -> Status {
     match e {
-        StoreError::NotFound { entity, id } => {
-            Status::not_found(format!("{entity} {id} not found"))
-        }
-        StoreError::AlreadyExists { entity, id } => {
-            Status::already_exists(format!("{entity} {id} already exists"))
-        }
+        StoreError::NotFound { entity, id } => not_found(entity, &id),
+        StoreError::AlreadyExists { entity, id } => already_exists(entity, &id),
         StoreError::StateChanged { entity, id, found } => {
             Status::failed_precondition(format!("{entity} {id} is {found}"))
         }
@@ -350,5 +368,49 @@ mod framing_tests {
             Status::from_header_map(fine.headers()).map(|s| s.code()),
             Some(Code::NotFound)
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::limits::echo;
+
+    #[test]
+    fn a_refusal_names_the_first_problems_and_counts_the_rest() {
+        let mut errors = ValidationErrors::new();
+        for i in 0..10_000 {
+            errors.push(
+                format!("connector.settings.s{i}"),
+                "is not a setting of this connector; known settings: base_url, client_id",
+            );
+        }
+        let status = invalid(errors);
+        assert!(
+            status.message().ends_with("; and 9980 more"),
+            "{}",
+            status.message()
+        );
+        let details = status.get_error_details();
+        let violations = details
+            .bad_request()
+            .map_or(0, |b| b.field_violations.len());
+        assert_eq!(violations, limits::DETAILS);
+        assert!(status.details().len() < 4_000, "{}", status.details().len());
+    }
+
+    #[test]
+    fn an_unknown_id_is_quoted_cut() {
+        let id = format!("with source id {}", echo(&"9".repeat(3_000_000)));
+        let status = not_found("student", &id);
+        assert_eq!(status.code(), Code::NotFound);
+        assert!(status.message().len() < 120, "{}", status.message());
+        assert!(status.message().ends_with("(3000000 characters) not found"));
+        // Even an id nobody quoted stays short.
+        let status = from_store(StoreError::NotFound {
+            entity: "student",
+            id: "9".repeat(3_000_000),
+        });
+        assert!(status.message().chars().count() <= MAX_MESSAGE + 1);
     }
 }

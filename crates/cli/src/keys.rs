@@ -48,10 +48,8 @@ pub async fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
             districts,
             abilities,
         } => {
-            let scope = model::access::parse_scope(&districts, &abilities)
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
             let issued = engine
-                .create_api_key(&name, scope, &cli)
+                .create_api_key_as_asked(&name, &districts, &abilities, &cli)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(

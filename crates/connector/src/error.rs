@@ -11,7 +11,7 @@ use model::ValidationErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectorError {
-    #[error("unknown connector kind {kind:?}; known kinds: {known}")]
+    #[error("unknown connector kind {}; known kinds: {known}", model::limits::echo(.kind))]
     UnknownKind { kind: String, known: String },
 
     #[error("invalid connector settings: {0}")]

@@ -84,7 +84,7 @@ pub fn is_loopback_host(url: &url::Url) -> bool {
 }
 
 /// The longest a setting's value may be.
-pub const MAX_VALUE: usize = 2048;
+pub const MAX_VALUE: usize = model::limits::SETTING_VALUE;
 
 /// Reads settings out of a [`ConnectorConfig`] against a connector's [`SettingSpec`]s.
 /// Every getter records its problem and returns a placeholder so that one pass finds
@@ -111,7 +111,7 @@ impl<'a> SettingsReader<'a> {
             if !known.contains(name.as_str()) {
                 let list: Vec<&str> = known.iter().copied().collect();
                 errors.push(
-                    format!("connector.settings.{name}"),
+                    format!("connector.settings.{}", model::limits::cut(name, 64)),
                     format!(
                         "is not a {kind} setting; known settings: {}",
                         list.join(", ")
@@ -161,7 +161,11 @@ impl<'a> SettingsReader<'a> {
             {
                 self.push(
                     name,
-                    format!("{v:?} is not one of: {}", spec.choices.join(", ")),
+                    format!(
+                        "{} is not one of: {}",
+                        model::limits::echo(&v),
+                        spec.choices.join(", ")
+                    ),
                 );
                 v
             }
@@ -192,7 +196,8 @@ impl<'a> SettingsReader<'a> {
                 self.push(
                     name,
                     format!(
-                        "{raw:?} is not a whole number from {} to {}",
+                        "{} is not a whole number from {} to {}",
+                        model::limits::echo(&raw),
                         range.start(),
                         range.end()
                     ),
@@ -212,7 +217,10 @@ impl<'a> SettingsReader<'a> {
         let parsed = match url::Url::parse(&raw) {
             Ok(u) => u,
             Err(e) => {
-                self.push(name, format!("{raw:?} is not a URL: {e}"));
+                self.push(
+                    name,
+                    format!("{} is not a URL: {e}", model::limits::echo(&raw)),
+                );
                 return None;
             }
         };
@@ -235,12 +243,21 @@ impl<'a> SettingsReader<'a> {
             "http" => {
                 self.push(
                     name,
-                    format!("{raw:?} must use https (plain http is accepted only for loopback addresses)"),
+                    format!(
+                        "{} must use https (plain http is accepted only for loopback addresses)",
+                        model::limits::echo(&raw)
+                    ),
                 );
                 None
             }
             _ => {
-                self.push(name, format!("{raw:?} must be an https URL with a host"));
+                self.push(
+                    name,
+                    format!(
+                        "{} must be an https URL with a host",
+                        model::limits::echo(&raw)
+                    ),
+                );
                 None
             }
         }

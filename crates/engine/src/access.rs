@@ -9,8 +9,9 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use base64::Engine as _;
-use model::access::{ApiKey, Caller, Scope};
+use model::access::{ApiKey, Caller, Districts, Scope};
 use model::ids::DistrictId;
+use model::ValidationErrors;
 use sha2::{Digest, Sha256};
 use store::access::AuditEvent;
 
@@ -138,19 +139,44 @@ impl Engine {
         Ok(any)
     }
 
+    /// Makes a key as a caller asks for it — a name, district ids and ability names, as
+    /// `rostersync keys create` and CreateApiKey take them — every problem with the three
+    /// reported at once, then as [`Engine::create_api_key`].
+    pub async fn create_api_key_as_asked(
+        &self,
+        name: &str,
+        districts: &[String],
+        abilities: &[String],
+        granter: &Caller,
+    ) -> Result<IssuedKey, EngineError> {
+        let mut errors = ValidationErrors::new();
+        if let Err(e) = model::access::parse_key_name(name) {
+            errors.0.push(e);
+        }
+        let scope = match model::access::parse_scope(districts, abilities) {
+            Ok(scope) => Some(scope),
+            Err(more) => {
+                errors.0.extend(more.0);
+                None
+            }
+        };
+        let Some(scope) = scope.filter(|_| errors.is_empty()) else {
+            return Err(EngineError::Invalid(errors));
+        };
+        self.create_api_key(name, scope, granter).await
+    }
+
     /// Makes a key named `name` with `scope`, created by this engine's actor. A caller
-    /// can only hand out what it holds: `granter`'s scope must cover `scope`.
+    /// can only hand out what it holds: `granter`'s scope must cover `scope`; and a key
+    /// names only districts that exist (the first few that do not are named).
     pub async fn create_api_key(
         &self,
         name: &str,
         scope: Scope,
         granter: &Caller,
     ) -> Result<IssuedKey, EngineError> {
-        let name = model::access::parse_key_name(name).map_err(|e| {
-            let mut errors = model::ValidationErrors::new();
-            errors.0.push(e);
-            EngineError::Invalid(errors)
-        })?;
+        let name =
+            model::access::parse_key_name(name).map_err(|e| EngineError::Invalid(e.into()))?;
         if !granter.scope.covers(&scope) {
             return Err(EngineError::PermissionDenied(format!(
                 "key {:?} may grant only {}; {} was asked",
@@ -158,6 +184,26 @@ impl Engine {
                 granter.scope.describe(),
                 scope.describe()
             )));
+        }
+        if let Districts::Only(ids) = &scope.districts {
+            let ids: Vec<DistrictId> = ids.iter().cloned().collect();
+            let found = self.store.existing_districts(&ids).await?;
+            let missing: Vec<String> = ids
+                .iter()
+                .filter(|id| !found.contains(id))
+                .map(|id| id.to_string())
+                .collect();
+            if !missing.is_empty() {
+                let mut errors = ValidationErrors::new();
+                errors.push(
+                    "district_ids",
+                    format!(
+                        "no district {}: a key names districts that exist",
+                        model::limits::first_few(&missing, 5, ", ")
+                    ),
+                );
+                return Err(EngineError::Invalid(errors));
+            }
         }
         let (id, secret) = fresh_token_parts();
         let key = ApiKey {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use connector::SettingSpec;
 use model::district::{parse_time_zone, ConnectorConfig, District, DistrictSettings};
 use model::ids::DistrictId;
-use model::ValidationErrors;
+use model::{limits, ValidationErrors};
 
 use crate::{Engine, EngineError, Refusal};
 
@@ -96,8 +96,12 @@ impl std::fmt::Debug for DistrictUpdate {
     }
 }
 
-type SetOne =
-    fn(&[connector::SettingSpec], &mut ConnectorConfig, &str, String) -> Result<(), &'static str>;
+type SetOne = fn(
+    &[connector::SettingSpec],
+    &mut ConnectorConfig,
+    &str,
+    String,
+) -> Result<(), model::FieldError>;
 
 /// How many times an update without an etag is tried again when another write got in
 /// between its read and its write.
@@ -111,18 +115,6 @@ fn stale(id: &DistrictId, expected: u64, found: u64) -> EngineError {
              read it again and reapply the change"
         ),
     }
-}
-
-const MAX_NAME: usize = 200;
-
-fn check_name(name: &str, errors: &mut ValidationErrors) -> String {
-    let name = name.trim();
-    if name.is_empty() {
-        errors.push("name", "is required");
-    } else if name.chars().count() > MAX_NAME {
-        errors.push("name", format!("is longer than {MAX_NAME} characters"));
-    }
-    name.to_owned()
 }
 
 /// What an update changed, in field names (a secret by its name only).
@@ -185,7 +177,7 @@ impl Engine {
                 None
             }
         };
-        let name = check_name(&draft.name, &mut errors);
+        let name = draft.name.trim().to_owned();
         let time_zone = parse_time_zone(draft.time_zone.trim())
             .map_err(|e| errors.0.push(e))
             .ok();
@@ -196,7 +188,7 @@ impl Engine {
                 None
             }
         };
-        self.check_whole(connector.as_ref(), &draft.settings, &mut errors);
+        self.check_whole(&name, connector.as_ref(), &draft.settings, &mut errors);
         let (Some(id), Some(time_zone), Some(connector), true) =
             (id, time_zone, connector, errors.is_empty())
         else {
@@ -298,7 +290,7 @@ impl Engine {
     fn edit(&self, district: &mut District, update: &DistrictUpdate) -> Result<(), EngineError> {
         let mut errors = ValidationErrors::new();
         if let Some(name) = &update.name {
-            district.name = check_name(name, &mut errors);
+            district.name = name.trim().to_owned();
         }
         if let Some(tz) = &update.time_zone {
             match parse_time_zone(tz.trim()) {
@@ -328,10 +320,12 @@ impl Engine {
                     }
                 }
                 ConnectorEdit::Settings(settings) => {
-                    district.connector.settings.clear();
-                    for (name, value) in settings {
-                        self.set_one(&mut district.connector, name, value, false, &mut errors);
-                    }
+                    connector::registry::replace_settings(
+                        self.specs(&district.connector.kind),
+                        &mut district.connector,
+                        settings.clone(),
+                        &mut errors,
+                    );
                 }
                 ConnectorEdit::Setting(name, value) => {
                     self.set_one(&mut district.connector, name, value, false, &mut errors)
@@ -347,7 +341,12 @@ impl Engine {
                 errors.0.extend(e.0);
             }
         }
-        self.check_whole(Some(&district.connector), &district.settings, &mut errors);
+        self.check_whole(
+            &district.name,
+            Some(&district.connector),
+            &district.settings,
+            &mut errors,
+        );
         // A required secret the change cleared: say why it is wanted again.
         if let Some((target, cleared)) = cleared {
             for e in &mut errors.0 {
@@ -404,6 +403,11 @@ impl Engine {
         (!cleared.is_empty()).then(|| (target.name.to_owned(), cleared))
     }
 
+    /// The settings a connector kind takes (none for a kind this build lacks).
+    fn specs(&self, kind: &str) -> &'static [SettingSpec] {
+        self.registry.get(kind).map(|f| f.settings()).unwrap_or(&[])
+    }
+
     /// Sets one plain setting or secret of `config`, naming a misplaced one.
     fn set_one(
         &self,
@@ -413,18 +417,14 @@ impl Engine {
         secret: bool,
         errors: &mut ValidationErrors,
     ) {
-        let specs = self
-            .registry
-            .get(&config.kind)
-            .map(|f| f.settings())
-            .unwrap_or(&[]);
-        let (set, under) = if secret {
-            (connector::registry::set_secret as SetOne, "secrets")
+        let specs = self.specs(&config.kind);
+        let set = if secret {
+            connector::registry::set_secret as SetOne
         } else {
-            (connector::registry::set_setting as SetOne, "settings")
+            connector::registry::set_setting as SetOne
         };
         if let Err(e) = set(specs, config, name, value.to_owned()) {
-            errors.push(format!("connector.{under}.{name}"), e);
+            errors.0.push(e);
         }
     }
 
@@ -487,6 +487,10 @@ impl Engine {
         errors: &mut ValidationErrors,
     ) -> Option<ConnectorConfig> {
         let kind = draft.kind.trim();
+        if let Err(e) = limits::text("connector.kind", kind, limits::KIND) {
+            errors.0.push(e);
+            return None;
+        }
         if kind.is_empty() {
             errors.push(
                 "connector.kind",
@@ -497,26 +501,23 @@ impl Engine {
             );
             return None;
         }
-        match self
-            .registry
-            .config_from_parts(kind, draft.settings, draft.secrets, previous)
-        {
-            Ok(c) => Some(c),
-            Err(e) => {
-                errors.0.extend(e.0);
-                None
-            }
-        }
+        self.registry
+            .config_from_parts(kind, draft.settings, draft.secrets, previous, errors)
     }
 
-    /// Settings on their own, then the connector's settings and the district settings
-    /// its source constrains.
+    /// A district as it would be stored, on create and on update alike: its name, its
+    /// settings on their own, then the connector's settings and the district settings its
+    /// source constrains.
     fn check_whole(
         &self,
+        name: &str,
         connector: Option<&ConnectorConfig>,
         settings: &DistrictSettings,
         errors: &mut ValidationErrors,
     ) {
+        if let Err(e) = model::district::parse_name(name) {
+            errors.0.push(e);
+        }
         if let Err(e) = settings.validate() {
             errors.extend_under("settings", e);
         }

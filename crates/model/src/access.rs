@@ -65,8 +65,8 @@ impl FromStr for Ability {
                 FieldError::new(
                     "abilities",
                     format!(
-                        "{:?} is not an ability (read, spot_sync, run, configure, admin)",
-                        crate::error::cut(s, 40)
+                        "{} is not an ability (read, spot_sync, run, configure, admin)",
+                        crate::limits::echo(s)
                     ),
                 )
             })
@@ -156,24 +156,40 @@ pub fn parse_key_name(raw: &str) -> Result<String, FieldError> {
         Err(FieldError::new(
             "name",
             format!(
-                "{:?} is not a key name: 1 to {MAX_KEY_NAME} letters, digits, '-', '_', '.' or '@'",
-                crate::error::cut(raw, 80)
+                "{} is not a key name: 1 to {MAX_KEY_NAME} letters, digits, '-', '_', '.' or '@'",
+                crate::limits::echo(raw)
             ),
         ))
     }
 }
 
-/// A scope from its parts as a caller writes them: district ids (none means every
-/// district) and ability names (at least one).
+/// A scope from its parts as a caller writes them (named as CreateApiKey names them):
+/// district ids (none means every
+/// district; at most [`crate::limits::KEY_DISTRICTS`]) and ability names (at least one),
+/// neither repeated. Whether the districts exist is the engine's to check.
 pub fn parse_scope(districts: &[String], abilities: &[String]) -> Result<Scope, ValidationErrors> {
     let mut errors = ValidationErrors::new();
+    let counts = [
+        crate::limits::count(
+            "district_ids",
+            districts.len(),
+            crate::limits::KEY_DISTRICTS,
+        ),
+        crate::limits::count("abilities", abilities.len(), Ability::ALL.len()),
+    ];
+    for e in counts.into_iter().filter_map(Result::err) {
+        errors.0.push(e);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
     let mut ids = BTreeSet::new();
     for (i, raw) in districts.iter().enumerate() {
         match raw.trim().parse::<DistrictId>() {
             Ok(id) => {
                 ids.insert(id);
             }
-            Err(e) => errors.push(format!("districts[{i}]"), e.message),
+            Err(e) => errors.push(format!("district_ids[{i}]"), e.message),
         }
     }
     let mut set = BTreeSet::new();
@@ -185,6 +201,13 @@ pub fn parse_scope(districts: &[String], abilities: &[String]) -> Result<Scope, 
             Err(e) => errors.push(format!("abilities[{i}]"), e.message),
         }
     }
+    let named = |list: &'_ [String]| {
+        list.iter()
+            .map(|s| (s.trim().to_owned(), crate::limits::echo(s.trim())))
+            .collect::<Vec<_>>()
+    };
+    crate::limits::unique("district_ids", named(districts), &mut errors);
+    crate::limits::unique("abilities", named(abilities), &mut errors);
     if abilities.is_empty() {
         errors.push(
             "abilities",
@@ -266,9 +289,32 @@ mod tests {
         let errors = parse_scope(&ids(&["Bad Id"]), &ids(&["read", "write"]))
             .expect_err("two problems")
             .to_string();
-        assert!(errors.contains("districts[0]"), "{errors}");
+        assert!(errors.contains("district_ids[0]"), "{errors}");
         assert!(errors.contains("abilities[1]"), "{errors}");
         assert!(parse_scope(&[], &[]).is_err(), "an empty scope is refused");
+    }
+
+    #[test]
+    fn a_scope_names_no_district_or_ability_twice_and_few_districts() {
+        let errors = parse_scope(&ids(&["a", "b", "a"]), &ids(&["read", "run", " read"]))
+            .expect_err("repeats")
+            .to_string();
+        assert!(
+            errors.contains("district_ids[2]: \"a\" repeats district_ids[0]"),
+            "{errors}"
+        );
+        assert!(
+            errors.contains("abilities[2]: \"read\" repeats abilities[0]"),
+            "{errors}"
+        );
+        let many: Vec<String> = (0..10_000).map(|i| format!("d{i}")).collect();
+        let errors = parse_scope(&many, &ids(&["read"])).expect_err("too many");
+        assert_eq!(
+            errors.to_string(),
+            "district_ids: holds 10000 entries; at most 100 are accepted"
+        );
+        let many = ids(&["read"; 6]);
+        assert!(parse_scope(&[], &many).is_err_and(|e| e.to_string().contains("at most 5")));
     }
 
     #[test]

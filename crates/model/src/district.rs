@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::ValidationErrors;
 use crate::ids::DistrictId;
+use crate::limits;
 use crate::roster::{ContactType, PhoneType, Relationship};
 use crate::secret::Secret;
 
@@ -84,6 +85,48 @@ impl<T: Ord> Selection<T> {
             Selection::All => true,
             Selection::Only(set) => set.contains(value),
         }
+    }
+
+    /// A selection as a caller writes it: `all`, or at most
+    /// [`limits::SELECTION_VALUES`] values, each a short one-line text, none empty and
+    /// none naming a type another names too (`Parent` and ` parent` are one). Problems
+    /// are named under `path`.
+    pub fn from_list(
+        path: &str,
+        all: bool,
+        values: &[String],
+        parse: impl Fn(&str) -> T,
+        errors: &mut ValidationErrors,
+    ) -> Option<Self> {
+        if all {
+            if values.is_empty() {
+                return Some(Selection::All);
+            }
+            errors.push(path, "set either all or values, not both");
+            return None;
+        }
+        let values_path = format!("{path}.values");
+        if let Err(e) = limits::count(&values_path, values.len(), limits::SELECTION_VALUES) {
+            errors.0.push(e);
+            return None;
+        }
+        let before = errors.0.len();
+        for (i, v) in values.iter().enumerate() {
+            let at = format!("{values_path}[{i}]");
+            if v.trim().is_empty() {
+                errors.push(at, "is empty");
+            } else if let Err(e) = limits::text(&at, v, limits::SELECTION_VALUE) {
+                errors.0.push(e);
+            }
+        }
+        if errors.0.len() > before {
+            return None;
+        }
+        let parsed: Vec<T> = values.iter().map(|v| parse(v)).collect();
+        // Keyed by the type each names: `Parent` and ` parent` are one.
+        let named = parsed.iter().zip(values.iter().map(|v| limits::echo(v)));
+        limits::unique(&values_path, named, errors);
+        (errors.0.len() == before).then(|| Selection::Only(parsed.into_iter().collect()))
     }
 }
 
@@ -322,16 +365,31 @@ impl DistrictSettings {
             }
         }
         for (kind, p) in &self.max_rejected_percent {
-            let path = format!("max_rejected_percent.{kind}");
             if !RECORD_KINDS.contains(&kind.as_str()) {
                 errors.push(
-                    path,
-                    format!("{kind:?} is not one of {}", RECORD_KINDS.join(", ")),
+                    "max_rejected_percent",
+                    format!(
+                        "{} is not one of {}",
+                        limits::echo(kind),
+                        RECORD_KINDS.join(", ")
+                    ),
                 );
             } else if !(0.0..=100.0).contains(p) || p.is_nan() {
-                errors.push(path, format!("{p} is not a percentage between 0 and 100"));
+                errors.push(
+                    format!("max_rejected_percent.{kind}"),
+                    format!("{p} is not a percentage between 0 and 100"),
+                );
             }
         }
+        // One value per cell of the matrix: a repeat would leave which one holds to chance.
+        limits::unique(
+            "access_overrides.values",
+            self.access_overrides.iter().map(|o| {
+                let cell = (o.row, o.capability);
+                (cell, format!("the cell {:?} × {:?}", o.row, o.capability))
+            }),
+            &mut errors,
+        );
         errors.into_result(())
     }
 
@@ -346,12 +404,27 @@ impl DistrictSettings {
 
 /// Parses an IANA time zone name (`America/Edmonton`).
 pub fn parse_time_zone(name: &str) -> Result<chrono_tz::Tz, crate::FieldError> {
+    limits::text("time_zone", name, limits::TIME_ZONE)?;
     name.parse::<chrono_tz::Tz>().map_err(|_| {
         crate::FieldError::new(
             "time_zone",
-            format!("{name:?} is not an IANA time zone name (for example America/Edmonton)"),
+            format!(
+                "{} is not an IANA time zone name (for example America/Edmonton)",
+                limits::echo(name)
+            ),
         )
     })
+}
+
+/// A district's name: required, at most [`limits::NAME`] characters of one visible line.
+/// The same check on create and on update.
+pub fn parse_name(raw: &str) -> Result<String, crate::FieldError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err(crate::FieldError::new("name", "is required"));
+    }
+    limits::text("name", name, limits::NAME)?;
+    Ok(name.to_owned())
 }
 
 #[cfg(test)]
@@ -378,6 +451,98 @@ mod tests {
         s.thresholds.links_removed.max_percent = Some(140.0);
         let err = s.validate().expect_err("must be refused");
         assert_eq!(err.errors()[0].path, "thresholds.links_removed.max_percent");
+    }
+
+    #[test]
+    fn names_are_one_visible_line() {
+        assert_eq!(parse_name("  Calgary  ").ok().as_deref(), Some("Calgary"));
+        for bad in ["", "  ", "a\0b", "red\u{1b}[31m", "two\r\nlines"] {
+            assert_eq!(parse_name(bad).expect_err(bad).path, "name");
+        }
+        assert!(parse_name(&"n".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn selections_are_short_lists_of_distinct_types() {
+        let list = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let mut errors = ValidationErrors::new();
+        let s = Selection::from_list(
+            "contact_types",
+            false,
+            &list(&["Parent", "Emergency"]),
+            ContactType::parse,
+            &mut errors,
+        );
+        assert!(errors.is_empty(), "{errors}");
+        assert_eq!(
+            s,
+            Some(Selection::Only(
+                [ContactType::Parent, ContactType::Emergency].into()
+            ))
+        );
+        for (values, want) in [
+            (
+                list(&["Parent", " parent"]),
+                "contact_types.values[1]: \" parent\" repeats contact_types.values[0]",
+            ),
+            (
+                list(&["Par\r\nent"]),
+                "contact_types.values[0]: \"Par\\r\\nent\" holds the control character",
+            ),
+            (list(&[""]), "contact_types.values[0]: is empty"),
+            (
+                vec!["x".into(); 100_000],
+                "contact_types.values: holds 100000 entries; at most 50",
+            ),
+        ] {
+            let mut errors = ValidationErrors::new();
+            let s = Selection::from_list(
+                "contact_types",
+                false,
+                &values,
+                ContactType::parse,
+                &mut errors,
+            );
+            assert_eq!(s, None);
+            assert!(errors.to_string().starts_with(want), "{errors}");
+        }
+        let long = list(&[&"x".repeat(65)]);
+        let mut errors = ValidationErrors::new();
+        assert_eq!(
+            Selection::from_list("p", false, &long, PhoneType::parse, &mut errors),
+            None
+        );
+        assert!(errors.to_string().contains("at most 64"), "{errors}");
+    }
+
+    #[test]
+    fn an_access_cell_is_overridden_once() {
+        let cell = AccessOverride {
+            row: AccessRow::ReadOnly,
+            capability: Capability::ViewForms,
+            scope: Scope::All,
+        };
+        let s = DistrictSettings {
+            access_overrides: vec![
+                cell,
+                AccessOverride {
+                    scope: Scope::Nothing,
+                    ..cell
+                },
+            ],
+            ..DistrictSettings::default()
+        };
+        let err = s.validate().expect_err("a repeated cell");
+        assert_eq!(err.errors()[0].path, "access_overrides.values[1]");
+    }
+
+    #[test]
+    fn unknown_record_kinds_are_quoted_cut() {
+        let mut s = DistrictSettings::default();
+        s.max_rejected_percent.insert("k".repeat(100_000), 5.0);
+        let err = s.validate().expect_err("unknown kind").to_string();
+        assert!(err.len() < 300, "{err}");
+        assert!(err.starts_with("max_rejected_percent: \"kkk"), "{err}");
     }
 
     #[test]

@@ -87,17 +87,6 @@ impl fmt::Display for ValidationErrors {
     }
 }
 
-/// `s` cut to at most `max` characters (an ellipsis marks the cut): a caller's value
-/// quoted in an error never makes the error huge.
-pub fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let mut out: String = s.chars().take(max).collect();
-    out.push('…');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,8 @@ impl FromStr for DistrictId {
             Err(FieldError::new(
                 "district_id",
                 format!(
-                    "{s:?} is not a district id: use 1-63 lowercase letters, digits and '-', starting with a letter or digit"
+                    "{} is not a district id: use 1-63 lowercase letters, digits and '-', starting with a letter or digit",
+                    crate::limits::echo(s)
                 ),
             ))
         }
@@ -127,8 +128,8 @@ macro_rules! uuid_id {
                         FieldError::new(
                             $field,
                             format!(
-                                "{:?} is not a valid id (expected a UUID such as 3f2a1c9e-8b7d-4e6f-a5c4-2d1e0f9a8b7c)",
-                                crate::error::cut(s, 80)
+                                "{} is not a valid id (expected a UUID such as 3f2a1c9e-8b7d-4e6f-a5c4-2d1e0f9a8b7c)",
+                                crate::limits::echo(s)
                             ),
                         )
                     })

@@ -5,7 +5,7 @@
 //! ([`link`]), the record of who changed what ([`change`]), a pull as staged
 //! ([`staging`]), newtype ids ([`ids`]), the
 //! write-only secret wrapper ([`secret`]) and validation errors that carry the field path
-//! ([`error`]).
+//! ([`error`]), and the limits of what a caller sends ([`limits`]).
 //!
 //! Must never: do I/O, depend on an async runtime, or know which SIS a record came from
 //! beyond the opaque source ids it carries. Start reading at [`roster::Student`] and
@@ -17,6 +17,7 @@ pub mod district;
 pub mod error;
 pub mod fields;
 pub mod ids;
+pub mod limits;
 pub mod link;
 pub mod nightly;
 pub mod roster;

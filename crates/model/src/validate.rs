@@ -14,7 +14,7 @@ use crate::source::{GuardianAccount, SourceStudent};
 /// The longest text field accepted (an address line, an e-mail, a name).
 pub const MAX_TEXT: usize = 1_000;
 /// The longest source id accepted.
-pub const MAX_ID: usize = 255;
+pub const MAX_ID: usize = crate::limits::SOURCE_ID;
 
 fn id(field: &str, v: &SourceId) -> Result<(), String> {
     let s = v.as_str();

@@ -80,6 +80,27 @@ impl Store {
         }
     }
 
+    /// Which of `ids` name a stored district (their secrets are not read).
+    pub async fn existing_districts(
+        &self,
+        ids: &[DistrictId],
+    ) -> Result<Vec<DistrictId>, StoreError> {
+        let found: Vec<String> = row::Entity::find()
+            .select_only()
+            .column(row::Column::Id)
+            .filter(row::Column::Id.is_in(ids.iter().map(|d| d.as_str())))
+            .into_tuple()
+            .all(self.db())
+            .await?;
+        found
+            .into_iter()
+            .map(|id| {
+                id.parse()
+                    .map_err(|e| StoreError::corrupt(ENTITY, &id, "id", e))
+            })
+            .collect()
+    }
+
     pub async fn get_district(&self, id: &DistrictId) -> Result<District, StoreError> {
         let found = row::Entity::find_by_id(id.as_str()).one(self.db()).await?;
         match found {

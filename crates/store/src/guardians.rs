@@ -39,7 +39,7 @@ impl Store {
         found(
             row,
             ENTITY,
-            || format!("with source id {source_id}"),
+            || format!("with source id {}", model::limits::echo(source_id.as_str())),
             from_row,
         )
     }

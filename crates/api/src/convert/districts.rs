@@ -170,6 +170,12 @@ pub fn masked_update(
         );
         return Err(errors);
     }
+    if let Err(e) =
+        model::limits::count("update_mask.paths", paths.len(), model::limits::MASK_PATHS)
+    {
+        errors.0.push(e);
+        return Err(errors);
+    }
     let given_settings = district.settings.clone().unwrap_or_default();
     let defaults = settings_to_proto(&DistrictSettings::default());
     let given_connector = district.connector.clone().unwrap_or_default();
@@ -180,6 +186,10 @@ pub fn masked_update(
     for (i, path) in paths.iter().enumerate() {
         let at = format!("update_mask.paths[{i}]");
         let path = path.trim();
+        if let Err(e) = model::limits::text(&at, path, model::limits::MASK_PATH) {
+            errors.0.push(e);
+            continue;
+        }
         let parts: Vec<&str> = path.split('.').collect();
         match parts.as_slice() {
             ["name"] => update.name = Some(district.name.clone()),
@@ -239,7 +249,10 @@ pub fn masked_update(
             ["connector", "secrets_set"] => errors.push(at, "connector.secrets_set is output only"),
             _ => errors.push(
                 at,
-                format!("{path:?} is not a field of District that can be updated"),
+                format!(
+                    "{} is not a field of District that can be updated",
+                    model::limits::echo(path)
+                ),
             ),
         }
     }

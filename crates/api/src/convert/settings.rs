@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use model::district::{
     AccessOverride, AccessRow, ArchivedStudents, Capability, DistrictSettings, Limit, Scope,
-    Selection, StaffPermission, StudentIdSource, Thresholds,
+    Selection, StaffPermission, StudentIdSource, Thresholds, RECORD_KINDS,
 };
+use model::limits;
 use model::roster::{ContactType, PhoneType, Relationship};
 use model::ValidationErrors;
 use proto::v1 as pb;
@@ -194,24 +195,7 @@ fn selection_from_proto<T: Ord>(
     errors: &mut ValidationErrors,
 ) -> Option<Selection<T>> {
     let pb::TypeSelection { all, values } = s;
-    match (all, values.is_empty()) {
-        (true, true) => Some(Selection::All),
-        (true, false) => {
-            errors.push(path, "set either all or values, not both");
-            None
-        }
-        (false, _) => {
-            let mut set = BTreeSet::new();
-            for (i, v) in values.iter().enumerate() {
-                if v.trim().is_empty() {
-                    errors.push(format!("{path}.values[{i}]"), "is empty");
-                } else {
-                    set.insert(parse(v));
-                }
-            }
-            Some(Selection::Only(set))
-        }
-    }
+    Selection::from_list(path, all, &values, parse, errors)
 }
 
 fn limit_from_proto(l: pb::Limit) -> Limit {
@@ -310,9 +294,20 @@ pub fn apply_settings(
         }
     }
     if let Some(limits) = max_rejected_percent {
-        target.max_rejected_percent = limits.max_percent.into_iter().collect();
+        let n = limits.max_percent.len();
+        match limits::count("settings.max_rejected_percent", n, RECORD_KINDS.len()) {
+            Ok(()) => target.max_rejected_percent = limits.max_percent.into_iter().collect(),
+            Err(e) => errors.0.push(e),
+        }
     }
-    if let Some(o) = access_overrides {
+    let n = access_overrides.as_ref().map_or(0, |o| o.values.len());
+    if let Err(e) = limits::count(
+        "settings.access_overrides.values",
+        n,
+        limits::ACCESS_OVERRIDES,
+    ) {
+        errors.0.push(e);
+    } else if let Some(o) = access_overrides {
         let mut values = Vec::with_capacity(o.values.len());
         for (i, v) in o.values.iter().enumerate() {
             if let Some(v) = override_from_proto(
@@ -325,7 +320,13 @@ pub fn apply_settings(
         }
         target.access_overrides = values;
     }
-    if let Some(p) = staff_permissions {
+    let n = staff_permissions.as_ref().map_or(0, |p| p.values.len());
+    let path = "settings.staff_permissions.values";
+    if let Err(e) = limits::count(path, n, StaffPermission::ALL.len()) {
+        errors.0.push(e);
+    } else if let Some(p) = staff_permissions {
+        let named = p.values.iter().map(|v| (*v, format!("permission {v}")));
+        limits::unique(path, named, &mut errors);
         let mut set = BTreeSet::new();
         for (i, v) in p.values.into_iter().enumerate() {
             match permission_from_proto(v) {

@@ -14,16 +14,11 @@ use crate::status::{from_engine, invalid, invalid_field};
 const DEFAULT_PAGE: u64 = 100;
 const MAX_PAGE: u64 = 1000;
 
-/// A caller's request id: at most 128 characters, not one of the schedule's; empty means
-/// none.
+/// A caller's request id: at most [`model::limits::REQUEST_ID`] characters of one line,
+/// not one of the schedule's; empty means none.
 pub(super) fn request_id(raw: &str) -> Result<Option<&str>, Status> {
     let id = raw.trim();
-    if id.chars().count() > 128 {
-        return Err(invalid_field(model::FieldError::new(
-            "request_id",
-            "is longer than 128 characters",
-        )));
-    }
+    model::limits::text("request_id", id, model::limits::REQUEST_ID).map_err(invalid_field)?;
     if id.starts_with(engine::schedule::NIGHTLY_REQUEST_PREFIX) {
         return Err(invalid_field(model::FieldError::new(
             "request_id",
@@ -196,11 +191,15 @@ pub(super) async fn list(
         .list_districts_in(within, after.as_ref(), limit)
         .await
         .map_err(crate::status::from_store)?;
+    let mut districts: Vec<pb::District> = page.districts.iter().map(district_to_proto).collect();
+    let (n, cut) = crate::page::fit(&districts, limit);
+    districts.truncate(n);
+    let more = cut || page.next_after.is_some();
     Ok(pb::ListDistrictsResponse {
-        districts: page.districts.iter().map(district_to_proto).collect(),
-        next_page_token: page
-            .next_after
-            .map(|id| crate::page::token("districts", id.as_str()))
-            .unwrap_or_default(),
+        next_page_token: match (more, districts.last()) {
+            (true, Some(last)) => crate::page::token("districts", &last.district_id),
+            _ => String::new(),
+        },
+        districts,
     })
 }

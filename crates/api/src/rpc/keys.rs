@@ -8,7 +8,7 @@ use tonic::Status;
 use super::district_id;
 use crate::convert::time;
 use crate::page;
-use crate::status::{from_engine, invalid};
+use crate::status::from_engine;
 
 pub(crate) fn key_to_proto(key: &ApiKey) -> pb::ApiKey {
     pb::ApiKey {
@@ -34,22 +34,13 @@ pub(super) async fn create(
     caller: &Caller,
     r: pb::CreateApiKeyRequest,
 ) -> Result<pb::CreateApiKeyResponse, Status> {
-    let mut errors = model::ValidationErrors::new();
-    if let Err(e) = model::access::parse_key_name(&r.name) {
-        errors.0.push(e);
-    }
-    let scope = match model::access::parse_scope(&r.district_ids, &r.abilities) {
-        Ok(scope) => Some(scope),
-        Err(more) => {
-            errors.0.extend(more.0);
-            None
-        }
-    };
-    let Some(scope) = scope.filter(|_| errors.is_empty()) else {
-        return Err(invalid(errors));
-    };
+    let pb::CreateApiKeyRequest {
+        name,
+        district_ids,
+        abilities,
+    } = r;
     let issued = engine
-        .create_api_key(&r.name, scope, caller)
+        .create_api_key_as_asked(&name, &district_ids, &abilities, caller)
         .await
         .map_err(from_engine)?;
     Ok(pb::CreateApiKeyResponse {
@@ -58,19 +49,36 @@ pub(super) async fn create(
     })
 }
 
-/// The keys whose scope lies within the caller's: an admin of some districts does not
-/// learn of others.
+/// The keys whose scope lies within the caller's, by name: an admin of some districts
+/// does not learn of others.
 pub(super) async fn list(
     engine: &Engine,
     caller: &Caller,
+    r: pb::ListApiKeysRequest,
 ) -> Result<pb::ListApiKeysResponse, Status> {
-    let keys = engine.list_api_keys().await.map_err(from_engine)?;
+    let pb::ListApiKeysRequest {
+        page_size,
+        page_token,
+    } = r;
+    let size = page::size(page_size, 100, 1000)?;
+    let after = page::after(&page_token, "keys")?;
+    let mut keys = engine.list_api_keys().await.map_err(from_engine)?;
+    keys.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut keys: Vec<pb::ApiKey> = keys
+        .iter()
+        .filter(|k| caller.scope.districts.covers(&k.scope.districts))
+        .filter(|k| after.as_deref().is_none_or(|a| k.name.as_str() > a))
+        .take(size as usize + 1)
+        .map(key_to_proto)
+        .collect();
+    let (n, more) = page::fit(&keys, size);
+    keys.truncate(n);
     Ok(pb::ListApiKeysResponse {
-        keys: keys
-            .iter()
-            .filter(|k| caller.scope.districts.covers(&k.scope.districts))
-            .map(key_to_proto)
-            .collect(),
+        next_page_token: match (more, keys.last()) {
+            (true, Some(last)) => page::token("keys", &last.name),
+            _ => String::new(),
+        },
+        keys,
     })
 }
 
@@ -121,26 +129,28 @@ pub(super) async fn audit(
             })
         })
         .transpose()?;
-    let mut events = engine
+    let events = engine
         .list_audit(&district, after, size + 1)
         .await
         .map_err(from_engine)?;
-    let more = events.len() as u64 > size;
-    events.truncate(size as usize);
+    let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+    let mut shown: Vec<pb::AuditEvent> = events
+        .into_iter()
+        .map(|e| pb::AuditEvent {
+            time: time(e.at),
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            detail: e.detail,
+        })
+        .collect();
+    let (n, more) = page::fit(&shown, size);
+    shown.truncate(n);
     Ok(pb::ListAuditEventsResponse {
-        next_page_token: match (more, events.last()) {
-            (true, Some(last)) => page::token(&request, &last.seq.to_string()),
+        next_page_token: match (more, n.checked_sub(1).and_then(|i| seqs.get(i))) {
+            (true, Some(last)) => page::token(&request, &last.to_string()),
             _ => String::new(),
         },
-        events: events
-            .into_iter()
-            .map(|e| pb::AuditEvent {
-                time: time(e.at),
-                actor: e.actor,
-                action: e.action,
-                target: e.target,
-                detail: e.detail,
-            })
-            .collect(),
+        events: shown,
     })
 }

@@ -323,7 +323,9 @@ impl SyncService for SyncApi {
         request: Request<pb::ListApiKeysRequest>,
     ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
         let (caller, engine) = access::admit(&self.engine, &request, Ability::Admin).await?;
-        keys::list(&engine, &caller).await.map(Response::new)
+        keys::list(&engine, &caller, request.into_inner())
+            .await
+            .map(Response::new)
     }
 
     async fn revoke_api_key(

@@ -47,7 +47,11 @@ pub(super) fn key<T: std::str::FromStr<Err = model::FieldError>>(
             "{field}: is required (or source_id)"
         ))),
         (ours, "") => ours.parse().map(Key::Ours).map_err(invalid_field),
-        ("", source) => Ok(Key::Source(SourceId::new(source))),
+        ("", source) => {
+            model::limits::text("source_id", source, model::limits::SOURCE_ID)
+                .map_err(invalid_field)?;
+            Ok(Key::Source(SourceId::new(source)))
+        }
         _ => Err(Status::invalid_argument(format!(
             "{field}: give {field} or source_id, not both"
         ))),
@@ -124,13 +128,15 @@ pub(super) async fn student_links(
         .list_student_links(&district, student_id)
         .await
         .map_err(from_store)?;
-    let mut rest = all.into_iter().filter(|l| {
-        after
-            .as_deref()
-            .is_none_or(|a| l.guardian_id.to_string().as_str() > a)
-    });
-    let links: Vec<_> = rest.by_ref().take(size as usize).collect();
-    let more = rest.next().is_some();
+    let links: Vec<_> = all
+        .into_iter()
+        .filter(|l| {
+            after
+                .as_deref()
+                .is_none_or(|a| l.guardian_id.to_string().as_str() > a)
+        })
+        .take(size as usize + 1)
+        .collect();
     let ids: Vec<GuardianId> = links.iter().map(|l| l.guardian_id).collect();
     let guardians: HashMap<GuardianId, model::roster::Guardian> = store
         .get_guardians(&district, &ids)
@@ -139,14 +145,17 @@ pub(super) async fn student_links(
         .into_iter()
         .map(|g| (g.id, g))
         .collect();
+    let mut shown: Vec<pb::StudentLink> = links
+        .iter()
+        .map(|l| link_to_proto(l, guardians.get(&l.guardian_id)))
+        .collect();
+    let (n, more) = crate::page::fit(&shown, size);
+    shown.truncate(n);
     Ok(pb::ListStudentLinksResponse {
-        next_page_token: match (more, links.last()) {
+        next_page_token: match (more, n.checked_sub(1).and_then(|i| links.get(i))) {
             (true, Some(last)) => crate::page::token(&request, &last.guardian_id.to_string()),
             _ => String::new(),
         },
-        links: links
-            .iter()
-            .map(|l| link_to_proto(l, guardians.get(&l.guardian_id)))
-            .collect(),
+        links: shown,
     })
 }

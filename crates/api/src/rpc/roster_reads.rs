@@ -14,11 +14,8 @@ use crate::convert::roster::{
     classroom_to_proto, school_to_proto, source_record_to_proto, staff_to_proto,
 };
 use crate::convert::time;
-use crate::status::{from_engine, from_store};
-
-fn not_found(entity: &str, id: impl std::fmt::Display) -> Status {
-    Status::not_found(format!("{entity} {id} not found"))
-}
+use crate::status::{from_engine, from_store, not_found};
+use model::limits::echo;
 
 pub(super) async fn staff(engine: &Engine, r: pb::GetStaffRequest) -> Result<pb::Staff, Status> {
     let pb::GetStaffRequest { district_id, staff } = r;
@@ -34,7 +31,7 @@ pub(super) async fn staff(engine: &Engine, r: pb::GetStaffRequest) -> Result<pb:
             .map_err(from_store)?
             .remove(&source)
             .map(|s| s.value)
-            .ok_or_else(|| not_found("staff with source id", &source))?,
+            .ok_or_else(|| not_found("staff with source id", &echo(source.as_str())))?,
     };
     Ok(staff_to_proto(&district, &staff))
 }
@@ -63,7 +60,7 @@ pub(super) async fn classroom(
             .map_err(from_store)?
             .remove(&source)
             .map(|c| c.value)
-            .ok_or_else(|| not_found("classroom with source id", &source))?,
+            .ok_or_else(|| not_found("classroom with source id", &echo(source.as_str())))?,
     };
     let enrollments = store
         .enrollments_of_classrooms(&district, std::slice::from_ref(&classroom.source_id))
@@ -92,12 +89,18 @@ pub(super) async fn student_classrooms(
     let pb::ListStudentClassroomsRequest {
         district_id,
         student,
+        page_size,
+        page_token,
     } = r;
     let (student_id, source_id) =
         either!(student, list_student_classrooms_request::Student, StudentId);
     let key = key::<StudentId>(&student_id, &source_id, "student_id")?;
+    let size = crate::page::size(page_size, 100, 1000)?;
     let district = known_district(engine, &district_id).await?;
     let student = student_source(engine, &district, key).await?;
+    // A student's classrooms are read whole, in source id order, and paged here.
+    let request = format!("classrooms/{district}/{}", student.id);
+    let after = crate::page::after(&page_token, &request)?;
     let store = engine.store();
     let enrolled: Vec<SourceId> = store
         .enrollments_of_person(&district, &student.source_id)
@@ -112,12 +115,21 @@ pub(super) async fn student_classrooms(
         .await
         .map_err(from_store)?
         .into_iter()
+        .filter(|(k, _)| after.as_deref().is_none_or(|a| k.as_str() > a))
         .map(|(k, v)| (k, v.value))
         .collect();
-    let mut schools: Vec<SourceId> = classrooms
+    let mut shown: Vec<pb::Classroom> = classrooms
         .values()
+        .take(size as usize + 1)
+        .map(|c| classroom_to_proto(&district, c, &[]))
+        .collect();
+    let (n, more) = crate::page::fit(&shown, size);
+    shown.truncate(n);
+    let page: Vec<_> = classrooms.values().take(n).collect();
+    let mut schools: Vec<SourceId> = page
+        .iter()
         .map(|c| c.school_source_id.clone())
-        .chain(student.school_source_id.clone())
+        .chain(student.school_source_id.clone().filter(|_| after.is_none()))
         .collect();
     schools.sort();
     schools.dedup();
@@ -129,10 +141,11 @@ pub(super) async fn student_classrooms(
         .map(|(k, v)| (k, v.value))
         .collect();
     Ok(pb::ListStudentClassroomsResponse {
-        classrooms: classrooms
-            .values()
-            .map(|c| classroom_to_proto(&district, c, &[]))
-            .collect(),
+        next_page_token: match (more, page.last()) {
+            (true, Some(last)) => crate::page::token(&request, last.source_id.as_str()),
+            _ => String::new(),
+        },
+        classrooms: shown,
         schools: schools.values().map(school_to_proto).collect(),
     })
 }

@@ -138,11 +138,12 @@ pub(super) async fn list(
         .list_runs(&district, after, size + 1)
         .await
         .map_err(from_engine)?;
-    let more = runs.len() as u64 > size;
-    let shown: Vec<_> = runs.iter().take(size as usize).collect();
+    let mut shown: Vec<pb::SyncRun> = runs.iter().map(run_to_proto).collect();
+    let (n, more) = page::fit(&shown, size);
+    shown.truncate(n);
     Ok(pb::ListSyncRunsResponse {
-        runs: shown.iter().map(|r| run_to_proto(r)).collect(),
-        next_page_token: match (more, shown.last()) {
+        runs: shown,
+        next_page_token: match (more, n.checked_sub(1).and_then(|i| runs.get(i))) {
             (true, Some(last)) => page::token(&request, &run_key(last)),
             _ => String::new(),
         },
@@ -180,17 +181,18 @@ pub(super) async fn changes(
         .list_run_changes(&district, id, entity, operation, after, size + 1)
         .await
         .map_err(from_engine)?;
-    let more = items.len() as u64 > size;
-    let shown: Vec<_> = items.iter().take(size as usize).collect();
+    let mut shown: Vec<pb::RunChange> = items
+        .iter()
+        .map(|(seq, item)| change_to_proto(*seq, item))
+        .collect();
+    let (n, more) = page::fit(&shown, size);
+    shown.truncate(n);
     Ok(pb::ListRunChangesResponse {
-        next_page_token: match (more, shown.last()) {
+        next_page_token: match (more, n.checked_sub(1).and_then(|i| items.get(i))) {
             (true, Some((seq, _))) => page::token(&request, &seq.to_string()),
             _ => String::new(),
         },
-        changes: shown
-            .iter()
-            .map(|(seq, item)| change_to_proto(*seq, item))
-            .collect(),
+        changes: shown,
     })
 }
 
@@ -310,7 +312,9 @@ pub(super) async fn list_feed(
         .change_feed(&district, after, size)
         .await
         .map_err(crate::status::from_store)?;
-    let changes: Vec<pb::Change> = entries.iter().map(|e| feed_entry(&district, e)).collect();
+    let mut changes: Vec<pb::Change> = entries.iter().map(|e| feed_entry(&district, e)).collect();
+    let (n, _) = page::fit(&changes, size);
+    changes.truncate(n);
     let next_cursor = match changes.last() {
         Some(last) => last.cursor.clone(),
         None => page::token(&feed_request(&district), &after.to_string()),

@@ -175,7 +175,10 @@ impl TryFrom<&ConnectorConfig> for ClassLinkSettings {
             let raw = r.text(name);
             raw.parse::<u64>().unwrap_or_else(|_| {
                 if !raw.is_empty() {
-                    r.invalid(name, format!("{raw:?} is not a number"));
+                    r.invalid(
+                        name,
+                        format!("{} is not a number", model::limits::echo(&raw)),
+                    );
                 }
                 0
             })
@@ -192,7 +195,10 @@ impl TryFrom<&ConnectorConfig> for ClassLinkSettings {
         } else if !root.starts_with('/') || root.contains(['?', '#']) || root.contains("..") {
             r.invalid(
                 "api_root",
-                format!("{root:?} must be a path starting with /"),
+                format!(
+                    "{} must be a path starting with /",
+                    model::limits::echo(&root)
+                ),
             );
             String::new()
         } else {

@@ -61,7 +61,10 @@ impl TryFrom<&ConnectorConfig> for CleverSettings {
         if !district_id.is_empty() && !is_object_id {
             r.invalid(
                 "district_id",
-                format!("{district_id:?} is not a Clever id (24 hexadecimal characters)"),
+                format!(
+                    "{} is not a Clever id (24 hexadecimal characters)",
+                    model::limits::echo(&district_id)
+                ),
             );
         }
         let district_token = r.secret("district_token");

@@ -25,6 +25,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use model::limits::echo;
 use model::roster::{ContactType, Relationship};
 
 /// The columns, in the template's order.
@@ -141,7 +142,7 @@ pub fn read(content: &[u8]) -> Result<Vec<Row>, Vec<Problem>> {
             }
             None => problems.push(Problem::new(
                 1,
-                &cut(name),
+                &model::limits::cut(name, 60),
                 format!("unknown column; the columns are {}", COLUMNS.join(", ")),
             )),
         }
@@ -251,7 +252,7 @@ pub fn read(content: &[u8]) -> Result<Vec<Row>, Vec<Problem>> {
             problems.push(Problem::new(
                 line,
                 "email",
-                format!("{:?} is not an e-mail address", cut(&email)),
+                format!("{} is not an e-mail address", echo(&email)),
             ));
         }
         for (column, phone) in [("sms_phone", &sms_phone), ("home_phone", &home_phone)] {
@@ -259,7 +260,7 @@ pub fn read(content: &[u8]) -> Result<Vec<Row>, Vec<Problem>> {
                 problems.push(Problem::new(
                     line,
                     column,
-                    format!("{:?} is not a phone number", cut(phone)),
+                    format!("{} is not a phone number", echo(phone)),
                 ));
             }
         }
@@ -396,11 +397,6 @@ fn stray_quotes(content: &[u8]) -> std::collections::HashSet<(u64, usize)> {
         }
     }
     strays
-}
-
-/// A value cut to a readable length for a message.
-fn cut(s: &str) -> String {
-    model::error::cut(s, 60)
 }
 
 fn digits(s: &str) -> String {

@@ -95,7 +95,7 @@ impl Engine {
                     let why = match e.try_into_panic() {
                         Ok(panic) => format!(
                             "the run stopped unexpectedly: {}",
-                            model::error::cut(&panic_text(panic.as_ref()), 300)
+                            model::limits::cut(&panic_text(panic.as_ref()), 300)
                         ),
                         Err(_) => "the run stopped unexpectedly: its task was cancelled".into(),
                     };
