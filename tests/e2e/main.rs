@@ -16,6 +16,7 @@ mod district_values;
 mod districts;
 mod fuzz;
 mod guardians_csv;
+mod import_memory;
 mod nightly;
 mod operators;
 mod reads;
