@@ -21,6 +21,7 @@ mod m20261204_000010_revisions_feed_and_requests;
 mod m20261204_000011_run_inputs;
 mod m20261204_000012_api_keys_and_audit;
 mod m20261204_000013_nightly_due;
+mod m20261207_000014_run_input_pieces;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000011_run_inputs::Migration),
             Box::new(m20261204_000012_api_keys_and_audit::Migration),
             Box::new(m20261204_000013_nightly_due::Migration),
+            Box::new(m20261207_000014_run_input_pieces::Migration),
         ]
     }
 }

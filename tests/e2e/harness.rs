@@ -230,6 +230,11 @@ impl Server {
         format!("http://{}", self.addr)
     }
 
+    /// The running process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().expect("server running").id()
+    }
+
     /// The `/metrics` page of a server started with `ROSTERSYNC_METRICS_LISTEN`, fetched
     /// over plain HTTP/1.1.
     pub async fn scrape_metrics(&self) -> String {

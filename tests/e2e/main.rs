@@ -17,6 +17,7 @@ mod districts;
 mod fuzz;
 mod guardians_csv;
 mod hardening;
+mod import_memory;
 mod limits;
 mod nightly;
 mod operators;

@@ -64,20 +64,22 @@ pub const MAX_MESSAGE: usize = 300;
 pub const MAX_STATUS: usize = 2000;
 
 /// A refused file: `INVALID_ARGUMENT` with the first `max` problems as `BadRequest` field
-/// violations and a message naming the first few, so a large report never outgrows the
-/// metadata a client accepts.
-pub fn invalid_file(errors: ValidationErrors, max: usize) -> Status {
+/// violations (and one for `file` counting those not listed) and a message naming the
+/// first few, so a large report never outgrows the metadata a client accepts.
+pub fn invalid_file(problems: &engine::import::FileProblems, max: usize) -> Status {
+    let errors = problems.errors();
     let all = errors.errors();
     let shown: Vec<String> = all
         .iter()
         .take(3)
         .map(|e| format!("{}: {}", e.path, e.message))
         .collect();
-    let more = all.len().saturating_sub(shown.len());
+    let total = problems.total.max(all.len() as u64);
+    let more = total.saturating_sub(shown.len() as u64);
     let message = format!(
         "the file is refused, nothing was written: {} problem{}: {}{}",
-        all.len(),
-        if all.len() == 1 { "" } else { "s" },
+        total,
+        if total == 1 { "" } else { "s" },
         shown.join("; "),
         if more > 0 {
             format!("; and {more} more")
@@ -85,14 +87,24 @@ pub fn invalid_file(errors: ValidationErrors, max: usize) -> Status {
             String::new()
         }
     );
-    let violations: Vec<FieldViolation> = all
+    let mut violations: Vec<FieldViolation> = all
         .iter()
         .take(max)
         .map(|e| FieldViolation::new(e.path.clone(), e.message.clone()))
         .collect();
+    let unlisted = total.saturating_sub(violations.len() as u64);
+    if unlisted > 0 {
+        violations.push(FieldViolation::new(
+            "file",
+            format!(
+                "and {unlisted} more problems; the first {} are listed",
+                violations.len()
+            ),
+        ));
+    }
     Status::with_error_details(
         Code::InvalidArgument,
-        message,
+        cut(&message, MAX_STATUS),
         ErrorDetails::with_bad_request(violations),
     )
 }
@@ -142,6 +154,16 @@ fn already_exists(entity: &str, id: &str) -> Status {
 pub fn from_engine(e: EngineError) -> Status {
     match e {
         EngineError::Invalid(errors) => invalid(errors),
+        EngineError::InvalidFile(problems) => {
+            invalid_file(&problems, engine::import::LISTED_PROBLEMS)
+        }
+        EngineError::Upload(engine::import::UploadError::TooLarge) => {
+            Status::invalid_argument(format!("data: {}", engine::import::UploadError::TooLarge))
+        }
+        EngineError::Upload(e @ engine::import::UploadError::Io(_)) => {
+            tracing::error!(error = %e, "an upload cannot be kept");
+            Status::internal("the file cannot be kept while it is imported; try again")
+        }
         EngineError::NotFound { entity, id } => not_found(entity, &id),
         EngineError::AlreadyExists { entity, id } => already_exists(entity, &id),
         EngineError::Store(e) => from_store(e),

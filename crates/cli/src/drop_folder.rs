@@ -88,40 +88,59 @@ async fn look(engine: &Engine, root: &Path, seen: &mut Seen) {
     *seen = still;
 }
 
+/// The request id of a dropped file: its name and content, hashed as they are read (the
+/// file is never held in memory). A file larger than an import takes is not read.
+fn request_id(name: &str, file: &std::fs::File) -> std::io::Result<Option<String>> {
+    use std::io::Read;
+    if file.metadata()?.len() > engine::import::MAX_FILE_BYTES as u64 {
+        return Ok(None);
+    }
+    let mut digest = sha2::Sha256::new()
+        .chain_update(name.as_bytes())
+        .chain_update([0u8]);
+    let mut block = vec![0u8; 1024 * 1024];
+    let mut reader = file;
+    loop {
+        let n = reader.read(&mut block)?;
+        if n == 0 {
+            break;
+        }
+        digest.update(&block[..n]);
+    }
+    Ok(Some(format!(
+        "drop-{}",
+        &hex::encode(digest.finalize())[..32]
+    )))
+}
+
 /// Imports one file and moves it aside with its report.
 async fn import_one(engine: &Engine, district: &str, dir: &Path, path: &Path, name: &str) {
-    let content = match std::fs::read(path) {
-        Ok(c) => c,
+    let read = std::fs::File::open(path).and_then(|file| Ok((request_id(name, &file)?, file)));
+    let (request_id, file) = match read {
+        Ok(r) => r,
         Err(e) => {
             tracing::warn!(district, file = name, error = %e, "cannot read a dropped file");
             return;
         }
     };
-    let digest = sha2::Sha256::new()
-        .chain_update(name.as_bytes())
-        .chain_update([0u8])
-        .chain_update(&content)
-        .finalize();
-    let request_id = format!("drop-{}", &hex::encode(digest)[..32]);
-    let outcome = match district.parse::<DistrictId>() {
-        Err(e) => Err(format!("the folder {district:?} is not a district id: {e}")),
-        Ok(id) => {
-            match engine
-                .import_guardians(&id, name, &content, RunMode::Full, Some(&request_id))
-                .await
-            {
+    let outcome = match (district.parse::<DistrictId>(), request_id) {
+        (Err(e), _) => Err(format!("the folder {district:?} is not a district id: {e}")),
+        (Ok(_), None) => Err(format!(
+            "refused, nothing was written: {}",
+            engine::import::UploadError::TooLarge
+        )),
+        (Ok(id), Some(request_id)) => {
+            let imported = match engine::import::Upload::from_file(file) {
+                Ok(upload) => {
+                    engine
+                        .import_guardians(&id, name, upload, RunMode::Full, Some(&request_id))
+                        .await
+                }
+                Err(e) => Err(EngineError::Upload(e)),
+            };
+            match imported {
                 Ok(run) => Ok(finished(engine, &id, run).await),
-                Err(EngineError::Invalid(errors)) => Err(format!(
-                    "refused, nothing was written; {} problem{}:\n{}",
-                    errors.errors().len(),
-                    if errors.errors().len() == 1 { "" } else { "s" },
-                    errors
-                        .errors()
-                        .iter()
-                        .map(|e| format!("  {}: {}", e.path, e.message))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                )),
+                Err(EngineError::InvalidFile(problems)) => Err(refusal(&problems)),
                 Err(e) => Err(format!("refused, nothing was written: {e}")),
             }
         }
@@ -196,4 +215,28 @@ async fn finished(engine: &Engine, district: &DistrictId, run: SyncRun) -> Strin
         text.push_str(&format!("\nwarning: {w}"));
     }
     text
+}
+
+/// A refused file's report: how many problems, each listed one with its line and column,
+/// and how many more there are.
+fn refusal(problems: &engine::import::FileProblems) -> String {
+    let mut lines: Vec<String> = problems
+        .errors()
+        .errors()
+        .iter()
+        .map(|e| format!("  {}: {}", e.path, e.message))
+        .collect();
+    if problems.unlisted() > 0 {
+        lines.push(format!(
+            "  and {} more (the first {} are listed)",
+            problems.unlisted(),
+            problems.listed.len()
+        ));
+    }
+    format!(
+        "refused, nothing was written; {} problem{}:\n{}",
+        problems.total,
+        if problems.total == 1 { "" } else { "s" },
+        lines.join("\n")
+    )
 }

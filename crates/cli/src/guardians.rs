@@ -43,6 +43,16 @@ pub async fn run(server: &crate::client::Target, action: GuardiansAction) -> any
             .read_to_end(&mut content)
             .context("read standard input")?;
     } else {
+        let size = std::fs::metadata(&file)
+            .with_context(|| format!("read {}", file.display()))?
+            .len();
+        if size > engine::import::MAX_FILE_BYTES as u64 {
+            anyhow::bail!(
+                "{} is {size} bytes; an import takes at most {}",
+                file.display(),
+                engine::import::MAX_FILE_BYTES
+            );
+        }
         content = std::fs::read(&file).with_context(|| format!("read {}", file.display()))?;
     }
     let name = file
@@ -51,19 +61,21 @@ pub async fn run(server: &crate::client::Target, action: GuardiansAction) -> any
         .filter(|n| *n != "-")
         .unwrap_or("guardians.csv")
         .to_owned();
-    let mut pieces: Vec<pb::ImportGuardiansRequest> = content
-        .chunks(PIECE)
-        .map(|data| pb::ImportGuardiansRequest {
-            data: data.to_vec(),
+    // Pieces are made as they are sent: the file is held once.
+    let (first_district, first_name) = (district.clone(), name.clone());
+    let len = content.len();
+    let pieces = (0..len.div_ceil(PIECE).max(1)).map(move |i| {
+        let mut piece = pb::ImportGuardiansRequest {
+            data: content[i * PIECE..((i + 1) * PIECE).min(len)].to_vec(),
             ..Default::default()
-        })
-        .collect();
-    if pieces.is_empty() {
-        pieces.push(pb::ImportGuardiansRequest::default());
-    }
-    pieces[0].district_id = district.clone();
-    pieces[0].dry_run = dry_run;
-    pieces[0].file_name = name.clone();
+        };
+        if i == 0 {
+            piece.district_id = first_district.clone();
+            piece.dry_run = dry_run;
+            piece.file_name = first_name.clone();
+        }
+        piece
+    });
     let mut client = connect(server).await?;
     let run = match client.import_guardians(tokio_stream::iter(pieces)).await {
         Ok(r) => r.into_inner(),

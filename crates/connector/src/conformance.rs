@@ -5,7 +5,8 @@
 //! - the declared counts agree with what arrived ([`Tally::verify`]);
 //! - no student, and no contact of a student, arrives twice (paging overlap);
 //! - a guardian account listed in several batches is the same account each time, apart
-//!   from the students of that batch;
+//!   from the students of that batch; students of accounts sent on their own name an
+//!   account the stream sends;
 //! - only optional kinds (staff, classrooms, enrollments) may be sent as unavailable.
 //!
 //! [`collect`] returns the roster with guardian accounts merged across batches, ready to
@@ -15,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use futures::StreamExt;
 use model::roster::{Classroom, Contact, Enrollment, School, Staff};
-use model::source::{GuardianAccount, SourceStudent};
+use model::source::{AccountStudent, GuardianAccount, SourceStudent};
 
 use crate::error::ConnectorError;
 use crate::pull::{PullCounts, PullWarning, RosterEvent, Tally};
@@ -134,6 +135,8 @@ pub async fn collect(mut stream: RosterStream) -> Result<Roster, CollectError> {
     let mut declared = None;
     let mut students = BTreeSet::new();
     let mut contacts = BTreeSet::new();
+    // Students of accounts sent on their own: merged once every account has arrived.
+    let mut pairs: Vec<AccountStudent> = Vec::new();
     while let Some(item) = stream.next().await {
         let event = item.map_err(CollectError::Connector)?;
         if declared.is_some() {
@@ -174,6 +177,7 @@ pub async fn collect(mut stream: RosterStream) -> Result<Roster, CollectError> {
                     merge_account(&mut roster.guardian_accounts, a).map_err(violation)?;
                 }
             }
+            RosterEvent::AccountStudents(v) => pairs.extend(v),
             RosterEvent::Staff(v) => roster.staff.extend(v),
             RosterEvent::Classrooms(v) => roster.classrooms.extend(v),
             RosterEvent::Enrollments(v) => roster.enrollments.extend(v),
@@ -186,6 +190,21 @@ pub async fn collect(mut stream: RosterStream) -> Result<Roster, CollectError> {
             }
             RosterEvent::Unavailable(u) => roster.unavailable.push(u),
             RosterEvent::Complete(counts) => declared = Some(counts),
+        }
+    }
+    for p in pairs {
+        let Some(account) = roster
+            .guardian_accounts
+            .get_mut(p.account_source_id.as_str())
+        else {
+            return Err(violation(format!(
+                "student {} was sent for guardian account {}, which never arrived",
+                p.student_source_id.as_str(),
+                p.account_source_id.as_str()
+            )));
+        };
+        if !account.student_source_ids.contains(&p.student_source_id) {
+            account.student_source_ids.push(p.student_source_id);
         }
     }
     let declared = declared.ok_or_else(|| violation("the stream ended without Complete".into()))?;
@@ -294,6 +313,49 @@ mod tests {
         });
         assert!(
             matches!(collect(stream).await, Err(CollectError::Violation(m)) if m.contains("counts"))
+        );
+    }
+
+    #[tokio::test]
+    async fn students_sent_apart_from_their_account_join_it() {
+        let pair = |account: &str, student: &str| AccountStudent {
+            account_source_id: SourceId::new(account),
+            student_source_id: SourceId::new(student),
+        };
+        let stream = roster_stream(4, move |sink| async move {
+            sink.send(RosterEvent::AccountStudents(vec![pair("700", "2")]))
+                .await?;
+            sink.send(RosterEvent::GuardianAccounts(vec![account(&["1"], "p@x")]))
+                .await?;
+            sink.send(RosterEvent::AccountStudents(vec![
+                pair("700", "1"),
+                pair("700", "3"),
+            ]))
+            .await?;
+            sink.send(RosterEvent::Complete(PullCounts {
+                guardian_accounts: 1,
+                ..PullCounts::default()
+            }))
+            .await?;
+            Ok(())
+        });
+        let roster = collect(stream).await.expect("conformant");
+        let ids: Vec<&str> = roster.guardian_accounts["700"]
+            .student_source_ids
+            .iter()
+            .map(SourceId::as_str)
+            .collect();
+        assert_eq!(ids, ["1", "2", "3"]);
+
+        let stream = roster_stream(4, move |sink| async move {
+            sink.send(RosterEvent::AccountStudents(vec![pair("701", "1")]))
+                .await?;
+            sink.send(RosterEvent::Complete(PullCounts::default()))
+                .await?;
+            Ok(())
+        });
+        assert!(
+            matches!(collect(stream).await, Err(CollectError::Violation(m)) if m.contains("never arrived"))
         );
     }
 }

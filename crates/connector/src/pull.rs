@@ -18,7 +18,7 @@
 //! [`RosterEvent::Complete`] and [`Tally::verify`] agreed with the declared counts.
 
 use model::roster::{Classroom, Contact, Enrollment, School, Staff};
-use model::source::{GuardianAccount, SourceStudent};
+use model::source::{AccountStudent, GuardianAccount, SourceStudent};
 
 /// One item of a roster pull. Batches are bounded (a page or a school), so nothing holds
 /// the whole district.
@@ -28,6 +28,11 @@ pub enum RosterEvent {
     Students(Vec<SourceStudent>),
     Contacts(Vec<Contact>),
     GuardianAccounts(Vec<GuardianAccount>),
+    /// Students of accounts sent on their own (the accounts themselves come in
+    /// [`RosterEvent::GuardianAccounts`], before or after): the same as listing them in
+    /// the accounts' `student_source_ids`. Not counted on their own: they belong to the
+    /// accounts they name.
+    AccountStudents(Vec<AccountStudent>),
     Staff(Vec<Staff>),
     Classrooms(Vec<Classroom>),
     Enrollments(Vec<Enrollment>),
@@ -254,7 +259,9 @@ impl Tally {
             RosterEvent::Enrollments(v) => r.enrollments += n(v.len()),
             RosterEvent::Rejected(rec) => self.rejected.add(rec.kind, 1),
             RosterEvent::Unavailable(u) => self.unavailable.insert(u.kind),
-            RosterEvent::Warning(_) | RosterEvent::Complete(_) => {}
+            RosterEvent::AccountStudents(_)
+            | RosterEvent::Warning(_)
+            | RosterEvent::Complete(_) => {}
         }
     }
 

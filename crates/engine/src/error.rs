@@ -9,6 +9,12 @@ pub enum EngineError {
     /// The caller's input is wrong; every problem is listed with its field path.
     #[error("{0}")]
     Invalid(ValidationErrors),
+    /// A file refused: its first problems, in line order, and how many it has.
+    #[error("{0}")]
+    InvalidFile(crate::import::FileProblems),
+    /// A file too large to import, or one that could not be kept while it was.
+    #[error(transparent)]
+    Upload(crate::import::UploadError),
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
     #[error("{entity} {id} already exists")]

@@ -64,6 +64,15 @@ pub struct GuardianAccount {
     pub phones: Vec<crate::roster::Phone>,
 }
 
+/// One student an account may see, sent apart from the account: the same as listing the
+/// student in the account's `student_source_ids`, for a source that names each pair on
+/// its own (a `guardians.csv`, row by row).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AccountStudent {
+    pub account_source_id: SourceId,
+    pub student_source_id: SourceId,
+}
+
 impl GuardianAccount {
     /// The address a guardian gets: mailing if present, else physical (seed 000).
     pub fn preferred_address(&self) -> Option<&Address> {

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 
 use crate::ids::SourceId;
 use crate::roster::{Classroom, Contact, Enrollment, School, Staff};
-use crate::source::{GuardianAccount, SourceStudent};
+use crate::source::{AccountStudent, GuardianAccount, SourceStudent};
 
 /// The longest text field accepted (an address line, an e-mail, a name).
 pub const MAX_TEXT: usize = 1_000;
@@ -132,6 +132,12 @@ pub fn guardian_account(a: &GuardianAccount) -> Result<(), String> {
         .iter()
         .chain(&a.student_source_ids)
         .try_for_each(|s| id("linked id", s))
+}
+
+/// A student of an account sent on its own: both ids readable.
+pub fn account_student(p: &AccountStudent) -> Result<(), String> {
+    id("account_source_id", &p.account_source_id)?;
+    id("student_source_id", &p.student_source_id)
 }
 
 pub fn school(s: &School) -> Result<(), String> {

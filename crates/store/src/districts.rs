@@ -280,7 +280,8 @@ impl Store {
 
 /// Every table keyed by district other than `districts`: what a district's deletion
 /// removes.
-const DISTRICT_TABLES: [&str; 16] = [
+const DISTRICT_TABLES: [&str; 17] = [
+    "run_input_pieces",
     "run_inputs",
     "staged_records",
     "run_plan",

@@ -4,8 +4,8 @@
 //! model types ([`districts`], [`students`], [`guardians`], [`links`], [`forms`],
 //! [`change_log`], [`staff`], and [`roster`] for schools, staff, classrooms, contacts and
 //! enrollments), staged pulls ([`staging`]), sync runs with their compare-and-set state,
-//! checkpoints and leases ([`runs`]), run plans and applying them, and spot syncs
-//! ([`plan`]), connecting and migrating ([`Store`]).
+//! checkpoints and leases ([`runs`]), what an import was given ([`inputs`]), run plans
+//! and applying them, and spot syncs ([`plan`]), connecting and migrating ([`Store`]).
 //!
 //! Must never: let a query cross districts (every table is keyed by district first and
 //! every repository call names its district), write outside a transaction what must land
@@ -20,6 +20,7 @@ pub mod change_log;
 pub mod districts;
 pub mod forms;
 pub mod guardians;
+pub mod inputs;
 pub mod links;
 pub mod plan;
 mod plan_codec;

@@ -73,22 +73,27 @@ impl Store {
         Ok(out)
     }
 
-    /// The students holding at least one link of `origin` (an import's students).
+    /// The students holding at least one link of `origin` (an import's students), in id
+    /// order after `after`, at most `limit`.
     pub async fn students_with_links_of(
         &self,
         district: &DistrictId,
         origin: LinkOrigin,
+        after: Option<StudentId>,
+        limit: u64,
     ) -> Result<Vec<StudentId>, StoreError> {
-        use sea_orm::QuerySelect;
-        let rows: Vec<String> = row::Entity::find()
+        use sea_orm::{QueryOrder, QuerySelect};
+        let mut query = row::Entity::find()
             .select_only()
             .column(row::Column::StudentId)
             .distinct()
             .filter(row::Column::DistrictId.eq(district.as_str()))
             .filter(row::Column::Origin.eq(origin.as_str()))
-            .into_tuple()
-            .all(self.db())
-            .await?;
+            .order_by_asc(row::Column::StudentId);
+        if let Some(after) = after {
+            query = query.filter(row::Column::StudentId.gt(after.to_string()));
+        }
+        let rows: Vec<String> = query.limit(limit).into_tuple().all(self.db()).await?;
         rows.iter()
             .map(|s| parse("link", s, "student_id", s))
             .collect()

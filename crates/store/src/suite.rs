@@ -48,6 +48,7 @@ on_both_backends!(
 );
 
 // Runs, plans and the batch reads a sync plans with; each file runs on both backends too.
+mod inputs;
 mod nightly;
 mod plan;
 mod raw;
@@ -395,6 +396,36 @@ async fn links_keep_origin_tier_rule_and_facts(backend: Backend) {
         .await
         .expect("list")
         .is_empty());
+
+    // The students holding links of one origin, once each, in id order, a page at a time.
+    let mut imported: Vec<StudentId> = (0..3).map(|_| StudentId::new()).collect();
+    let links: Vec<Link> = imported
+        .iter()
+        .flat_map(|s| {
+            [g1.id, g2.id].map(|g| Link {
+                student_id: *s,
+                guardian_id: g,
+                origin: LinkOrigin::Import,
+                tier: AccessTier::Full,
+                decision: Decision::new("guardians_csv.link.full"),
+                updated_at: at,
+            })
+        })
+        .collect();
+    store.upsert_links(&cbe, &links).await.expect("upsert");
+    imported.sort();
+    let page = |after: Option<StudentId>| {
+        let (store, cbe) = (&store, &cbe);
+        async move {
+            store
+                .students_with_links_of(cbe, LinkOrigin::Import, after, 2)
+                .await
+                .expect("page")
+        }
+    };
+    assert_eq!(page(None).await, imported[..2]);
+    assert_eq!(page(Some(imported[1])).await, imported[2..]);
+    assert!(page(Some(imported[2])).await.is_empty());
 }
 
 async fn the_change_log_is_ordered_paged_and_never_duplicated(backend: Backend) {

@@ -43,11 +43,9 @@ pub(super) async fn start(engine: &Engine, r: pb::StartSyncRequest) -> Result<pb
     Ok(run_to_proto(&run))
 }
 
-/// The bad-request entries a refused file's answer carries at most.
-const MAX_FILE_PROBLEMS: usize = 100;
-
-/// `ImportGuardians`: the pieces gathered (within the size an import takes), then the
-/// file imported as a run.
+/// `ImportGuardians`: the pieces written to the upload as they arrive (refused as soon
+/// as the file passes the size an import takes: memory holds one piece), then the file
+/// imported as a run.
 pub(super) async fn import(
     engine: &Engine,
     caller: &model::access::Caller,
@@ -70,30 +68,22 @@ pub(super) async fn import(
     } else {
         RunMode::Full
     };
-    let mut content = first.data;
+    let upload_error = |e| from_engine(engine::EngineError::Upload(e));
+    let mut upload = engine::import::UploadWriter::new().map_err(upload_error)?;
+    upload.write(&first.data).map_err(upload_error)?;
     while let Some(piece) = pieces.message().await.map_err(crate::status::framing)? {
         if !piece.district_id.is_empty() && piece.district_id != first.district_id {
             return Err(Status::invalid_argument(
                 "district_id: every piece of one upload names the same district",
             ));
         }
-        if content.len() + piece.data.len() > engine::import::MAX_FILE_BYTES {
-            return Err(Status::invalid_argument(format!(
-                "data: the file is larger than the {} bytes an import takes",
-                engine::import::MAX_FILE_BYTES
-            )));
-        }
-        content.extend_from_slice(&piece.data);
+        upload.write(&piece.data).map_err(upload_error)?;
     }
+    let upload = upload.finish().map_err(upload_error)?;
     let run = engine
-        .import_guardians(&district, &name, &content, mode, request_id.as_deref())
+        .import_guardians(&district, &name, upload, mode, request_id.as_deref())
         .await
-        .map_err(|e| match e {
-            engine::EngineError::Invalid(errors) => {
-                crate::status::invalid_file(errors, MAX_FILE_PROBLEMS)
-            }
-            other => from_engine(other),
-        })?;
+        .map_err(from_engine)?;
     Ok(run_to_proto(&run))
 }
 

@@ -1,4 +1,6 @@
-//! The `guardians.csv` file format (SPEC §4, seeds 002 and 004) and its reader.
+//! The `guardians.csv` file format (SPEC §4, seeds 002 and 004): its header and what
+//! makes a row good, one record at a time (`records` splits the file; the
+//! checks across rows are `check`'s).
 //!
 //! One row per guardian–student pair, a header row naming the columns (any order, names
 //! compared without case or surrounding spaces):
@@ -20,13 +22,18 @@
 //!
 //! The same guardian across rows is the same e-mail (case aside) or, without one, the
 //! same names and SMS phone (or home phone); its rows must agree on its names and phones.
-//! A file is read whole and every problem is reported at once, with its line (1 is the
-//! header) and column; a file with any problem is refused as a whole.
+//! Every problem of a file is reported at once (the first hundred listed), with its line
+//! (1 is the header) and column; a file with any problem is refused as a whole.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use model::limits::echo;
 use model::roster::{ContactType, Relationship};
+
+use super::problems::{read_error, refused, Problems};
+use super::records::{Record, Records, MAX_RECORD_BYTES};
+use super::upload::{ReadAt, Upload};
+use crate::EngineError;
 
 /// The columns, in the template's order.
 pub const COLUMNS: [&str; 8] = [
@@ -94,185 +101,159 @@ pub struct Row {
     pub guardian_key: String,
 }
 
-/// Reads a file whole: its rows, or every problem in it.
-pub fn read(content: &[u8]) -> Result<Vec<Row>, Vec<Problem>> {
-    let content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
-    // A spreadsheet saved as "Unicode text" is UTF-16: one problem saying so, not one
-    // "unknown column" per garbled header name.
-    let first_line = content.split(|b| *b == b'\n').next().unwrap_or_default();
-    if content.starts_with(b"\xFF\xFE")
-        || content.starts_with(b"\xFE\xFF")
-        || first_line.contains(&0)
-    {
-        return Err(vec![Problem::new(
-            1,
-            "",
-            "the file is not UTF-8 text (it looks like UTF-16): save it as CSV UTF-8",
-        )]);
-    }
-    let mut problems = Vec::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(content);
-    let mut records = reader.byte_records();
-    let header = match records.next() {
-        None => return Err(vec![Problem::new(1, "", "the file is empty")]),
-        Some(Err(e)) => {
+/// The header: where each column is.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// Each of [`COLUMNS`]' place in a row.
+    index: [usize; COLUMNS.len()],
+    /// Values a row has.
+    len: usize,
+}
+
+/// What one record of the file is.
+#[derive(Debug)]
+pub enum Line {
+    Row(Box<Row>),
+    /// Nothing but spaces: passed over.
+    Blank,
+    /// Its problems were reported.
+    Refused,
+}
+
+impl Header {
+    /// Reads the header record: where each column is, or every problem with it.
+    pub fn read(record: &Record<'_>) -> Result<Header, Vec<Problem>> {
+        if record.oversized {
             return Err(vec![Problem::new(
                 1,
                 "",
-                format!("cannot read the header: {e}"),
-            )])
+                format!("cannot read the header: longer than {MAX_RECORD_BYTES} bytes"),
+            )]);
         }
-        Some(Ok(h)) => h,
-    };
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let names: Vec<String> = header
-        .iter()
-        .map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase())
-        .collect();
-    for (i, name) in names.iter().enumerate() {
-        match COLUMNS.iter().find(|c| **c == name.as_str()) {
-            Some(c) if index.contains_key(c) => {
-                problems.push(Problem::new(1, c, "the column appears twice"))
+        let mut problems = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        let names: Vec<String> = record
+            .values()
+            .map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase())
+            .collect();
+        for (i, name) in names.iter().enumerate() {
+            match COLUMNS.iter().find(|c| **c == name.as_str()) {
+                Some(c) if index.contains_key(c) => {
+                    problems.push(Problem::new(1, c, "the column appears twice"))
+                }
+                Some(c) => {
+                    index.insert(c, i);
+                }
+                None => problems.push(Problem::new(
+                    1,
+                    &cut(name),
+                    format!("unknown column; the columns are {}", COLUMNS.join(", ")),
+                )),
             }
-            Some(c) => {
-                index.insert(c, i);
+        }
+        for c in COLUMNS {
+            if !index.contains_key(c) {
+                problems.push(Problem::new(1, c, "missing column"));
             }
-            None => problems.push(Problem::new(
-                1,
-                &model::limits::cut(name, 60),
-                format!("unknown column; the columns are {}", COLUMNS.join(", ")),
-            )),
         }
+        if !problems.is_empty() {
+            problems.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
+            return Err(problems);
+        }
+        Ok(Header {
+            index: COLUMNS.map(|c| index[c]),
+            len: names.len(),
+        })
     }
-    for c in COLUMNS {
-        if !index.contains_key(c) {
-            problems.push(Problem::new(1, c, "missing column"));
+
+    /// Reads one record after the header: a row, a blank line, or a record whose every
+    /// problem went to `problem`.
+    pub fn row(&self, record: &Record<'_>, problem: &mut impl FnMut(Problem)) -> Line {
+        let line = record.line;
+        if !record.oversized
+            && record
+                .values()
+                .all(|f| f.iter().all(u8::is_ascii_whitespace))
+        {
+            return Line::Blank;
         }
-    }
-    if !problems.is_empty() {
-        problems.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
-        return Err(problems);
-    }
-    let strays = stray_quotes(content);
-    // The csv reader counts CRLF lines oddly: lines are counted here, from byte offsets.
-    let newlines: Vec<u64> = content
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(i, _)| i as u64)
-        .collect();
-    let line_at = |byte: u64| {
-        // A record's offset may point at the end of the line before it.
-        let mut at = byte as usize;
-        while matches!(content.get(at), Some(b'\r' | b'\n')) {
-            at += 1;
-        }
-        newlines.partition_point(|&n| n < at as u64) as u64 + 1
-    };
-    let mut rows = Vec::new();
-    // (student, guardian) → the line that listed it first.
-    let mut pairs: HashMap<(String, String), u64> = HashMap::new();
-    // guardian → (line, names and phones) as first seen.
-    let mut people: BTreeMap<String, (u64, [String; 4])> = BTreeMap::new();
-    for record in records {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| line_at(p.byte()));
-                problems.push(Problem::new(line, "", format!("cannot read the row: {e}")));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| line_at(p.byte()));
-        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
-            continue;
-        }
-        if record.len() != names.len() {
-            problems.push(Problem::new(
+        if record.len != self.len {
+            problem(Problem::new(
                 line,
                 "",
                 format!(
                     "{} fields where the header has {} (a stray quote or a missing comma?)",
-                    record.len(),
-                    names.len()
+                    record.len, self.len
                 ),
             ));
-            continue;
+            return Line::Refused;
         }
-        let mut value = |column: &str| -> String {
-            let raw = &record[index[column]];
-            match std::str::from_utf8(raw) {
-                Ok(s) => {
-                    let s = s.trim();
-                    if strays.contains(&(line, index[column])) {
-                        problems.push(Problem::new(
-                            line,
-                            column,
-                            "a stray quote: quote the whole value, and double a quote inside it",
-                        ));
-                    } else if s.chars().count() > MAX_VALUE {
-                        problems.push(Problem::new(
-                            line,
-                            column,
-                            format!("longer than {MAX_VALUE} characters"),
-                        ));
-                    } else if s.chars().any(char::is_control) {
-                        problems.push(Problem::new(line, column, "holds a control character"));
-                    }
-                    s.to_owned()
-                }
-                Err(_) => {
-                    problems.push(Problem::new(line, column, "not UTF-8 text"));
-                    String::new()
-                }
-            }
-        };
-        let row_values = COLUMNS.map(&mut value);
-        let [student_id, first_name, last_name, email, sms_phone, home_phone, relationship, contact_type] =
-            row_values;
-        let before = problems.len();
-        if student_id.is_empty() {
-            problems.push(Problem::new(
+        if record.oversized {
+            problem(Problem::new(
                 line,
-                "student_id",
-                "missing: the student's id",
+                "",
+                format!("the row is longer than {MAX_RECORD_BYTES} bytes (a quote left open?)"),
             ));
+            return Line::Refused;
+        }
+        let mut refused = false;
+        let mut value = |column: &str, at: usize| -> String {
+            let raw = record.get(at).unwrap_or_default();
+            let reason = match std::str::from_utf8(raw) {
+                Err(_) => Some("not UTF-8 text".to_owned()),
+                Ok(_) if record.stray_quote(at) => Some(
+                    "a stray quote: quote the whole value, and double a quote inside it".into(),
+                ),
+                Ok(s) if s.trim().chars().count() > MAX_VALUE => {
+                    Some(format!("longer than {MAX_VALUE} characters"))
+                }
+                Ok(s) if s.trim().chars().any(char::is_control) => {
+                    Some("holds a control character".into())
+                }
+                Ok(_) => None,
+            };
+            if let Some(reason) = reason {
+                refused = true;
+                problem(Problem::new(line, column, reason));
+            }
+            std::str::from_utf8(raw)
+                .map(|s| s.trim().to_owned())
+                .unwrap_or_default()
+        };
+        let [student_id, first_name, last_name, email, sms_phone, home_phone, relationship, contact_type]: [String; 8] =
+            std::array::from_fn(|i| value(COLUMNS[i], self.index[i]));
+        let mut report = |column: &str, reason: String| {
+            refused = true;
+            problem(Problem::new(line, column, reason));
+        };
+        if student_id.is_empty() {
+            report("student_id", "missing: the student's id".into());
         }
         if first_name.is_empty() && last_name.is_empty() {
-            problems.push(Problem::new(
-                line,
+            report(
                 "first_name",
-                "the guardian has neither a first nor a last name",
-            ));
+                "the guardian has neither a first nor a last name".into(),
+            );
         }
         if !email.is_empty() && !is_email(&email) {
-            problems.push(Problem::new(
-                line,
+            report(
                 "email",
                 format!("{} is not an e-mail address", echo(&email)),
-            ));
+            );
         }
         for (column, phone) in [("sms_phone", &sms_phone), ("home_phone", &home_phone)] {
             if !phone.is_empty() && !is_phone(phone) {
-                problems.push(Problem::new(
-                    line,
-                    column,
-                    format!("{} is not a phone number", echo(phone)),
-                ));
+                report(column, format!("{} is not a phone number", echo(phone)));
             }
         }
         if relationship.is_empty() {
-            problems.push(Problem::new(
-                line,
+            report(
                 "relationship",
-                "missing: parent, guardian, grandparent, …",
-            ));
+                "missing: parent, guardian, grandparent, …".into(),
+            );
         }
-        if problems.len() > before {
-            continue;
+        if refused {
+            return Line::Refused;
         }
         let guardian_key = if email.is_empty() {
             let phone = if sms_phone.is_empty() {
@@ -289,49 +270,11 @@ pub fn read(content: &[u8]) -> Result<Vec<Row>, Vec<Problem>> {
         } else {
             email.to_lowercase()
         };
-        let pair = (student_id.clone(), guardian_key.clone());
-        if let Some(first) = pairs.get(&pair) {
-            problems.push(Problem::new(
-                line,
-                "",
-                format!(
-                    "duplicate row: line {first} lists the same guardian for student {student_id}"
-                ),
-            ));
-            continue;
-        }
-        pairs.insert(pair, line);
-        let person = [
-            first_name.clone(),
-            last_name.clone(),
-            digits(&sms_phone),
-            digits(&home_phone),
-        ];
-        match people.get(&guardian_key) {
-            Some((first, seen)) if seen != &person => {
-                let what = ["first_name", "last_name", "sms_phone", "home_phone"];
-                let column = what
-                    .iter()
-                    .zip(seen.iter().zip(person.iter()))
-                    .find(|(_, (a, b))| a != b)
-                    .map_or("", |(c, _)| c);
-                problems.push(Problem::new(
-                    line,
-                    column,
-                    format!("the same guardian differs from line {first}: one guardian, one set of names and phones"),
-                ));
-                continue;
-            }
-            Some(_) => {}
-            None => {
-                people.insert(guardian_key.clone(), (line, person));
-            }
-        }
         let contact_type = match contact_type.as_str() {
             "" => ContactType::OtherContactType,
             raw => ContactType::parse(raw),
         };
-        rows.push(Row {
+        Line::Row(Box::new(Row {
             line,
             student_id,
             first_name,
@@ -342,61 +285,88 @@ pub fn read(content: &[u8]) -> Result<Vec<Row>, Vec<Problem>> {
             relationship: Relationship::parse(&relationship),
             contact_type,
             guardian_key,
-        });
-    }
-    if rows.is_empty() && problems.is_empty() {
-        problems.push(Problem::new(2, "", "the file holds no rows"));
-    }
-    if problems.is_empty() {
-        Ok(rows)
-    } else {
-        problems.sort_by(|a, b| (a.line, &a.column).cmp(&(b.line, &b.column)));
-        Err(problems)
+        }))
     }
 }
 
-/// Where a quote stands that RFC 4180 does not allow — inside an unquoted value, or
-/// after a quoted value's closing quote — as (the line its row starts on, the field's
-/// index). A CSV reader would keep such a value silently changed.
-fn stray_quotes(content: &[u8]) -> std::collections::HashSet<(u64, usize)> {
-    #[derive(PartialEq)]
-    enum At {
-        Start,
-        Unquoted,
-        Quoted,
-        AfterQuote,
+/// Where a row is: its line and byte offset (a file is at most 64 MiB: both fit).
+pub type Seen = (u32, u32);
+
+fn seen(line: u64, offset: u64) -> Seen {
+    (
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(offset).unwrap_or(u32::MAX),
+    )
+}
+
+/// The rows of a file, in order, blank lines passed over.
+#[derive(Debug)]
+pub(super) struct Rows<'a> {
+    records: Records<ReadAt<'a>>,
+    pub header: Header,
+}
+
+impl<'a> Rows<'a> {
+    /// Opens a file: its header read, or every problem with it.
+    pub fn open(upload: &'a Upload) -> Result<Self, EngineError> {
+        let mut records = Records::new(upload.reader_at(0), 0);
+        let header = match records.next_record().map_err(read_error)? {
+            None => return Err(refused(1, "the file is empty")),
+            Some(h) => Header::read(&h),
+        };
+        let header = header.map_err(|found| {
+            let mut problems = Problems::default();
+            found.into_iter().for_each(|p| problems.push(p));
+            match problems.into_result() {
+                Err(e) => e,
+                Ok(()) => refused(1, "cannot read the header"),
+            }
+        })?;
+        Ok(Rows { records, header })
     }
-    let mut strays = std::collections::HashSet::new();
-    let (mut line, mut row_line, mut field, mut at) = (1u64, 1u64, 0usize, At::Start);
-    let mut bytes = content.iter().peekable();
-    while let Some(&b) = bytes.next() {
-        match (&at, b) {
-            (At::Quoted, b'"') if bytes.peek() == Some(&&b'"') => {
-                bytes.next();
+
+    /// The next line that is not blank — a row, or a record refused (its problems go to
+    /// `problem`) — and where it is.
+    pub fn next_line(
+        &mut self,
+        problem: &mut impl FnMut(Problem),
+    ) -> Result<Option<(Line, Seen)>, EngineError> {
+        while let Some(record) = self.records.next_record().map_err(read_error)? {
+            match self.header.row(&record, problem) {
+                Line::Blank => continue,
+                line => return Ok(Some((line, seen(record.line, record.offset)))),
             }
-            (At::Quoted, b'"') => at = At::AfterQuote,
-            (At::Quoted, b'\n') => line += 1,
-            (At::Quoted, _) => {}
-            (_, b',') => {
-                field += 1;
-                at = At::Start;
-            }
-            (_, b'\n') => {
-                line += 1;
-                row_line = line;
-                field = 0;
-                at = At::Start;
-            }
-            (_, b'\r') => {}
-            (At::Start, b'"') => at = At::Quoted,
-            (At::Start, _) => at = At::Unquoted,
-            (At::Unquoted, b'"') | (At::AfterQuote, _) => {
-                strays.insert((row_line, field));
-            }
-            (At::Unquoted, _) => {}
         }
+        Ok(None)
     }
-    strays
+
+    /// The next row of a file that was checked (a record that is not a row is passed
+    /// over).
+    pub fn next_row(&mut self) -> Result<Option<Row>, EngineError> {
+        while let Some((line, _)) = self.next_line(&mut |_| {})? {
+            if let Line::Row(row) = line {
+                return Ok(Some(*row));
+            }
+        }
+        Ok(None)
+    }
+}
+
+impl Row {
+    /// What one guardian's rows must agree on: names and phones (by their digits).
+    pub fn person(&self) -> [(&'static str, String); 4] {
+        [
+            ("first_name", self.first_name.clone()),
+            ("last_name", self.last_name.clone()),
+            ("sms_phone", digits(&self.sms_phone)),
+            ("home_phone", digits(&self.home_phone)),
+        ]
+    }
+}
+
+/// A value cut to a readable length for a message.
+fn cut(s: &str) -> String {
+    model::limits::cut(s, 60)
 }
 
 fn digits(s: &str) -> String {
@@ -427,116 +397,6 @@ pub fn is_phone(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn problems(content: &str) -> Vec<String> {
-        read(content.as_bytes())
-            .expect_err("refused")
-            .iter()
-            .map(|p| format!("{}: {}", p.place(), p.reason))
-            .collect()
-    }
-
-    const HEADER: &str =
-        "student_id,first_name,last_name,email,sms_phone,home_phone,relationship,contact_type";
-
-    #[test]
-    fn a_doubled_quote_inside_quotes_is_a_quote() {
-        let file = format!("{HEADER}\n1,\"Bob \"\"B\"\"\",Li,,,,parent,\n");
-        let rows = read(file.as_bytes()).expect("good");
-        assert_eq!(rows[0].first_name, "Bob \"B\"");
-    }
-
-    #[test]
-    fn a_utf16_file_is_one_problem_saying_so() {
-        let text = format!("{HEADER}\n1,Ana,Ruiz,,,,parent,\n");
-        let units = text.encode_utf16();
-        let le: Vec<u8> = [0xFF, 0xFE]
-            .into_iter()
-            .chain(units.clone().flat_map(u16::to_le_bytes))
-            .collect();
-        let be_without_bom: Vec<u8> = units.flat_map(u16::to_be_bytes).collect();
-        for file in [le, be_without_bom] {
-            let problems = read(&file).expect_err("not UTF-8");
-            assert_eq!(problems.len(), 1, "{problems:?}");
-            assert!(problems[0].reason.contains("UTF-16"), "{problems:?}");
-        }
-    }
-
-    #[test]
-    fn the_template_reads_with_a_bom_quotes_and_crlf() {
-        let with_bom = format!("\u{feff}{TEMPLATE}");
-        let rows = read(with_bom.as_bytes()).expect("the template is a good file");
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].relationship, Relationship::Mother);
-        assert_eq!(rows[0].contact_type, ContactType::Guardian);
-        assert_eq!(rows[1].first_name, "O'Neil, Jr.");
-        assert_eq!(rows[1].line, 3);
-        assert_eq!(rows[0].guardian_key, "ana.ruiz@example.net");
-    }
-
-    #[test]
-    fn columns_may_come_in_any_order_with_lf() {
-        let file = "Relationship, Student_ID ,first_name,last_name,email,sms_phone,home_phone,contact_type\nparent,7,Jo,Li,,,,\n";
-        let rows = read(file.as_bytes()).expect("good");
-        assert_eq!(rows[0].student_id, "7");
-        assert_eq!(rows[0].contact_type, ContactType::OtherContactType);
-        assert_eq!(rows[0].guardian_key, "jo|li|");
-    }
-
-    #[test]
-    fn every_problem_is_named_with_its_line_and_column_at_once() {
-        let file = format!(
-            "{HEADER}\n\
-             ,Ana,Ruiz,ana@example.net,,,mother,guardian\n\
-             7,Bo,Li,bo@@example,,,father,guardian\n\
-             7,Cy,Ng,cy@example.net,12,,aunt,family\n\
-             8,Ana,Ruiz,ana@example.net,,,mother,guardian\n\
-             8,Ana,Ruiz,ana@example.net,,,mother,guardian\n\
-             9,Dee,\"Ko\"x,dee@example.net,,,parent,guardian\n\
-             9,Eve,Ma,eve@example.net,,,parent\n"
-        );
-        let got = problems(&file);
-        assert_eq!(
-            got,
-            [
-                "line 2, column student_id: missing: the student's id",
-                "line 3, column email: \"bo@@example\" is not an e-mail address",
-                "line 4, column sms_phone: \"12\" is not a phone number",
-                "line 6: duplicate row: line 5 lists the same guardian for student 8",
-                "line 7, column last_name: a stray quote: quote the whole value, and double a quote inside it",
-                "line 8: 7 fields where the header has 8 (a stray quote or a missing comma?)",
-            ]
-        );
-    }
-
-    #[test]
-    fn a_missing_or_unknown_column_is_named() {
-        let got = problems("student_id,first_name,last_name,e-mail,sms_phone,home_phone,relationship\n1,a,b,,,,parent\n");
-        assert_eq!(
-            got,
-            [
-                "line 1, column contact_type: missing column",
-                "line 1, column e-mail: unknown column; the columns are student_id, first_name, last_name, email, sms_phone, home_phone, relationship, contact_type",
-                "line 1, column email: missing column",
-            ]
-        );
-    }
-
-    #[test]
-    fn one_guardian_has_one_set_of_names_and_an_empty_file_is_refused() {
-        let file = format!(
-            "{HEADER}\n1,Ana,Ruiz,ana@example.net,555 010 2233,,mother,guardian\n2,Anna,Ruiz,ANA@example.net,555 010 2233,,mother,guardian\n"
-        );
-        assert_eq!(
-            problems(&file),
-            ["line 3, column first_name: the same guardian differs from line 2: one guardian, one set of names and phones"]
-        );
-        assert_eq!(
-            problems(&format!("{HEADER}\r\n")),
-            ["line 2: the file holds no rows"]
-        );
-        assert_eq!(problems(""), ["line 1: the file is empty"]);
-    }
 
     #[test]
     fn emails_and_phones_are_checked_plainly() {

@@ -215,7 +215,7 @@ impl Engine {
         mode: RunMode,
         trigger: RunTrigger,
         request_id: Option<&str>,
-        given: Option<(Arc<dyn Connector>, store::runs::RunInput)>,
+        given: Option<(Arc<dyn Connector>, crate::import::KeptFile)>,
     ) -> Result<SyncRun, EngineError> {
         let started = self
             .start_sync_for(
@@ -245,7 +245,7 @@ impl Engine {
         mode: RunMode,
         trigger: RunTrigger,
         request_id: Option<String>,
-        given: Option<(Arc<dyn Connector>, store::runs::RunInput)>,
+        given: Option<(Arc<dyn Connector>, crate::import::KeptFile)>,
     ) -> Result<SyncRun, EngineError> {
         let d = self.get_district(district).await?;
         let (connector, input) = match given {
@@ -315,7 +315,7 @@ impl Engine {
             });
         }
         if let Some(input) = &input {
-            if let Err(e) = self.store.put_run_input(district, run.id, input).await {
+            if let Err(e) = self.keep_file(district, run.id, input).await {
                 self.runs.release(run.id);
                 let mut failed = run.clone();
                 self.finish(
@@ -323,7 +323,7 @@ impl Engine {
                     Err(Stop::Failed(format!("cannot keep the file: {e}"))),
                 )
                 .await;
-                return Err(e.into());
+                return Err(e);
             }
         }
         if !self.take_lease(district, run.id).await? {

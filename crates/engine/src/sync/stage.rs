@@ -8,8 +8,9 @@
 //! connector), and the run fails if any kind refused more than the district allows.
 //!
 //! A guardian account is staged without its students; each account–student pair the
-//! source lists is a record of its own, so an account sent with each page of its
-//! students is one account, and the pairs can be read student by student.
+//! source lists — in the account, or on its own ([`RosterEvent::AccountStudents`]) — is
+//! a record of its own, so an account sent with each page of its students is one
+//! account, and the pairs can be read student by student.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -135,6 +136,18 @@ impl Batch {
             rejected: None,
             duplicate: None,
         });
+    }
+
+    /// Stages that `account` may see `student`: a record of its own, read student by
+    /// student.
+    fn account_student(&mut self, account: &SourceId, student: &SourceId, i: usize) {
+        self.push(
+            StagedKind::AccountStudent,
+            compound_key(&[account.as_str(), student.as_str()]),
+            student.to_string(),
+            to_json(&(account.as_str(), student.as_str())),
+            i,
+        );
     }
 
     /// Stages a refused record, when its key can be read, so it counts as present.
@@ -319,14 +332,26 @@ impl Engine {
                             i,
                         );
                         for s in students {
-                            batch.push(
-                                StagedKind::AccountStudent,
-                                compound_key(&[account.source_id.as_str(), s.as_str()]),
-                                s.to_string(),
-                                to_json(&(account.source_id.as_str(), s.as_str())),
-                                i,
-                            );
+                            batch.account_student(&account.source_id, &s, i);
                         }
+                    }
+                }
+                RosterEvent::AccountStudents(v) => {
+                    for (i, p) in v.iter().enumerate() {
+                        if let Err(reason) = validate::account_student(p) {
+                            // Not staged, as the students of a malformed account are
+                            // not; not counted, as pairs never are.
+                            refused.push(format!(
+                                "refused account_student {:?} ({}): {reason}",
+                                compound_key(&[
+                                    p.account_source_id.as_str(),
+                                    p.student_source_id.as_str()
+                                ]),
+                                batch.arrival(i)
+                            ));
+                            continue;
+                        }
+                        batch.account_student(&p.account_source_id, &p.student_source_id, i);
                     }
                 }
                 RosterEvent::Staff(v) => each!(

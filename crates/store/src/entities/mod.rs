@@ -11,6 +11,7 @@ pub mod enrollments;
 pub mod form_authorships;
 pub mod guardians;
 pub mod links;
+pub mod run_input_pieces;
 pub mod run_inputs;
 pub mod run_plan;
 pub mod schools;
