@@ -147,7 +147,9 @@ impl Engine {
             }
         };
         if run.trigger == RunTrigger::Import {
-            // A file is not the SIS's roster: the pull support reads stays.
+            // A file is not the SIS's roster: the pull support reads stays. Its rows
+            // are as many as a pull's, so the database learns of them as after a pull.
+            self.refresh_staging_statistics(run).await;
             return self
                 .plan_run(district, run, control, held, KindSet::default())
                 .await;
