@@ -239,13 +239,35 @@ impl Cli {
     }
 }
 
-/// mimalloc: a sync allocates and frees millions of small values (records, JSON, rows)
-/// across threads; with the system allocator a fifth of a sync's time went to freeing and
-/// consolidating them.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+/// glibc's allocator gives each thread that contends for it an arena of its own (up to
+/// eight per core), and each arena keeps what it freed: a run's threads (the runtime's,
+/// one per SQLite connection, the file checks') held 20-70 MB more than they used. Held
+/// to two arenas, a 64 MiB guardians.csv imports within 100 MB over idle. glibc reads the
+/// setting only when a process starts, so the process starts itself once more with it
+/// set, unless the operator set it (or the platform is not glibc's).
+fn with_two_allocator_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        use std::os::unix::process::CommandExt;
+        const VAR: &str = "MALLOC_ARENA_MAX";
+        if std::env::var_os(VAR).is_some() {
+            return;
+        }
+        let Ok(exe) = std::env::current_exe() else {
+            return;
+        };
+        let mut args = std::env::args_os();
+        let mut again = std::process::Command::new(exe);
+        if let Some(name) = args.next() {
+            again.arg0(name);
+        }
+        // `exec` returns only when it could not start the program: go on as we are.
+        let _ = again.args(args).env(VAR, "2").exec();
+    }
+}
 
 fn main() -> anyhow::Result<()> {
+    with_two_allocator_arenas();
     let cli = Cli::parse();
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let config = config::load(cli.config.as_deref(), &env, &cli.flags())?;

@@ -125,9 +125,11 @@ impl Store {
             .min_connections(1)
             .sqlx_logging(false)
             .map_sqlx_sqlite_opts(|o| {
-                // A larger page cache per connection (SQLite's default is 2 MiB): a sync's
-                // reads of staged records and roster pages come from memory, not the kernel.
-                o.pragma("cache_size", "-16384")
+                // A page cache of 4 MiB per connection (SQLite's default is 2 MiB): the
+                // pages a run reads again (indexes, the page being planned) stay in
+                // memory, and the four connections hold at most 16 MiB whatever the
+                // district's size; the rest comes from the kernel's file cache.
+                o.pragma("cache_size", "-4096")
                     // A statement's undo journal (a many-row upsert's) stays in memory
                     // instead of spilling to a temporary file past 64 KiB.
                     .pragma("temp_store", "memory")
