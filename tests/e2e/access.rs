@@ -15,9 +15,8 @@ use crate::harness::{
     create_sim_district, district, follow_run, powerschool_connector, update_request, Client,
     Server, BIN, TEST_SEALING_KEY,
 };
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     every_call_needs_a_key_that_reaches_its_district_and_holds_its_ability,
     runs_district_changes_and_spot_syncs_record_who_did_them,
 );

@@ -14,9 +14,8 @@ use sim::oneroster::{Fault, FaultKind, Match, OneRosterSimConfig, Role, Simulato
 use store::{Backend, Store};
 
 use crate::harness::{connector, create_request, district, run_to_end, update_request, Server};
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     a_oneroster_1_1_district_syncs_through_discovery,
     a_oneroster_1_2_district_syncs_with_oauth2,
     classlink_classes_staff_and_guardians_follow_the_settings,

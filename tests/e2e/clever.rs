@@ -11,9 +11,8 @@ use sim::clever::{CleverSimConfig, Role, Simulator};
 use store::{Backend, Store};
 
 use crate::harness::{connector, create_request, district, run_to_end, update_request, Server};
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     a_clever_district_syncs_its_roster_links_and_phones,
     a_clever_district_tests_ok_and_spot_syncs,
     clever_contact_types_and_relationships_filter_links,

@@ -10,9 +10,8 @@ use tonic::Code;
 use crate::harness::{
     connector, create_request, district, powerschool_connector, stdout, update_request, Server, BIN,
 };
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     a_district_against_the_simulator_tests_ok_and_names_what_breaks,
     connection_tests_refuse_unknown_districts_and_name_unreachable_servers,
 );

@@ -13,12 +13,11 @@ use proto::v1 as pb;
 use store::{Backend, Store};
 
 use crate::harness::{create_request, district, run_to_end, Client, Server};
-use crate::on_both_backends;
 use cases::{cases, oneroster, truth, Case, Expect, Sim, Version, SOURCE_BODIES};
 
 mod cases;
 
-on_both_backends!(
+store::on_both_backends!(
     every_connector_holds_in_every_mode_of_its_source,
     a_cancel_stops_a_pull_waiting_on_a_slow_page,
 );

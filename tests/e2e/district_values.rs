@@ -10,9 +10,8 @@ use crate::harness::{
     create_request, district, powerschool_request as powerschool, update_request, Server,
     TEST_SECRET,
 };
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     a_new_connection_target_never_inherits_the_stored_secret,
     bad_values_are_quoted_cut_and_parsed_strictly,
     secrets_are_sealed_at_rest_and_rotate,

@@ -8,9 +8,8 @@ use crate::harness::{
     connector, create_request, district, powerschool_request as powerschool, update_request,
     Server, TEST_SECRET,
 };
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     a_district_is_created_listed_and_updated_without_losing_its_secret,
     every_invalid_field_is_named_at_once,
     connectors_describe_their_settings,

@@ -14,9 +14,8 @@ use tonic::codegen::http::uri::PathAndQuery;
 use crate::harness::{
     create_request, create_sim_district, district, powerschool_connector, Server,
 };
-use crate::on_both_backends;
 
-on_both_backends!(list_answers_stay_under_a_mebibyte_whatever_their_rows_hold);
+store::on_both_backends!(list_answers_stay_under_a_mebibyte_whatever_their_rows_hold);
 
 /// Sends and receives raw bytes: the fuzz writes the message itself.
 #[derive(Debug, Clone, Copy, Default)]

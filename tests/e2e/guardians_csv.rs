@@ -14,9 +14,8 @@ use sim::powerschool::{SimConfig, Simulator};
 use store::{Backend, Store};
 
 use crate::harness::{create_sim_district, follow_run, run_to_end, update_request, Server, BIN};
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     a_guardians_csv_gives_the_district_its_guardians_every_way_in,
     a_bad_guardians_csv_writes_nothing_and_names_each_line_and_column,
 );

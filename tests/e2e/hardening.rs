@@ -15,9 +15,8 @@ use tonic::Code;
 
 use crate::access::{cli_key, ALL};
 use crate::harness::{create_sim_district, powerschool_request, run_to_end, stdout, Server};
-use crate::on_both_backends;
 
-on_both_backends!(a_revoked_key_loses_its_open_stream_within_a_second);
+store::on_both_backends!(a_revoked_key_loses_its_open_stream_within_a_second);
 
 /// Silent connections one client opens at once.
 const SILENT: usize = 1_500;

@@ -417,31 +417,6 @@ pub fn assert_file_lacks(path: &Path, needle: &str) {
     );
 }
 
-/// Runs each named async test once on SQLite and once on PostgreSQL. The runtime has
-/// worker threads so that an in-process simulator keeps answering while a test waits on
-/// a child process (the CLI, grpcurl).
-#[macro_export]
-macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(store::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    super::$test(store::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}
-
 /// A request for a PowerSchool district created with the test secret.
 pub fn powerschool_request(id: &str) -> proto::v1::CreateDistrictRequest {
     create_request(district(

@@ -8,9 +8,8 @@ use store::Backend;
 use tonic::{Code, Status};
 
 use crate::harness::{create_request, powerschool_request, update_request, Client, Server};
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     a_callers_text_is_bounded_and_quoted_cut,
     create_and_update_refuse_the_same_loose_values,
     api_keys_name_districts_that_exist_and_each_ability_once,

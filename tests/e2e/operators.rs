@@ -8,9 +8,8 @@ use sim::powerschool::{Fault, FaultKind, Match, SimConfig, Simulator};
 use store::Backend;
 
 use crate::harness::{create_sim_district, run_to_end, Server};
-use crate::on_both_backends;
 
-on_both_backends!(metrics_move_with_runs_429s_trips_and_spot_syncs);
+store::on_both_backends!(metrics_move_with_runs_429s_trips_and_spot_syncs);
 
 const DISTRICT: &str = "ops";
 

@@ -10,9 +10,8 @@ use store::{Backend, Synced};
 use tonic::Code;
 
 use crate::harness::{powerschool_request, Server};
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     support_reads_students_guardians_and_links,
     reads_refuse_bad_and_unknown_ids
 );

@@ -12,9 +12,8 @@ use store::{Backend, Store};
 use tonic::Code;
 
 use crate::harness::{create_sim_district, Server};
-use crate::on_both_backends;
 
-on_both_backends!(a_run_killed_mid_apply_resumes_and_ends_as_if_uninterrupted);
+store::on_both_backends!(a_run_killed_mid_apply_resumes_and_ends_as_if_uninterrupted);
 
 const DISTRICT: &str = "big";
 

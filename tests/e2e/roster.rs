@@ -12,9 +12,8 @@ use sim::powerschool::{SimConfig, Simulator};
 use store::{Backend, Store};
 
 use crate::harness::{create_sim_district, run_to_end, Server};
-use crate::on_both_backends;
 
-on_both_backends!(staff_classrooms_and_enrollments_follow_the_sis,);
+store::on_both_backends!(staff_classrooms_and_enrollments_follow_the_sis,);
 
 const DISTRICT: &str = "roster";
 

@@ -8,11 +8,10 @@ use store::{Backend, Store};
 use tonic::Code;
 
 use crate::harness::{create_sim_district, follow_run, run_to_end, Server};
-use crate::on_both_backends;
 
 mod listings;
 
-on_both_backends!(
+store::on_both_backends!(
     a_first_run_creates_the_roster_and_a_second_writes_nothing,
     a_plan_over_a_threshold_pauses_until_approved_or_cancelled,
     a_truncated_pull_fails_without_archiving,

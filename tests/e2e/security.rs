@@ -8,9 +8,8 @@ use sim::powerschool::{SimConfig, Simulator};
 use store::Backend;
 
 use crate::harness::{create_sim_district, run_to_end, Server};
-use crate::on_both_backends;
 
-on_both_backends!(the_secret_is_in_no_answer_log_or_database_byte);
+store::on_both_backends!(the_secret_is_in_no_answer_log_or_database_byte);
 
 const DISTRICT: &str = "secretive";
 

@@ -11,9 +11,8 @@ use store::{Backend, Store, Synced};
 use tonic::Code;
 
 use crate::harness::{create_sim_district, follow_run, run_to_end, Server};
-use crate::on_both_backends;
 
-on_both_backends!(
+store::on_both_backends!(
     spot_sync_moves_exactly_seed_000s_fields_and_links,
     spot_sync_refuses_staff_unlinked_and_unknown_users,
     spot_sync_during_a_run_ends_consistent_and_answers_quickly,

@@ -99,4 +99,4 @@ async fn a_district_of_many_pages_is_planned_and_applied_exactly_once(backend: B
     );
 }
 
-on_both_backends!(a_district_of_many_pages_is_planned_and_applied_exactly_once);
+store::on_both_backends!(a_district_of_many_pages_is_planned_and_applied_exactly_once);

@@ -79,4 +79,4 @@ async fn a_run_whose_task_panics_fails_with_its_reason_and_frees_the_district(ba
     assert_eq!(next.state, RunState::Succeeded, "{:?}", next.error);
 }
 
-on_both_backends!(a_run_whose_task_panics_fails_with_its_reason_and_frees_the_district);
+store::on_both_backends!(a_run_whose_task_panics_fails_with_its_reason_and_frees_the_district);

@@ -259,7 +259,7 @@ async fn malformed_records_are_refused_one_by_one_until_too_many(backend: Backen
     );
 }
 
-on_both_backends!(
+store::on_both_backends!(
     the_same_roster_in_four_orders_plans_the_same,
     with_guardians_not_managed_a_run_plans_no_guardian_or_link,
     malformed_records_are_refused_one_by_one_until_too_many,

@@ -13,29 +13,7 @@ use model::Secret;
 use crate::testing::TestDatabase;
 use crate::{Backend, Store, StoreError, Synced};
 
-/// Runs each named test once per backend.
-macro_rules! on_both_backends {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(crate::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $test() {
-                    super::$test(crate::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}
-
-on_both_backends!(
+crate::on_both_backends!(
     migrations_go_up_down_and_up_again,
     districts_are_created_read_listed_and_updated,
     a_duplicate_or_unknown_district_is_refused_by_id,

@@ -117,3 +117,28 @@ impl Drop for TestDatabase {
         let _ = handle.join();
     }
 }
+
+/// Runs each named test once per backend: `NAME(Backend)` becomes `sqlite::NAME` and
+/// `postgres::NAME`. The runtime has two worker threads, so that an in-process simulator
+/// keeps answering while a test waits on a child process (the CLI, grpcurl).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::Backend::Sqlite).await;
+                }
+            )+
+        }
+        mod postgres {
+            $(
+                #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::Backend::Postgres).await;
+                }
+            )+
+        }
+    };
+}

@@ -4,7 +4,7 @@
 
 use super::*;
 
-on_both_backends!(
+store::on_both_backends!(
     pages_stay_stable_while_runs_are_added_and_tokens_keep_to_their_request,
     a_retried_start_with_one_request_id_gets_the_same_run,
     a_change_feed_watcher_that_resumes_from_its_cursor_gets_every_change_once,

@@ -393,25 +393,3 @@ pub fn lenient() -> DistrictSettings {
         ..DistrictSettings::default()
     }
 }
-
-/// Runs each named test function on SQLite and on PostgreSQL.
-macro_rules! on_both_backends {
-    ($($name:ident),+ $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(store::Backend::Sqlite).await;
-                }
-            )+
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(store::Backend::Postgres).await;
-                }
-            )+
-        }
-    };
-}

@@ -8,7 +8,7 @@ use super::store_with_district;
 use crate::entities::run_inputs;
 use crate::Backend;
 
-on_both_backends!(
+crate::on_both_backends!(
     an_input_is_kept_once_in_pieces_and_read_back_in_order,
     an_input_kept_whole_moves_into_pieces_and_back,
 );

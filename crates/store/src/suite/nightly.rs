@@ -9,7 +9,7 @@ use super::{district, district_id};
 use crate::testing::TestDatabase;
 use crate::Backend;
 
-on_both_backends!(
+crate::on_both_backends!(
     a_district_is_due_from_its_midnight_only_while_daily_sync_is_on,
     a_claim_holds_a_district_until_its_next_time_is_set,
     concurrent_claims_never_take_one_district_twice,

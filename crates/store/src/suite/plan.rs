@@ -10,7 +10,7 @@ use super::runs::{at, run};
 use super::{guardian, store_with_district, student, synced};
 use crate::{Backend, Store, StoreError, Synced};
 
-on_both_backends!(
+crate::on_both_backends!(
     a_plan_is_appended_read_filtered_and_counted,
     a_plan_number_is_used_once,
     applying_writes_records_change_log_and_checkpoint,

@@ -7,7 +7,7 @@ use crate::raw::PARENT_TABLES;
 use crate::testing::TestDatabase;
 use crate::Backend;
 
-on_both_backends!(tables_dumped_to_a_file_load_whole_into_another_store);
+crate::on_both_backends!(tables_dumped_to_a_file_load_whole_into_another_store);
 
 async fn tables_dumped_to_a_file_load_whole_into_another_store(backend: Backend) {
     let (_db, from, cbe) = store_with_district(backend, "cbe").await;

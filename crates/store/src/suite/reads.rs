@@ -9,7 +9,7 @@ use super::runs::at;
 use super::{district, district_id, guardian, store_with_district, student, synced};
 use crate::{Backend, Synced};
 
-on_both_backends!(
+crate::on_both_backends!(
     students_and_guardians_are_read_by_source_in_bulk,
     links_and_form_authors_are_read_for_many_students,
     active_students_are_paged_in_source_order_without_the_archived,

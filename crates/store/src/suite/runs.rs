@@ -9,7 +9,7 @@ use model::run::{RunCounts, RunMode, RunPhase, RunState, RunTrigger, SyncRun, Th
 use super::{district, district_id, store_with_district};
 use crate::{Backend, StoreError};
 
-on_both_backends!(
+crate::on_both_backends!(
     a_run_reads_back_exactly_as_stored,
     a_run_is_replaced_whole_by_update,
     a_duplicate_unknown_or_misplaced_run_is_refused,

@@ -7,7 +7,7 @@ use model::staging::{StagedKind, StagedRecord};
 use super::{store_with_district, student, synced};
 use crate::Backend;
 
-on_both_backends!(
+crate::on_both_backends!(
     a_pull_is_staged_and_read_back_in_key_order,
     a_key_sent_twice_keeps_the_first_and_names_the_second,
     students_the_pull_did_not_list_are_found_and_old_pulls_dropped,
