@@ -43,6 +43,10 @@ pub trait Connector: Send + Sync + std::fmt::Debug {
     /// One user's current record with what the link rules need; `None` when the source
     /// does not know the user.
     async fn user(&self, user: &UserRef) -> Result<Option<UserSnapshot>, ConnectorError>;
+
+    /// The link rules this source's relationships are held to — and so what its word
+    /// covers in the district (the policy's `Authority` of the set); its factory's.
+    fn link_rules(&self) -> model::link::LinkRuleSet;
 }
 
 /// A user to look up at the source, by the source's id.

@@ -7,25 +7,25 @@
 //! > access account), home phone, cell phone, address (mailing if present, else
 //! > physical), students (only those for whom they have active access accounts).
 //!
-//! It never creates an account and never links an account that is not linked in the SIS;
+//! One user is a page of one: the run's planner plans it from the user's source record and
+//! what the district holds, and seed 000's limits filter the items ([`planner::spot`]). It
+//! never creates an account and never links an account that is not linked in the SIS;
 //! staff and profiles not connected to the SIS are refused. Its writes are one
 //! transaction, recorded in the change log under the spot sync.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
-use connector::UserRef;
-use model::change::{Entity, Operation};
+use connector::{UserRef, UserSnapshot};
+use model::change::Entity;
 use model::ids::{DistrictId, GuardianId, SourceId, SpotSyncId, StaffId, StudentId};
-use model::link::Link;
-use model::roster::{AccountStatus, Guardian, Student};
+use model::roster::{Guardian, Student};
 use model::run::PlanItem;
-use model::source::SourceStudent;
-use policy::reconcile::{GuardianRef, KnownGuardian, SisRelationship};
+use model::source::{GuardianAccount, SourceStudent};
+use model::Synced;
+use planner::{Ctx, GuardianFacts, StudentPage};
 
 use crate::error::Refusal;
-use crate::sync::plan::{guardian_from_account, held_links_of, link_item};
 use crate::{Engine, EngineError};
-use model::fields::{changes, guardian_fields, student_fields};
 
 /// What a spot sync did (or, dry, would do).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -241,6 +241,12 @@ impl Engine {
             district: district.to_string(),
             source,
         };
+        let ctx = Ctx {
+            district,
+            settings: &d.settings,
+            rules: policy::rules_for(connector.link_rules()),
+            now: crate::now(),
+        };
         let id = SpotSyncId::new();
         let (kind, items) = match user {
             User::Student(student) => {
@@ -255,42 +261,7 @@ impl Engine {
                     .find(|s| s.source_id == student.source_id)
                     .cloned()
                     .ok_or_else(|| not_in_sis("student", &student.id.to_string()))?;
-                let mut items = Vec::new();
-                let updated = seed_000_student(&student, &src);
-                let old = student_fields(&student);
-                let c = changes(
-                    Entity::Student,
-                    &student.id.to_string(),
-                    Operation::Update,
-                    Some(&old),
-                    &student_fields(&updated),
-                );
-                let hash = self
-                    .store
-                    .students_by_source(district, std::slice::from_ref(&student.source_id))
-                    .await?;
-                if !c.is_empty() {
-                    items.push(PlanItem::Student {
-                        operation: Operation::Update,
-                        student: updated,
-                        source_hash: hash
-                            .get(&student.source_id)
-                            .map(|s| s.source_hash.clone())
-                            .unwrap_or_default(),
-                        changes: c,
-                    });
-                }
-                let links = self
-                    .links_for(
-                        &d,
-                        &src,
-                        student.id,
-                        &snapshot.contacts,
-                        &snapshot.guardian_accounts,
-                        None,
-                    )
-                    .await?;
-                items.extend(links);
+                let items = self.spot_student(&ctx, &student, src, &snapshot).await?;
                 (Entity::Student, items)
             }
             User::Guardian(guardian) => {
@@ -309,74 +280,9 @@ impl Engine {
                     .await
                     .map_err(connector_error)?
                     .unwrap_or_default();
-                let account = snapshot
-                    .guardian_accounts
-                    .iter()
-                    .find(|a| a.source_id == source);
-                let mut items = Vec::new();
-                if let Some(account) = account {
-                    let updated = guardian_from_account(Some(&guardian), account, &d.settings);
-                    let c = changes(
-                        Entity::Guardian,
-                        &guardian.id.to_string(),
-                        Operation::Update,
-                        Some(&guardian_fields(&guardian)),
-                        &guardian_fields(&updated),
-                    );
-                    if !c.is_empty() {
-                        let hash = self
-                            .store
-                            .guardians_by_source(district, std::slice::from_ref(&source))
-                            .await?;
-                        items.push(PlanItem::Guardian {
-                            operation: Operation::Update,
-                            guardian: updated,
-                            source_hash: hash
-                                .get(&source)
-                                .map(|g| g.source_hash.clone())
-                                .unwrap_or_default(),
-                            changes: c,
-                        });
-                    }
-                }
-                // The students of the account at the source, and those linked here.
-                let listed: Vec<SourceId> = snapshot
-                    .students
-                    .iter()
-                    .map(|s| s.source_id.clone())
-                    .collect();
-                let ours = self.store.students_by_source(district, &listed).await?;
-                let held = self
-                    .store
-                    .list_guardian_links(district, guardian.id)
+                let items = self
+                    .spot_guardian(&ctx, &guardian, &source, &snapshot)
                     .await?;
-                let mut done: HashSet<StudentId> = HashSet::new();
-                for src in &snapshot.students {
-                    let Some(student) = ours.get(&src.source_id) else {
-                        continue;
-                    };
-                    done.insert(student.value.id);
-                    let accounts: Vec<_> = account.into_iter().cloned().collect();
-                    items.extend(
-                        self.links_for(
-                            &d,
-                            src,
-                            student.value.id,
-                            &snapshot.contacts,
-                            &accounts,
-                            Some(guardian.id),
-                        )
-                        .await?,
-                    );
-                }
-                for link in held.iter().filter(|l| !done.contains(&l.student_id)) {
-                    let student = self.store.get_student(district, link.student_id).await?;
-                    let src = source_of(&student);
-                    items.extend(
-                        self.links_for(&d, &src, student.id, &[], &[], Some(guardian.id))
-                            .await?,
-                    );
-                }
                 (Entity::Guardian, items)
             }
         };
@@ -389,100 +295,166 @@ impl Engine {
         })
     }
 
-    /// The link changes of one student from its SIS relationships, as the nightly run
-    /// decides them, limited to `only` when given. Never creates a guardian account.
-    async fn links_for(
+    /// A student: a page of one planned as a run plans it, seed 000's fields kept.
+    async fn spot_student(
         &self,
-        d: &model::district::District,
-        src: &SourceStudent,
-        student: StudentId,
-        contacts: &[model::roster::Contact],
-        accounts: &[model::source::GuardianAccount],
-        only: Option<GuardianId>,
+        ctx: &Ctx<'_>,
+        student: &Student,
+        src: SourceStudent,
+        snapshot: &UserSnapshot,
     ) -> Result<Vec<PlanItem>, EngineError> {
-        let district = &d.id;
-        // Guardians the sync does not manage are left as they are.
-        if !d.settings.manage_guardians {
-            return Ok(Vec::new());
-        }
-        let rules = policy::rules_for(
-            self.registry
-                .get(&d.connector.kind)
-                .map_err(|source| EngineError::Connector {
-                    district: district.to_string(),
-                    source,
-                })?
-                .link_rules(),
-        );
-        let held_links = self.store.links_of_students(district, &[student]).await?;
-        let ids: Vec<GuardianId> = held_links.iter().map(|l| l.guardian_id).collect();
-        let linked = self.store.guardians_by_id(district, &ids).await?;
-        let sources: Vec<SourceId> = accounts.iter().map(|a| a.source_id.clone()).collect();
-        let known_by_source = self.store.guardians_by_source(district, &sources).await?;
-        let known: Vec<KnownGuardian> = known_by_source
+        let held = self
+            .store
+            .students_by_source(ctx.district, std::slice::from_ref(&student.source_id))
+            .await?;
+        let held_hash = held
+            .get(&student.source_id)
+            .map(|s| s.source_hash.clone())
+            .unwrap_or_default();
+        let page = self
+            .spot_page(
+                ctx,
+                vec![(src, student.clone())],
+                snapshot,
+                &snapshot.guardian_accounts,
+            )
+            .await?;
+        let plan = planner::plan_student_page(ctx, &page, &HashSet::new());
+        let user = planner::spot::SpotUser::Student {
+            current: student,
+            held_hash: &held_hash,
+        };
+        Ok(planner::spot::spot_items(
+            ctx,
+            &plan,
+            user,
+            &page.linked_guardians,
+        ))
+    }
+
+    /// A guardian: its own fields from its account, and its links to the students it may
+    /// see at the source and to those linked here that the source no longer lists.
+    async fn spot_guardian(
+        &self,
+        ctx: &Ctx<'_>,
+        guardian: &Guardian,
+        source: &SourceId,
+        snapshot: &UserSnapshot,
+    ) -> Result<Vec<PlanItem>, EngineError> {
+        let district = ctx.district;
+        let account = snapshot
+            .guardian_accounts
             .iter()
-            .map(|(s, g)| KnownGuardian {
-                id: g.value.id,
-                source_id: s.clone(),
+            .find(|a| &a.source_id == source);
+        let mut items = Vec::new();
+        if let Some(account) = account {
+            let held = self
+                .store
+                .guardians_by_source(district, std::slice::from_ref(source))
+                .await?;
+            let held_hash = held
+                .get(source)
+                .map(|g| g.source_hash.clone())
+                .unwrap_or_default();
+            let facts = GuardianFacts {
+                held: Some(&Synced {
+                    value: guardian.clone(),
+                    source_hash: String::new(),
+                }),
+                account: Some(account),
+                marks: Vec::new(),
+                links_now: 0,
+                new_id: guardian.id,
+            };
+            let planned = planner::plan_guardian(&facts, ctx);
+            items.extend(planner::spot::guardian_update(planned, &held_hash));
+        }
+        // The students of the account at the source, and those linked here.
+        let listed: Vec<SourceId> = snapshot
+            .students
+            .iter()
+            .map(|s| s.source_id.clone())
+            .collect();
+        let ours = self.store.students_by_source(district, &listed).await?;
+        let mut students: Vec<(SourceStudent, Student)> = snapshot
+            .students
+            .iter()
+            .filter_map(|src| {
+                ours.get(&src.source_id)
+                    .map(|h| (src.clone(), h.value.clone()))
             })
             .collect();
-        let authors: BTreeSet<GuardianId> = self
+        let seen: HashSet<StudentId> = students.iter().map(|(_, s)| s.id).collect();
+        let linked_here: Vec<StudentId> = self
             .store
-            .form_authors_of(district, &[student])
+            .list_guardian_links(district, guardian.id)
             .await?
             .into_iter()
-            .map(|f| f.guardian_id)
+            .map(|l| l.student_id)
+            .filter(|s| !seen.contains(s))
             .collect();
-        let refs: Vec<&Link> = held_links.iter().collect();
-        let held = held_links_of(&refs, &linked);
-        let sis: Vec<SisRelationship> = accounts
-            .iter()
-            .filter(|a| a.student_source_ids.contains(&src.source_id))
-            .map(|a| SisRelationship {
-                account: a.clone(),
-                verdict: rules.evaluate(src, contacts, a, &d.settings),
-            })
-            .collect();
-        let out = policy::reconcile(&held, &sis, &authors, &known);
-        let mut items = Vec::new();
-        let now = crate::now();
-        for o in out.links {
-            // Spot sync never creates an account.
-            let GuardianRef::Existing(guardian) = o.guardian else {
-                continue;
-            };
-            if only.is_some_and(|g| g != guardian) {
-                continue;
-            }
-            let held = held_links.iter().find(|l| l.guardian_id == guardian);
-            items.extend(link_item(&o, student, guardian, held, now));
+        for id in linked_here {
+            let student = self.store.get_student(district, id).await?;
+            students.push((source_of(&student), student));
         }
-        for (guardian, _) in out.incomplete {
-            if only.is_some_and(|g| g != guardian) {
-                continue;
-            }
-            if let Some(g) = linked.get(&guardian) {
-                if g.status != AccountStatus::Incomplete {
-                    let updated = Guardian {
-                        status: AccountStatus::Incomplete,
-                        ..g.clone()
-                    };
-                    items.push(PlanItem::Guardian {
-                        operation: Operation::Update,
-                        changes: changes(
-                            Entity::Guardian,
-                            &guardian.to_string(),
-                            Operation::Update,
-                            Some(&guardian_fields(g)),
-                            &guardian_fields(&updated),
-                        ),
-                        source_hash: String::new(),
-                        guardian: updated,
-                    });
-                }
-            }
-        }
+        let accounts: Vec<GuardianAccount> = account.into_iter().cloned().collect();
+        let page = self.spot_page(ctx, students, snapshot, &accounts).await?;
+        let plan = planner::plan_student_page(ctx, &page, &HashSet::new());
+        let user = planner::spot::SpotUser::Guardian(guardian.id);
+        items.extend(planner::spot::spot_items(
+            ctx,
+            &plan,
+            user,
+            &page.linked_guardians,
+        ));
         Ok(items)
+    }
+
+    /// A page of the students a spot sync plans, staged as a pull stages them, with what
+    /// the district holds of them. Their held hashes are left out: a spot sync compares
+    /// fields. The linked guardians' accounts count as listed: a spot sync re-keys no one.
+    async fn spot_page(
+        &self,
+        ctx: &Ctx<'_>,
+        students: Vec<(SourceStudent, Student)>,
+        snapshot: &UserSnapshot,
+        accounts: &[GuardianAccount],
+    ) -> Result<StudentPage, EngineError> {
+        let district = ctx.district;
+        let mut page = StudentPage::default();
+        for (src, held) in students {
+            page.students.push(planner::staged::student(&src));
+            page.contacts.extend(
+                snapshot
+                    .contacts
+                    .iter()
+                    .filter(|c| c.student_source_id == src.source_id)
+                    .map(planner::staged::contact),
+            );
+            page.held_students.insert(
+                src.source_id.clone(),
+                Synced {
+                    value: held,
+                    source_hash: String::new(),
+                },
+            );
+        }
+        for a in accounts {
+            let (account, relations) = planner::staged::account(a);
+            page.accounts.push(account);
+            page.relations.extend(relations);
+        }
+        let ids: Vec<StudentId> = page.held_students.values().map(|s| s.value.id).collect();
+        let sources: Vec<SourceId> = accounts.iter().map(|a| a.source_id.clone()).collect();
+        page.held_guardians = self.store.guardians_by_source(district, &sources).await?;
+        page.held_links = self.store.links_of_students(district, &ids).await?;
+        page.form_authors = self.store.form_authors_of(district, &ids).await?;
+        let linked = planner::page::linked_guardian_ids(&page.held_links);
+        page.linked_guardians = self.store.guardians_by_id(district, &linked).await?;
+        page.accounts_listed = planner::page::linked_account_keys(&page.linked_guardians)
+            .into_iter()
+            .collect();
+        Ok(page)
     }
 }
 
@@ -493,24 +465,8 @@ fn not_in_sis(kind: &str, id: &str) -> EngineError {
     )
 }
 
-/// Exactly the fields seed 000 lets spot sync change on a student.
-fn seed_000_student(current: &Student, src: &SourceStudent) -> Student {
-    Student {
-        legal_first_name: src.legal_first_name.trim().to_owned(),
-        legal_last_name: src.legal_last_name.trim().to_owned(),
-        middle_name: src.middle_name.trim().to_owned(),
-        birth_date: src.birth_date,
-        gender: src.gender.clone(),
-        state_id: src.state_id.trim().to_owned(),
-        school_source_id: src.school_source_id.clone(),
-        grade: src.grade.trim().to_owned(),
-        enrollment_status: src.enrollment_status.clone(),
-        ..current.clone()
-    }
-}
-
-/// A held student as the policy sees it when the SIS no longer lists it for the account.
-/// A student we hold as the policy sees a source student.
+/// A student we hold as the policy sees a source student (the SIS no longer lists it for
+/// the account).
 pub(crate) fn source_of(s: &Student) -> SourceStudent {
     SourceStudent {
         source_id: s.source_id.clone(),

@@ -54,6 +54,10 @@ struct HalfSource;
 
 #[async_trait::async_trait]
 impl Connector for HalfSource {
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::PowerSchool
+    }
+
     async fn check(&self) -> CheckReport {
         CheckReport::default()
     }

@@ -29,3 +29,11 @@ pub mod validate;
 
 pub use error::{FieldError, ValidationErrors};
 pub use secret::Secret;
+
+/// A synced record with the hash of the source content it was made from: a record whose
+/// hash has not changed costs a read, not a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Synced<T> {
+    pub value: T,
+    pub source_hash: String,
+}

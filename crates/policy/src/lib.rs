@@ -25,6 +25,6 @@ pub use explain::explain;
 pub use reconcile::{
     reconcile, HeldLink, KnownGuardian, LinkChange, LinkOutcome, Reconciled, SisRelationship,
 };
-pub use rule_sets::{rules_for, LinkRules};
+pub use rule_sets::{rules_for, Authority, LinkRules};
 pub use rules::{evaluate, Verdict};
 pub use tiers::AccessMatrix;

@@ -40,13 +40,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 pub use error::StoreError;
 
-/// A synced record with the hash of the source content it was made from: a record whose
-/// hash has not changed costs a read, not a write.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Synced<T> {
-    pub value: T,
-    pub source_hash: String,
-}
+pub use model::Synced;
 
 /// Rows written per statement: well under SQLite's bound-parameter limit for our widest
 /// table, and large enough that a district is written in few round trips.

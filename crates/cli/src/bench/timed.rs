@@ -23,6 +23,10 @@ struct Timed(Arc<dyn Connector>);
 
 #[async_trait::async_trait]
 impl Connector for Timed {
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        self.0.link_rules()
+    }
+
     async fn check(&self) -> CheckReport {
         self.0.check().await
     }

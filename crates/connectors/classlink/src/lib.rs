@@ -88,6 +88,10 @@ pub struct ClassLinkConnector {
 
 #[async_trait::async_trait]
 impl Connector for ClassLinkConnector {
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::OneRoster
+    }
+
     async fn check(&self) -> CheckReport {
         // Quick answers for an administrator, on the district's budget.
         let http = self.client.http().with_patience(|h| {

@@ -102,6 +102,10 @@ pub struct CleverConnector {
 
 #[async_trait::async_trait]
 impl Connector for CleverConnector {
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::Clever
+    }
+
     async fn check(&self) -> CheckReport {
         // Quick answers for an administrator, on the district's budget and token.
         let http = self.client.http().with_patience(|h| {

@@ -125,6 +125,10 @@ impl PowerSchoolConnector {
 
 #[async_trait::async_trait]
 impl Connector for PowerSchoolConnector {
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::PowerSchool
+    }
+
     async fn check(&self) -> CheckReport {
         match self.quick_client() {
             Ok(client) => check::check(&client, &self.settings.base_url).await,

@@ -248,6 +248,10 @@ impl ImportSource {
 
 #[async_trait::async_trait]
 impl Connector for ImportSource {
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::GuardiansCsv
+    }
+
     /// A file needs no connection.
     async fn check(&self) -> CheckReport {
         let mut report = CheckReport::default();

@@ -46,15 +46,7 @@ pub(super) struct Pulled {
 /// How many times a pull starts, when the source's data keeps changing while it is read.
 const PULL_ATTEMPTS: u32 = 3;
 
-/// A content hash: the same record always hashes the same.
-pub fn content_hash<T: Serialize>(value: &T) -> String {
-    bytes_hash(&serde_json::to_vec(value).unwrap_or_default())
-}
-
-fn bytes_hash(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(&Sha256::digest(bytes)[..16])
-}
+pub use planner::{bytes_hash, content_hash};
 
 fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()

@@ -205,6 +205,10 @@ pub struct Replay {
 
 #[async_trait::async_trait]
 impl Connector for Replay {
+    fn link_rules(&self) -> model::link::LinkRuleSet {
+        model::link::LinkRuleSet::PowerSchool
+    }
+
     async fn check(&self) -> CheckReport {
         CheckReport::default()
     }

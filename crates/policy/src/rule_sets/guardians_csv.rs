@@ -13,7 +13,7 @@ use model::district::DistrictSettings;
 use model::roster::Contact;
 use model::source::{GuardianAccount, SourceStudent};
 
-use super::{listed, LinkRules, Listed};
+use super::{listed, Authority, LinkRules, Listed};
 use crate::rules::Verdict;
 
 /// No row of the file ties the guardian and the student.
@@ -43,5 +43,9 @@ impl LinkRules for GuardiansCsv {
             account,
             settings,
         )
+    }
+
+    fn authority(&self) -> Authority {
+        Authority::Supplement
     }
 }

@@ -9,7 +9,7 @@ pub mod guardians_csv;
 pub mod oneroster;
 
 use model::district::DistrictSettings;
-use model::link::{AccessTier, Decision, LinkRuleSet, RuleId};
+use model::link::{AccessTier, Decision, LinkOrigin, LinkRuleSet, RuleId};
 use model::roster::Contact;
 use model::source::{GuardianAccount, SourceStudent};
 
@@ -28,6 +28,45 @@ pub trait LinkRules: Send + Sync + std::fmt::Debug {
         account: &GuardianAccount,
         settings: &DistrictSettings,
     ) -> Verdict;
+
+    /// What the source stands for in its district (a property of the source, so the
+    /// planner decides by it and never by which source it is).
+    fn authority(&self) -> Authority {
+        Authority::SystemOfRecord
+    }
+}
+
+/// What a source's word covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Authority {
+    /// The district's system of record: the whole roster (schools, staff, classrooms,
+    /// students and their contacts), archives after a complete pull, and the links it
+    /// relates — reconciled with local and form links.
+    SystemOfRecord,
+    /// A supplement of guardians and links only (a district's guardians.csv): it names
+    /// students the district holds and never changes them; it sees and replaces only the
+    /// links it made itself (origin `import`), which the system of record's runs keep.
+    Supplement,
+}
+
+impl Authority {
+    /// The origin of the links the source makes.
+    pub fn link_origin(self) -> LinkOrigin {
+        match self {
+            Authority::SystemOfRecord => LinkOrigin::Sis,
+            Authority::Supplement => LinkOrigin::Import,
+        }
+    }
+
+    /// Whether the source's students, contacts, staff and classrooms are the district's.
+    pub fn owns_roster(self) -> bool {
+        self == Authority::SystemOfRecord
+    }
+
+    /// Whether the guardians the source names are connected to the district's SIS.
+    pub fn sis_connected(self) -> bool {
+        self == Authority::SystemOfRecord
+    }
 }
 
 #[derive(Debug)]

@@ -5,8 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use model::change::{Entity, Operation};
-use model::district::DistrictSettings;
-use model::ids::{DistrictId, GuardianId, StudentId};
+use model::ids::{GuardianId, StudentId};
 use model::link::{Link, LinkOrigin};
 use model::roster::{Contact, Guardian};
 use model::run::PlanItem;
@@ -14,21 +13,10 @@ use model::source::{GuardianAccount, SourceStudent};
 use policy::reconcile::{
     GuardianRef, HeldLink, KnownGuardian, LinkChange, LinkOutcome, SisRelationship,
 };
-use policy::LinkRules;
 
-use super::marks::Mark;
+use crate::marks::Mark;
+use crate::Ctx;
 use model::fields::{changes, link_fields};
-
-/// What a run plans with: the district, its settings, its source's rules, and when.
-#[derive(Debug, Clone, Copy)]
-pub struct Ctx<'a> {
-    pub district: &'a DistrictId,
-    pub settings: &'a DistrictSettings,
-    pub rules: &'a dyn LinkRules,
-    pub now: DateTime<Utc>,
-    /// A `guardians.csv` import: only the file's links and guardians are planned.
-    pub import: bool,
-}
 
 /// Everything about one student the link rules and reconciliation need.
 #[derive(Debug)]
@@ -61,23 +49,22 @@ pub fn plan_student_links(ctx: &Ctx<'_>, s: &StudentLinks<'_>) -> (Vec<PlanItem>
         .collect();
     let mut held = held_links_of(&s.held, s.linked_guardians);
     let no_authors = BTreeSet::new();
-    let authors = if ctx.import {
-        // A file stands where the SIS would: its links are reconciled as the SIS's are,
-        // and only its own links are in play (forms and local links are the SIS's
-        // business, and are not even seen here).
+    let origin = ctx.authority().link_origin();
+    let authors = if ctx.authority().owns_roster() {
+        &s.authors
+    } else {
+        // A supplement stands where the SIS would for its own links: they are reconciled
+        // as the SIS's are, and only they are in play (forms and local links are the
+        // system of record's business, and are not even seen here).
         for h in &mut held {
             h.origin = LinkOrigin::Sis;
         }
         &no_authors
-    } else {
-        &s.authors
     };
     let mut out = policy::reconcile(&held, &sis, authors, s.known);
-    if ctx.import {
-        for o in &mut out.links {
-            if o.origin == LinkOrigin::Sis {
-                o.origin = LinkOrigin::Import;
-            }
+    for o in &mut out.links {
+        if o.origin == LinkOrigin::Sis {
+            o.origin = origin;
         }
     }
     let mut items = Vec::new();

@@ -1,12 +1,18 @@
-//! Students: a staged source student against the one we hold.
+//! Students: a staged source student against the one we hold; a student a source lists
+//! under a new id re-keyed to the one we hold; held students a complete pull did not list
+//! archived.
+
+use std::collections::{HashMap, HashSet};
 
 use model::change::{Entity, Operation};
 use model::district::StudentIdSource;
-use model::ids::{DistrictId, StudentId};
+use model::ids::{DistrictId, SourceId, StudentId};
 use model::roster::Student;
 use model::run::PlanItem;
 use model::source::SourceStudent;
-use store::Synced;
+use model::Synced;
+
+use crate::{Phase, Planned};
 
 use model::fields::{changes, student_fields};
 
@@ -60,7 +66,7 @@ pub fn student_item(
     // every student.
     let hash = match choice {
         StudentIdSource::StudentNumber => hash.to_owned(),
-        StudentIdSource::SourceId => crate::sync::stage::content_hash(&(hash, "source_id")),
+        StudentIdSource::SourceId => crate::content_hash(&(hash, "source_id")),
     };
     let hash = hash.as_str();
     if let Some(h) = held {
@@ -111,6 +117,98 @@ pub fn archive_item(held: Synced<Student>) -> PlanItem {
         student,
         source_hash: held.source_hash,
     }
+}
+
+/// The archiving of the held students a complete pull did not list, but for those
+/// re-keyed to a new source id this run.
+pub fn student_archives(absent: &[Synced<Student>], rekeyed: &HashSet<StudentId>) -> Vec<Planned> {
+    absent
+        .iter()
+        .filter(|h| !rekeyed.contains(&h.value.id))
+        .map(|h| {
+            let school = h.value.school_source_id.clone();
+            Planned {
+                phase: Phase::Archives,
+                item: archive_item(h.clone()),
+                school,
+            }
+        })
+        .collect()
+}
+
+/// The student numbers a re-key could match: the shown ids of the page's students we do
+/// not hold. The driver reads the held students with these numbers.
+pub fn rekey_numbers(
+    students: &[(SourceStudent, String)],
+    held: &HashMap<SourceId, Synced<Student>>,
+    choice: StudentIdSource,
+) -> Vec<String> {
+    students
+        .iter()
+        .filter(|(s, _)| !held.contains_key(&s.source_id))
+        .map(|(s, _)| shown_id(s, choice))
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+/// What a re-key of a page's students is decided from.
+#[derive(Debug, Clone, Copy)]
+pub struct RekeyFacts<'a> {
+    /// Held students whose number one of the page's unheld students shows.
+    pub candidates: &'a [Synced<Student>],
+    /// The candidates' source ids this pull still lists.
+    pub listed: &'a HashSet<String>,
+    /// Students re-keyed by earlier pages.
+    pub rekeyed: &'a HashSet<StudentId>,
+}
+
+/// Identity churn of students: a source may list a student we hold under a new id
+/// (Clever, after its `sis_id` changed or 300+ days unshared). A student we do not hold
+/// whose shown id (the district's choice of student number or SIS id), legal names and
+/// birth date are those of exactly one student we hold whose own id the pull no longer
+/// lists is that student: `held` gets it under the new id, so the same record is updated
+/// (and unarchived) rather than archived and created again. Returns the re-keyed
+/// students and a warning for each.
+pub fn rekey_students(
+    students: &[(SourceStudent, String)],
+    held: &mut HashMap<SourceId, Synced<Student>>,
+    choice: StudentIdSource,
+    facts: &RekeyFacts<'_>,
+) -> (Vec<StudentId>, Vec<String>) {
+    let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+    let mut rekeyed: Vec<StudentId> = Vec::new();
+    let mut warnings = Vec::new();
+    for (src, _) in students {
+        if held.contains_key(&src.source_id) {
+            continue;
+        }
+        let shown = shown_id(src, choice);
+        if shown.is_empty() {
+            continue;
+        }
+        let matching: Vec<&Synced<Student>> = facts
+            .candidates
+            .iter()
+            .filter(|c| {
+                let h = &c.value;
+                !facts.listed.contains(h.source_id.as_str())
+                    && !facts.rekeyed.contains(&h.id)
+                    && !rekeyed.contains(&h.id)
+                    && h.student_number == shown
+                    && same(&h.legal_first_name, &src.legal_first_name)
+                    && same(&h.legal_last_name, &src.legal_last_name)
+                    && h.birth_date == src.birth_date
+            })
+            .collect();
+        let [found] = matching[..] else { continue };
+        rekeyed.push(found.value.id);
+        warnings.push(format!(
+            "student {} re-keyed from source id {} to {}: the source no longer lists {}, and the new record has the same student id {shown}, names and birth date",
+            found.value.id, found.value.source_id, src.source_id, found.value.source_id
+        ));
+        held.insert(src.source_id.clone(), found.clone());
+    }
+    (rekeyed, warnings)
 }
 
 #[cfg(test)]
