@@ -2,7 +2,7 @@
 //! in the district's latest staged pull.
 
 use model::ids::{DistrictId, SourceId};
-use model::run::{RunPhase, RunTrigger, SyncRun};
+use model::run::{RunPhase, SyncRun};
 use model::staging::{key_parts, StagedKind, StagedRecord};
 
 use crate::{Engine, EngineError};
@@ -19,8 +19,9 @@ impl Engine {
         let mut runs = Vec::new();
         for id in self.store.staged_runs(district).await? {
             let run = self.store.get_run(district, id).await?;
-            // An import's records are a file's, not the SIS's.
-            if run.phase != RunPhase::Pulling && run.trigger != RunTrigger::Import {
+            // A run that read a kept input (a file) did not pull the SIS.
+            let read_input = self.store.run_input_name(district, id).await?.is_some();
+            if run.phase != RunPhase::Pulling && !read_input {
                 runs.push(run);
             }
         }

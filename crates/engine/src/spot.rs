@@ -206,35 +206,7 @@ impl Engine {
         dry_run: bool,
     ) -> Result<SpotSyncOutcome, EngineError> {
         let d = self.get_district(district).await?;
-        let found = match who {
-            SpotUser::Student(id) => self
-                .store
-                .get_student(district, id)
-                .await
-                .map(User::Student),
-            SpotUser::Guardian(id) => self
-                .store
-                .get_guardian(district, id)
-                .await
-                .map(User::Guardian),
-        };
-        let user = match found {
-            Ok(user) => user,
-            Err(store::StoreError::NotFound { .. }) => {
-                // A staff member's id given for a student or a guardian: say why not.
-                if self.store.staff_exists(district, who.as_staff()).await? {
-                    return Err(EngineError::refused(
-                        Refusal::StaffNotSupported,
-                        "spot sync does not support staff accounts",
-                    ));
-                }
-                return Err(EngineError::NotFound {
-                    entity: who.kind(),
-                    id: who.id(),
-                });
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let user = self.find_user(district, who).await?;
         let user_id = who.id();
         let connector = self.connector(&d)?;
         let connector_error = |source| EngineError::Connector {
@@ -293,6 +265,39 @@ impl Engine {
             dry_run,
             items,
         })
+    }
+
+    /// The user a spot sync is for; a staff member's id is refused with the reason.
+    async fn find_user(&self, district: &DistrictId, who: SpotUser) -> Result<User, EngineError> {
+        let found = match who {
+            SpotUser::Student(id) => self
+                .store
+                .get_student(district, id)
+                .await
+                .map(User::Student),
+            SpotUser::Guardian(id) => self
+                .store
+                .get_guardian(district, id)
+                .await
+                .map(User::Guardian),
+        };
+        match found {
+            Ok(user) => Ok(user),
+            Err(store::StoreError::NotFound { .. }) => {
+                // A staff member's id given for a student or a guardian: say why not.
+                if self.store.staff_exists(district, who.as_staff()).await? {
+                    return Err(EngineError::refused(
+                        Refusal::StaffNotSupported,
+                        "spot sync does not support staff accounts",
+                    ));
+                }
+                Err(EngineError::NotFound {
+                    entity: who.kind(),
+                    id: who.id(),
+                })
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// A student: a page of one planned as a run plans it, seed 000's fields kept.

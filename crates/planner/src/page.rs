@@ -200,6 +200,21 @@ fn relations(page: &StudentPage, unsure: &mut HashSet<String>) -> HashMap<String
     related
 }
 
+/// What a page's links are planned from, read once for all its students.
+struct LinkFacts<'a> {
+    /// The staged contacts by student key, and the students with a refused record.
+    hashed: ContactsByStudent,
+    unsure: HashSet<String>,
+    /// The accounts related to each student, by key.
+    related: HashMap<String, Vec<String>>,
+    accounts: HashMap<String, GuardianAccount>,
+    refused_accounts: HashSet<String>,
+    links_of: HashMap<StudentId, Vec<&'a Link>>,
+    linked_guardians: HashMap<GuardianId, Guardian>,
+    known: Vec<KnownGuardian>,
+    authors: HashMap<StudentId, BTreeSet<GuardianId>>,
+}
+
 /// The links (and, from a system of record, the contacts) of one page of students.
 fn page_links(
     ctx: &Ctx<'_>,
@@ -211,49 +226,11 @@ fn page_links(
     // Students whose source records include one that was refused: their links are left
     // as they are rather than judged on part of what the source said.
     let (hashed, mut unsure) = staged_contacts(page);
-    let page_students: BTreeSet<SourceId> =
-        students.iter().map(|(s, _)| s.source_id.clone()).collect();
     if ctx.authority().owns_roster() {
-        let schools: HashMap<&SourceId, Option<&SourceId>> = students
-            .iter()
-            .map(|(s, _)| (&s.source_id, s.school_source_id.as_ref()))
-            .collect();
-        for item in roster::contact_items(&hashed, &page.held_contacts, &page_students, &unsure) {
-            let school = match &item {
-                PlanItem::Contact { contact, .. } => {
-                    schools.get(&contact.student_source_id).copied().flatten()
-                }
-                _ => None,
-            };
-            out.items
-                .push(Planned::at_school(Phase::Contacts, item, school));
-        }
+        contact_changes(page, students, (&hashed, &unsure), out);
     }
     let related = relations(page, &mut unsure);
-    let mut accounts: HashMap<String, GuardianAccount> = HashMap::new();
-    let mut refused_accounts: HashSet<String> = HashSet::new();
-    for r in &page.accounts {
-        match parse::<GuardianAccount>(r) {
-            Some(a) => {
-                accounts.insert(r.key.clone(), a);
-            }
-            None => {
-                refused_accounts.insert(r.key.clone());
-            }
-        }
-    }
-    let origin = ctx.authority().link_origin();
-    let mut held_links: Vec<&Link> = page
-        .held_links
-        .iter()
-        .filter(|l| ctx.authority().owns_roster() || l.origin == origin)
-        .collect();
-    held_links.sort_by_key(|l| (l.student_id, l.guardian_id));
-    let mut links_of: HashMap<StudentId, Vec<&Link>> = HashMap::new();
-    for l in held_links {
-        links_of.entry(l.student_id).or_default().push(l);
-    }
-    let mut linked_guardians = page.linked_guardians.clone();
+    let (accounts, refused_accounts) = staged_accounts(page);
     let mut known: Vec<KnownGuardian> = page
         .held_guardians
         .iter()
@@ -263,18 +240,6 @@ fn page_links(
         })
         .collect();
     known.sort_by(|a, b| a.source_id.cmp(&b.source_id));
-    if ctx.authority().owns_roster() {
-        rekey_guardians(
-            page,
-            &accounts,
-            &related,
-            ids,
-            &links_of,
-            &mut linked_guardians,
-            &mut known,
-            out,
-        );
-    }
     let mut authors: HashMap<StudentId, BTreeSet<GuardianId>> = HashMap::new();
     for f in &page.form_authors {
         authors
@@ -282,52 +247,139 @@ fn page_links(
             .or_default()
             .insert(f.guardian_id);
     }
-    for (src, _) in students {
-        let key = src.source_id.as_str();
-        let Some(&student_id) = ids.get(&src.source_id) else {
-            continue;
-        };
-        let mine = related.get(key).map(Vec::as_slice).unwrap_or_default();
-        if unsure.contains(key) || mine.iter().any(|a| refused_accounts.contains(a)) {
-            out.warnings.push(format!(
-                "student {key}: the source sent a contact or guardian account of this student that was refused; the student's links are left as they are"
-            ));
-            continue;
-        }
-        let mine: Vec<GuardianAccount> = mine
-            .iter()
-            .filter_map(|k| accounts.get(k))
-            .map(|a| GuardianAccount {
-                student_source_ids: vec![src.source_id.clone()],
-                ..a.clone()
-            })
-            .collect();
-        let contacts: Vec<Contact> = hashed
-            .get(key)
-            .into_iter()
-            .flatten()
-            .map(|(c, _)| c.clone())
-            .collect();
-        let input = StudentLinks {
-            student: src,
-            student_id,
-            contacts: &contacts,
-            accounts: &mine,
-            held: links_of.get(&student_id).cloned().unwrap_or_default(),
-            linked_guardians: &linked_guardians,
-            authors: authors.remove(&student_id).unwrap_or_default(),
-            known: &known,
-        };
-        let (items, marks) = plan_student_links(ctx, &input);
-        for item in items {
-            out.items.push(Planned::at_school(
-                Phase::Links,
-                item,
-                src.school_source_id.as_ref(),
-            ));
-        }
-        out.marks.extend(marks);
+    let mut facts = LinkFacts {
+        hashed,
+        unsure,
+        related,
+        accounts,
+        refused_accounts,
+        links_of: held_links_by_student(ctx, page),
+        linked_guardians: page.linked_guardians.clone(),
+        known,
+        authors,
+    };
+    if ctx.authority().owns_roster() {
+        rekey_guardians(page, ids, &mut facts, out);
     }
+    for (src, _) in students {
+        if let Some(&student_id) = ids.get(&src.source_id) {
+            student_links(ctx, &mut facts, src, student_id, out);
+        }
+    }
+}
+
+/// One student's links through the source's rules and reconciliation.
+fn student_links(
+    ctx: &Ctx<'_>,
+    f: &mut LinkFacts<'_>,
+    src: &SourceStudent,
+    student_id: StudentId,
+    out: &mut PagePlan,
+) {
+    let key = src.source_id.as_str();
+    let mine = f.related.get(key).map(Vec::as_slice).unwrap_or_default();
+    if f.unsure.contains(key) || mine.iter().any(|a| f.refused_accounts.contains(a)) {
+        out.warnings.push(format!(
+            "student {key}: the source sent a contact or guardian account of this student that was refused; the student's links are left as they are"
+        ));
+        return;
+    }
+    let mine: Vec<GuardianAccount> = mine
+        .iter()
+        .filter_map(|k| f.accounts.get(k))
+        .map(|a| GuardianAccount {
+            student_source_ids: vec![src.source_id.clone()],
+            ..a.clone()
+        })
+        .collect();
+    let contacts: Vec<Contact> = f
+        .hashed
+        .get(key)
+        .into_iter()
+        .flatten()
+        .map(|(c, _)| c.clone())
+        .collect();
+    let input = StudentLinks {
+        student: src,
+        student_id,
+        contacts: &contacts,
+        accounts: &mine,
+        held: f.links_of.get(&student_id).cloned().unwrap_or_default(),
+        linked_guardians: &f.linked_guardians,
+        authors: f.authors.remove(&student_id).unwrap_or_default(),
+        known: &f.known,
+    };
+    let (items, marks) = plan_student_links(ctx, &input);
+    for item in items {
+        out.items.push(Planned::at_school(
+            Phase::Links,
+            item,
+            src.school_source_id.as_ref(),
+        ));
+    }
+    out.marks.extend(marks);
+}
+
+/// The contacts of a page's students against the ones we hold.
+fn contact_changes(
+    page: &StudentPage,
+    students: &[(SourceStudent, String)],
+    (hashed, unsure): (&ContactsByStudent, &HashSet<String>),
+    out: &mut PagePlan,
+) {
+    let page_students: BTreeSet<SourceId> =
+        students.iter().map(|(s, _)| s.source_id.clone()).collect();
+    let schools: HashMap<&SourceId, Option<&SourceId>> = students
+        .iter()
+        .map(|(s, _)| (&s.source_id, s.school_source_id.as_ref()))
+        .collect();
+    for item in roster::contact_items(hashed, &page.held_contacts, &page_students, unsure) {
+        let school = match &item {
+            PlanItem::Contact { contact, .. } => {
+                schools.get(&contact.student_source_id).copied().flatten()
+            }
+            _ => None,
+        };
+        out.items
+            .push(Planned::at_school(Phase::Contacts, item, school));
+    }
+}
+
+/// The page's staged SIS accounts by key, and the keys of refused ones.
+fn staged_accounts(page: &StudentPage) -> (HashMap<String, GuardianAccount>, HashSet<String>) {
+    let mut accounts = HashMap::new();
+    let mut refused = HashSet::new();
+    for r in &page.accounts {
+        match parse::<GuardianAccount>(r) {
+            Some(a) => {
+                accounts.insert(r.key.clone(), a);
+            }
+            None => {
+                refused.insert(r.key.clone());
+            }
+        }
+    }
+    (accounts, refused)
+}
+
+/// The held links in play, by student: all of them for a system of record; a
+/// supplement's own only.
+fn held_links_by_student<'a>(
+    ctx: &Ctx<'_>,
+    page: &'a StudentPage,
+) -> HashMap<StudentId, Vec<&'a Link>> {
+    let origin = ctx.authority().link_origin();
+    let mut held: Vec<&Link> = page
+        .held_links
+        .iter()
+        .filter(|l| ctx.authority().owns_roster() || l.origin == origin)
+        .collect();
+    held.sort_by_key(|l| (l.student_id, l.guardian_id));
+    let mut links_of: HashMap<StudentId, Vec<&Link>> = HashMap::new();
+    for l in held {
+        links_of.entry(l.student_id).or_default().push(l);
+    }
+    links_of
 }
 
 /// Identity churn of guardians: a source may list a person we hold under a new id (Clever
@@ -335,32 +387,29 @@ fn page_links(
 /// whose name and e-mail (or, without e-mail, phone) match exactly one guardian linked to
 /// the same student, whose own id the pull no longer lists, is that guardian: re-keyed,
 /// keeping its links and history.
-#[allow(clippy::too_many_arguments)]
 fn rekey_guardians(
     page: &StudentPage,
-    accounts: &HashMap<String, GuardianAccount>,
-    related: &HashMap<String, Vec<String>>,
     ids: &HashMap<SourceId, StudentId>,
-    links_of: &HashMap<StudentId, Vec<&Link>>,
-    linked_guardians: &mut HashMap<GuardianId, Guardian>,
-    known: &mut Vec<KnownGuardian>,
+    f: &mut LinkFacts<'_>,
     out: &mut PagePlan,
 ) {
-    let mut unheld: Vec<&GuardianAccount> = accounts
+    let mut unheld: Vec<&GuardianAccount> = f
+        .accounts
         .values()
         .filter(|a| !page.held_guardians.contains_key(&a.source_id))
         .collect();
     unheld.sort_by(|a, b| a.source_id.cmp(&b.source_id));
     let mut taken: HashSet<GuardianId> = HashSet::new();
     for a in unheld {
-        let candidates: BTreeSet<GuardianId> = related
+        let candidates: BTreeSet<GuardianId> = f
+            .related
             .iter()
             .filter(|(_, accounts)| accounts.iter().any(|k| k == a.source_id.as_str()))
             .filter_map(|(student, _)| ids.get(&SourceId::new(student)))
-            .flat_map(|s| links_of.get(s).into_iter().flatten())
+            .flat_map(|s| f.links_of.get(s).into_iter().flatten())
             .map(|l| l.guardian_id)
             .filter(|g| {
-                linked_guardians.get(g).is_some_and(|g| {
+                f.linked_guardians.get(g).is_some_and(|g| {
                     g.source_id
                         .as_ref()
                         .is_some_and(|s| !page.accounts_listed.contains(s.as_str()))
@@ -372,17 +421,18 @@ fn rekey_guardians(
         let [g] = candidates.iter().copied().collect::<Vec<_>>()[..] else {
             continue;
         };
-        let old = linked_guardians
+        let old = f
+            .linked_guardians
             .get(&g)
             .and_then(|x| x.source_id.clone())
             .map(|s| s.to_string())
             .unwrap_or_default();
         taken.insert(g);
         // Its held links now stand for the new id: reconciliation keeps them.
-        if let Some(held) = linked_guardians.get_mut(&g) {
+        if let Some(held) = f.linked_guardians.get_mut(&g) {
             held.source_id = Some(a.source_id.clone());
         }
-        known.push(KnownGuardian {
+        f.known.push(KnownGuardian {
             id: g,
             source_id: a.source_id.clone(),
         });

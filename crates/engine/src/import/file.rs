@@ -177,99 +177,36 @@ impl Header {
         {
             return Line::Blank;
         }
-        if record.len != self.len {
-            problem(Problem::new(
-                line,
-                "",
-                format!(
-                    "{} fields where the header has {} (a stray quote or a missing comma?)",
-                    record.len, self.len
-                ),
-            ));
-            return Line::Refused;
-        }
-        if record.oversized {
-            problem(Problem::new(
-                line,
-                "",
-                format!("the row is longer than {MAX_RECORD_BYTES} bytes (a quote left open?)"),
-            ));
+        if let Some(reason) = self.shape_problem(record) {
+            problem(Problem::new(line, "", reason));
             return Line::Refused;
         }
         let mut refused = false;
-        let mut value = |column: &str, at: usize| -> String {
-            let raw = record.get(at).unwrap_or_default();
-            let reason = match std::str::from_utf8(raw) {
-                Err(_) => Some("not UTF-8 text".to_owned()),
-                Ok(_) if record.stray_quote(at) => Some(
-                    "a stray quote: quote the whole value, and double a quote inside it".into(),
-                ),
-                Ok(s) if s.trim().chars().count() > MAX_VALUE => {
-                    Some(format!("longer than {MAX_VALUE} characters"))
-                }
-                Ok(s) if s.trim().chars().any(char::is_control) => {
-                    Some("holds a control character".into())
-                }
-                Ok(_) => None,
-            };
-            if let Some(reason) = reason {
+        let values: [String; 8] = std::array::from_fn(|i| {
+            let (value, bad) = field(record, self.index[i]);
+            if let Some(reason) = bad {
                 refused = true;
-                problem(Problem::new(line, column, reason));
+                problem(Problem::new(line, COLUMNS[i], reason));
             }
-            std::str::from_utf8(raw)
-                .map(|s| s.trim().to_owned())
-                .unwrap_or_default()
-        };
-        let [student_id, first_name, last_name, email, sms_phone, home_phone, relationship, contact_type]: [String; 8] =
-            std::array::from_fn(|i| value(COLUMNS[i], self.index[i]));
-        let mut report = |column: &str, reason: String| {
+            value
+        });
+        let [student_id, first_name, last_name, email, sms_phone, home_phone, relationship, contact_type] =
+            values;
+        let found = value_problems(
+            &student_id,
+            (&first_name, &last_name),
+            &email,
+            (&sms_phone, &home_phone),
+            &relationship,
+        );
+        for (column, reason) in found {
             refused = true;
             problem(Problem::new(line, column, reason));
-        };
-        if student_id.is_empty() {
-            report("student_id", "missing: the student's id".into());
-        }
-        if first_name.is_empty() && last_name.is_empty() {
-            report(
-                "first_name",
-                "the guardian has neither a first nor a last name".into(),
-            );
-        }
-        if !email.is_empty() && !is_email(&email) {
-            report(
-                "email",
-                format!("{} is not an e-mail address", echo(&email)),
-            );
-        }
-        for (column, phone) in [("sms_phone", &sms_phone), ("home_phone", &home_phone)] {
-            if !phone.is_empty() && !is_phone(phone) {
-                report(column, format!("{} is not a phone number", echo(phone)));
-            }
-        }
-        if relationship.is_empty() {
-            report(
-                "relationship",
-                "missing: parent, guardian, grandparent, …".into(),
-            );
         }
         if refused {
             return Line::Refused;
         }
-        let guardian_key = if email.is_empty() {
-            let phone = if sms_phone.is_empty() {
-                &home_phone
-            } else {
-                &sms_phone
-            };
-            format!(
-                "{}|{}|{}",
-                first_name.to_lowercase(),
-                last_name.to_lowercase(),
-                digits(phone)
-            )
-        } else {
-            email.to_lowercase()
-        };
+        let guardian_key = guardian_key(&first_name, &last_name, &email, &sms_phone, &home_phone);
         let contact_type = match contact_type.as_str() {
             "" => ContactType::OtherContactType,
             raw => ContactType::parse(raw),
@@ -287,6 +224,89 @@ impl Header {
             guardian_key,
         }))
     }
+
+    /// Why a record cannot be a row at all: its number of fields, or its size.
+    fn shape_problem(&self, record: &Record<'_>) -> Option<String> {
+        if record.len != self.len {
+            return Some(format!(
+                "{} fields where the header has {} (a stray quote or a missing comma?)",
+                record.len, self.len
+            ));
+        }
+        record.oversized.then(|| {
+            format!("the row is longer than {MAX_RECORD_BYTES} bytes (a quote left open?)")
+        })
+    }
+}
+
+/// One field's text, trimmed, and why it is refused, if it is.
+fn field(record: &Record<'_>, at: usize) -> (String, Option<String>) {
+    let raw = record.get(at).unwrap_or_default();
+    let reason = match std::str::from_utf8(raw) {
+        Err(_) => Some("not UTF-8 text".to_owned()),
+        Ok(_) if record.stray_quote(at) => {
+            Some("a stray quote: quote the whole value, and double a quote inside it".into())
+        }
+        Ok(s) if s.trim().chars().count() > MAX_VALUE => {
+            Some(format!("longer than {MAX_VALUE} characters"))
+        }
+        Ok(s) if s.trim().chars().any(char::is_control) => Some("holds a control character".into()),
+        Ok(_) => None,
+    };
+    let text = std::str::from_utf8(raw)
+        .map(|s| s.trim().to_owned())
+        .unwrap_or_default();
+    (text, reason)
+}
+
+/// What is wrong with a row's values, by column.
+fn value_problems(
+    student_id: &str,
+    (first_name, last_name): (&str, &str),
+    email: &str,
+    (sms_phone, home_phone): (&str, &str),
+    relationship: &str,
+) -> Vec<(&'static str, String)> {
+    let mut found = Vec::new();
+    if student_id.is_empty() {
+        found.push(("student_id", "missing: the student's id".into()));
+    }
+    if first_name.is_empty() && last_name.is_empty() {
+        found.push((
+            "first_name",
+            "the guardian has neither a first nor a last name".into(),
+        ));
+    }
+    if !email.is_empty() && !is_email(email) {
+        found.push(("email", format!("{} is not an e-mail address", echo(email))));
+    }
+    for (column, phone) in [("sms_phone", sms_phone), ("home_phone", home_phone)] {
+        if !phone.is_empty() && !is_phone(phone) {
+            found.push((column, format!("{} is not a phone number", echo(phone))));
+        }
+    }
+    if relationship.is_empty() {
+        found.push((
+            "relationship",
+            "missing: parent, guardian, grandparent, …".into(),
+        ));
+    }
+    found
+}
+
+/// Who a row's guardian is across rows: the e-mail, or without one the names and the SMS
+/// (else home) phone's digits.
+fn guardian_key(first: &str, last: &str, email: &str, sms: &str, home: &str) -> String {
+    if !email.is_empty() {
+        return email.to_lowercase();
+    }
+    let phone = if sms.is_empty() { home } else { sms };
+    format!(
+        "{}|{}|{}",
+        first.to_lowercase(),
+        last.to_lowercase(),
+        digits(phone)
+    )
 }
 
 /// Where a row is: its line and byte offset (a file is at most 64 MiB: both fit).

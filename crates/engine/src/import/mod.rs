@@ -100,8 +100,8 @@ impl Engine {
         .await
     }
 
-    /// The source an interrupted import plans from again: its kept file, checked anew.
-    pub(crate) async fn kept_import(
+    /// The source a run with a kept file plans from again: the file, checked anew.
+    pub(crate) async fn kept_input_source(
         &self,
         d: &District,
         run: RunId,

@@ -259,12 +259,7 @@ impl Engine {
             let Some(control) = self.runs.claim(run.id) else {
                 continue;
             };
-            let source = if run.trigger == model::run::RunTrigger::Import {
-                self.kept_import(d, run.id).await
-            } else {
-                self.connector(d)
-            };
-            let connector = match source {
+            let connector = match self.source_of_run(d, run.id).await {
                 Ok(c) => c,
                 Err(e) => {
                     self.runs.release(run.id);

@@ -22,6 +22,7 @@ pub mod checks;
 pub mod lease;
 pub mod plan;
 pub mod stage;
+mod start;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +31,7 @@ use std::sync::{Arc, Mutex};
 use connector::Connector;
 use model::change::{Entity, Operation};
 use model::ids::{DistrictId, RunId};
-use model::run::{PlanItem, RunCounts, RunMode, RunPhase, RunState, RunTrigger, SyncRun};
+use model::run::{PlanItem, RunPhase, RunState, SyncRun};
 
 use crate::error::Refusal;
 use crate::{Engine, EngineError};
@@ -161,191 +162,7 @@ impl From<store::StoreError> for Stop {
     }
 }
 
-fn name_of_mode(mode: RunMode) -> &'static str {
-    match mode {
-        RunMode::Full => "full",
-        RunMode::DryRun => "dry run",
-    }
-}
-
-fn name_of_trigger(trigger: RunTrigger) -> &'static str {
-    match trigger {
-        RunTrigger::Manual => "started by hand",
-        RunTrigger::Schedule => "nightly",
-        RunTrigger::Import => "guardians.csv import",
-    }
-}
-
 impl Engine {
-    /// Starts a run of `district` in the background and returns it as it starts.
-    pub async fn start_sync(
-        &self,
-        district: &DistrictId,
-        mode: RunMode,
-        trigger: RunTrigger,
-    ) -> Result<SyncRun, EngineError> {
-        self.start_sync_for(district, mode, trigger, None, None)
-            .await
-    }
-
-    /// Like [`Engine::start_sync`], for a caller's request `request_id`: the request's
-    /// first attempt starts the run, and a retry (however late, even after the run
-    /// ended) gets that run back instead of starting another.
-    pub async fn start_sync_once(
-        &self,
-        district: &DistrictId,
-        mode: RunMode,
-        trigger: RunTrigger,
-        request_id: &str,
-    ) -> Result<SyncRun, EngineError> {
-        self.get_district(district).await?;
-        if let Some(run) = self.store.run_of_request(district, request_id).await? {
-            return Ok(run);
-        }
-        self.start_for_request(district, mode, trigger, Some(request_id), None)
-            .await
-    }
-
-    /// Starts a run for the caller's request `request_id`, if it names one: should the
-    /// start fail because another attempt of the same request started it meanwhile,
-    /// that run is the answer.
-    pub(crate) async fn start_for_request(
-        &self,
-        district: &DistrictId,
-        mode: RunMode,
-        trigger: RunTrigger,
-        request_id: Option<&str>,
-        given: Option<(Arc<dyn Connector>, crate::import::KeptFile)>,
-    ) -> Result<SyncRun, EngineError> {
-        let started = self
-            .start_sync_for(
-                district,
-                mode,
-                trigger,
-                request_id.map(str::to_owned),
-                given,
-            )
-            .await;
-        match (started, request_id) {
-            (Ok(run), _) => Ok(run),
-            // Two attempts raced and the other one started it: that is the answer.
-            (Err(e), Some(id)) => match self.store.run_of_request(district, id).await? {
-                Some(run) => Ok(run),
-                None => Err(e),
-            },
-            (Err(e), None) => Err(e),
-        }
-    }
-
-    /// Starts a run pulling from the district's connector, or from `given` (an import:
-    /// its source and the input kept with the run).
-    pub(crate) async fn start_sync_for(
-        &self,
-        district: &DistrictId,
-        mode: RunMode,
-        trigger: RunTrigger,
-        request_id: Option<String>,
-        given: Option<(Arc<dyn Connector>, crate::import::KeptFile)>,
-    ) -> Result<SyncRun, EngineError> {
-        let d = self.get_district(district).await?;
-        let (connector, input) = match given {
-            Some((source, input)) => (source, Some(input)),
-            None => (self.connector(&d)?, None),
-        };
-        if let Some(open) = self.store.open_runs(district).await?.into_iter().next() {
-            return Err(EngineError::refused(
-                Refusal::RunAlreadyOpen,
-                format!(
-                    "district {district} already has run {} ({}); one run per district at a time",
-                    open.id,
-                    open.state.as_str()
-                ),
-            ));
-        }
-        let now = crate::now();
-        let run = SyncRun {
-            id: RunId::new(),
-            district_id: district.clone(),
-            mode,
-            trigger,
-            state: RunState::Running,
-            phase: RunPhase::Pulling,
-            error: None,
-            counts: RunCounts::default(),
-            trips: vec![],
-            warnings: vec![],
-            created_at: now,
-            started_at: Some(now),
-            finished_at: None,
-            approved_at: None,
-            request_id,
-            phases: vec![model::run::PhaseMark {
-                phase: RunPhase::Pulling,
-                at: now,
-            }],
-            by: model::run::RunActors {
-                started: self.actor().to_owned(),
-                ..Default::default()
-            },
-        };
-        let Some(control) = self.runs.claim(run.id) else {
-            return Err(EngineError::refused(
-                Refusal::RunHeldElsewhere,
-                format!("run {} is already being worked", run.id),
-            ));
-        };
-        let until = crate::now() + self.lease_span();
-        if let Err(e) = self
-            .store
-            .create_held_run(&run, &self.instance, until)
-            .await
-        {
-            self.runs.release(run.id);
-            return Err(match e {
-                store::StoreError::AlreadyExists {
-                    entity: "open sync run",
-                    ..
-                } => EngineError::refused(
-                    Refusal::RunAlreadyOpen,
-                    format!(
-                    "district {district} already has an open run; one run per district at a time"
-                ),
-                ),
-                other => other.into(),
-            });
-        }
-        if let Some(input) = &input {
-            if let Err(e) = self.keep_file(district, run.id, input).await {
-                self.runs.release(run.id);
-                let mut failed = run.clone();
-                self.finish(
-                    &mut failed,
-                    Err(Stop::Failed(format!("cannot keep the file: {e}"))),
-                )
-                .await;
-                return Err(e);
-            }
-        }
-        if !self.take_lease(district, run.id).await? {
-            self.runs.release(run.id);
-            return Err(EngineError::refused(
-                Refusal::RunHeldElsewhere,
-                format!("run {} is held by another replica", run.id),
-            ));
-        }
-        tracing::info!(district = %district, run = %run.id, ?mode, by = %self.actor(), "sync run started");
-        self.audit(
-            district,
-            "run.start",
-            &run.id.to_string(),
-            format!("{} {}", name_of_mode(mode), name_of_trigger(trigger)),
-        )
-        .await;
-        let started = run.clone();
-        self.spawn_run(d, run, connector, control, Resume::No);
-        Ok(started)
-    }
-
     pub async fn get_run(&self, district: &DistrictId, id: RunId) -> Result<SyncRun, EngineError> {
         self.get_district(district).await?;
         Ok(self.store.get_run(district, id).await?)
@@ -420,12 +237,7 @@ impl Engine {
         if let Some(control) = self.runs.claim_when_free(id).await {
             if self.take_lease(district, id).await? {
                 let d = self.get_district(district).await?;
-                let source = if run.trigger == RunTrigger::Import {
-                    self.kept_import(&d, id).await
-                } else {
-                    self.connector(&d)
-                };
-                match source {
+                match self.source_of_run(&d, id).await {
                     Ok(connector) => {
                         self.spawn_run(d, run.clone(), connector, control, Resume::Apply);
                     }
@@ -572,6 +384,19 @@ impl Engine {
                     tracing::warn!(district = %run.district_id, error = %e, "cannot drop older plans")
                 }
             }
+        }
+    }
+
+    /// The source a run reads: the input kept with it (the file an import was given),
+    /// or else its district's connector.
+    pub(crate) async fn source_of_run(
+        &self,
+        d: &model::district::District,
+        run: RunId,
+    ) -> Result<Arc<dyn Connector>, EngineError> {
+        match self.store.run_input_name(&d.id, run).await? {
+            Some(_) => self.kept_input_source(d, run).await,
+            None => self.connector(d),
         }
     }
 
