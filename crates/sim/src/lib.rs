@@ -21,6 +21,9 @@
 //! paging with `X-Total-Count` and `Link`, `filter`/`sort`/`fields`, the status-info error
 //! envelope) with the same fault injection and request log.
 //!
+//! What the three share — serving on a loopback port and stopping, the fault queue, the
+//! request log, generated names — is [`kit`].
+//!
 //! Must never: import a connector crate (a simulator that shared wire structs with the
 //! connector would be wrong in the same way twice), listen beyond loopback, or hold a
 //! lock across an await.
@@ -30,5 +33,6 @@
 //! and [`oneroster::District::generate`].
 
 pub mod clever;
+pub mod kit;
 pub mod oneroster;
 pub mod powerschool;

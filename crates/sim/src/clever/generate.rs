@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone as _, Utc};
 use super::cases::{self, Cases};
 use super::config::CleverSimConfig;
 use super::data::*;
-use crate::powerschool::names;
+use crate::kit::names;
 
 mod sections;
 mod staff;

@@ -24,7 +24,7 @@ mod reply;
 mod routes;
 pub mod server;
 
-pub use crate::powerschool::fault::{Fault, FaultKind, Match};
+pub use crate::kit::fault::{Fault, FaultKind, Match};
 pub use cases::Cases;
 pub use config::{CleverSimConfig, Quirks};
 pub use data::*;

@@ -5,17 +5,14 @@
 //! window, meet a queued fault if one matches, then `dispatch` it; every answer gets the
 //! rate-limit headers. No lock is held across an await.
 
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::config::CleverSimConfig;
 use super::data::District;
@@ -24,7 +21,9 @@ use super::ratelimit::{RateLimiter, RateState};
 use super::render::Version;
 use super::reply::Reply;
 use super::routes::{self, Resource};
-use crate::powerschool::fault::{self, Fault, FaultKind};
+use crate::kit::fault::{Fault, FaultKind, Faults};
+use crate::kit::log::RequestLog;
+use crate::kit::serve::Serving;
 
 /// One request the simulator received, and the status it answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,11 +44,8 @@ struct Shared {
     config: CleverSimConfig,
     district: RwLock<District>,
     limiter: Mutex<RateLimiter>,
-    faults: Mutex<Vec<Fault>>,
-    /// Faults spent, counted when taken (a request the client abandons mid-fault is
-    /// never logged, but its fault fired).
-    fired: AtomicUsize,
-    requests: Mutex<Vec<RequestRecord>>,
+    faults: Faults,
+    requests: RequestLog<RequestRecord>,
     /// The district disconnected the app: the token answers 401.
     revoked: AtomicBool,
 }
@@ -58,9 +54,7 @@ struct Shared {
 #[derive(Debug)]
 pub struct Simulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    serving: Serving,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -79,42 +73,25 @@ impl Simulator {
 
     /// Serves `district` on `127.0.0.1`, any free port.
     pub async fn serve(district: District, config: CleverSimConfig) -> std::io::Result<Simulator> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
+        let listener = Serving::bind(0).await?;
         let shared = Arc::new(Shared {
             limiter: Mutex::new(RateLimiter::new(config.rate_limit, config.rate_window)),
             config,
             district: RwLock::new(district),
-            faults: Mutex::new(Vec::new()),
-            fired: AtomicUsize::new(0),
-            requests: Mutex::new(Vec::new()),
+            faults: Faults::default(),
+            requests: RequestLog::default(),
             revoked: AtomicBool::new(false),
         });
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(error) = served {
-                tracing::warn!(%error, "clever simulator stopped");
-            }
-        });
-        Ok(Simulator {
-            shared,
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        let serving = Serving::start(listener, app, "clever")?;
+        Ok(Simulator { shared, serving })
     }
 
     /// `http://127.0.0.1:PORT` (paths start with `/v3.0` or `/v3.1`).
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.serving.base_url()
     }
 
     /// The district-app bearer token the simulator accepts.
@@ -193,26 +170,26 @@ impl Simulator {
 
     /// Queues a fault.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.shared.faults).push(fault);
+        self.shared.faults.inject(fault);
     }
 
     /// Drops every queued fault.
     pub fn clear_faults(&self) {
-        lock(&self.shared.faults).clear();
+        self.shared.faults.clear();
     }
 
     /// How many requests met an injected fault: a fault test proves its fault fired.
     pub fn faults_fired(&self) -> usize {
-        self.shared.fired.load(Ordering::SeqCst)
+        self.shared.faults.fired()
     }
 
     /// Every request received so far, in the order they were answered.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.requests).clone()
+        self.shared.requests.all()
     }
 
     pub fn clear_requests(&self) {
-        lock(&self.shared.requests).clear();
+        self.shared.requests.clear();
     }
 
     /// Revokes the token, as a district disconnecting the app does: every request answers
@@ -233,26 +210,8 @@ impl Simulator {
 
     /// Stops accepting connections, lets requests in flight finish (up to 5 seconds),
     /// then stops.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
-            }
-        }
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
     }
 }
 
@@ -285,10 +244,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let raw_query = parts.uri.query().unwrap_or("");
-    let fault = fault::take(&mut lock(&shared.faults), method, path);
-    if fault.is_some() {
-        shared.fired.fetch_add(1, Ordering::SeqCst);
-    }
+    let fault = shared.faults.take(method, path);
     let token = bearer(&parts.headers).unwrap_or("");
     let rate = lock(&shared.limiter).hit(token, arrived);
     let fired = fault.clone();
@@ -339,7 +295,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             (reply.status, reply.dropped_mid_body())
         }
     };
-    lock(&shared.requests).push(RequestRecord {
+    shared.requests.push(RequestRecord {
         method: method.to_owned(),
         path: path.to_owned(),
         query: raw_query.to_owned(),

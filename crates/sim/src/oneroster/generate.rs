@@ -13,7 +13,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone as _, Utc};
 use super::cases::Cases;
 use super::config::OneRosterSimConfig;
 use super::data::*;
-use crate::powerschool::names;
+use crate::kit::names;
 
 mod families;
 

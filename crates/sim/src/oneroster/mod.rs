@@ -32,7 +32,7 @@ mod reply;
 mod routes;
 pub mod server;
 
-pub use crate::powerschool::fault::{Fault, FaultKind, Match};
+pub use crate::kit::fault::{Fault, FaultKind, Match};
 pub use cases::Cases;
 pub use config::OneRosterSimConfig;
 pub use data::*;

@@ -63,7 +63,7 @@ impl Reply {
     pub fn html(status: u16) -> Reply {
         Reply {
             status,
-            body: crate::powerschool::fault::html_page(status).into_bytes(),
+            body: crate::kit::fault::html_page(status).into_bytes(),
             html: true,
             headers: Vec::new(),
         }

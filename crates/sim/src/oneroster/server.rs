@@ -7,10 +7,9 @@
 //! the discovery API (`/applications…`, partner Bearer), or a roster path (OAuth1 or
 //! Bearer, then the rate limit, then [`super::routes`]). No lock is held across an await.
 
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap};
@@ -18,8 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use base64::Engine as _;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::config::OneRosterSimConfig;
 use super::data::{District, Status};
@@ -29,7 +26,9 @@ use super::ratelimit::RateLimiter;
 use super::render::{Ctx, Version};
 use super::reply::Reply;
 use super::routes::{self, Roster};
-use crate::powerschool::fault::{self, Fault, FaultKind};
+use crate::kit::fault::{Fault, FaultKind, Faults};
+use crate::kit::log::RequestLog;
+use crate::kit::serve::Serving;
 
 /// One request the simulator received, and the status it answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,14 +53,12 @@ pub struct RequestRecord {
 #[derive(Debug)]
 struct Shared {
     config: OneRosterSimConfig,
-    addr: SocketAddr,
+    addr: std::net::SocketAddr,
     district: RwLock<District>,
     guard: Mutex<Guard>,
     limiter: Mutex<RateLimiter>,
-    faults: Mutex<Vec<Fault>>,
-    /// Faults spent, counted when taken.
-    fired: AtomicUsize,
-    requests: Mutex<Vec<RequestRecord>>,
+    faults: Faults,
+    requests: RequestLog<RequestRecord>,
     /// Our application is enabled for the tenant (discovery's `enabled`).
     app_enabled: AtomicBool,
     /// The per-district `bearer` of our discovery record, accepted on roster paths as the
@@ -75,9 +72,7 @@ struct Shared {
 #[derive(Debug)]
 pub struct Simulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    serving: Serving,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -100,7 +95,7 @@ impl Simulator {
         config: OneRosterSimConfig,
     ) -> std::io::Result<Simulator> {
         district.normalize();
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let listener = Serving::bind(0).await?;
         let addr = listener.local_addr()?;
         let district_bearer = format!("district-bearer-{}-{}", config.tenant_id, config.seed);
         let mut guard = Guard::new(
@@ -115,9 +110,8 @@ impl Simulator {
             config,
             addr,
             district: RwLock::new(district),
-            faults: Mutex::new(Vec::new()),
-            fired: AtomicUsize::new(0),
-            requests: Mutex::new(Vec::new()),
+            faults: Faults::default(),
+            requests: RequestLog::default(),
             app_enabled: AtomicBool::new(true),
             district_bearer,
             roster_pages: AtomicUsize::new(0),
@@ -125,29 +119,14 @@ impl Simulator {
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(error) = served {
-                tracing::warn!(%error, "oneroster simulator stopped");
-            }
-        });
-        Ok(Simulator {
-            shared,
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        let serving = Serving::start(listener, app, "oneroster")?;
+        Ok(Simulator { shared, serving })
     }
 
     /// `http://127.0.0.1:PORT`; the roster roots are `/ims/oneroster/v1p1` and
     /// `/ims/oneroster/rostering/v1p2`.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.serving.base_url()
     }
 
     /// `{base}/oauth/token`, the OAuth2 client-credentials endpoint.
@@ -251,26 +230,26 @@ impl Simulator {
 
     /// Queues a fault.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.shared.faults).push(fault);
+        self.shared.faults.inject(fault);
     }
 
     /// Drops every queued fault.
     pub fn clear_faults(&self) {
-        lock(&self.shared.faults).clear();
+        self.shared.faults.clear();
     }
 
     /// How many requests met an injected fault.
     pub fn faults_fired(&self) -> usize {
-        self.shared.fired.load(Ordering::SeqCst)
+        self.shared.faults.fired()
     }
 
     /// Every request received so far, in the order they were answered.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.requests).clone()
+        self.shared.requests.all()
     }
 
     pub fn clear_requests(&self) {
-        lock(&self.shared.requests).clear();
+        self.shared.requests.clear();
     }
 
     /// Forgets every client's count, as if a new window had begun.
@@ -280,26 +259,8 @@ impl Simulator {
 
     /// Stops accepting connections, lets requests in flight finish (up to 5 seconds),
     /// then stops.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
-            }
-        }
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
     }
 }
 
@@ -335,10 +296,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let raw_query = parts.uri.query().unwrap_or("");
-    let fault = fault::take(&mut lock(&shared.faults), method, path);
-    if fault.is_some() {
-        shared.fired.fetch_add(1, Ordering::SeqCst);
-    }
+    let fault = shared.faults.take(method, path);
     let oauth_nonce = header_str(&parts.headers, header::AUTHORIZATION)
         .and_then(oauth::parse_header)
         .and_then(|p| p.into_iter().find(|(k, _)| k == "oauth_nonce"))
@@ -395,7 +353,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
             (reply.status, reply.dropped_mid_body())
         }
     };
-    lock(&shared.requests).push(RequestRecord {
+    shared.requests.push(RequestRecord {
         method: method.to_owned(),
         path: path.to_owned(),
         query: raw_query.to_owned(),

@@ -3,8 +3,8 @@
 //! at a random position among the random families.
 
 use super::generate::{Builder, Member};
-use super::names;
 use super::rows::{Decision, Link};
+use crate::kit::names;
 
 /// The ids (as PowerSchool renders them) of the edge-case records of a district.
 /// Student ids are DCIDs, contact ids are person ids, guardian ids are guardian ids.

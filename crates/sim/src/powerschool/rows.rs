@@ -4,7 +4,7 @@
 
 use super::data::*;
 use super::generate::Builder;
-use super::names;
+use crate::kit::names;
 
 /// Whether a contact's `u_studentcontactdetail` row says decision-making, or is absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,6 @@
 //! Every request goes through [`handle`]: read it whole, log it, meet a queued fault if
 //! one matches, then [`dispatch`] it. No lock is held across an await.
 
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -15,19 +14,19 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use futures::StreamExt as _;
 use serde_json::json;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 
 use super::auth::{self, PluginState, Tokens};
 use super::config::SimConfig;
 use super::data::District;
-use super::fault::{self, Fault, FaultKind};
 use super::powerquery::{self, DetailRecord};
 use super::query::Params;
 use super::reply::Reply;
 use super::schema;
 use super::tables::TableCache;
 use super::v1;
+use crate::kit::fault::{Fault, FaultKind, Faults};
+use crate::kit::log::RequestLog;
+use crate::kit::serve::Serving;
 
 /// One request the simulator received, and the status it answered.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,11 +62,8 @@ struct Shared {
     details: DetailCache,
     tokens: Mutex<Tokens>,
     plugin: RwLock<PluginState>,
-    faults: Mutex<Vec<Fault>>,
-    /// Faults spent, counted when taken (a request the client abandons mid-fault is
-    /// never logged, but its fault fired).
-    fired: std::sync::atomic::AtomicUsize,
-    requests: Mutex<Vec<RequestRecord>>,
+    faults: Faults,
+    requests: RequestLog<RequestRecord>,
     /// How long every answer waits before it is worked out (a slow server), in µs.
     latency_micros: std::sync::atomic::AtomicU64,
     /// Requests being answered now, and the most at once since last asked.
@@ -110,9 +106,7 @@ struct Incoming<'a> {
 #[derive(Debug)]
 pub struct Simulator {
     shared: Arc<Shared>,
-    addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
+    serving: Serving,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -140,8 +134,7 @@ impl Simulator {
         config: SimConfig,
         port: u16,
     ) -> std::io::Result<Simulator> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-        let addr = listener.local_addr()?;
+        let listener = Serving::bind(port).await?;
         let shared = Arc::new(Shared {
             tokens: Mutex::new(Tokens::new(config.seed)),
             config,
@@ -152,38 +145,22 @@ impl Simulator {
             tables: TableCache::default(),
             details: Mutex::new(None),
             plugin: RwLock::new(PluginState::default()),
-            faults: Mutex::new(Vec::new()),
-            fired: std::sync::atomic::AtomicUsize::new(0),
+            faults: Faults::default(),
             latency_micros: std::sync::atomic::AtomicU64::new(0),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
             most_in_flight: std::sync::atomic::AtomicUsize::new(0),
-            requests: Mutex::new(Vec::new()),
+            requests: RequestLog::default(),
         });
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await;
-            if let Err(error) = served {
-                tracing::warn!(%error, "powerschool simulator stopped");
-            }
-        });
-        Ok(Simulator {
-            shared,
-            addr,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        let serving = Serving::start(listener, app, "powerschool")?;
+        Ok(Simulator { shared, serving })
     }
 
     /// `http://127.0.0.1:PORT`
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.serving.base_url()
     }
 
     pub fn client_id(&self) -> &str {
@@ -213,12 +190,12 @@ impl Simulator {
 
     /// Queues a fault.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.shared.faults).push(fault);
+        self.shared.faults.inject(fault);
     }
 
     /// Drops every queued fault.
     pub fn clear_faults(&self) {
-        lock(&self.shared.faults).clear();
+        self.shared.faults.clear();
     }
 
     /// Changes how the plugin is set up.
@@ -237,7 +214,7 @@ impl Simulator {
 
     /// Every request received so far, in the order they were answered.
     pub fn requests(&self) -> Vec<RequestRecord> {
-        lock(&self.shared.requests).clone()
+        self.shared.requests.all()
     }
 
     /// Ages the tokens by `by` at once, as if that much time had passed.
@@ -247,7 +224,7 @@ impl Simulator {
 
     /// How many requests met an injected fault: a fault test proves its fault fired.
     pub fn faults_fired(&self) -> usize {
-        self.shared.fired.load(std::sync::atomic::Ordering::SeqCst)
+        self.shared.faults.fired()
     }
 
     /// Makes every answer wait `latency` first, as a distant or busy server would.
@@ -266,31 +243,13 @@ impl Simulator {
     }
 
     pub fn clear_requests(&self) {
-        lock(&self.shared.requests).clear();
+        self.shared.requests.clear();
     }
 
     /// Stops accepting connections, lets requests in flight finish (up to 5 seconds),
     /// then stops.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(Duration::from_secs(5), &mut task)
-                .await
-                .is_err()
-            {
-                task.abort();
-            }
-        }
-    }
-}
-
-impl Drop for Simulator {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+    pub async fn shutdown(self) {
+        self.serving.shutdown().await;
     }
 }
 
@@ -311,12 +270,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     let method = parts.method.as_str();
     let path = parts.uri.path();
     let raw_query = parts.uri.query().unwrap_or("");
-    let fault = fault::take(&mut lock(&shared.faults), method, path);
-    if fault.is_some() {
-        shared
-            .fired
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
+    let fault = shared.faults.take(method, path);
     let fired = fault.clone();
     let mut incoming = Incoming {
         method,
@@ -360,7 +314,7 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         }
         Some(FaultKind::HtmlError { status }) => (status, html_error(status)),
     };
-    lock(&shared.requests).push(RequestRecord {
+    shared.requests.push(RequestRecord {
         method: method.to_owned(),
         path: path.to_owned(),
         query: raw_query.to_owned(),
@@ -380,7 +334,7 @@ fn respond(reply: Reply) -> (u16, Response) {
 fn html_error(status: u16) -> Response {
     let code = axum::http::StatusCode::from_u16(status)
         .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-    let mut response = (code, fault::html_page(status)).into_response();
+    let mut response = (code, crate::kit::fault::html_page(status)).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),

@@ -5,7 +5,7 @@
 use super::Builder;
 use crate::clever::cases::Cases;
 use crate::clever::data::*;
-use crate::powerschool::names;
+use crate::kit::names;
 
 const STAFF_TITLES: &[(&str, &str)] = &[
     ("Office Manager", "Administration"),

@@ -3,9 +3,9 @@
 //! between them — the case families of [`crate::oneroster::cases`] first, then random ones.
 
 use super::{Builder, Contact, ALL, GRADES};
+use crate::kit::names;
 use crate::oneroster::cases::Cases;
 use crate::oneroster::data::*;
-use crate::powerschool::names;
 
 impl Builder {
     /// Adds a student of a random school; answers its index in `users`.

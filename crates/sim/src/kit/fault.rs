@@ -165,3 +165,35 @@ mod tests {
         );
     }
 }
+
+/// The faults queued for a simulator, and how many have fired.
+#[derive(Debug, Default)]
+pub struct Faults {
+    queue: std::sync::Mutex<Vec<Fault>>,
+    /// Counted when taken (a request the client abandons mid-fault is never logged, but
+    /// its fault fired).
+    fired: std::sync::atomic::AtomicUsize,
+}
+
+impl Faults {
+    pub fn inject(&self, fault: Fault) {
+        super::lock(&self.queue).push(fault);
+    }
+
+    pub fn clear(&self) {
+        super::lock(&self.queue).clear();
+    }
+
+    /// The fault this request meets, if one matches; counted as fired.
+    pub fn take(&self, method: &str, path: &str) -> Option<FaultKind> {
+        let fault = take(&mut super::lock(&self.queue), method, path);
+        if fault.is_some() {
+            self.fired.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+        fault
+    }
+
+    pub fn fired(&self) -> usize {
+        self.fired.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
