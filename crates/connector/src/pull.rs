@@ -108,52 +108,7 @@ pub struct PullWarning {
     pub message: String,
 }
 
-/// The kinds of record a pull carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RecordKind {
-    School,
-    Student,
-    Contact,
-    GuardianAccount,
-    Staff,
-    Classroom,
-    Enrollment,
-}
-
-impl RecordKind {
-    pub const ALL: [RecordKind; 7] = [
-        RecordKind::School,
-        RecordKind::Student,
-        RecordKind::Contact,
-        RecordKind::GuardianAccount,
-        RecordKind::Staff,
-        RecordKind::Classroom,
-        RecordKind::Enrollment,
-    ];
-
-    /// Whether a run may go on without this kind (SPEC §2c): the seeds require students
-    /// and guardians with their links; schools' details, staff, classrooms and
-    /// enrollments are optional.
-    pub fn is_optional(self) -> bool {
-        matches!(
-            self,
-            RecordKind::Staff | RecordKind::Classroom | RecordKind::Enrollment
-        )
-    }
-
-    /// The plural name counts and settings use (`students`, `guardian_accounts`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RecordKind::School => "schools",
-            RecordKind::Student => "students",
-            RecordKind::Contact => "contacts",
-            RecordKind::GuardianAccount => "guardian_accounts",
-            RecordKind::Staff => "staff",
-            RecordKind::Classroom => "classrooms",
-            RecordKind::Enrollment => "enrollments",
-        }
-    }
-}
+pub use model::kinds::RecordKind;
 
 /// A record a connector (or the engine) refused, with where it came from and why.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -307,16 +307,7 @@ pub struct DistrictSettings {
     pub max_rejected_percent: BTreeMap<String, f64>,
 }
 
-/// The kinds of record a pull carries, by the names settings and counts use.
-pub const RECORD_KINDS: [&str; 7] = [
-    "schools",
-    "students",
-    "contacts",
-    "guardian_accounts",
-    "staff",
-    "classrooms",
-    "enrollments",
-];
+pub use crate::kinds::RECORD_KINDS;
 
 /// The share of a kind a pull may refuse when the district sets none.
 pub const DEFAULT_MAX_REJECTED_PERCENT: f64 = 1.0;

@@ -17,6 +17,7 @@ pub mod district;
 pub mod error;
 pub mod fields;
 pub mod ids;
+pub mod kinds;
 pub mod limits;
 pub mod link;
 pub mod nightly;

@@ -17,7 +17,7 @@ use policy::settings::{contact_details_update, phone_fields, ContactDetails, Pho
 use policy::Authority;
 
 use crate::marks::{account_group, guardian_group, Mark};
-use crate::{content_hash, usable, Ctx, PagePlan, Phase, Planned};
+use crate::{content_hash, usable, Ctx, PagePlan, Planned};
 use model::fields::{changes, guardian_fields};
 
 /// The account's hash, with the settings that shape the guardian record.
@@ -295,7 +295,7 @@ pub fn plan_account_page(ctx: &Ctx<'_>, page: &AccountPage<'_>) -> PagePlan {
             new_id: gid,
         };
         if let Some(item) = plan_guardian(&facts, ctx) {
-            out.push(Phase::of_guardian(&item), item);
+            out.push(item);
         }
     }
     out
@@ -337,7 +337,7 @@ pub fn plan_marked_guardians(
             new_id: *g,
         };
         if let Some(item) = plan_guardian(&facts, ctx) {
-            out.push(Planned::new(Phase::of_guardian(&item), item));
+            out.push(Planned::new(item));
         }
     }
     out

@@ -25,6 +25,7 @@ pub mod staged;
 pub mod students;
 
 use chrono::{DateTime, Utc};
+use model::change::{Entity, Operation};
 use model::district::DistrictSettings;
 use model::ids::{DistrictId, SourceId, StudentId};
 use model::run::PlanItem;
@@ -52,7 +53,8 @@ impl Ctx<'_> {
     }
 }
 
-/// The order a plan applies in: a record before what refers to it, archives last.
+/// The order a plan applies in: a record before what refers to it, archives last — one
+/// phase per entity ([`Phase::of`]), and the archives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Phase {
     Schools = 0,
@@ -70,11 +72,20 @@ impl Phase {
     /// How many phases there are.
     pub const COUNT: usize = 9;
 
-    /// A guardian's change applies with the guardians, or last when it archives.
-    fn of_guardian(item: &PlanItem) -> Phase {
-        match item.operation() {
-            model::change::Operation::Archive => Phase::Archives,
-            _ => Phase::Guardians,
+    /// The phase an item applies in: its entity's, or last when it archives.
+    pub fn of(item: &PlanItem) -> Phase {
+        if item.operation() == Operation::Archive {
+            return Phase::Archives;
+        }
+        match item.entity() {
+            Entity::School => Phase::Schools,
+            Entity::Staff => Phase::Staff,
+            Entity::Classroom => Phase::Classrooms,
+            Entity::Student => Phase::Students,
+            Entity::Guardian => Phase::Guardians,
+            Entity::Contact => Phase::Contacts,
+            Entity::Link => Phase::Links,
+            Entity::Enrollment => Phase::Enrollments,
         }
     }
 }
@@ -88,17 +99,13 @@ pub struct Planned {
 }
 
 impl Planned {
-    fn new(phase: Phase, item: PlanItem) -> Self {
-        Self {
-            phase,
-            item,
-            school: None,
-        }
+    pub(crate) fn new(item: PlanItem) -> Self {
+        Self::at_school(item, None)
     }
 
-    fn at_school(phase: Phase, item: PlanItem, school: Option<&SourceId>) -> Self {
+    pub(crate) fn at_school(item: PlanItem, school: Option<&SourceId>) -> Self {
         Self {
-            phase,
+            phase: Phase::of(&item),
             item,
             school: school.cloned(),
         }
@@ -116,8 +123,8 @@ pub struct PagePlan {
 }
 
 impl PagePlan {
-    fn push(&mut self, phase: Phase, item: PlanItem) {
-        self.items.push(Planned::new(phase, item));
+    fn push(&mut self, item: PlanItem) {
+        self.items.push(Planned::new(item));
     }
 }
 

@@ -21,7 +21,7 @@ use policy::reconcile::KnownGuardian;
 use crate::links::{plan_student_links, StudentLinks};
 use crate::marks::Mark;
 use crate::students::{self, RekeyFacts};
-use crate::{parse, roster, usable, Ctx, PagePlan, Phase, Planned};
+use crate::{parse, roster, usable, Ctx, PagePlan, Planned};
 
 /// Everything one page of students is planned from. Held records may be a superset of
 /// what the page touches: the planner looks up what it needs.
@@ -146,11 +146,8 @@ pub fn plan_student_page(
             students::student_item(ctx.district, choice, src, hash, held.get(&src.source_id));
         ids.insert(src.source_id.clone(), id);
         if let Some(item) = item {
-            out.items.push(Planned::at_school(
-                Phase::Students,
-                item,
-                src.school_source_id.as_ref(),
-            ));
+            out.items
+                .push(Planned::at_school(item, src.school_source_id.as_ref()));
         }
     }
     if ctx.settings.manage_guardians {
@@ -311,11 +308,8 @@ fn student_links(
     };
     let (items, marks) = plan_student_links(ctx, &input);
     for item in items {
-        out.items.push(Planned::at_school(
-            Phase::Links,
-            item,
-            src.school_source_id.as_ref(),
-        ));
+        out.items
+            .push(Planned::at_school(item, src.school_source_id.as_ref()));
     }
     out.marks.extend(marks);
 }
@@ -340,8 +334,7 @@ fn contact_changes(
             }
             _ => None,
         };
-        out.items
-            .push(Planned::at_school(Phase::Contacts, item, school));
+        out.items.push(Planned::at_school(item, school));
     }
 }
 

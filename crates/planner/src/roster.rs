@@ -14,7 +14,7 @@ use model::run::PlanItem;
 use model::staging::StagedRecord;
 use model::Synced;
 
-use crate::{content_hash, parse, usable, Ctx, Phase, Planned};
+use crate::{content_hash, parse, usable, Ctx, Planned};
 use model::fields::{
     changes, classroom_fields, contact_fields, enrollment_fields, school_fields, staff_fields,
     Fields,
@@ -242,7 +242,7 @@ pub fn school_items(
         };
         let id = school.id.to_string();
         if let Some(item) = record_item(&SCHOOL, h, school, hash, id) {
-            out.push(Planned::new(Phase::Schools, item));
+            out.push(Planned::new(item));
         }
     }
     out
@@ -273,7 +273,7 @@ pub fn staff_items(
         };
         let id = staff.id.to_string();
         if let Some(item) = record_item(&STAFF, h, staff, hash, id) {
-            out.push(Planned::new(Phase::Staff, item));
+            out.push(Planned::new(item));
         }
     }
     out
@@ -313,7 +313,7 @@ pub fn classroom_items(ctx: &Ctx<'_>, page: &ClassroomPage<'_>) -> Vec<Planned> 
         };
         let id = classroom.id.to_string();
         if let Some(item) = record_item(&CLASSROOM, h, classroom, hash, id) {
-            out.push(Planned::new(Phase::Classrooms, item));
+            out.push(Planned::new(item));
         }
     }
     if let Some((staged, held)) = page.enrollments {
@@ -361,10 +361,7 @@ fn enrollment_items(
         .iter()
         .filter(|e| !listed.contains(&key(e)) && !unsure.contains(e.classroom_source_id.as_str()))
         .map(|e| enrollment_item(Operation::Delete, e));
-    created
-        .chain(deleted)
-        .map(|item| Planned::new(Phase::Enrollments, item))
-        .collect()
+    created.chain(deleted).map(Planned::new).collect()
 }
 
 /// Why a kind the source read was not archived: it listed none of it while some are held.
@@ -385,7 +382,7 @@ pub fn staff_archives(absent: &[Synced<Staff>]) -> Vec<Planned> {
             let id = archived.id.to_string();
             record_item(&STAFF, Some(h), archived, h.source_hash.clone(), id)
         })
-        .map(|item| Planned::new(Phase::Archives, item))
+        .map(Planned::new)
         .collect()
 }
 
@@ -401,7 +398,7 @@ pub fn classroom_archives(absent: &[Synced<Classroom>]) -> Vec<Planned> {
             let id = archived.id.to_string();
             record_item(&CLASSROOM, Some(h), archived, h.source_hash.clone(), id)
         })
-        .map(|item| Planned::new(Phase::Archives, item))
+        .map(Planned::new)
         .collect()
 }
 

@@ -12,7 +12,7 @@ use model::run::PlanItem;
 use model::source::SourceStudent;
 use model::Synced;
 
-use crate::{Phase, Planned};
+use crate::Planned;
 
 use model::fields::{changes, student_fields};
 
@@ -125,14 +125,7 @@ pub fn student_archives(absent: &[Synced<Student>], rekeyed: &HashSet<StudentId>
     absent
         .iter()
         .filter(|h| !rekeyed.contains(&h.value.id))
-        .map(|h| {
-            let school = h.value.school_source_id.clone();
-            Planned {
-                phase: Phase::Archives,
-                item: archive_item(h.clone()),
-                school,
-            }
-        })
+        .map(|h| Planned::at_school(archive_item(h.clone()), h.value.school_source_id.as_ref()))
         .collect()
 }
 

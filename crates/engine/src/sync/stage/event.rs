@@ -11,7 +11,7 @@ use model::staging::{compound_key, StagedKind, StagedRecord};
 use model::validate;
 use serde::Serialize;
 
-use super::{bytes_hash, staged_kind, to_json, Stop};
+use super::{bytes_hash, to_json, Stop};
 
 /// What one event stages: its records, the warnings it raises, and — the last event —
 /// the counts the source declared.
@@ -277,7 +277,7 @@ pub(super) fn stage_event(
         RosterEvent::Warning(x) => w.push(format!("{} {}: {}", x.endpoint, x.record, x.message)),
         RosterEvent::Rejected(r) => {
             let id = r.source_id.as_ref().map(SourceId::to_string);
-            b.refuse(staged_kind(r.kind), id, &r.reason, 0);
+            b.refuse(r.kind.into(), id, &r.reason, 0);
             w.push(format!(
                 "{} {}: refused: {}",
                 r.endpoint, r.record, r.reason

@@ -204,7 +204,7 @@ impl Engine {
     ) -> Result<(), Stop> {
         let mut over = Vec::new();
         for kind in RecordKind::ALL {
-            let staged = staged_kind(kind);
+            let staged = StagedKind::from(kind);
             let twice = self
                 .store
                 .count_staged_duplicates(&district.id, run.id, staged)
@@ -257,16 +257,4 @@ fn fetched(received: &PullCounts) -> std::collections::BTreeMap<String, u64> {
         .map(|k| (k.as_str().to_owned(), received.get(k)))
         .filter(|(_, n)| *n > 0)
         .collect()
-}
-
-fn staged_kind(kind: RecordKind) -> StagedKind {
-    match kind {
-        RecordKind::School => StagedKind::School,
-        RecordKind::Student => StagedKind::Student,
-        RecordKind::Contact => StagedKind::Contact,
-        RecordKind::GuardianAccount => StagedKind::GuardianAccount,
-        RecordKind::Staff => StagedKind::Staff,
-        RecordKind::Classroom => StagedKind::Classroom,
-        RecordKind::Enrollment => StagedKind::Enrollment,
-    }
 }
