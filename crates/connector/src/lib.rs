@@ -11,6 +11,7 @@
 //! Must never: know the store, the policy or the engine, or name a concrete connector.
 //! Start reading at [`ConnectorFactory`].
 
+#[cfg(feature = "conformance")]
 pub mod conformance;
 pub mod error;
 pub mod http;

@@ -1,17 +1,20 @@
-//! The engine: wires connectors, the policy and the store.
+//! The engine: wires connectors, the planner, the policy and the store.
 //!
 //! Owns: district configuration ([`districts`]: validation of a whole district against
 //! its connector's settings description before anything is stored); connection tests
-//! ([`connection`]); district sync runs ([`sync`]: stage the pull → plan from it in key
-//! order through the source's link rules → completeness and threshold checks → apply;
-//! dry run, approve, cancel by compare-and-set, leases, resume after a restart or a dead
-//! replica); `guardians.csv` imports as runs ([`import`]); the nightly schedule
-//! ([`schedule`]); spot sync ([`spot`]); and support reads that span several store calls
-//! ([`reads`]).
+//! ([`connection`]); district sync runs ([`sync`]: start, stage the pull, the planning
+//! driver that pages facts out of the store for the pure [`planner`] and writes what it
+//! plans, completeness and threshold checks, apply; dry run, approve, cancel by
+//! compare-and-set, leases, resume after a restart or a dead replica); `guardians.csv`
+//! files as a source of their own ([`import`]: read, checked, resolved, kept with their
+//! run); the nightly schedule ([`schedule`]); spot sync ([`spot`]: a page of one through
+//! the same planner); and support reads that span several store calls ([`reads`]).
 //!
-//! Must never: name a concrete connector (it receives a [`connector::Registry`]), speak
+//! Must never: decide a plan item itself (the planner does), name a concrete connector
+//! (it receives a [`connector::Registry`]; a run's source is its kept input or its
+//! district's connector, and what the source's word covers is its rule set's), speak
 //! HTTP, SQL or gRPC itself, or archive anything from a pull that was not complete.
-//! Start reading at [`Engine`].
+//! Start reading at [`Engine`], then [`sync::plan`].
 
 pub mod access;
 pub mod connection;

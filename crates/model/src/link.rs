@@ -25,11 +25,6 @@ pub enum LinkOrigin {
 /// with it, so a file's guardians and a SIS's never share an id.
 pub const IMPORT_SOURCE_PREFIX: &str = "csv:";
 
-/// Whether a guardian's source id is one a `guardians.csv` file gave.
-pub fn is_import_source(source_id: &str) -> bool {
-    source_id.starts_with(IMPORT_SOURCE_PREFIX)
-}
-
 impl LinkOrigin {
     pub fn as_str(self) -> &'static str {
         match self {

@@ -24,6 +24,7 @@ pub mod inputs;
 pub mod links;
 pub mod plan;
 mod plan_codec;
+#[cfg(feature = "raw")]
 pub mod raw;
 pub mod roster;
 pub mod runs;
@@ -31,6 +32,7 @@ pub mod sealing;
 pub mod staff;
 pub mod staging;
 pub mod students;
+pub mod tables;
 
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

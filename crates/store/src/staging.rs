@@ -271,7 +271,7 @@ impl Store {
     /// students) otherwise filtered a district's whole table on PostgreSQL until its
     /// background analysis came round.
     pub async fn refresh_roster_statistics(&self) -> Result<(), StoreError> {
-        let tables: Vec<&str> = crate::raw::ROSTER_TABLES
+        let tables: Vec<&str> = crate::tables::ROSTER_TABLES
             .iter()
             .filter(|t| **t != "change_log")
             .copied()

@@ -29,6 +29,7 @@ crate::on_both_backends!(
 mod inputs;
 mod nightly;
 mod plan;
+#[cfg(feature = "raw")]
 mod raw;
 mod reads;
 mod runs;

@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use store::raw::{PARENT_TABLES, ROSTER_TABLES};
+use store::tables::{PARENT_TABLES, ROSTER_TABLES};
 use store::Store;
 
 /// `rostersync bench-load`: writes the roster and change log of one store to a file, then

@@ -33,7 +33,8 @@ use engine::{ConnectorDraft, DistrictDraft, Engine, SpotUser};
 use model::district::{ConnectorConfig, DistrictSettings};
 use model::ids::DistrictId;
 use model::run::{RunMode, RunPhase, RunState, RunTrigger, SyncRun};
-use store::raw::{TableSize, ROSTER_TABLES, RUN_TABLES};
+use store::raw::TableSize;
+use store::tables::{ROSTER_TABLES, RUN_TABLES};
 use store::Store;
 
 use load::bulk_load_in_child;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use store::raw::ROSTER_TABLES;
+use store::tables::ROSTER_TABLES;
 
 use super::{BenchArgs, BenchDatabase, Figures, SlowPull};
 

@@ -230,8 +230,44 @@ impl Connector for Replay {
         })
     }
 
-    async fn user(&self, _: &UserRef) -> Result<Option<UserSnapshot>, ConnectorError> {
-        Ok(None)
+    /// A student as the roster it replays holds it: the student, its contacts, and the
+    /// accounts related to it with all their students.
+    async fn user(&self, user: &UserRef) -> Result<Option<UserSnapshot>, ConnectorError> {
+        let UserRef::Student(id) = user else {
+            return Ok(None);
+        };
+        let events = self
+            .events
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut snapshot = UserSnapshot::default();
+        let mut accounts: Vec<GuardianAccount> = Vec::new();
+        for e in events {
+            match e {
+                RosterEvent::Students(v) => snapshot
+                    .students
+                    .extend(v.into_iter().filter(|s| &s.source_id == id)),
+                RosterEvent::Contacts(v) => snapshot
+                    .contacts
+                    .extend(v.into_iter().filter(|c| &c.student_source_id == id)),
+                RosterEvent::GuardianAccounts(v) => accounts.extend(v),
+                _ => {}
+            }
+        }
+        // An account sent in pieces is one account with all its students.
+        let mut whole: Vec<GuardianAccount> = Vec::new();
+        for a in accounts {
+            match whole.iter_mut().find(|w| w.source_id == a.source_id) {
+                Some(w) => w.student_source_ids.extend(a.student_source_ids),
+                None => whole.push(a),
+            }
+        }
+        snapshot.guardian_accounts = whole
+            .into_iter()
+            .filter(|a| a.student_source_ids.contains(id))
+            .collect();
+        Ok((!snapshot.students.is_empty()).then_some(snapshot))
     }
 }
 

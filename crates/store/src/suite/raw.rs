@@ -3,7 +3,7 @@
 //! `COPY` chunk holds, with values a text format must escape.
 
 use super::{district, store_with_district, student, synced};
-use crate::raw::PARENT_TABLES;
+use crate::tables::PARENT_TABLES;
 use crate::testing::TestDatabase;
 use crate::Backend;
 

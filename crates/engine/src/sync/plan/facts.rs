@@ -21,8 +21,12 @@ impl Planning<'_> {
             return Ok(StudentPage::default());
         };
         let (first, last) = (first.key.clone(), last.key.clone());
-        let parsed = planner::usable(&students);
-        let sources = page::student_sources(&parsed);
+        // A student's key is its source id: the page is parsed once, by the planner.
+        let sources: Vec<SourceId> = students
+            .iter()
+            .filter(|r| r.usable())
+            .map(|r| SourceId::new(&r.key))
+            .collect();
         let roster = self.ctx.authority().owns_roster();
         let links = self.ctx.settings.manage_guardians || !roster;
         let grouped = |kind| store.staged_in_groups(d, run, kind, &first, &last);
@@ -49,8 +53,15 @@ impl Planning<'_> {
             ..StudentPage::default()
         };
         if roster {
+            // Only students we do not hold may be re-keyed: only they are read here.
+            let unheld: Vec<StagedRecord> = facts
+                .students
+                .iter()
+                .filter(|r| !facts.held_students.contains_key(&SourceId::new(&r.key)))
+                .cloned()
+                .collect();
             let numbers = rekey_numbers(
-                &parsed,
+                &planner::usable(&unheld),
                 &facts.held_students,
                 self.ctx.settings.student_id_source,
             );
