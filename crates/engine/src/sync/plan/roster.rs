@@ -29,14 +29,14 @@ impl Planning<'_> {
         let (d, run) = (self.ctx.district, self.run.id);
         if staff {
             let listed = self.store.count_staged(d, run, StagedKind::Staff).await?;
-            self.archive_absent_staff(listed).await?;
+            self.archive_absent(RecordKind::Staff, listed).await?;
         }
         if classrooms {
             let listed = self
                 .store
                 .count_staged(d, run, StagedKind::Classroom)
                 .await?;
-            self.archive_absent_classrooms(listed).await?;
+            self.archive_absent(RecordKind::Classroom, listed).await?;
         }
         Ok(())
     }
@@ -111,61 +111,57 @@ impl Planning<'_> {
         }
     }
 
-    /// Staff the complete pull did not list are archived (`listed`: how many it listed).
-    async fn archive_absent_staff(&mut self, listed: u64) -> Result<(), Stop> {
-        let warning = plan::none_listed_warning("staff", listed, self.w.impact.staff_held);
-        if let Some(text) = warning {
+    /// Staff or classrooms the complete pull did not list are archived (`listed`: how
+    /// many of the kind it listed; none listed archives none).
+    async fn archive_absent(&mut self, kind: RecordKind, listed: u64) -> Result<(), Stop> {
+        let held_now = match kind {
+            RecordKind::Staff => self.w.impact.staff_held,
+            _ => self.w.impact.classrooms_held,
+        };
+        if let Some(text) = plan::none_listed_warning(kind.as_str(), listed, held_now) {
             Engine::warn(self.run, text);
         }
         if listed == 0 {
             return Ok(());
         }
-        let d = self.ctx.district;
+        let (store, d, run) = (self.store, self.ctx.district, self.run.id);
         let mut after: Option<SourceId> = None;
         loop {
             self.checkpoint()?;
-            let gone = self
-                .store
-                .staff_not_staged(d, self.run.id, after.as_ref(), PAGE)
-                .await?;
+            let gone = match kind {
+                RecordKind::Staff => store.staff_not_staged(d, run, after.as_ref(), PAGE).await?,
+                _ => {
+                    store
+                        .classrooms_not_staged(d, run, after.as_ref(), PAGE)
+                        .await?
+                }
+            };
             let Some(last) = gone.last() else {
                 return Ok(());
             };
             after = Some(last.clone());
-            let held = self.store.staff_by_source(d, &gone).await?;
-            let absent: Vec<_> = gone.iter().filter_map(|s| held.get(s).cloned()).collect();
-            self.push_all(plan::staff_archives(&absent));
+            let items = match kind {
+                RecordKind::Staff => {
+                    let held = store.staff_by_source(d, &gone).await?;
+                    plan::staff_archives(&present(&gone, held))
+                }
+                _ => {
+                    let held = store.classrooms_by_source(d, &gone).await?;
+                    plan::classroom_archives(&present(&gone, held))
+                }
+            };
+            self.push_all(items);
             self.flush().await?;
         }
     }
+}
 
-    /// Classrooms the complete pull did not list are archived.
-    async fn archive_absent_classrooms(&mut self, listed: u64) -> Result<(), Stop> {
-        let held_now = self.w.impact.classrooms_held;
-        if let Some(text) = plan::none_listed_warning("classrooms", listed, held_now) {
-            Engine::warn(self.run, text);
-        }
-        if listed == 0 {
-            return Ok(());
-        }
-        let d = self.ctx.district;
-        let mut after: Option<SourceId> = None;
-        loop {
-            self.checkpoint()?;
-            let gone = self
-                .store
-                .classrooms_not_staged(d, self.run.id, after.as_ref(), PAGE)
-                .await?;
-            let Some(last) = gone.last() else {
-                return Ok(());
-            };
-            after = Some(last.clone());
-            let held = self.store.classrooms_by_source(d, &gone).await?;
-            let absent: Vec<_> = gone.iter().filter_map(|s| held.get(s).cloned()).collect();
-            self.push_all(plan::classroom_archives(&absent));
-            self.flush().await?;
-        }
-    }
+/// The held records of `sources`, in their order.
+fn present<T: Clone>(
+    sources: &[SourceId],
+    mut held: std::collections::HashMap<SourceId, store::Synced<T>>,
+) -> Vec<store::Synced<T>> {
+    sources.iter().filter_map(|s| held.remove(s)).collect()
 }
 
 /// The source ids of a page of top-level staged records (their keys).
