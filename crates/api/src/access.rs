@@ -110,10 +110,14 @@ fn bearer_of(metadata: &tonic::metadata::MetadataMap) -> Result<Option<&str>, St
 /// Who makes `request`, or UNAUTHENTICATED.
 pub async fn caller<T>(engine: &Engine, request: &Request<T>) -> Result<Caller, Status> {
     let token = bearer(request)?;
-    engine.authenticate(token).await.map_err(|e| match e {
-        AuthError::Store => Status::unavailable(e.to_string()),
-        e => Status::unauthenticated(e.to_string()),
-    })
+    engine
+        .access()
+        .authenticate(token)
+        .await
+        .map_err(|e| match e {
+            AuthError::Store => Status::unavailable(e.to_string()),
+            e => Status::unauthenticated(e.to_string()),
+        })
 }
 
 /// PERMISSION_DENIED unless `caller` holds `ability`.
@@ -179,7 +183,7 @@ pub fn guard<T: Send + 'static>(
                     (Ok(place), Some(item)) => place.send(item),
                     _ => return,
                 },
-                _ = tick.tick() => match engine.authenticate(token.as_deref()).await {
+                _ = tick.tick() => match engine.access().authenticate(token.as_deref()).await {
                     Ok(_) | Err(AuthError::Store) => {}
                     Err(e) => {
                         let _ = tx.send(Err(Status::unauthenticated(format!("{e}; the stream ends")))).await;

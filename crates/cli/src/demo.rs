@@ -247,9 +247,10 @@ pub async fn run(mut config: Config, args: DemoArgs) -> anyhow::Result<()> {
     println!("demo district {DEMO_DISTRICT:?} points at the simulator");
     // Every call needs a key once one exists: the demo makes (or renews) its own, with
     // every ability, and prints it for the grpcurl tour.
-    let issued = match demo.reissue_api_key(DEMO_KEY).await {
+    let issued = match demo.access().reissue_api_key(DEMO_KEY).await {
         Ok(issued) => issued,
         Err(EngineError::NotFound { .. }) => demo
+            .access()
             .create_api_key(
                 DEMO_KEY,
                 model::access::Scope::everything(),

@@ -49,6 +49,7 @@ pub async fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
             abilities,
         } => {
             let issued = engine
+                .access()
                 .create_api_key_as_asked(&name, &districts, &abilities, &cli)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -62,6 +63,7 @@ pub async fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
         }
         KeysAction::List => {
             let keys = engine
+                .access()
                 .list_api_keys()
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -97,6 +99,7 @@ pub async fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
         }
         KeysAction::Revoke { name } => {
             let key = engine
+                .access()
                 .revoke_api_key(&name)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -104,6 +107,7 @@ pub async fn run(config: &Config, action: KeysAction) -> anyhow::Result<()> {
         }
         KeysAction::Reissue { name } => {
             let issued = engine
+                .access()
                 .reissue_api_key(&name)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -96,6 +96,30 @@ impl Engine {
         &self.actor
     }
 
+    /// Callers' keys and the audit trail, for this engine's actor.
+    pub fn access(&self) -> Access<'_> {
+        Access {
+            store: &self.store,
+            keys_seen: &self.keys_seen,
+            actor: &self.actor,
+        }
+    }
+}
+
+/// Callers' keys and the audit trail: it needs the store, whether a key was ever seen,
+/// and whose work it records — nothing else of the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Access<'a> {
+    store: &'a store::Store,
+    keys_seen: &'a KeysSeen,
+    actor: &'a str,
+}
+
+impl Access<'_> {
+    fn actor(&self) -> &str {
+        self.actor
+    }
+
     /// Who presents `token` (the bearer token of a call, if it had one).
     pub async fn authenticate(&self, token: Option<&str>) -> Result<Caller, AuthError> {
         let Some(token) = token else {
@@ -141,7 +165,7 @@ impl Engine {
 
     /// Makes a key as a caller asks for it — a name, district ids and ability names, as
     /// `rostersync keys create` and CreateApiKey take them — every problem with the three
-    /// reported at once, then as [`Engine::create_api_key`].
+    /// reported at once, then as [`Access::create_api_key`].
     pub async fn create_api_key_as_asked(
         &self,
         name: &str,

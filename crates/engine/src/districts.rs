@@ -230,13 +230,14 @@ impl Engine {
         // Read back so the caller sees exactly what is stored (times at stored precision).
         let stored = self.store.get_district(&district.id).await?;
         if created {
-            self.audit(
-                &stored.id,
-                "district.create",
-                stored.id.as_str(),
-                stored.connector.kind.as_str(),
-            )
-            .await;
+            self.access()
+                .audit(
+                    &stored.id,
+                    "district.create",
+                    stored.id.as_str(),
+                    stored.connector.kind.as_str(),
+                )
+                .await;
         }
         Ok(stored)
     }
@@ -265,13 +266,14 @@ impl Engine {
             district.updated_by = self.actor().to_owned();
             match self.store.update_district(&district).await {
                 Ok(d) => {
-                    self.audit(
-                        id,
-                        "district.update",
-                        id.as_str(),
-                        changed_parts(&before, &d),
-                    )
-                    .await;
+                    self.access()
+                        .audit(
+                            id,
+                            "district.update",
+                            id.as_str(),
+                            changed_parts(&before, &d),
+                        )
+                        .await;
                     return Ok(d);
                 }
                 Err(store::StoreError::Stale {
@@ -460,13 +462,14 @@ impl Engine {
         match self.store.delete_district(id, revision).await {
             Ok(()) => {
                 self.forget_connector(id);
-                self.audit(
-                    id,
-                    "district.delete",
-                    id.as_str(),
-                    if force { "with its records" } else { "" },
-                )
-                .await;
+                self.access()
+                    .audit(
+                        id,
+                        "district.delete",
+                        id.as_str(),
+                        if force { "with its records" } else { "" },
+                    )
+                    .await;
                 Ok(())
             }
             Err(store::StoreError::Stale {

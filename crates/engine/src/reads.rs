@@ -8,6 +8,19 @@ use model::staging::{key_parts, StagedKind, StagedRecord};
 use crate::{Engine, EngineError};
 
 impl Engine {
+    /// Reads for support.
+    pub fn reads(&self) -> Reads<'_> {
+        Reads { store: &self.store }
+    }
+}
+
+/// Reads for support: they need only the store.
+#[derive(Debug, Clone, Copy)]
+pub struct Reads<'a> {
+    store: &'a store::Store,
+}
+
+impl Reads<'_> {
     /// The student's records in the district's latest pull that got past pulling (the
     /// student, its contacts, the guardian accounts related to it), with that run.
     pub async fn source_records(
@@ -15,7 +28,7 @@ impl Engine {
         district: &DistrictId,
         student: &SourceId,
     ) -> Result<(SyncRun, Vec<StagedRecord>), EngineError> {
-        self.get_district(district).await?;
+        self.store.get_district(district).await?;
         let mut runs = Vec::new();
         for id in self.store.staged_runs(district).await? {
             let run = self.store.get_run(district, id).await?;

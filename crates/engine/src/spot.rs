@@ -146,17 +146,18 @@ impl Engine {
         match (written, request_id) {
             (Ok(_), _) => {
                 let n = outcome.items.len();
-                self.audit(
-                    district,
-                    "spot_sync",
-                    &user,
-                    format!(
-                        "spot sync {}: {n} change{}",
-                        outcome.id,
-                        if n == 1 { "" } else { "s" }
-                    ),
-                )
-                .await;
+                self.access()
+                    .audit(
+                        district,
+                        "spot_sync",
+                        &user,
+                        format!(
+                            "spot sync {}: {n} change{}",
+                            outcome.id,
+                            if n == 1 { "" } else { "s" }
+                        ),
+                    )
+                    .await;
                 Ok(outcome)
             }
             // The same request ran meanwhile and wrote first: its answer stands.

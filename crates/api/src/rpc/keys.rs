@@ -40,6 +40,7 @@ pub(super) async fn create(
         abilities,
     } = r;
     let issued = engine
+        .access()
         .create_api_key_as_asked(&name, &district_ids, &abilities, caller)
         .await
         .map_err(from_engine)?;
@@ -62,7 +63,7 @@ pub(super) async fn list(
     } = r;
     let size = page::size(page_size, 100, 1000)?;
     let after = page::after(&page_token, "keys")?;
-    let mut keys = engine.list_api_keys().await.map_err(from_engine)?;
+    let mut keys = engine.access().list_api_keys().await.map_err(from_engine)?;
     keys.sort_by(|a, b| a.name.cmp(&b.name));
     let mut keys: Vec<pb::ApiKey> = keys
         .iter()
@@ -89,7 +90,7 @@ pub(super) async fn revoke(
 ) -> Result<pb::ApiKey, Status> {
     let name = model::access::parse_key_name(&r.name).map_err(crate::status::invalid_field)?;
     let unknown = || Status::not_found(format!("api key {name} not found"));
-    let key = match engine.api_key(&name).await {
+    let key = match engine.access().api_key(&name).await {
         Ok(key) => key,
         Err(engine::EngineError::NotFound { .. }) => return Err(unknown()),
         Err(e) => return Err(from_engine(e)),
@@ -111,7 +112,11 @@ pub(super) async fn revoke(
             lacking.join(", ")
         )));
     }
-    let revoked = engine.revoke_api_key(&name).await.map_err(from_engine)?;
+    let revoked = engine
+        .access()
+        .revoke_api_key(&name)
+        .await
+        .map_err(from_engine)?;
     Ok(key_to_proto(&revoked))
 }
 
@@ -130,6 +135,7 @@ pub(super) async fn audit(
         })
         .transpose()?;
     let events = engine
+        .access()
         .list_audit(&district, after, size + 1)
         .await
         .map_err(from_engine)?;

@@ -166,6 +166,7 @@ pub(super) async fn source_records(
         ours => student_source(engine, &district, ours).await?.source_id,
     };
     let (run, records) = engine
+        .reads()
         .source_records(&district, &source)
         .await
         .map_err(from_engine)?;

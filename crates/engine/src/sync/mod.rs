@@ -230,7 +230,8 @@ impl Engine {
             .await
             .map_err(|e| lost_race(id, "approved", e))?;
         tracing::info!(district = %district, run = %id, by = %self.actor(), "paused run approved");
-        self.audit(district, "run.approve", &id.to_string(), "")
+        self.access()
+            .audit(district, "run.approve", &id.to_string(), "")
             .await;
         // The run is ours to apply now. Should this process or another replica's resume
         // loop take it first, that one applies it: approving has happened either way.
@@ -296,13 +297,14 @@ impl Engine {
                 Ok(()) => {
                     self.runs.cancel(id);
                     tracing::info!(district = %district, run = %id, from = from.as_str(), by = %self.actor(), "run cancelled");
-                    self.audit(
-                        district,
-                        "run.cancel",
-                        &id.to_string(),
-                        format!("was {}", from.as_str()),
-                    )
-                    .await;
+                    self.access()
+                        .audit(
+                            district,
+                            "run.cancel",
+                            &id.to_string(),
+                            format!("was {}", from.as_str()),
+                        )
+                        .await;
                     return Ok(run);
                 }
                 Err(store::StoreError::StateChanged { .. }) => continue,

@@ -143,13 +143,14 @@ impl Engine {
             ));
         }
         tracing::info!(district = %district, run = %run.id, ?mode, by = %self.actor(), "sync run started");
-        self.audit(
-            district,
-            "run.start",
-            &run.id.to_string(),
-            format!("{} {}", name_of_mode(mode), name_of_trigger(trigger)),
-        )
-        .await;
+        self.access()
+            .audit(
+                district,
+                "run.start",
+                &run.id.to_string(),
+                format!("{} {}", name_of_mode(mode), name_of_trigger(trigger)),
+            )
+            .await;
         let started = run.clone();
         self.spawn_run(d, run, connector, control, Resume::No);
         Ok(started)
