@@ -285,10 +285,11 @@ async fn configure(
     settings: DistrictSettings,
 ) -> anyhow::Result<()> {
     let id: DistrictId = DEMO_DISTRICT.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-    match engine.get_district(&id).await {
+    match engine.districts().get_district(&id).await {
         Ok(_) => {
             let phone_types = settings.phone_types.clone();
             engine
+                .districts()
                 .update_district(
                     &id,
                     DistrictUpdate {
@@ -305,6 +306,7 @@ async fn configure(
         }
         Err(EngineError::NotFound { .. }) => {
             engine
+                .districts()
                 .create_district(DistrictDraft {
                     id: DEMO_DISTRICT.into(),
                     name: "Demo School District".into(),

@@ -115,8 +115,8 @@ pub struct Access<'a> {
     actor: &'a str,
 }
 
-impl Access<'_> {
-    fn actor(&self) -> &str {
+impl<'a> Access<'a> {
+    pub(crate) fn actor(&self) -> &'a str {
         self.actor
     }
 

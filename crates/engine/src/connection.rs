@@ -10,7 +10,8 @@ use connector::{CheckReport, Connector};
 use model::district::{ConnectorConfig, District};
 use model::ids::DistrictId;
 
-use crate::{Engine, EngineError};
+use crate::districts::Districts;
+use crate::EngineError;
 
 /// The connectors built on this replica, by district, each with the fingerprint of the
 /// configuration it was built from: a changed configuration builds a new one.
@@ -43,7 +44,7 @@ fn fingerprint(config: &ConnectorConfig) -> u64 {
     h.finish()
 }
 
-impl Engine {
+impl Districts<'_> {
     /// The connector of a stored district: the one already built for its configuration,
     /// or a new one when there is none or the configuration changed.
     pub fn connector(&self, district: &District) -> Result<Arc<dyn Connector>, EngineError> {
@@ -60,7 +61,7 @@ impl Engine {
         }
         let connector = self
             .registry
-            .build(&district.connector, &self.http)
+            .build(&district.connector, self.http)
             .map_err(|source| EngineError::Connector {
                 district: district.id.to_string(),
                 source,

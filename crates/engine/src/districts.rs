@@ -157,6 +157,35 @@ fn changed_parts(before: &District, after: &District) -> String {
 }
 
 impl Engine {
+    /// District configuration and each district's connector, for this engine's actor.
+    pub fn districts(&self) -> Districts<'_> {
+        Districts {
+            store: &self.store,
+            registry: &self.registry,
+            http: &self.http,
+            connectors: &self.connectors,
+            access: self.access(),
+        }
+    }
+}
+
+/// District configuration and each district's connector: it needs the store, the
+/// connectors this build knows and how they talk HTTP, the ones built on this replica,
+/// and the audit trail — nothing else of the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Districts<'a> {
+    pub(crate) store: &'a store::Store,
+    pub(crate) registry: &'a connector::Registry,
+    pub(crate) http: &'a connector::HttpConfig,
+    pub(crate) connectors: &'a crate::connection::BuiltConnectors,
+    pub(crate) access: crate::access::Access<'a>,
+}
+
+impl Districts<'_> {
+    fn actor(&self) -> &str {
+        self.access.actor()
+    }
+
     /// Checks and stores a new district.
     pub async fn create_district(&self, draft: DistrictDraft) -> Result<District, EngineError> {
         self.create_district_once(draft, None).await
@@ -230,7 +259,7 @@ impl Engine {
         // Read back so the caller sees exactly what is stored (times at stored precision).
         let stored = self.store.get_district(&district.id).await?;
         if created {
-            self.access()
+            self.access
                 .audit(
                     &stored.id,
                     "district.create",
@@ -266,7 +295,7 @@ impl Engine {
             district.updated_by = self.actor().to_owned();
             match self.store.update_district(&district).await {
                 Ok(d) => {
-                    self.access()
+                    self.access
                         .audit(
                             id,
                             "district.update",
@@ -462,7 +491,7 @@ impl Engine {
         match self.store.delete_district(id, revision).await {
             Ok(()) => {
                 self.forget_connector(id);
-                self.access()
+                self.access
                     .audit(
                         id,
                         "district.delete",

@@ -206,10 +206,10 @@ impl Engine {
         who: SpotUser,
         dry_run: bool,
     ) -> Result<SpotSyncOutcome, EngineError> {
-        let d = self.get_district(district).await?;
+        let d = self.districts().get_district(district).await?;
         let user = self.find_user(district, who).await?;
         let user_id = who.id();
-        let connector = self.connector(&d)?;
+        let connector = self.districts().connector(&d)?;
         let connector_error = |source| EngineError::Connector {
             district: district.to_string(),
             source,

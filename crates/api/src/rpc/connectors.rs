@@ -18,6 +18,10 @@ pub(super) async fn test(
     request: pb::TestConnectionRequest,
 ) -> Result<pb::TestConnectionResponse, Status> {
     let id = super::district_id(&request.district_id)?;
-    let report = engine.test_connection(&id).await.map_err(from_engine)?;
+    let report = engine
+        .districts()
+        .test_connection(&id)
+        .await
+        .map_err(from_engine)?;
     Ok(check_to_proto(&report))
 }

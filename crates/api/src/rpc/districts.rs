@@ -98,6 +98,7 @@ pub(super) async fn create(
         time_zone,
     };
     let district = engine
+        .districts()
         .create_district_once(draft, request)
         .await
         .map_err(under_district)?;
@@ -130,6 +131,7 @@ pub(super) async fn update(
     let mut update = masked_update(district, &paths).map_err(invalid)?;
     update.expected_revision = expected_revision;
     let district = engine
+        .districts()
         .update_district(&id, update)
         .await
         .map_err(under_district)?;
@@ -149,6 +151,7 @@ pub(super) async fn delete(
     let id = district_id(&raw)?;
     let expected = etag(&raw_etag, "etag")?;
     engine
+        .districts()
         .delete_district(&id, expected, force)
         .await
         .map_err(from_engine)?;
@@ -162,7 +165,11 @@ pub(super) async fn get(
 ) -> Result<pb::District, Status> {
     let pb::GetDistrictRequest { district_id: raw } = request;
     let id = district_id(&raw)?;
-    let district = engine.get_district(&id).await.map_err(from_engine)?;
+    let district = engine
+        .districts()
+        .get_district(&id)
+        .await
+        .map_err(from_engine)?;
     Ok(district_to_proto(&district))
 }
 

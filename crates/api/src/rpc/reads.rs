@@ -15,7 +15,11 @@ use crate::status::{from_engine, from_store, invalid_field};
 /// caller can tell an unknown district from an unknown student.
 pub(super) async fn known_district(engine: &Engine, raw: &str) -> Result<DistrictId, Status> {
     let id = district_id(raw)?;
-    engine.get_district(&id).await.map_err(from_engine)?;
+    engine
+        .districts()
+        .get_district(&id)
+        .await
+        .map_err(from_engine)?;
     Ok(id)
 }
 

@@ -296,7 +296,11 @@ pub(super) async fn list_feed(
     let district = district_id(&r.district_id)?;
     let after = feed_after(&district, &r.after)?;
     let size = page::size(r.page_size, 500, 5000)?;
-    engine.get_district(&district).await.map_err(from_engine)?;
+    engine
+        .districts()
+        .get_district(&district)
+        .await
+        .map_err(from_engine)?;
     let entries = engine
         .store()
         .change_feed(&district, after, size)
@@ -326,7 +330,11 @@ pub(super) async fn watch_feed(
         ));
     }
     let mut after = feed_after(&district, &r.after)?;
-    engine.get_district(&district).await.map_err(from_engine)?;
+    engine
+        .districts()
+        .get_district(&district)
+        .await
+        .map_err(from_engine)?;
     if r.from_now {
         after = engine
             .store()

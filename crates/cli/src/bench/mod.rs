@@ -314,6 +314,7 @@ async fn measure(
     let (store, sync_url) = fresh_store(database, "sync", args, dir).await?;
     let engine = Engine::new(store.clone(), registry()).with_http(http.clone());
     engine
+        .districts()
         .create_district(DistrictDraft {
             id: id.to_string(),
             name: "Benchmark district".into(),

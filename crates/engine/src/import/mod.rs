@@ -67,7 +67,7 @@ impl Engine {
         mode: RunMode,
         request_id: Option<&str>,
     ) -> Result<SyncRun, EngineError> {
-        let d = self.get_district(district).await?;
+        let d = self.districts().get_district(district).await?;
         if let Some(id) = request_id {
             if let Some(run) = self.store.run_of_request(district, id).await? {
                 return Ok(run);

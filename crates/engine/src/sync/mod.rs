@@ -164,7 +164,7 @@ impl From<store::StoreError> for Stop {
 
 impl Engine {
     pub async fn get_run(&self, district: &DistrictId, id: RunId) -> Result<SyncRun, EngineError> {
-        self.get_district(district).await?;
+        self.districts().get_district(district).await?;
         Ok(self.store.get_run(district, id).await?)
     }
 
@@ -176,7 +176,7 @@ impl Engine {
         after: Option<(chrono::DateTime<chrono::Utc>, RunId)>,
         limit: u64,
     ) -> Result<Vec<SyncRun>, EngineError> {
-        self.get_district(district).await?;
+        self.districts().get_district(district).await?;
         Ok(self.store.list_runs(district, after, limit).await?)
     }
 
@@ -237,7 +237,7 @@ impl Engine {
         // loop take it first, that one applies it: approving has happened either way.
         if let Some(control) = self.runs.claim_when_free(id).await {
             if self.take_lease(district, id).await? {
-                let d = self.get_district(district).await?;
+                let d = self.districts().get_district(district).await?;
                 match self.source_of_run(&d, id).await {
                     Ok(connector) => {
                         self.spawn_run(d, run.clone(), connector, control, Resume::Apply);
@@ -398,7 +398,7 @@ impl Engine {
     ) -> Result<Arc<dyn Connector>, EngineError> {
         match self.store.run_input_name(&d.id, run).await? {
             Some(_) => self.kept_input_source(d, run).await,
-            None => self.connector(d),
+            None => self.districts().connector(d),
         }
     }
 

@@ -48,7 +48,7 @@ impl Engine {
         trigger: RunTrigger,
         request_id: &str,
     ) -> Result<SyncRun, EngineError> {
-        self.get_district(district).await?;
+        self.districts().get_district(district).await?;
         if let Some(run) = self.store.run_of_request(district, request_id).await? {
             return Ok(run);
         }
@@ -97,10 +97,10 @@ impl Engine {
         request_id: Option<String>,
         given: Option<(Arc<dyn Connector>, crate::import::KeptFile)>,
     ) -> Result<SyncRun, EngineError> {
-        let d = self.get_district(district).await?;
+        let d = self.districts().get_district(district).await?;
         let (connector, input) = match given {
             Some((source, input)) => (source, Some(input)),
-            None => (self.connector(&d)?, None),
+            None => (self.districts().connector(&d)?, None),
         };
         if let Some(open) = self.store.open_runs(district).await?.into_iter().next() {
             return Err(EngineError::refused(
