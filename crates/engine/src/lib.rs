@@ -10,6 +10,11 @@
 //! run); the nightly schedule ([`schedule`]); spot sync ([`spot`]: a page of one through
 //! the same planner); and support reads that span several store calls ([`reads`]).
 //!
+//! Its parts are services with narrow inputs, reached from the [`Engine`]:
+//! [`Engine::districts`] (configuration and each district's built connector),
+//! [`Engine::access`] (callers' keys and the audit trail), [`Engine::reads`]; runs, spot
+//! sync and the schedule are methods of the engine itself.
+//!
 //! Must never: decide a plan item itself (the planner does), name a concrete connector
 //! (it receives a [`connector::Registry`]; a run's source is its kept input or its
 //! district's connector, and what the source's word covers is its rule set's), speak
