@@ -12,8 +12,8 @@
 //!
 //! Its parts are services with narrow inputs, reached from the [`Engine`]:
 //! [`Engine::districts`] (configuration and each district's built connector),
-//! [`Engine::access`] (callers' keys and the audit trail), [`Engine::reads`]; runs, spot
-//! sync and the schedule are methods of the engine itself.
+//! [`Engine::access`] (callers' keys and the audit trail), [`Engine::reads`],
+//! [`Engine::spot`] (spot sync); runs and the schedule are methods of the engine itself.
 //!
 //! Must never: decide a plan item itself (the planner does), name a concrete connector
 //! (it receives a [`connector::Registry`]; a run's source is its kept input or its

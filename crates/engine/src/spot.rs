@@ -81,6 +81,24 @@ struct KeptAnswer {
 }
 
 impl Engine {
+    /// Spot syncs, for this engine's actor.
+    pub fn spot(&self) -> Spot<'_> {
+        Spot {
+            store: &self.store,
+            districts: self.districts(),
+        }
+    }
+}
+
+/// Spot sync: it needs the store and the districts' service (a district, its connector,
+/// the audit trail) — nothing else of the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Spot<'a> {
+    store: &'a store::Store,
+    districts: crate::districts::Districts<'a>,
+}
+
+impl Spot<'_> {
     /// Brings one user — a student or a guardian, by our id — up to date from the SIS.
     pub async fn spot_sync(
         &self,
@@ -146,7 +164,8 @@ impl Engine {
         match (written, request_id) {
             (Ok(_), _) => {
                 let n = outcome.items.len();
-                self.access()
+                self.districts
+                    .access
                     .audit(
                         district,
                         "spot_sync",
@@ -206,10 +225,10 @@ impl Engine {
         who: SpotUser,
         dry_run: bool,
     ) -> Result<SpotSyncOutcome, EngineError> {
-        let d = self.districts().get_district(district).await?;
+        let d = self.districts.get_district(district).await?;
         let user = self.find_user(district, who).await?;
         let user_id = who.id();
-        let connector = self.districts().connector(&d)?;
+        let connector = self.districts.connector(&d)?;
         let connector_error = |source| EngineError::Connector {
             district: district.to_string(),
             source,

@@ -82,6 +82,7 @@ async fn a_spot_sync_and_a_run_plan_the_same_links_for_a_student(backend: Backen
 
     let spot = bench
         .engine
+        .spot()
         .spot_sync(&bench.district, SpotUser::Student(held.value.id), true)
         .await
         .expect("spot sync");

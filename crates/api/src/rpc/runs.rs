@@ -398,6 +398,7 @@ pub(super) async fn spot_sync(
     };
     let request = super::districts::request_id(&r.request_id)?;
     let out = engine
+        .spot()
         .spot_sync_once(&district, who, r.dry_run, request)
         .await
         .map_err(from_engine)?;

@@ -386,6 +386,7 @@ async fn measure(
                 let (outcome, source) = SOURCE_TIME
                     .scope(Cell::new(Duration::ZERO), async {
                         let outcome = engine
+                            .spot()
                             .spot_sync(&id, SpotUser::Student(student), false)
                             .await;
                         (outcome, SOURCE_TIME.with(Cell::get))
