@@ -200,13 +200,10 @@ pub fn guardian_from_account(
 /// The note groups to read for a page of accounts: each account's, and each held
 /// guardian's.
 pub fn account_page_groups(
-    accounts: &[(GuardianAccount, String)],
+    accounts: &[SourceId],
     held: &HashMap<SourceId, Synced<Guardian>>,
 ) -> Vec<String> {
-    let mut groups: Vec<String> = accounts
-        .iter()
-        .map(|(a, _)| account_group(&a.source_id))
-        .collect();
+    let mut groups: Vec<String> = accounts.iter().map(account_group).collect();
     groups.extend(held.values().map(|h| guardian_group(h.value.id)));
     groups
 }

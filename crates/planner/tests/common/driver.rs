@@ -407,9 +407,12 @@ impl Driver<'_> {
                 sources.contains(&s).then(|| (s, g.clone()))
             })
             .collect();
-        let groups: HashSet<String> = planner::guardians::account_page_groups(&accounts, &held_by)
-            .into_iter()
-            .collect();
+        let groups: HashSet<String> = planner::guardians::account_page_groups(
+            &sources.iter().cloned().collect::<Vec<_>>(),
+            &held_by,
+        )
+        .into_iter()
+        .collect();
         let of_groups = |groups: &HashSet<String>| -> Vec<Mark> {
             self.marks
                 .iter()

@@ -8,7 +8,7 @@ use model::staging::{StagedKind, StagedRecord};
 use planner::page::{self, StudentPage};
 use planner::students::rekey_numbers;
 
-use super::{Planning, Stop};
+use super::{source_ids, Planning, Stop};
 
 impl Planning<'_> {
     /// The facts of one page of staged students.
@@ -21,12 +21,8 @@ impl Planning<'_> {
             return Ok(StudentPage::default());
         };
         let (first, last) = (first.key.clone(), last.key.clone());
-        // A student's key is its source id: the page is parsed once, by the planner.
-        let sources: Vec<SourceId> = students
-            .iter()
-            .filter(|r| r.usable())
-            .map(|r| SourceId::new(&r.key))
-            .collect();
+        // The page is parsed once, by the planner.
+        let sources = source_ids(&students);
         let roster = self.ctx.authority().owns_roster();
         let links = self.ctx.settings.manage_guardians || !roster;
         let grouped = |kind| store.staged_in_groups(d, run, kind, &first, &last);
@@ -93,12 +89,7 @@ impl Planning<'_> {
         facts.accounts = store
             .staged_by_keys(d, run, StagedKind::GuardianAccount, &keys)
             .await?;
-        let account_sources: Vec<SourceId> = facts
-            .accounts
-            .iter()
-            .filter(|r| r.usable())
-            .map(|r| SourceId::new(&r.key))
-            .collect();
+        let account_sources = source_ids(&facts.accounts);
         let students = page::link_students(&facts.held_students, &facts.rekey_candidates);
         let (held_guardians, held_links, form_authors) = tokio::try_join!(
             store.guardians_by_source(d, &account_sources),

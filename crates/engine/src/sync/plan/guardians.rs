@@ -2,14 +2,13 @@
 //! hold, with the notes the students' links left ([`planner::marks`]); then the guardians
 //! only the notes name. Planned by [`planner::guardians`].
 
-use model::ids::{GuardianId, SourceId};
-use model::source::GuardianAccount;
+use model::ids::GuardianId;
 use model::staging::{compound_key, StagedKind};
 use planner::guardians::{self as plan, AccountPage};
 use planner::marks::guardian_group;
 use planner::Mark;
 
-use super::{Planning, Stop, PAGE};
+use super::{source_ids, Planning, Stop, PAGE};
 
 impl Planning<'_> {
     /// Pass 3a: the SIS accounts in key order, with the notes the links left about them.
@@ -24,11 +23,10 @@ impl Planning<'_> {
             if page.is_empty() {
                 break;
             }
-            let accounts = planner::usable::<GuardianAccount>(&page);
-            let sources: Vec<SourceId> =
-                accounts.iter().map(|(a, _)| a.source_id.clone()).collect();
+            // The page is parsed once, by the planner.
+            let sources = source_ids(&page);
             let held = store.guardians_by_source(d, &sources).await?;
-            let groups = plan::account_page_groups(&accounts, &held);
+            let groups = plan::account_page_groups(&sources, &held);
             let mut marks = self.marks_of(&groups).await?;
             let takers = plan::takers(&marks, &held);
             let taker_ids: Vec<GuardianId> = takers.values().flatten().copied().collect();

@@ -166,6 +166,15 @@ impl Engine {
     }
 }
 
+/// The source ids of a page of top-level staged records that may be used: a school's,
+/// a student's, a staff member's, a classroom's or an account's key is its source id.
+fn source_ids(page: &[StagedRecord]) -> Vec<SourceId> {
+    page.iter()
+        .filter(|r| r.usable())
+        .map(|r| SourceId::new(&r.key))
+        .collect()
+}
+
 /// One run's planning: its store, what it plans with, the run it counts on, and the plan
 /// written so far.
 struct Planning<'a> {

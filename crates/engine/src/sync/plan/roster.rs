@@ -10,7 +10,7 @@ use model::ids::SourceId;
 use model::staging::StagedKind;
 use planner::roster::{self as plan, ClassroomPage};
 
-use super::{Planning, Stop, PAGE};
+use super::{source_ids, Planning, Stop, PAGE};
 use crate::Engine;
 
 impl Planning<'_> {
@@ -49,7 +49,7 @@ impl Planning<'_> {
             if page.is_empty() {
                 return Ok(());
             }
-            let sources = keys(&page);
+            let sources = source_ids(&page);
             let held = self
                 .store
                 .schools_by_source(self.ctx.district, &sources)
@@ -68,7 +68,7 @@ impl Planning<'_> {
             if page.is_empty() {
                 return Ok(());
             }
-            let sources = keys(&page);
+            let sources = source_ids(&page);
             let held = self
                 .store
                 .staff_by_source(self.ctx.district, &sources)
@@ -89,7 +89,7 @@ impl Planning<'_> {
             let (Some(first), Some(last)) = (page.first(), page.last()) else {
                 return Ok(());
             };
-            let sources = keys(&page);
+            let sources = source_ids(&page);
             let held = self.store.classrooms_by_source(d, &sources).await?;
             let listed = match enrollments {
                 true => Some((
@@ -162,12 +162,4 @@ fn present<T: Clone>(
     mut held: std::collections::HashMap<SourceId, store::Synced<T>>,
 ) -> Vec<store::Synced<T>> {
     sources.iter().filter_map(|s| held.remove(s)).collect()
-}
-
-/// The source ids of a page of top-level staged records (their keys).
-fn keys(page: &[model::staging::StagedRecord]) -> Vec<SourceId> {
-    page.iter()
-        .filter(|r| r.usable())
-        .map(|r| SourceId::new(&r.key))
-        .collect()
 }
