@@ -372,31 +372,39 @@ pub fn none_listed_warning(kind: &str, listed: u64, held: u64) -> Option<String>
 
 /// Held staff the complete pull did not list, archived.
 pub fn staff_archives(absent: &[Synced<Staff>]) -> Vec<Planned> {
-    absent
-        .iter()
-        .filter_map(|h| {
-            let archived = Staff {
-                archived: true,
-                ..h.value.clone()
-            };
-            let id = archived.id.to_string();
-            record_item(&STAFF, Some(h), archived, h.source_hash.clone(), id)
-        })
-        .map(Planned::new)
-        .collect()
+    archives(&STAFF, absent, |s| {
+        let id = s.id.to_string();
+        let archived = Staff {
+            archived: true,
+            ..s.clone()
+        };
+        (archived, id)
+    })
 }
 
 /// Held classrooms the complete pull did not list, archived.
 pub fn classroom_archives(absent: &[Synced<Classroom>]) -> Vec<Planned> {
+    archives(&CLASSROOM, absent, |c| {
+        let id = c.id.to_string();
+        let archived = Classroom {
+            archived: true,
+            ..c.clone()
+        };
+        (archived, id)
+    })
+}
+
+/// Each held record brought to its archived self (with its id), keeping its source hash.
+fn archives<T>(
+    shape: &Shape<T>,
+    absent: &[Synced<T>],
+    archived: fn(&T) -> (T, String),
+) -> Vec<Planned> {
     absent
         .iter()
         .filter_map(|h| {
-            let archived = Classroom {
-                archived: true,
-                ..h.value.clone()
-            };
-            let id = archived.id.to_string();
-            record_item(&CLASSROOM, Some(h), archived, h.source_hash.clone(), id)
+            let (record, id) = archived(&h.value);
+            record_item(shape, Some(h), record, h.source_hash.clone(), id)
         })
         .map(Planned::new)
         .collect()
