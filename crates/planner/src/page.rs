@@ -4,7 +4,7 @@
 //! file's page.
 //!
 //! The driver fills a [`StudentPage`] in bulk, one read per kind, using the key helpers
-//! here ([`student_sources`], [`students::rekey_numbers`], [`account_keys`],
+//! here ([`students::rekey_numbers`], [`account_keys`],
 //! [`link_students`], [`linked_account_keys`]) to know what to read.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -59,11 +59,6 @@ pub struct StudentPage {
 /// The page's students as the source sent them, usable ones only, in key order.
 pub fn page_students(page: &StudentPage) -> Vec<(SourceStudent, String)> {
     usable(&page.students)
-}
-
-/// The source ids of a page's staged students: the driver reads the held ones.
-pub fn student_sources(students: &[(SourceStudent, String)]) -> Vec<SourceId> {
-    students.iter().map(|(s, _)| s.source_id.clone()).collect()
 }
 
 /// The keys of the SIS accounts a page's relationships name.

@@ -7,28 +7,18 @@ mod common;
 
 use std::collections::HashSet;
 
-use chrono::{TimeZone, Utc};
 use common::*;
 use model::link::{AccessTier, LinkOrigin};
 use model::roster::AccountStatus;
 use model::run::PlanItem;
 use model::Synced;
 use planner::spot::{spot_items, SpotUser};
-use planner::Ctx;
 
 /// The run's items for the world, and a spot sync's for `who` (a student's source id).
 fn run_and_spot(w: &World, who: &str) -> (Vec<PlanItem>, Vec<PlanItem>) {
     let run: Vec<PlanItem> = w.plan(500).items.into_iter().map(|p| p.item).collect();
     let d = district();
-    let ctx = Ctx {
-        district: &d,
-        settings: &w.settings,
-        rules: policy::rules_for(w.rules),
-        now: Utc
-            .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
-            .single()
-            .expect("a date"),
-    };
+    let ctx = w.ctx(&d);
     let held = w
         .held
         .students

@@ -17,6 +17,19 @@ use planner::{Ctx, Mark, Planned};
 use super::{district, json, staged, Outcome, World};
 
 impl World {
+    /// What the world's pages are planned with, at a fixed time.
+    pub fn ctx<'a>(&'a self, district: &'a model::ids::DistrictId) -> Ctx<'a> {
+        Ctx {
+            district,
+            settings: &self.settings,
+            rules: policy::rules_for(self.rules),
+            now: Utc
+                .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
+                .single()
+                .expect("a date"),
+        }
+    }
+
     fn staged(&self) -> BTreeMap<StagedKind, Vec<StagedRecord>> {
         let mut out: BTreeMap<StagedKind, Vec<StagedRecord>> = BTreeMap::new();
         let mut put = |r: StagedRecord| out.entry(r.kind).or_default().push(r);
@@ -92,15 +105,7 @@ impl World {
         order: impl Fn(Vec<StagedRecord>) -> Vec<StagedRecord>,
     ) -> Outcome {
         let d = district();
-        let ctx = Ctx {
-            district: &d,
-            settings: &self.settings,
-            rules: policy::rules_for(self.rules),
-            now: Utc
-                .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
-                .single()
-                .expect("a date"),
-        };
+        let ctx = self.ctx(&d);
         let staged = self.staged();
         let of = |k: StagedKind| staged.get(&k).cloned().unwrap_or_default();
         let mut d = Driver {
