@@ -133,6 +133,7 @@ async fn import_one(engine: &Engine, district: &str, dir: &Path, path: &Path, na
             let imported = match engine::import::Upload::from_file(file) {
                 Ok(upload) => {
                     engine
+                        .runs()
                         .import_guardians(&id, name, upload, RunMode::Full, Some(&request_id))
                         .await
                 }
@@ -178,7 +179,7 @@ async fn finished(engine: &Engine, district: &DistrictId, run: SyncRun) -> Strin
         && tokio::time::Instant::now() < deadline
     {
         tokio::time::sleep(Duration::from_millis(500)).await;
-        match engine.get_run(district, run.id).await {
+        match engine.runs().get_run(district, run.id).await {
             Ok(r) => run = r,
             Err(_) => break,
         }

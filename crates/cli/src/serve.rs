@@ -95,7 +95,7 @@ pub async fn serve_engine(config: &Config, engine: Engine) -> anyhow::Result<()>
     if let Some(at) = config.metrics_listen {
         crate::metrics::serve(at, wait(stopped.clone())).await?;
     }
-    let background = tokio::spawn(engine.clone().background(wait(stopped.clone())));
+    let background = tokio::spawn(engine.schedule().background(wait(stopped.clone())));
     let drops = tokio::spawn(crate::drop_folder::watch(
         engine.clone(),
         config.imports_dir.clone(),

@@ -97,27 +97,35 @@ impl Engine {
     }
 
     /// Callers' keys and the audit trail, for this engine's actor.
-    pub fn access(&self) -> Access<'_> {
+    pub fn access(&self) -> Access {
         Access {
-            store: &self.store,
-            keys_seen: &self.keys_seen,
-            actor: &self.actor,
+            store: self.store.clone(),
+            keys_seen: self.keys_seen.clone(),
+            actor: self.actor.clone(),
         }
     }
 }
 
 /// Callers' keys and the audit trail: it needs the store, whether a key was ever seen,
 /// and whose work it records — nothing else of the engine.
-#[derive(Debug, Clone, Copy)]
-pub struct Access<'a> {
-    store: &'a store::Store,
-    keys_seen: &'a KeysSeen,
-    actor: &'a str,
+#[derive(Debug, Clone)]
+pub struct Access {
+    store: store::Store,
+    keys_seen: std::sync::Arc<KeysSeen>,
+    actor: std::sync::Arc<str>,
 }
 
-impl<'a> Access<'a> {
-    pub(crate) fn actor(&self) -> &'a str {
-        self.actor
+impl Access {
+    pub(crate) fn actor(&self) -> &str {
+        &self.actor
+    }
+
+    /// The same, recording its work under `name`.
+    pub(crate) fn acting_as(&self, name: &str) -> Access {
+        Access {
+            actor: std::sync::Arc::from(name),
+            ..self.clone()
+        }
     }
 
     /// Who presents `token` (the bearer token of a call, if it had one).

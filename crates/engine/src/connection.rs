@@ -44,7 +44,7 @@ fn fingerprint(config: &ConnectorConfig) -> u64 {
     h.finish()
 }
 
-impl Districts<'_> {
+impl Districts {
     /// The connector of a stored district: the one already built for its configuration,
     /// or a new one when there is none or the configuration changed.
     pub fn connector(&self, district: &District) -> Result<Arc<dyn Connector>, EngineError> {
@@ -61,7 +61,7 @@ impl Districts<'_> {
         }
         let connector = self
             .registry
-            .build(&district.connector, self.http)
+            .build(&district.connector, &self.http)
             .map_err(|source| EngineError::Connector {
                 district: district.id.to_string(),
                 source,

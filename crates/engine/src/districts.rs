@@ -3,6 +3,7 @@
 //! is stored.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use connector::SettingSpec;
 use model::district::{parse_time_zone, ConnectorConfig, District, DistrictSettings};
@@ -158,12 +159,12 @@ fn changed_parts(before: &District, after: &District) -> String {
 
 impl Engine {
     /// District configuration and each district's connector, for this engine's actor.
-    pub fn districts(&self) -> Districts<'_> {
+    pub fn districts(&self) -> Districts {
         Districts {
-            store: &self.store,
-            registry: &self.registry,
-            http: &self.http,
-            connectors: &self.connectors,
+            store: self.store.clone(),
+            registry: self.registry.clone(),
+            http: self.http.clone(),
+            connectors: self.connectors.clone(),
             access: self.access(),
         }
     }
@@ -172,16 +173,24 @@ impl Engine {
 /// District configuration and each district's connector: it needs the store, the
 /// connectors this build knows and how they talk HTTP, the ones built on this replica,
 /// and the audit trail — nothing else of the engine.
-#[derive(Debug, Clone, Copy)]
-pub struct Districts<'a> {
-    pub(crate) store: &'a store::Store,
-    pub(crate) registry: &'a connector::Registry,
-    pub(crate) http: &'a connector::HttpConfig,
-    pub(crate) connectors: &'a crate::connection::BuiltConnectors,
-    pub(crate) access: crate::access::Access<'a>,
+#[derive(Debug, Clone)]
+pub struct Districts {
+    pub(crate) store: store::Store,
+    pub(crate) registry: Arc<connector::Registry>,
+    pub(crate) http: Arc<connector::HttpConfig>,
+    pub(crate) connectors: Arc<crate::connection::BuiltConnectors>,
+    pub(crate) access: crate::access::Access,
 }
 
-impl Districts<'_> {
+impl Districts {
+    /// The same, recording its work under `name`.
+    pub(crate) fn acting_as(&self, name: &str) -> Districts {
+        Districts {
+            access: self.access.acting_as(name),
+            ..self.clone()
+        }
+    }
+
     fn actor(&self) -> &str {
         self.access.actor()
     }

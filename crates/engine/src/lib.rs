@@ -10,10 +10,13 @@
 //! run); the nightly schedule ([`schedule`]); spot sync ([`spot`]: a page of one through
 //! the same planner); and support reads that span several store calls ([`reads`]).
 //!
-//! Its parts are services with narrow inputs, reached from the [`Engine`]:
-//! [`Engine::districts`] (configuration and each district's built connector),
-//! [`Engine::access`] (callers' keys and the audit trail), [`Engine::reads`],
-//! [`Engine::spot`] (spot sync); runs and the schedule are methods of the engine itself.
+//! Its parts are services with narrow inputs, reached from the [`Engine`], each holding
+//! only what it uses and cheap to clone: [`Engine::districts`] (configuration and each
+//! district's built connector), [`Engine::access`] (callers' keys and the audit trail),
+//! [`Engine::runs`] (start, read, approve, cancel, import, resume), [`Engine::watches`]
+//! (following a run), [`Engine::schedule`] (the nightly runs and the background loop),
+//! [`Engine::spot`] (spot sync) and [`Engine::reads`]. The engine itself only holds what
+//! they share (the store, the connectors, the replica's name and leases).
 //!
 //! Must never: decide a plan item itself (the planner does), name a concrete connector
 //! (it receives a [`connector::Registry`]; a run's source is its kept input or its
@@ -45,8 +48,8 @@ use store::Store;
 #[derive(Debug, Clone)]
 pub struct Engine {
     store: Store,
-    registry: Registry,
-    http: HttpConfig,
+    registry: std::sync::Arc<Registry>,
+    http: std::sync::Arc<HttpConfig>,
     runs: std::sync::Arc<sync::RunRegistry>,
     /// This process's name on run leases (one per replica).
     instance: std::sync::Arc<str>,
@@ -65,8 +68,8 @@ impl Engine {
     pub fn new(store: Store, registry: Registry) -> Self {
         Self {
             store,
-            registry,
-            http: HttpConfig::default(),
+            registry: std::sync::Arc::new(registry),
+            http: std::sync::Arc::default(),
             runs: std::sync::Arc::default(),
             instance: std::sync::Arc::from("rostersync"),
             lease: std::time::Duration::from_secs(60),
@@ -87,7 +90,7 @@ impl Engine {
 
     /// Replaces how connectors talk HTTP (timeouts, retries).
     pub fn with_http(mut self, http: HttpConfig) -> Self {
-        self.http = http;
+        self.http = std::sync::Arc::new(http);
         self.connectors = std::sync::Arc::default();
         self
     }

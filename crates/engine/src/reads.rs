@@ -9,18 +9,20 @@ use crate::{Engine, EngineError};
 
 impl Engine {
     /// Reads for support.
-    pub fn reads(&self) -> Reads<'_> {
-        Reads { store: &self.store }
+    pub fn reads(&self) -> Reads {
+        Reads {
+            store: self.store.clone(),
+        }
     }
 }
 
 /// Reads for support: they need only the store.
-#[derive(Debug, Clone, Copy)]
-pub struct Reads<'a> {
-    store: &'a store::Store,
+#[derive(Debug, Clone)]
+pub struct Reads {
+    store: store::Store,
 }
 
-impl Reads<'_> {
+impl Reads {
     /// The student's records in the district's latest pull that got past pulling (the
     /// student, its contacts, the guardian accounts related to it), with that run.
     pub async fn source_records(

@@ -13,7 +13,8 @@ use model::district::District;
 use model::nightly::{last_midnight, next_midnight, night_of, nightly_due, CATCH_UP};
 use model::run::{RunMode, RunTrigger};
 
-use crate::EngineError;
+use crate::sync::Runs;
+use crate::{Engine, EngineError};
 
 /// Districts claimed in one look; more wait for the next tick.
 pub const NIGHTLY_BATCH: u64 = 50;
@@ -34,13 +35,28 @@ pub fn nightly_request_id(night: &str) -> String {
     format!("{NIGHTLY_REQUEST_PREFIX}{night}")
 }
 
-impl crate::Engine {
+impl Engine {
+    /// The nightly schedule and the background loop.
+    pub fn schedule(&self) -> Schedule {
+        Schedule { runs: self.runs() }
+    }
+}
+
+/// The nightly schedule and the background loop: it needs the runs' service (and its
+/// store) — nothing else of the engine.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    runs: Runs,
+}
+
+impl Schedule {
     /// Starts tonight's run of every district this replica claims as due (up to
     /// [`NIGHTLY_BATCH`] a call); answers how many runs it started.
     pub async fn start_due_nightly_runs(&self) -> Result<usize, EngineError> {
         let now = crate::now();
         let hold = now + CLAIM_HOLD;
         let claimed = self
+            .runs
             .store
             .claim_due_nightly(now, hold, NIGHTLY_BATCH)
             .await?;
@@ -48,7 +64,7 @@ impl crate::Engine {
         for d in &claimed {
             let (next, ran) = self.nightly(d, now).await;
             started += usize::from(ran);
-            if let Err(e) = self.store.set_nightly_due(&d.id, hold, next).await {
+            if let Err(e) = self.runs.store.set_nightly_due(&d.id, hold, next).await {
                 // The claim lapses and the district is looked at again then.
                 tracing::warn!(district = %d.id, error = %e, "cannot set the next nightly time");
             }
@@ -69,7 +85,7 @@ impl crate::Engine {
         }
         // A run of tonight started before the district's clock was kept (or under another
         // request id) counts too.
-        let last = match self.store.list_runs(&d.id, None, 50).await {
+        let last = match self.runs.store.list_runs(&d.id, None, 50).await {
             Ok(runs) => runs
                 .into_iter()
                 .find(|r| r.trigger == RunTrigger::Schedule)
@@ -84,12 +100,13 @@ impl crate::Engine {
         }
         let request = nightly_request_id(&night_of(d.time_zone, now));
         match self
-            .acting_for(&model::access::Caller::service("schedule"))
+            .runs
+            .acting_as(&model::access::Caller::service("schedule").name)
             .start_sync_once(&d.id, RunMode::Full, RunTrigger::Schedule, &request)
             .await
         {
             Ok(run) => {
-                tracing::info!(district = %d.id, run = %run.id, instance = %self.instance, "nightly run started");
+                tracing::info!(district = %d.id, run = %run.id, instance = %self.runs.instance, "nightly run started");
                 (tomorrow, true)
             }
             Err(EngineError::Precondition { message: why, .. }) => {
@@ -106,13 +123,13 @@ impl crate::Engine {
     /// The service's background work until `shutdown`: resume interrupted runs at once,
     /// then keep taking over lapsed runs and starting nightly runs.
     pub async fn background(self, shutdown: impl std::future::Future<Output = ()>) {
-        let tick = (self.lease / 3).clamp(
+        let tick = (self.runs.lease / 3).clamp(
             std::time::Duration::from_millis(200),
             std::time::Duration::from_secs(30),
         );
         tokio::pin!(shutdown);
         loop {
-            if let Err(e) = self.resume_interrupted().await {
+            if let Err(e) = self.runs.resume_interrupted().await {
                 tracing::warn!(error = %e, "cannot look for interrupted runs");
             }
             if let Err(e) = self.start_due_nightly_runs().await {

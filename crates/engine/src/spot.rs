@@ -82,9 +82,9 @@ struct KeptAnswer {
 
 impl Engine {
     /// Spot syncs, for this engine's actor.
-    pub fn spot(&self) -> Spot<'_> {
+    pub fn spot(&self) -> Spot {
         Spot {
-            store: &self.store,
+            store: self.store.clone(),
             districts: self.districts(),
         }
     }
@@ -92,13 +92,13 @@ impl Engine {
 
 /// Spot sync: it needs the store and the districts' service (a district, its connector,
 /// the audit trail) — nothing else of the engine.
-#[derive(Debug, Clone, Copy)]
-pub struct Spot<'a> {
-    store: &'a store::Store,
-    districts: crate::districts::Districts<'a>,
+#[derive(Debug, Clone)]
+pub struct Spot {
+    store: store::Store,
+    districts: crate::districts::Districts,
 }
 
-impl Spot<'_> {
+impl Spot {
     /// Brings one user — a student or a guardian, by our id — up to date from the SIS.
     pub async fn spot_sync(
         &self,

@@ -14,6 +14,7 @@ use model::ids::{DistrictId, RunId};
 use model::run::{RunState, SyncRun};
 use tokio::sync::watch;
 
+use crate::sync::Runs;
 use crate::{Engine, EngineError};
 
 /// How often a watched run is read.
@@ -34,6 +35,24 @@ pub fn settled(run: &SyncRun) -> bool {
 }
 
 impl Engine {
+    /// Watching runs.
+    pub fn watches(&self) -> Watches {
+        Watches {
+            runs: self.runs(),
+            polls: self.watches.clone(),
+        }
+    }
+}
+
+/// Watching runs: it needs to read a run and the polls this replica keeps — nothing else
+/// of the engine.
+#[derive(Debug, Clone)]
+pub struct Watches {
+    runs: Runs,
+    polls: Arc<RunWatches>,
+}
+
+impl Watches {
     /// Follows a run: the receiver holds its latest reading, updated when it changes,
     /// until it ends or pauses. Watchers of one run share one poll.
     pub async fn watch_run(
@@ -41,8 +60,8 @@ impl Engine {
         district: &DistrictId,
         id: RunId,
     ) -> Result<watch::Receiver<RunReading>, EngineError> {
-        let first = Arc::new(self.get_run(district, id).await?);
-        let watches = &self.watches;
+        let first = Arc::new(self.runs.get_run(district, id).await?);
+        let watches = &self.polls;
         let mut runs = watches.runs.lock().unwrap_or_else(|p| p.into_inner());
         // A run in the map has a live poll: it leaves the map, under this lock, before
         // it stops.
@@ -75,14 +94,14 @@ impl Engine {
                 runs.remove(&id);
             };
             if sender.receiver_count() == 0 {
-                let mut runs = self.watches.runs.lock().unwrap_or_else(|p| p.into_inner());
+                let mut runs = self.polls.runs.lock().unwrap_or_else(|p| p.into_inner());
                 // A watcher may have joined since: only leave when nobody watches.
                 if sender.receiver_count() == 0 {
                     done(&mut runs);
                     return;
                 }
             }
-            match self.get_run(&district, id).await {
+            match self.runs.get_run(&district, id).await {
                 Ok(now) => {
                     let ended = settled(&now);
                     if now != *last {
@@ -90,14 +109,14 @@ impl Engine {
                         let _previous = sender.send_replace(Ok(last.clone()));
                     }
                     if ended {
-                        let mut runs = self.watches.runs.lock().unwrap_or_else(|p| p.into_inner());
+                        let mut runs = self.polls.runs.lock().unwrap_or_else(|p| p.into_inner());
                         done(&mut runs);
                         return;
                     }
                 }
                 Err(e) => {
                     let _previous = sender.send_replace(Err(Arc::new(e)));
-                    let mut runs = self.watches.runs.lock().unwrap_or_else(|p| p.into_inner());
+                    let mut runs = self.polls.runs.lock().unwrap_or_else(|p| p.into_inner());
                     done(&mut runs);
                     return;
                 }
@@ -107,7 +126,7 @@ impl Engine {
 
     /// How many runs this replica is polling for watchers.
     pub fn watched_runs(&self) -> usize {
-        self.watches
+        self.polls
             .runs
             .lock()
             .unwrap_or_else(|p| p.into_inner())

@@ -19,12 +19,14 @@ async fn a_run_whose_task_panics_fails_with_its_reason_and_frees_the_district(ba
     let started = Instant::now();
     let run = bench
         .engine
+        .runs()
         .start_sync(&bench.district, RunMode::Full, RunTrigger::Manual)
         .await
         .expect("start");
     let ended = loop {
         let r = bench
             .engine
+            .runs()
             .get_run(&bench.district, run.id)
             .await
             .expect("run");

@@ -186,7 +186,7 @@ async fn wait_for(
     done: impl Fn(&SyncRun) -> bool,
 ) -> SyncRun {
     for _ in 0..2_000 {
-        let run = engine.get_run(district, id).await.expect("run");
+        let run = engine.runs().get_run(district, id).await.expect("run");
         if done(&run) {
             return run;
         }
@@ -202,6 +202,7 @@ async fn approve_and_cancel_race_with_one_winner(backend: Backend) {
     for round in 0..100 {
         reset(&engine, &district, &ids).await;
         let run = engine
+            .runs()
             .start_sync(&district, RunMode::Full, RunTrigger::Manual)
             .await
             .expect("start");
@@ -219,24 +220,24 @@ async fn approve_and_cancel_race_with_one_winner(backend: Backend) {
         // a few hundred microseconds late, so every interleaving of the two is tried.
         let lag = Duration::from_micros((round as u64 % 4) * 400);
         let (approve, cancel) = if round % 2 == 0 {
-            let approve = tokio::spawn(async move { a.approve_run(&d1, run.id).await });
+            let approve = tokio::spawn(async move { a.runs().approve_run(&d1, run.id).await });
             let cancel = tokio::spawn(async move {
                 tokio::time::sleep(lag).await;
-                c.cancel_run(&d2, run.id).await
+                c.runs().cancel_run(&d2, run.id).await
             });
             (approve, cancel)
         } else {
             let cancel = tokio::spawn(async move {
                 tokio::time::sleep(lag).await;
-                c.cancel_run(&d2, run.id).await
+                c.runs().cancel_run(&d2, run.id).await
             });
-            let approve = tokio::spawn(async move { a.approve_run(&d1, run.id).await });
+            let approve = tokio::spawn(async move { a.runs().approve_run(&d1, run.id).await });
             (approve, cancel)
         };
         // A resume pass (what every replica's background loop runs) races them too: it
         // must neither work the run twice nor apply a cancelled plan.
         let r = engine.clone();
-        let resume = tokio::spawn(async move { r.resume_interrupted().await });
+        let resume = tokio::spawn(async move { r.runs().resume_interrupted().await });
         let (approve, cancel) = (approve.await.expect("task"), cancel.await.expect("task"));
         resume.await.expect("task").expect("resume pass");
         let end = wait_for(&engine, &district, run.id, |r| r.state.is_final()).await;

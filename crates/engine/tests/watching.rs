@@ -69,12 +69,15 @@ fn running(district: &DistrictId) -> SyncRun {
 /// Waits until the engine polls `n` runs for watchers, within five seconds.
 async fn until_polled(engine: &Engine, n: usize) {
     for _ in 0..500 {
-        if engine.watched_runs() == n {
+        if engine.watches().watched_runs() == n {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("expected {n} polled runs, found {}", engine.watched_runs());
+    panic!(
+        "expected {n} polled runs, found {}",
+        engine.watches().watched_runs()
+    );
 }
 
 async fn watchers_share_one_poll_and_see_every_phase(backend: Backend) {
@@ -85,9 +88,19 @@ async fn watchers_share_one_poll_and_see_every_phase(backend: Backend) {
 
     let mut watchers = Vec::new();
     for _ in 0..3 {
-        watchers.push(engine.watch_run(&district, run.id).await.expect("watch"));
+        watchers.push(
+            engine
+                .watches()
+                .watch_run(&district, run.id)
+                .await
+                .expect("watch"),
+        );
     }
-    assert_eq!(engine.watched_runs(), 1, "three watchers, one poll");
+    assert_eq!(
+        engine.watches().watched_runs(),
+        1,
+        "three watchers, one poll"
+    );
 
     // The run moves through its phases faster than anyone watches.
     for phase in [RunPhase::Checking, RunPhase::Applying] {
@@ -131,21 +144,37 @@ async fn watchers_share_one_poll_and_see_every_phase(backend: Backend) {
     until_polled(&engine, 0).await;
 
     // A watcher of a finished run gets it at once, with no poll.
-    let late = engine.watch_run(&district, run.id).await.expect("watch");
+    let late = engine
+        .watches()
+        .watch_run(&district, run.id)
+        .await
+        .expect("watch");
     assert!(late.borrow().as_ref().expect("reading").state.is_final());
-    assert_eq!(engine.watched_runs(), 0);
+    assert_eq!(engine.watches().watched_runs(), 0);
 }
 
 async fn the_poll_stops_when_the_last_watcher_leaves(backend: Backend) {
     let (_db, engine, district) = engine_on(backend).await;
     let run = running(&district);
     engine.store().create_run(&run).await.expect("run");
-    let a = engine.watch_run(&district, run.id).await.expect("watch");
-    let b = engine.watch_run(&district, run.id).await.expect("watch");
-    assert_eq!(engine.watched_runs(), 1);
+    let a = engine
+        .watches()
+        .watch_run(&district, run.id)
+        .await
+        .expect("watch");
+    let b = engine
+        .watches()
+        .watch_run(&district, run.id)
+        .await
+        .expect("watch");
+    assert_eq!(engine.watches().watched_runs(), 1);
     drop(a);
     tokio::time::sleep(RUN_POLL * 3).await;
-    assert_eq!(engine.watched_runs(), 1, "one watcher is still there");
+    assert_eq!(
+        engine.watches().watched_runs(),
+        1,
+        "one watcher is still there"
+    );
     drop(b);
     until_polled(&engine, 0).await;
 }

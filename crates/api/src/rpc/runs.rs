@@ -32,9 +32,15 @@ pub(super) async fn start(engine: &Engine, r: pb::StartSyncRequest) -> Result<pb
         RunMode::Full
     };
     let run = match super::districts::request_id(&r.request_id)? {
-        None => engine.start_sync(&district, mode, RunTrigger::Manual).await,
+        None => {
+            engine
+                .runs()
+                .start_sync(&district, mode, RunTrigger::Manual)
+                .await
+        }
         Some(request_id) => {
             engine
+                .runs()
                 .start_sync_once(&district, mode, RunTrigger::Manual, request_id)
                 .await
         }
@@ -81,6 +87,7 @@ pub(super) async fn import(
     }
     let upload = upload.finish().map_err(upload_error)?;
     let run = engine
+        .runs()
         .import_guardians(&district, &name, upload, mode, request_id.as_deref())
         .await
         .map_err(from_engine)?;
@@ -90,7 +97,11 @@ pub(super) async fn import(
 pub(super) async fn get(engine: &Engine, r: pb::GetSyncRunRequest) -> Result<pb::SyncRun, Status> {
     let district = district_id(&r.district_id)?;
     let id = run_id(&r.run_id)?;
-    let run = engine.get_run(&district, id).await.map_err(from_engine)?;
+    let run = engine
+        .runs()
+        .get_run(&district, id)
+        .await
+        .map_err(from_engine)?;
     Ok(run_to_proto(&run))
 }
 
@@ -125,6 +136,7 @@ pub(super) async fn list(
         .map(|k| parse_run_key(&k))
         .transpose()?;
     let runs = engine
+        .runs()
         .list_runs(&district, after, size + 1)
         .await
         .map_err(from_engine)?;
@@ -168,6 +180,7 @@ pub(super) async fn changes(
         })
         .transpose()?;
     let items = engine
+        .runs()
         .list_run_changes(&district, id, entity, operation, after, size + 1)
         .await
         .map_err(from_engine)?;
@@ -193,6 +206,7 @@ pub(super) async fn approve(
     let district = district_id(&r.district_id)?;
     let id = run_id(&r.run_id)?;
     let run = engine
+        .runs()
         .approve_run(&district, id)
         .await
         .map_err(from_engine)?;
@@ -206,6 +220,7 @@ pub(super) async fn cancel(
     let district = district_id(&r.district_id)?;
     let id = run_id(&r.run_id)?;
     let run = engine
+        .runs()
         .cancel_run(&district, id)
         .await
         .map_err(from_engine)?;
@@ -221,7 +236,11 @@ pub(super) async fn watch(
 ) -> Result<WatchStream, Status> {
     let district = district_id(&r.district_id)?;
     let id = run_id(&r.run_id)?;
-    let mut readings = engine.watch_run(&district, id).await.map_err(from_engine)?;
+    let mut readings = engine
+        .watches()
+        .watch_run(&district, id)
+        .await
+        .map_err(from_engine)?;
     let (tx, rx) = tokio::sync::mpsc::channel(8);
     tokio::spawn(async move {
         loop {

@@ -179,11 +179,12 @@ async fn sync(engine: &Engine) -> anyhow::Result<(SyncRun, Duration)> {
     let id = district_id();
     let started = Instant::now();
     let run = engine
+        .runs()
         .start_sync(&id, RunMode::Full, RunTrigger::Manual)
         .await?;
     loop {
         tokio::time::sleep(Duration::from_millis(20)).await;
-        let now = engine.get_run(&id, run.id).await?;
+        let now = engine.runs().get_run(&id, run.id).await?;
         if now.state.is_final() || now.state == RunState::Paused {
             let took = started.elapsed();
             anyhow::ensure!(

@@ -37,7 +37,8 @@ use model::district::District;
 use model::ids::{DistrictId, RunId};
 use model::run::{RunMode, RunTrigger, SyncRun};
 
-use crate::{Engine, EngineError, Refusal};
+use crate::sync::Runs;
+use crate::{EngineError, Refusal};
 
 pub use file::{Problem, Row, COLUMNS, TEMPLATE};
 pub use problems::{FileProblems, LISTED_PROBLEMS};
@@ -53,7 +54,7 @@ pub(crate) struct KeptFile {
     pub upload: Arc<Upload>,
 }
 
-impl Engine {
+impl Runs {
     /// Imports a district's `guardians.csv` (`name` is what to call it in the run's
     /// record) as a run: checked whole first — a file with any problem is refused with
     /// all of them ([`EngineError::InvalidFile`]) and writes nothing — then planned and,

@@ -1,7 +1,7 @@
 //! A `guardians.csv` where a connector's pull would stand, read from the file a batch of
 //! rows at a time: the students it names (and those holding links an earlier file made),
 //! one contact per row, one guardian account per person — sent on the guardian's first
-//! row, its students a row at a time beside it ([`RosterEvent::AccountStudents`]) — and
+//! row, its students a row at a time beside it ([`connector::RosterEvent::AccountStudents`]) — and
 //! the counts that declare it whole. Memory holds a batch, and the ids of the students
 //! sent so far.
 

@@ -4,13 +4,13 @@
 use model::change::ChangeSource;
 use model::run::{RunPhase, SyncRun};
 
+use super::Runs;
 use super::{Pacer, RunControl, Stop};
-use crate::Engine;
 
 /// Plan items read and applied per transaction.
 const APPLY_PAGE: u64 = 1_000;
 
-impl Engine {
+impl Runs {
     /// Applies the stored plan from the run's checkpoint on.
     pub(super) async fn apply(&self, run: &mut SyncRun, cancel: &RunControl) -> Result<(), Stop> {
         run.enter(RunPhase::Applying, crate::now());

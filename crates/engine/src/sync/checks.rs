@@ -6,8 +6,9 @@ use model::district::{District, Limit, Thresholds};
 use model::ids::DistrictId;
 use model::run::{RunMode, RunPhase, RunState, SyncRun, ThresholdTrip};
 
+use super::Runs;
 use super::{RunControl, Stop};
-use crate::{Engine, EngineError};
+use crate::EngineError;
 
 /// How much of each kind the plan would remove or downgrade, and out of how many.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -88,7 +89,7 @@ pub fn trips(t: &Thresholds, impact: &PlanImpact) -> Vec<ThresholdTrip> {
     .collect()
 }
 
-impl Engine {
+impl Runs {
     /// Holds the plan against the thresholds: over one, the run pauses; a dry run stops
     /// here; otherwise the plan is applied.
     pub(super) async fn check_and_apply(

@@ -15,10 +15,11 @@ use model::district::District;
 use model::ids::{DistrictId, RunId};
 use model::run::{RunCounts, RunPhase, RunState, SyncRun};
 
+use super::Runs;
 use super::{Resume, RunControl, Stop};
-use crate::{Engine, EngineError};
+use crate::EngineError;
 
-impl Engine {
+impl Runs {
     pub(super) fn lease_span(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.lease).unwrap_or(chrono::Duration::seconds(60))
     }
@@ -105,7 +106,7 @@ impl Engine {
                         engine.end_dead_run(&district_id, id, &kind, why).await;
                     }
                 }
-                engine.runs.release(id);
+                engine.working.release(id);
             },
             span,
         ));
@@ -239,7 +240,7 @@ impl Engine {
             .await?
         {
             // Runs this process works are in hand.
-            if self.runs.holds(run.id) {
+            if self.working.holds(run.id) {
                 continue;
             }
             let district = match self.store.get_district(&run.district_id).await {
@@ -256,13 +257,13 @@ impl Engine {
                 self.finish_abandoned(run).await;
                 continue;
             }
-            let Some(control) = self.runs.claim(run.id) else {
+            let Some(control) = self.working.claim(run.id) else {
                 continue;
             };
             let connector = match self.source_of_run(d, run.id).await {
                 Ok(c) => c,
                 Err(e) => {
-                    self.runs.release(run.id);
+                    self.working.release(run.id);
                     let mut failed = run.clone();
                     self.finish(&mut failed, Err(Stop::Failed(e.to_string())))
                         .await;

@@ -33,6 +33,8 @@ use model::change::{Entity, Operation};
 use model::ids::{DistrictId, RunId};
 use model::run::{PlanItem, RunPhase, RunState, SyncRun};
 
+use crate::access::Access;
+use crate::districts::Districts;
 use crate::error::Refusal;
 use crate::{Engine, EngineError};
 
@@ -163,6 +165,55 @@ impl From<store::StoreError> for Stop {
 }
 
 impl Engine {
+    /// District runs — start, read, approve, cancel, import, resume — for this engine's
+    /// actor.
+    pub fn runs(&self) -> Runs {
+        Runs {
+            store: self.store.clone(),
+            districts: self.districts(),
+            working: self.runs.clone(),
+            instance: self.instance.clone(),
+            lease: self.lease,
+        }
+    }
+}
+
+/// District runs: they need the store, the districts' service (a district, its connector,
+/// the audit trail), the runs this replica works, its name on leases and how long a lease
+/// lasts — nothing else of the engine. Cheap to clone: a run's background task holds one.
+#[derive(Debug, Clone)]
+pub struct Runs {
+    pub(crate) store: store::Store,
+    districts: Districts,
+    /// The runs this replica works.
+    working: Arc<RunRegistry>,
+    /// This replica's name on run leases.
+    pub(crate) instance: Arc<str>,
+    /// How long a run's lease lasts without renewal.
+    pub(crate) lease: std::time::Duration,
+}
+
+impl Runs {
+    pub(crate) fn districts(&self) -> &Districts {
+        &self.districts
+    }
+
+    fn access(&self) -> &Access {
+        &self.districts.access
+    }
+
+    fn actor(&self) -> &str {
+        self.access().actor()
+    }
+
+    /// The same, recording its work under `name`.
+    pub(crate) fn acting_as(&self, name: &str) -> Runs {
+        Runs {
+            districts: self.districts.acting_as(name),
+            ..self.clone()
+        }
+    }
+
     pub async fn get_run(&self, district: &DistrictId, id: RunId) -> Result<SyncRun, EngineError> {
         self.districts().get_district(district).await?;
         Ok(self.store.get_run(district, id).await?)
@@ -235,7 +286,7 @@ impl Engine {
             .await;
         // The run is ours to apply now. Should this process or another replica's resume
         // loop take it first, that one applies it: approving has happened either way.
-        if let Some(control) = self.runs.claim_when_free(id).await {
+        if let Some(control) = self.working.claim_when_free(id).await {
             if self.take_lease(district, id).await? {
                 let d = self.districts().get_district(district).await?;
                 match self.source_of_run(&d, id).await {
@@ -243,12 +294,12 @@ impl Engine {
                         self.spawn_run(d, run.clone(), connector, control, Resume::Apply);
                     }
                     Err(e) => {
-                        self.runs.release(id);
+                        self.working.release(id);
                         return Err(e);
                     }
                 }
             } else {
-                self.runs.release(id);
+                self.working.release(id);
             }
         }
         Ok(run)
@@ -295,7 +346,7 @@ impl Engine {
             }
             match self.store.update_run(&run, &[from]).await {
                 Ok(()) => {
-                    self.runs.cancel(id);
+                    self.working.cancel(id);
                     tracing::info!(district = %district, run = %id, from = from.as_str(), by = %self.actor(), "run cancelled");
                     self.access()
                         .audit(

@@ -7,9 +7,10 @@ use connector::Connector;
 use model::ids::{DistrictId, RunId};
 use model::run::{RunCounts, RunMode, RunPhase, RunState, RunTrigger, SyncRun};
 
+use super::Runs;
 use super::{Resume, Stop};
 use crate::error::Refusal;
-use crate::{Engine, EngineError};
+use crate::EngineError;
 
 fn name_of_mode(mode: RunMode) -> &'static str {
     match mode {
@@ -26,7 +27,7 @@ fn name_of_trigger(trigger: RunTrigger) -> &'static str {
     }
 }
 
-impl Engine {
+impl Runs {
     /// Starts a run of `district` in the background and returns it as it starts.
     pub async fn start_sync(
         &self,
@@ -38,7 +39,7 @@ impl Engine {
             .await
     }
 
-    /// Like [`Engine::start_sync`], for a caller's request `request_id`: the request's
+    /// Like [`Runs::start_sync`], for a caller's request `request_id`: the request's
     /// first attempt starts the run, and a retry (however late, even after the run
     /// ended) gets that run back instead of starting another.
     pub async fn start_sync_once(
@@ -113,19 +114,19 @@ impl Engine {
             ));
         }
         let run = new_run(district, mode, trigger, request_id, self.actor());
-        let Some(control) = self.runs.claim(run.id) else {
+        let Some(control) = self.working.claim(run.id) else {
             return Err(EngineError::refused(
                 Refusal::RunHeldElsewhere,
                 format!("run {} is already being worked", run.id),
             ));
         };
         if let Err(e) = self.create_held(&run).await {
-            self.runs.release(run.id);
+            self.working.release(run.id);
             return Err(e);
         }
         if let Some(input) = &input {
             if let Err(e) = self.keep_file(district, run.id, input).await {
-                self.runs.release(run.id);
+                self.working.release(run.id);
                 let mut failed = run.clone();
                 self.finish(
                     &mut failed,
@@ -136,7 +137,7 @@ impl Engine {
             }
         }
         if !self.take_lease(district, run.id).await? {
-            self.runs.release(run.id);
+            self.working.release(run.id);
             return Err(EngineError::refused(
                 Refusal::RunHeldElsewhere,
                 format!("run {} is held by another replica", run.id),

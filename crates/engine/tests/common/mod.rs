@@ -351,12 +351,14 @@ impl Bench {
         *self.source.events.lock().unwrap_or_else(|p| p.into_inner()) = events;
         let run = self
             .engine
+            .runs()
             .start_sync(&self.district, mode, RunTrigger::Manual)
             .await
             .expect("start");
         for _ in 0..6_000 {
             let r = self
                 .engine
+                .runs()
                 .get_run(&self.district, run.id)
                 .await
                 .expect("run");

@@ -5,11 +5,11 @@
 //! so the plan is the same whatever order the source sent them in, and memory holds one
 //! page:
 //!
-//! 1. the rest of the roster ([`roster`]): schools, staff, classrooms with enrollments;
+//! 1. the rest of the roster (`roster`): schools, staff, classrooms with enrollments;
 //! 2. students, page by page, each with its contacts and the SIS accounts related to it
-//!    ([`facts`] reads them, [`planner::plan_student_page`] plans them), leaving notes for
+//!    (`facts` reads them, [`planner::plan_student_page`] plans them), leaving notes for
 //!    the guardians;
-//! 3. guardians ([`guardians`]): the SIS accounts in key order, then the guardians only
+//! 3. guardians (`guardians`): the SIS accounts in key order, then the guardians only
 //!    the notes name;
 //! 4. archives: held records the complete pull did not list.
 //!
@@ -37,7 +37,7 @@ pub use planner::{guardian_from_account, held_links_of, is_downgrade, is_link_re
 
 use super::checks::PlanImpact;
 use super::{count, Pacer, RunControl, Stop};
-use crate::Engine;
+use crate::sync::Runs;
 
 /// Staged records read per page.
 const PAGE: u64 = 500;
@@ -111,7 +111,7 @@ impl PlanImpact {
     }
 }
 
-impl Engine {
+impl Runs {
     /// Stages the pull, checks it is whole, and plans the district from it.
     pub(super) async fn pull_and_plan(
         &self,
@@ -235,7 +235,7 @@ impl Planning<'_> {
             rekeyed,
         } = plan;
         for text in warnings {
-            Engine::warn(self.run, text);
+            Runs::warn(self.run, text);
         }
         self.w.rekeyed.extend(rekeyed);
         self.w.marks.extend(marks);

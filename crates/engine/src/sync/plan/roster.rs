@@ -11,7 +11,7 @@ use model::staging::StagedKind;
 use planner::roster::{self as plan, ClassroomPage};
 
 use super::{source_ids, Planning, Stop, PAGE};
-use crate::Engine;
+use crate::sync::Runs;
 
 impl Planning<'_> {
     pub(super) async fn plan_roster(&mut self, unavailable: KindSet) -> Result<(), Stop> {
@@ -119,7 +119,7 @@ impl Planning<'_> {
             _ => self.w.impact.classrooms_held,
         };
         if let Some(text) = plan::none_listed_warning(kind.as_str(), listed, held_now) {
-            Engine::warn(self.run, text);
+            Runs::warn(self.run, text);
         }
         if listed == 0 {
             return Ok(());

@@ -8,7 +8,7 @@
 //! connector), and the run fails if any kind refused more than the district allows.
 //!
 //! A guardian account is staged without its students; each account–student pair the
-//! source lists — in the account, or on its own ([`RosterEvent::AccountStudents`]) — is
+//! source lists — in the account, or on its own ([`connector::RosterEvent::AccountStudents`]) — is
 //! a record of its own, so an account sent with each page of its students is one
 //! account, and the pairs can be read student by student.
 
@@ -21,8 +21,8 @@ use model::run::SyncRun;
 use model::staging::{StagedKind, StagedRecord};
 use serde::Serialize;
 
+use super::Runs;
 use super::{RunControl, Stop};
-use crate::Engine;
 
 mod event;
 
@@ -51,7 +51,7 @@ fn to_json<T: Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
 
-impl Engine {
+impl Runs {
     /// Drains the connector into the store under `run`. Fails the run (writing nothing
     /// but the staged records) if the pull fails, ends short, or refuses too much.
     pub(super) async fn stage_pull(
