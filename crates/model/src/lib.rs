@@ -23,6 +23,7 @@ pub mod link;
 pub mod nightly;
 pub mod roster;
 pub mod run;
+pub mod search;
 pub mod secret;
 pub mod source;
 pub mod staging;

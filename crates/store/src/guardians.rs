@@ -1,5 +1,6 @@
 //! Guardian accounts: read one or several, and write many in one statement per batch.
 
+use model::search::{e164, name_key};
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -183,6 +184,10 @@ pub(crate) async fn write<C: ConnectionTrait>(
                 row::Column::AddressPostalCode,
                 row::Column::Status,
                 row::Column::SisConnected,
+                row::Column::FirstKey,
+                row::Column::LastKey,
+                row::Column::HomePhoneE164,
+                row::Column::MobilePhoneE164,
                 row::Column::Archived,
                 row::Column::SourceHash,
                 row::Column::UpdatedAt,
@@ -213,6 +218,10 @@ pub(crate) fn to_row(
         address_postal_code: v.address.postal_code.clone(),
         status: v.status.as_str().to_owned(),
         sis_connected: v.sis_connected,
+        first_key: name_key(&v.first_name),
+        last_key: name_key(&v.last_name),
+        home_phone_e164: e164(&v.home_phone).unwrap_or_default(),
+        mobile_phone_e164: e164(&v.mobile_phone).unwrap_or_default(),
         archived: v.archived,
         source_hash: source_hash.to_owned(),
         created_at: now,

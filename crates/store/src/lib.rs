@@ -29,6 +29,7 @@ pub mod raw;
 pub mod roster;
 pub mod runs;
 pub mod sealing;
+pub mod search;
 pub mod staff;
 pub mod staging;
 pub mod students;

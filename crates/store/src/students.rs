@@ -1,6 +1,7 @@
 //! Students: read one or a batch, page through the active ones, and write many in one
 //! statement per batch.
 
+use model::search::name_key;
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -199,6 +200,8 @@ pub(crate) async fn write<C: ConnectionTrait>(
                 row::Column::OrgEmail,
                 row::Column::PersonalEmail,
                 row::Column::WebId,
+                row::Column::FirstKey,
+                row::Column::LastKey,
                 row::Column::Archived,
                 row::Column::SourceHash,
                 row::Column::UpdatedAt,
@@ -232,6 +235,8 @@ pub(crate) fn to_row(
         org_email: v.org_email.clone(),
         personal_email: v.personal_email.clone(),
         web_id: v.web_id.clone(),
+        first_key: name_key(&v.legal_first_name),
+        last_key: name_key(&v.legal_last_name),
         archived: v.archived,
         source_hash: source_hash.to_owned(),
         created_at: now,

@@ -33,6 +33,7 @@ mod plan;
 mod raw;
 mod reads;
 mod runs;
+mod search;
 mod staging;
 
 fn district_id(s: &str) -> DistrictId {

@@ -19,6 +19,14 @@ pub struct Model {
     pub address_postal_code: String,
     pub status: String,
     pub sis_connected: bool,
+    /// The first name as searched (`model::search::name_key`).
+    pub first_key: String,
+    /// The last name as searched.
+    pub last_key: String,
+    /// The home phone in E.164, empty when it is none.
+    pub home_phone_e164: String,
+    /// The mobile phone in E.164, empty when it is none.
+    pub mobile_phone_e164: String,
     pub archived: bool,
     pub source_hash: String,
     pub created_at: DateTimeUtc,

@@ -14,6 +14,10 @@ pub struct Model {
     pub school_source_ids: String,
     #[sea_orm(column_type = "Text")]
     pub permissions: String,
+    /// The first name as searched (`model::search::name_key`).
+    pub first_key: String,
+    /// The last name as searched.
+    pub last_key: String,
     pub archived: bool,
     pub source_hash: String,
     pub updated_at: DateTimeUtc,

@@ -22,6 +22,10 @@ pub struct Model {
     pub org_email: String,
     pub personal_email: String,
     pub web_id: String,
+    /// The first name as searched (`model::search::name_key`).
+    pub first_key: String,
+    /// The last name as searched.
+    pub last_key: String,
     pub archived: bool,
     pub source_hash: String,
     pub created_at: DateTimeUtc,

@@ -1,0 +1,326 @@
+//! Finding students, guardians and staff of a district (`SearchRoster`): each reading of a
+//! search text ([`SearchText`]) is a lane, and each lane is one index range read in key
+//! order, so a page costs a few index probes whatever the district's size.
+//!
+//! Lanes come in a fixed order — source ids, student numbers, e-mail addresses, phone
+//! numbers, then last and first names of students, guardians and staff — and a page
+//! continues from `(lane, key, id)`, so rows written meanwhile shift nothing. A person
+//! two lanes would find (a student whose first and last names both begin with the text,
+//! one e-mail address in both fields) is shown by the first lane only.
+
+use model::ids::DistrictId;
+use model::search::SearchText;
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use crate::{Store, StoreError};
+
+/// The kinds of people a search finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonKind {
+    Student,
+    Guardian,
+    Staff,
+}
+
+impl PersonKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PersonKind::Student => "student",
+            PersonKind::Guardian => "guardian",
+            PersonKind::Staff => "staff",
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            PersonKind::Student => "students",
+            PersonKind::Guardian => "guardians",
+            PersonKind::Staff => "staff",
+        }
+    }
+
+    /// The columns a match shows: id, source id, first and last name, student number,
+    /// e-mail, archived.
+    fn columns(self) -> &'static str {
+        match self {
+            PersonKind::Student => {
+                "id, source_id, legal_first_name, legal_last_name, student_number, org_email, archived"
+            }
+            PersonKind::Guardian => {
+                "id, coalesce(source_id, ''), first_name, last_name, '', email, archived"
+            }
+            PersonKind::Staff => "id, source_id, first_name, last_name, '', email, archived",
+        }
+    }
+}
+
+/// A person a search found, and the field that found them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match {
+    pub kind: PersonKind,
+    pub id: String,
+    /// Empty for a guardian made in our product only.
+    pub source_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// Students only.
+    pub student_number: String,
+    pub email: String,
+    pub archived: bool,
+    /// `source_id`, `student_number`, `email`, `personal_email`, `mobile_phone`,
+    /// `home_phone`, `last_name` or `first_name`.
+    pub matched: &'static str,
+}
+
+/// Where a page of a search ends: the lane, and the key and id of its last row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchCursor {
+    pub lane: usize,
+    pub key: String,
+    pub id: String,
+}
+
+impl SearchCursor {
+    /// The cursor as one string (a page token's key).
+    pub fn encode(&self) -> String {
+        format!("{}\u{1f}{}\u{1f}{}", self.lane, self.key, self.id)
+    }
+
+    /// A cursor [`SearchCursor::encode`] made; `None` for anything else.
+    pub fn decode(text: &str) -> Option<SearchCursor> {
+        let mut parts = text.split('\u{1f}');
+        let lane = parts.next()?.parse().ok()?;
+        let key = parts.next()?.to_owned();
+        let id = parts.next()?.to_owned();
+        (parts.next().is_none() && lane < LANES.len()).then_some(SearchCursor { lane, key, id })
+    }
+}
+
+/// What a lane compares with its key.
+#[derive(Debug, Clone, Copy)]
+enum Reading {
+    /// The text as given.
+    Exact,
+    Email,
+    Phone,
+    /// The first word of the text as a name, by prefix.
+    Name,
+}
+
+/// One lane: whom it finds, by which key, and the lane before it that finds the same
+/// people by another field of the same row (shown there, so left out here).
+struct Lane {
+    kind: PersonKind,
+    matched: &'static str,
+    key: &'static str,
+    reading: Reading,
+    shown_by: Option<&'static str>,
+}
+
+const fn lane(
+    kind: PersonKind,
+    matched: &'static str,
+    key: &'static str,
+    reading: Reading,
+    shown_by: Option<&'static str>,
+) -> Lane {
+    Lane {
+        kind,
+        matched,
+        key,
+        reading,
+        shown_by,
+    }
+}
+
+use PersonKind::{Guardian, Staff, Student};
+use Reading::{Email, Exact, Name, Phone};
+
+const LANES: [Lane; 16] = [
+    lane(Student, "source_id", "source_id", Exact, None),
+    lane(Guardian, "source_id", "source_id", Exact, None),
+    lane(Staff, "source_id", "source_id", Exact, None),
+    lane(
+        Student,
+        "student_number",
+        "student_number",
+        Exact,
+        Some("source_id"),
+    ),
+    lane(Student, "email", "lower(org_email)", Email, None),
+    lane(
+        Student,
+        "personal_email",
+        "lower(personal_email)",
+        Email,
+        Some("lower(org_email)"),
+    ),
+    lane(Guardian, "email", "lower(email)", Email, None),
+    lane(Staff, "email", "lower(email)", Email, None),
+    lane(Guardian, "mobile_phone", "mobile_phone_e164", Phone, None),
+    lane(
+        Guardian,
+        "home_phone",
+        "home_phone_e164",
+        Phone,
+        Some("mobile_phone_e164"),
+    ),
+    lane(Student, "last_name", "last_key", Name, None),
+    lane(Student, "first_name", "first_key", Name, Some("last_key")),
+    lane(Guardian, "last_name", "last_key", Name, None),
+    lane(Guardian, "first_name", "first_key", Name, Some("last_key")),
+    lane(Staff, "last_name", "last_key", Name, None),
+    lane(Staff, "first_name", "first_key", Name, Some("last_key")),
+];
+
+/// Past every name key that begins with a prefix, in byte order.
+const PAST: char = '\u{10FFFF}';
+
+/// A statement's values, with the placeholder of each as the backend writes it.
+struct Params {
+    backend: DbBackend,
+    values: Vec<Value>,
+}
+
+impl Params {
+    fn bind(&mut self, v: impl Into<Value>) -> String {
+        self.values.push(v.into());
+        match self.backend {
+            DbBackend::Postgres => format!("${}", self.values.len()),
+            _ => "?".into(),
+        }
+    }
+}
+
+impl Store {
+    /// Up to `limit` people of `district` the text finds, after `after`, and where the
+    /// next page starts (`None`: there is none).
+    pub async fn search_roster(
+        &self,
+        district: &DistrictId,
+        text: &SearchText,
+        after: Option<&SearchCursor>,
+        limit: u64,
+    ) -> Result<(Vec<Match>, Option<SearchCursor>), StoreError> {
+        let mut found: Vec<(Match, SearchCursor)> = Vec::new();
+        let first = after.map_or(0, |a| a.lane);
+        for (at, lane) in LANES.iter().enumerate().skip(first) {
+            let want = limit.saturating_sub(found.len() as u64);
+            if want == 0 {
+                break;
+            }
+            let Some(value) = reading(lane.reading, text) else {
+                continue;
+            };
+            let from = after.filter(|a| a.lane == at);
+            let rows = self
+                .lane_page(district, lane, value, text, from, want)
+                .await?;
+            found.extend(rows.into_iter().map(|(m, key)| {
+                let cursor = SearchCursor {
+                    lane: at,
+                    key,
+                    id: m.id.clone(),
+                };
+                (m, cursor)
+            }));
+        }
+        let next = (found.len() as u64 >= limit)
+            .then(|| found.last().map(|(_, c)| c.clone()))
+            .flatten();
+        Ok((found.into_iter().map(|(m, _)| m).collect(), next))
+    }
+
+    /// One lane's rows after `from`, in key order, with each row's key.
+    async fn lane_page(
+        &self,
+        district: &DistrictId,
+        lane: &Lane,
+        value: &str,
+        text: &SearchText,
+        from: Option<&SearchCursor>,
+        limit: u64,
+    ) -> Result<Vec<(Match, String)>, StoreError> {
+        let mut p = Params {
+            backend: self.db().get_database_backend(),
+            values: Vec::new(),
+        };
+        let key = lane.key;
+        let mut sql = format!(
+            "SELECT {}, {key} FROM {} WHERE district_id = {}",
+            lane.kind.columns(),
+            lane.kind.table(),
+            p.bind(district.to_string())
+        );
+        match lane.reading {
+            Reading::Name => {
+                let (low, high) = (p.bind(value), p.bind(format!("{value}{PAST}")));
+                sql += &format!(" AND {key} >= {low} AND {key} < {high}");
+                if let Some(other) = lane.shown_by {
+                    let (low, high) = (p.bind(value), p.bind(format!("{value}{PAST}")));
+                    sql += &format!(" AND NOT ({other} >= {low} AND {other} < {high})");
+                }
+                // Every further word begins a word of the first or last name.
+                // (SQLite's placeholders are positional: each use binds its own value.)
+                for word in text.name.iter().skip(1) {
+                    let patterns = [
+                        ("first_key", format!("{word}%")),
+                        ("last_key", format!("{word}%")),
+                        ("first_key", format!("% {word}%")),
+                        ("last_key", format!("% {word}%")),
+                    ];
+                    let any: Vec<String> = patterns
+                        .into_iter()
+                        .map(|(column, pattern)| format!("{column} LIKE {}", p.bind(pattern)))
+                        .collect();
+                    sql += &format!(" AND ({})", any.join(" OR "));
+                }
+            }
+            _ => {
+                sql += &format!(" AND {key} = {}", p.bind(value));
+                if let Some(other) = lane.shown_by {
+                    sql += &format!(" AND {other} <> {}", p.bind(value));
+                }
+            }
+        }
+        if let Some(from) = from {
+            let (k1, k2, id) = (
+                p.bind(from.key.clone()),
+                p.bind(from.key.clone()),
+                p.bind(from.id.clone()),
+            );
+            sql += &format!(" AND ({key} > {k1} OR ({key} = {k2} AND id > {id}))");
+        }
+        sql += &format!(" ORDER BY {key}, id LIMIT {limit}");
+        let rows = self
+            .db()
+            .query_all(Statement::from_sql_and_values(p.backend, sql, p.values))
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let m = Match {
+                    kind: lane.kind,
+                    id: row.try_get_by_index(0)?,
+                    source_id: row.try_get_by_index(1)?,
+                    first_name: row.try_get_by_index(2)?,
+                    last_name: row.try_get_by_index(3)?,
+                    student_number: row.try_get_by_index(4)?,
+                    email: row.try_get_by_index(5)?,
+                    archived: row.try_get_by_index(6)?,
+                    matched: lane.matched,
+                };
+                Ok((m, row.try_get_by_index(7)?))
+            })
+            .collect()
+    }
+}
+
+/// The value a lane looks for, when the text can be read that way.
+fn reading(reading: Reading, text: &SearchText) -> Option<&str> {
+    match reading {
+        Reading::Exact => text.exact.as_deref(),
+        Reading::Email => text.email.as_deref(),
+        Reading::Phone => text.phone.as_deref(),
+        Reading::Name => text.name.first().map(String::as_str),
+    }
+}
