@@ -100,6 +100,7 @@ async fn reads_of(c: &mut Client, d: &str, want: Code) {
         "WatchSyncRun" => c.watch_sync_run(pb::WatchSyncRunRequest { district_id: d.into(), run_id: run.clone() }),
         "ListChanges" => c.list_changes(pb::ListChangesRequest { district_id: d.into(), ..Default::default() }),
         "WatchChanges" => c.watch_changes(pb::WatchChangesRequest { district_id: d.into(), ..Default::default() }),
+        "SearchRoster" => c.search_roster(pb::SearchRosterRequest { district_id: d.into(), query: "doe".into(), ..Default::default() }),
         "GetStudent" => c.get_student(pb::GetStudentRequest { district_id: d.into(), student: Some(pb::get_student_request::Student::StudentId(user.clone())) }),
         "GetGuardian" => c.get_guardian(pb::GetGuardianRequest { district_id: d.into(), guardian: Some(pb::get_guardian_request::Guardian::GuardianId(user.clone())) }),
         "ListStudentLinks" => c.list_student_links(pb::ListStudentLinksRequest { district_id: d.into(), student_id: user.clone(), ..Default::default() }),

@@ -54,7 +54,7 @@ impl Decoder for Raw {
 /// Messages sent to each method.
 const PER_METHOD: usize = 100;
 
-const UNARY: [&str; 26] = [
+const UNARY: [&str; 27] = [
     "CreateDistrict",
     "UpdateDistrict",
     "GetDistrict",
@@ -70,6 +70,7 @@ const UNARY: [&str; 26] = [
     "CancelSyncRun",
     "ListChanges",
     "SpotSync",
+    "SearchRoster",
     "GetStudent",
     "GetGuardian",
     "ListStudentLinks",

@@ -25,6 +25,7 @@ mod reads;
 mod resilience;
 mod roster;
 mod runs;
+mod search;
 mod security;
 mod spot;
 mod surface;

@@ -32,6 +32,7 @@ scoped_by_district_id!(
     pb::GetGuardianRequest,
     pb::ListStudentLinksRequest,
     pb::GetStaffRequest,
+    pb::SearchRosterRequest,
     pb::GetClassroomRequest,
     pb::ListStudentClassroomsRequest,
     pb::GetSourceRecordsRequest,

@@ -8,6 +8,7 @@ mod client;
 mod config;
 mod demo;
 mod drop_folder;
+mod find;
 mod guardians;
 mod keys;
 mod logging;
@@ -123,6 +124,17 @@ enum Command {
         /// Say what would change; write nothing.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Find students, guardians and staff by name (or its beginning), e-mail, phone,
+    /// student number or source id, through a running server.
+    Find {
+        #[arg(long)]
+        district: String,
+        /// What to look for.
+        text: String,
+        /// Show at most this many.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
     },
     /// Why a guardian has the access they have to a student: tier, rule and facts.
     Why {
@@ -368,6 +380,11 @@ async fn run(
             };
             spot::spot_sync(&server, &district, user, dry_run).await
         }
+        Command::Find {
+            district,
+            text,
+            limit,
+        } => find::find(&server, &district, &text, limit).await,
         Command::Why {
             district,
             student,

@@ -23,6 +23,22 @@ pub struct Reads {
 }
 
 impl Reads {
+    /// Up to `limit` students, guardians and staff of `district` that `text` finds, after
+    /// `after`, each with the cursor a page ending at it continues from: a few index reads
+    /// whatever the district's size.
+    pub async fn search_roster(
+        &self,
+        district: &DistrictId,
+        text: &model::search::SearchText,
+        after: Option<&store::search::SearchCursor>,
+        limit: u64,
+    ) -> Result<Vec<(store::search::Match, store::search::SearchCursor)>, EngineError> {
+        Ok(self
+            .store
+            .search_roster(district, text, after, limit)
+            .await?)
+    }
+
     /// The student's records in the district's latest pull that got past pulling (the
     /// student, its contacts, the guardian accounts related to it), with that run.
     pub async fn source_records(

@@ -40,10 +40,7 @@ pub fn name_key(name: &str) -> String {
 pub fn e164(number: &str) -> Option<String> {
     let text = number.trim();
     // An extension is not part of the number.
-    let text = text
-        .split(['x', 'X', '#'])
-        .next()
-        .unwrap_or_default();
+    let text = text.split(['x', 'X', '#']).next().unwrap_or_default();
     let international = text.starts_with('+') || text.starts_with("011");
     let mut digits = String::with_capacity(16);
     for c in text.chars() {

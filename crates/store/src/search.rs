@@ -193,15 +193,15 @@ impl Params {
 }
 
 impl Store {
-    /// Up to `limit` people of `district` the text finds, after `after`, and where the
-    /// next page starts (`None`: there is none).
+    /// Up to `limit` people of `district` the text finds, after `after`, each with the
+    /// cursor a page ending at it continues from; a page shorter than `limit` is the last.
     pub async fn search_roster(
         &self,
         district: &DistrictId,
         text: &SearchText,
         after: Option<&SearchCursor>,
         limit: u64,
-    ) -> Result<(Vec<Match>, Option<SearchCursor>), StoreError> {
+    ) -> Result<Vec<(Match, SearchCursor)>, StoreError> {
         let mut found: Vec<(Match, SearchCursor)> = Vec::new();
         let first = after.map_or(0, |a| a.lane);
         for (at, lane) in LANES.iter().enumerate().skip(first) {
@@ -225,10 +225,7 @@ impl Store {
                 (m, cursor)
             }));
         }
-        let next = (found.len() as u64 >= limit)
-            .then(|| found.last().map(|(_, c)| c.clone()))
-            .flatten();
-        Ok((found.into_iter().map(|(m, _)| m).collect(), next))
+        Ok(found)
     }
 
     /// One lane's rows after `from`, in key order, with each row's key.

@@ -258,6 +258,16 @@ impl SyncService for SyncApi {
             .map(Response::new)
     }
 
+    async fn search_roster(
+        &self,
+        request: Request<pb::SearchRosterRequest>,
+    ) -> Result<Response<pb::SearchRosterResponse>, Status> {
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        roster_reads::search(&engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn get_staff(
         &self,
         request: Request<pb::GetStaffRequest>,

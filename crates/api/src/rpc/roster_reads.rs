@@ -1,5 +1,6 @@
-//! Support reads of the rest of the roster: GetStaff, GetClassroom, ListStudentClassrooms,
-//! and GetSourceRecords (what the SIS sent for a student in the latest pull).
+//! Support reads of the rest of the roster: SearchRoster, GetStaff, GetClassroom,
+//! ListStudentClassrooms, and GetSourceRecords (what the SIS sent for a student in the
+//! latest pull).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,64 @@ use crate::convert::roster::{
 use crate::convert::time;
 use crate::status::{from_engine, from_store, not_found};
 use model::limits::echo;
+use model::search::SearchText;
+use store::search::{Match, SearchCursor};
+
+/// Pages of a search: 50 by default, at most 500.
+const SEARCH_PAGE: (u64, u64) = (50, 500);
+
+pub(super) async fn search(
+    engine: &Engine,
+    r: pb::SearchRosterRequest,
+) -> Result<pb::SearchRosterResponse, Status> {
+    let pb::SearchRosterRequest {
+        district_id,
+        query,
+        page_size,
+        page_token,
+    } = r;
+    let size = crate::page::size(page_size, SEARCH_PAGE.0, SEARCH_PAGE.1)?;
+    let text = SearchText::parse("query", &query).map_err(crate::status::invalid)?;
+    let district = known_district(engine, &district_id).await?;
+    let request = format!("search/{district}/{}", query.trim());
+    let after = match crate::page::after(&page_token, &request)? {
+        Some(key) => Some(SearchCursor::decode(&key).ok_or_else(|| {
+            Status::invalid_argument("page_token: is not a token this server gave for this request")
+        })?),
+        None => None,
+    };
+    let found = engine
+        .reads()
+        .search_roster(&district, &text, after.as_ref(), size + 1)
+        .await
+        .map_err(from_engine)?;
+    let mut matches: Vec<pb::RosterMatch> = found.iter().map(|(m, _)| match_to_proto(m)).collect();
+    // A full page, or one cut short by the answer's size, continues after its last row.
+    let (n, more) = crate::page::fit(&matches, size);
+    matches.truncate(n);
+    let next_page_token = match (more, n.checked_sub(1).and_then(|i| found.get(i))) {
+        (true, Some((_, cursor))) => crate::page::token(&request, &cursor.encode()),
+        _ => String::new(),
+    };
+    Ok(pb::SearchRosterResponse {
+        matches,
+        next_page_token,
+    })
+}
+
+fn match_to_proto(m: &Match) -> pb::RosterMatch {
+    pb::RosterMatch {
+        kind: m.kind.as_str().into(),
+        id: m.id.clone(),
+        source_id: m.source_id.clone(),
+        first_name: m.first_name.clone(),
+        last_name: m.last_name.clone(),
+        student_number: m.student_number.clone(),
+        email: m.email.clone(),
+        archived: m.archived,
+        matched: m.matched.into(),
+    }
+}
 
 pub(super) async fn staff(engine: &Engine, r: pb::GetStaffRequest) -> Result<pb::Staff, Status> {
     let pb::GetStaffRequest { district_id, staff } = r;
