@@ -23,6 +23,7 @@ mod m20261204_000012_api_keys_and_audit;
 mod m20261204_000013_nightly_due;
 mod m20261207_000014_run_input_pieces;
 mod m20261207_000015_search_keys;
+mod m20261207_000016_run_events;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_nightly_due::Migration),
             Box::new(m20261207_000014_run_input_pieces::Migration),
             Box::new(m20261207_000015_search_keys::Migration),
+            Box::new(m20261207_000016_run_events::Migration),
         ]
     }
 }

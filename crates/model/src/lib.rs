@@ -21,6 +21,7 @@ pub mod kinds;
 pub mod limits;
 pub mod link;
 pub mod nightly;
+pub mod notify;
 pub mod roster;
 pub mod run;
 pub mod search;

@@ -280,7 +280,9 @@ impl Store {
 
 /// Every table keyed by district other than `districts`: what a district's deletion
 /// removes.
-const DISTRICT_TABLES: [&str; 17] = [
+const DISTRICT_TABLES: [&str; 19] = [
+    "notification_cursors",
+    "run_events",
     "run_input_pieces",
     "run_inputs",
     "staged_records",

@@ -18,6 +18,7 @@ pub mod error;
 pub mod access;
 pub mod change_log;
 pub mod districts;
+pub mod events;
 pub mod forms;
 pub mod guardians;
 pub mod inputs;

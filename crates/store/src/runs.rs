@@ -122,22 +122,24 @@ impl Store {
     /// checkpoint — if, and only if, its stored state is one of `from`: one conditional
     /// update, so of two callers racing to move a run, exactly one wins. The loser gets
     /// `StateChanged` naming the state it found; `NotFound` if there is no such run.
+    ///
+    /// A run that ends or is held this way is told to its district's subscribers: the
+    /// event is written in the same transaction ([`crate::events`]).
     pub async fn update_run(&self, run: &SyncRun, from: &[RunState]) -> Result<(), StoreError> {
-        let mut active = to_row(run).into_active_model().reset_all();
-        active.district_id = ActiveValue::NotSet;
-        active.id = ActiveValue::NotSet;
-        active.lease_owner = ActiveValue::NotSet;
-        active.lease_expires_at = ActiveValue::NotSet;
-        active.checkpoint = ActiveValue::NotSet;
-        active.request_id = ActiveValue::NotSet;
-        let updated = row::Entity::update_many()
-            .set(active)
-            .filter(row::Column::DistrictId.eq(run.district_id.as_str()))
-            .filter(row::Column::Id.eq(run.id.to_string()))
-            .filter(row::Column::State.is_in(from.iter().map(|s| s.as_str())))
-            .exec(self.db())
-            .await?;
-        if updated.rows_affected == 0 {
+        let updated = match model::notify::RunSummary::of(run, crate::convert::now()) {
+            None => update_run_on(self.db(), run, from).await?,
+            Some(summary) => {
+                let txn = sea_orm::TransactionTrait::begin(self.db()).await?;
+                let updated = update_run_on(&txn, run, from).await?;
+                if updated {
+                    crate::events::append(&txn, &summary).await?;
+                    txn.commit().await?;
+                }
+                updated
+            }
+        };
+        if !updated {
+            // Read once the transaction is over: it holds one of the pool's connections.
             let found = self.get_run(&run.district_id, run.id).await?;
             return Err(StoreError::StateChanged {
                 entity: ENTITY,
@@ -424,6 +426,30 @@ pub(crate) async fn clear_checkpoint<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok(())
+}
+
+/// The compare-and-set of [`Store::update_run`] on `conn`: whether the run was in one of
+/// `from` and is now replaced.
+async fn update_run_on<C: ConnectionTrait>(
+    conn: &C,
+    run: &SyncRun,
+    from: &[RunState],
+) -> Result<bool, StoreError> {
+    let mut active = to_row(run).into_active_model().reset_all();
+    active.district_id = ActiveValue::NotSet;
+    active.id = ActiveValue::NotSet;
+    active.lease_owner = ActiveValue::NotSet;
+    active.lease_expires_at = ActiveValue::NotSet;
+    active.checkpoint = ActiveValue::NotSet;
+    active.request_id = ActiveValue::NotSet;
+    let updated = row::Entity::update_many()
+        .set(active)
+        .filter(row::Column::DistrictId.eq(run.district_id.as_str()))
+        .filter(row::Column::Id.eq(run.id.to_string()))
+        .filter(row::Column::State.is_in(from.iter().map(|s| s.as_str())))
+        .exec(conn)
+        .await?;
+    Ok(updated.rows_affected > 0)
 }
 
 fn to_row(run: &SyncRun) -> row::Model {

@@ -26,6 +26,7 @@ crate::on_both_backends!(
 );
 
 // Runs, plans and the batch reads a sync plans with; each file runs on both backends too.
+mod events;
 mod inputs;
 mod nightly;
 mod plan;
@@ -35,6 +36,16 @@ mod reads;
 mod runs;
 mod search;
 mod staging;
+
+/// How many steps down undo the migration whose name ends in `name`, and every later one.
+pub(super) fn steps_back_to(name: &str) -> u32 {
+    let all = <migrations::Migrator as migrations::MigratorTrait>::migrations();
+    let at = all
+        .iter()
+        .position(|m| m.name().ends_with(name))
+        .unwrap_or_else(|| panic!("no migration named {name}"));
+    u32::try_from(all.len() - at).expect("a few steps")
+}
 
 fn district_id(s: &str) -> DistrictId {
     s.parse().expect("valid district id")

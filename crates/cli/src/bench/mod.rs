@@ -11,12 +11,14 @@
 //!    the machine's limit the sync is compared with;
 //! 4. syncs again with nothing changed, and with a share of students changed;
 //! 5. spot-syncs students from concurrent callers, the source's own time subtracted;
+//! 6. finds the same students by name prefix, student number, source id and e-mail;
 //!
 //! and prints one table, with peak memory and bytes on disk per table. Once, before the
 //! databases, it times a pull from the same source answering `--source-latency-ms` late
 //! per request, with the requests in flight at once the connector allows a district.
 
 mod load;
+mod search;
 mod simulator;
 mod table;
 mod timed;
@@ -148,6 +150,10 @@ struct Figures {
     spot_source_p50: Duration,
     spot_rate: f64,
     spot_errors: usize,
+    search_p50: Duration,
+    search_p99: Duration,
+    search_calls: usize,
+    search_missed: usize,
     sizes: Vec<TableSize>,
 }
 
@@ -425,7 +431,14 @@ async fn measure(
     f.spot_source_p50 = at(&source, 0.5);
     f.spot_rate = service.len() as f64 / wall.as_secs_f64().max(1e-9);
 
-    // 6. Bytes on disk.
+    // 6. Searches for the same students, by each key.
+    let searched = search::time_searches(&engine, &id, &picked).await?;
+    f.search_p50 = at(&searched.times, 0.5);
+    f.search_p99 = at(&searched.times, 0.99);
+    f.search_calls = searched.times.len();
+    f.search_missed = searched.missed;
+
+    // 7. Bytes on disk.
     let tables: Vec<&str> = ROSTER_TABLES.iter().chain(RUN_TABLES).copied().collect();
     f.sizes = store.table_sizes(&tables).await?;
     drop(engine);

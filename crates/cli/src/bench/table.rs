@@ -96,7 +96,20 @@ pub(super) fn render(
             )
         },
     );
-    row("7. peak RSS: first sync / resync", &|f| {
+    row("7. search p50 / p99 (name, number, id, e-mail)", &|f| {
+        let missed = if f.search_missed > 0 {
+            format!(" ({} missed)", f.search_missed)
+        } else {
+            String::new()
+        };
+        format!(
+            "{} / {} of {}{missed}",
+            ms(f.search_p50),
+            ms(f.search_p99),
+            f.search_calls
+        )
+    });
+    row("8. peak RSS: first sync / resync", &|f| {
         format!("{} / {}", mib(f.first_peak), mib(f.resync_peak))
     });
     let roster_bytes = |f: &Figures| {

@@ -88,7 +88,10 @@ async fn an_input_is_kept_once_in_pieces_and_read_back_in_order(backend: Backend
 
 async fn an_input_kept_whole_moves_into_pieces_and_back(backend: Backend) {
     let (_db, store, d) = store_with_district(backend, "cbe").await;
-    store.migrate_down(Some(1)).await.expect("down one step");
+    store
+        .migrate_down(Some(super::steps_back_to("run_input_pieces")))
+        .await
+        .expect("down to before the pieces");
     let old = RunId::new();
     let whole = "student_id,first_name\n7,Ana\n";
     run_inputs::Entity::insert(run_inputs::ActiveModel {
@@ -124,7 +127,10 @@ async fn an_input_kept_whole_moves_into_pieces_and_back(backend: Backend) {
         kept.piece(piece.to_owned()).await.expect("piece");
     }
     kept.commit().await.expect("commit");
-    store.migrate_down(Some(1)).await.expect("down one step");
+    store
+        .migrate_down(Some(super::steps_back_to("run_input_pieces")))
+        .await
+        .expect("down to before the pieces");
     let content = |run: RunId| {
         let store = &store;
         let d = &d;

@@ -207,7 +207,10 @@ async fn a_search_stays_in_its_district(backend: Backend) {
 async fn rows_stored_before_their_keys_are_found_after_the_migration(backend: Backend) {
     let (_db, store, _) = store_with_district(backend, "cbe").await;
     seed(&store, "cbe").await;
-    store.migrate_down(Some(1)).await.expect("down");
+    store
+        .migrate_down(Some(super::steps_back_to("search_keys")))
+        .await
+        .expect("down to before the keys");
     store.migrate().await.expect("up again");
     assert_eq!(
         who(&find(&store, "cbe", "obri").await),

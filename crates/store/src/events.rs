@@ -1,0 +1,132 @@
+//! What districts are told: run events, written in the transaction that stores the run's
+//! state ([`Store::update_run`]) and numbered in commit order without gaps, read by the
+//! event stream and the notification outbox from a `seq`.
+
+use model::ids::DistrictId;
+use model::notify::{RunEvent, RunSummary};
+use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+
+use crate::{Store, StoreError};
+
+/// Appends `summary` as the next event on `conn` (a transaction that also stores the
+/// run's state). The counter's row stays locked until that transaction ends, so the next
+/// event waits for this one to commit: numbers follow commit order with no gaps.
+pub(crate) async fn append<C: ConnectionTrait>(
+    conn: &C,
+    summary: &RunSummary,
+) -> Result<u64, StoreError> {
+    let backend = conn.get_database_backend();
+    let row = conn
+        .query_one(Statement::from_string(
+            backend,
+            "UPDATE event_counters SET value = value + 1 WHERE name = 'run_events' RETURNING value",
+        ))
+        .await?
+        .ok_or_else(|| StoreError::Corrupt {
+            entity: "event counter",
+            id: "run_events".into(),
+            field: "value",
+            reason: "the counter row is missing".into(),
+        })?;
+    let seq: i64 = row.try_get_by_index(0)?;
+    let body = serde_json::to_string(summary).map_err(|e| StoreError::Corrupt {
+        entity: "run event",
+        id: summary.run_id.clone(),
+        field: "summary",
+        reason: e.to_string(),
+    })?;
+    let values: Vec<Value> = vec![
+        seq.into(),
+        summary.district_id.clone().into(),
+        summary.run_id.clone().into(),
+        summary.outcome.as_str().into(),
+        body.into(),
+        summary.at.into(),
+    ];
+    let sql = match backend {
+        DbBackend::Postgres => {
+            "INSERT INTO run_events (seq, district_id, run_id, outcome, summary, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)"
+        }
+        _ => {
+            "INSERT INTO run_events (seq, district_id, run_id, outcome, summary, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)"
+        }
+    };
+    conn.execute(Statement::from_sql_and_values(backend, sql, values))
+        .await?;
+    Ok(seq as u64)
+}
+
+impl Store {
+    /// Up to `limit` events after `after`, in order, of `districts` (every district with
+    /// `None`).
+    pub async fn run_events_after(
+        &self,
+        after: u64,
+        districts: Option<&[DistrictId]>,
+        limit: u64,
+    ) -> Result<Vec<RunEvent>, StoreError> {
+        let backend = self.db().get_database_backend();
+        let mut values: Vec<Value> = vec![(after as i64).into()];
+        let mark = |n: usize| match backend {
+            DbBackend::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        };
+        let mut sql = format!(
+            "SELECT seq, summary FROM run_events WHERE seq > {}",
+            mark(1)
+        );
+        if let Some(districts) = districts {
+            if districts.is_empty() {
+                return Ok(vec![]);
+            }
+            let marks: Vec<String> = districts
+                .iter()
+                .map(|d| {
+                    values.push(d.to_string().into());
+                    mark(values.len())
+                })
+                .collect();
+            sql += &format!(" AND district_id IN ({})", marks.join(", "));
+        }
+        sql += &format!(" ORDER BY seq LIMIT {limit}");
+        let rows = self
+            .db()
+            .query_all(Statement::from_sql_and_values(backend, sql, values))
+            .await?;
+        rows.into_iter()
+            .map(|row| {
+                let seq: i64 = row.try_get_by_index(0)?;
+                let body: String = row.try_get_by_index(1)?;
+                let summary = serde_json::from_str(&body).map_err(|e| StoreError::Corrupt {
+                    entity: "run event",
+                    id: seq.to_string(),
+                    field: "summary",
+                    reason: e.to_string(),
+                })?;
+                Ok(RunEvent {
+                    seq: seq as u64,
+                    summary,
+                })
+            })
+            .collect()
+    }
+
+    /// The number of the latest event (0 before the first).
+    pub async fn run_events_head(&self) -> Result<u64, StoreError> {
+        let backend = self.db().get_database_backend();
+        let row = self
+            .db()
+            .query_one(Statement::from_string(
+                backend,
+                "SELECT value FROM event_counters WHERE name = 'run_events'",
+            ))
+            .await?;
+        let value: i64 = match row {
+            Some(row) => row.try_get_by_index(0)?,
+            None => 0,
+        };
+        Ok(value as u64)
+    }
+}
