@@ -14,6 +14,7 @@ mod connection;
 mod connector_modes;
 mod district_values;
 mod districts;
+mod events;
 mod fuzz;
 mod guardians_csv;
 mod hardening;

@@ -90,7 +90,7 @@ async fn the_readme_grpcurl_tour_runs_against_the_demo() {
             .next()
             .unwrap_or_default()
             .to_owned();
-        if method == "WatchChanges" {
+        if method == "WatchChanges" || method == "WatchRunEvents" {
             // It streams and waits for more: look for a few seconds.
             cmd = cmd.replacen("grpcurl ", "grpcurl -max-time 3 ", 1);
         }
@@ -137,12 +137,12 @@ async fn the_readme_grpcurl_tour_runs_against_the_demo() {
             }
             // The tour's run has ended by then: nothing is paused to approve or cancel.
             "ApproveSyncRun" | "CancelSyncRun" => &["FailedPrecondition"],
-            "WatchChanges" => &["DeadlineExceeded"],
+            "WatchChanges" | "WatchRunEvents" => &["DeadlineExceeded"],
             _ => &[],
         };
         if out.status.success() {
             assert!(
-                allowed.is_empty() || method == "WatchChanges",
+                allowed.is_empty() || method == "WatchChanges" || method == "WatchRunEvents",
                 "{method} was to be refused ({allowed:?}) and succeeded: {cmd}\n{stdout}"
             );
         } else {

@@ -80,6 +80,7 @@ macro_rules! unscoped {
 }
 
 unscoped!(
+    pb::WatchRunEventsRequest,
     pb::ListDistrictsRequest,
     pb::ListConnectorsRequest,
     pb::CreateApiKeyRequest,

@@ -3,6 +3,7 @@
 
 mod connectors;
 mod districts;
+mod events;
 mod keys;
 mod reads;
 mod roster_reads;
@@ -155,6 +156,18 @@ impl SyncService for SyncApi {
 
     type WatchSyncRunStream = runs::WatchStream;
     type WatchChangesStream = runs::ChangeStream;
+    type WatchRunEventsStream = events::EventStream;
+
+    async fn watch_run_events(
+        &self,
+        request: Request<pb::WatchRunEventsRequest>,
+    ) -> Result<Response<Self::WatchRunEventsStream>, Status> {
+        let (caller, engine) = access::admit(&self.engine, &request, Ability::Read).await?;
+        let guard = request.metadata().clone();
+        events::watch(&engine, &caller, request.into_inner())
+            .await
+            .map(|stream| Response::new(access::guard(&self.engine, &guard, stream)))
+    }
 
     async fn watch_changes(
         &self,
