@@ -4,10 +4,14 @@
 //! `event_counters`, whose row the transaction holds until it commits: events are
 //! numbered in commit order with no gaps, and a reader resuming after `seq` misses none.
 //!
-//! `notification_cursors`: how far each of a district's subscribers has been told, with
-//! its pending attempt (when, how many, the last error) and which replica holds it.
+//! `notification_deliveries`: one row per event and subscriber the district had when the
+//! event was written (in the same transaction), with its attempts, when the next is due,
+//! the last error, which replica holds it, and when it was done (delivered, given up
+//! after a day, or dropped with its subscriber). Pending rows are found by a partial
+//! index, so a tick with nothing due reads nothing.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::ConnectionTrait;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -31,16 +35,18 @@ enum EventCounters {
 }
 
 #[derive(DeriveIden)]
-enum NotificationCursors {
+enum NotificationDeliveries {
     Table,
     DistrictId,
     Subscriber,
-    DeliveredSeq,
+    Seq,
     Attempts,
     NextAttemptAt,
     LastError,
     HeldBy,
     HeldUntil,
+    DoneAt,
+    Outcome,
 }
 
 #[async_trait::async_trait]
@@ -105,59 +111,80 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        let time = |c: NotificationDeliveries| {
+            ColumnDef::new(c)
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned()
+        };
         manager
             .create_table(
                 Table::create()
-                    .table(NotificationCursors::Table)
+                    .table(NotificationDeliveries::Table)
                     .col(
-                        ColumnDef::new(NotificationCursors::DistrictId)
+                        ColumnDef::new(NotificationDeliveries::DistrictId)
                             .string()
                             .not_null(),
                     )
                     .col(
-                        ColumnDef::new(NotificationCursors::Subscriber)
+                        ColumnDef::new(NotificationDeliveries::Subscriber)
                             .string()
                             .not_null(),
                     )
                     .col(
-                        ColumnDef::new(NotificationCursors::DeliveredSeq)
+                        ColumnDef::new(NotificationDeliveries::Seq)
                             .big_integer()
                             .not_null(),
                     )
                     .col(
-                        ColumnDef::new(NotificationCursors::Attempts)
+                        ColumnDef::new(NotificationDeliveries::Attempts)
                             .integer()
                             .not_null(),
                     )
                     .col(
-                        ColumnDef::new(NotificationCursors::NextAttemptAt)
+                        ColumnDef::new(NotificationDeliveries::NextAttemptAt)
                             .timestamp_with_time_zone()
-                            .null(),
+                            .not_null(),
                     )
                     .col(
-                        ColumnDef::new(NotificationCursors::LastError)
+                        ColumnDef::new(NotificationDeliveries::LastError)
                             .text()
                             .not_null(),
                     )
-                    .col(ColumnDef::new(NotificationCursors::HeldBy).string().null())
                     .col(
-                        ColumnDef::new(NotificationCursors::HeldUntil)
-                            .timestamp_with_time_zone()
+                        ColumnDef::new(NotificationDeliveries::HeldBy)
+                            .string()
                             .null(),
+                    )
+                    .col(time(NotificationDeliveries::HeldUntil))
+                    .col(time(NotificationDeliveries::DoneAt))
+                    .col(
+                        ColumnDef::new(NotificationDeliveries::Outcome)
+                            .string()
+                            .not_null(),
                     )
                     .primary_key(
                         Index::create()
-                            .col(NotificationCursors::DistrictId)
-                            .col(NotificationCursors::Subscriber),
+                            .col(NotificationDeliveries::DistrictId)
+                            .col(NotificationDeliveries::Subscriber)
+                            .col(NotificationDeliveries::Seq),
                     )
                     .to_owned(),
             )
-            .await
+            .await?;
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "CREATE INDEX ix_notification_deliveries_pending \
+                 ON notification_deliveries (next_attempt_at) WHERE done_at IS NULL",
+            )
+            .await?;
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
-            NotificationCursors::Table.into_iden(),
+            NotificationDeliveries::Table.into_iden(),
             EventCounters::Table.into_iden(),
             RunEvents::Table.into_iden(),
         ] {

@@ -54,7 +54,7 @@ impl Decoder for Raw {
 /// Messages sent to each method.
 const PER_METHOD: usize = 100;
 
-const UNARY: [&str; 27] = [
+const UNARY: [&str; 28] = [
     "CreateDistrict",
     "UpdateDistrict",
     "GetDistrict",
@@ -62,6 +62,7 @@ const UNARY: [&str; 27] = [
     "DeleteDistrict",
     "ListConnectors",
     "TestConnection",
+    "TestNotification",
     "StartSync",
     "GetSyncRun",
     "ListSyncRuns",

@@ -32,3 +32,4 @@ mod spot;
 mod surface;
 mod tour;
 mod transport;
+mod webhooks;

@@ -28,6 +28,7 @@ scoped_by_district_id!(
     pb::DeleteDistrictRequest,
     pb::GetDistrictRequest,
     pb::TestConnectionRequest,
+    pb::TestNotificationRequest,
     pb::GetStudentRequest,
     pb::GetGuardianRequest,
     pb::ListStudentLinksRequest,

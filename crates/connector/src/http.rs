@@ -20,7 +20,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+pub use reqwest::header::HeaderName;
+use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 
@@ -113,6 +114,8 @@ pub enum Body {
     Empty,
     Form(String),
     Json(serde_json::Value),
+    /// Exactly these bytes, of this content type (a body something else signed).
+    Bytes(&'static str, bytes::Bytes),
 }
 
 /// Signs a request before each attempt (an `Authorization` header computed from the
@@ -403,6 +406,9 @@ impl HttpClient {
                 )
                 .body(form.clone()),
             Body::Json(value) => builder.json(value),
+            Body::Bytes(content_type, bytes) => builder
+                .header(reqwest::header::CONTENT_TYPE, *content_type)
+                .body(bytes.clone()),
         };
         let started = Instant::now();
         metrics::counter!(REQUESTS, "source" => self.config.source.clone()).increment(1);

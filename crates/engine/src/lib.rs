@@ -30,6 +30,7 @@ pub mod districts;
 pub mod error;
 pub mod import;
 pub mod metrics;
+pub mod notify;
 pub mod reads;
 pub mod schedule;
 pub mod spot;
@@ -62,6 +63,8 @@ pub struct Engine {
     /// Whose work this is: recorded on runs, district changes and the audit trail.
     actor: std::sync::Arc<str>,
     keys_seen: std::sync::Arc<access::KeysSeen>,
+    /// The HTTP client webhooks are posted with, built on first use.
+    webhooks: std::sync::Arc<std::sync::OnceLock<connector::http::HttpClient>>,
 }
 
 impl Engine {
@@ -77,6 +80,7 @@ impl Engine {
             connectors: std::sync::Arc::default(),
             actor: std::sync::Arc::from("service"),
             keys_seen: std::sync::Arc::default(),
+            webhooks: std::sync::Arc::default(),
         }
     }
 
@@ -92,6 +96,7 @@ impl Engine {
     pub fn with_http(mut self, http: HttpConfig) -> Self {
         self.http = std::sync::Arc::new(http);
         self.connectors = std::sync::Arc::default();
+        self.webhooks = std::sync::Arc::default();
         self
     }
 

@@ -27,6 +27,9 @@ pub const CLAIM_HOLD: Duration = Duration::minutes(2);
 /// again after this, within the night's catch-up window.
 pub const RETRY_AFTER: Duration = Duration::minutes(1);
 
+/// How often the outbox is looked at for deliveries due.
+pub const NOTIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How the request ids of scheduled runs begin; callers' request ids may not.
 pub const NIGHTLY_REQUEST_PREFIX: &str = "nightly:";
 
@@ -38,15 +41,19 @@ pub fn nightly_request_id(night: &str) -> String {
 impl Engine {
     /// The nightly schedule and the background loop.
     pub fn schedule(&self) -> Schedule {
-        Schedule { runs: self.runs() }
+        Schedule {
+            runs: self.runs(),
+            notify: self.notify(),
+        }
     }
 }
 
 /// The nightly schedule and the background loop: it needs the runs' service (and its
-/// store) — nothing else of the engine.
+/// store) and the notifications' — nothing else of the engine.
 #[derive(Debug, Clone)]
 pub struct Schedule {
     runs: Runs,
+    notify: crate::notify::Notify,
 }
 
 impl Schedule {
@@ -121,19 +128,28 @@ impl Schedule {
     }
 
     /// The service's background work until `shutdown`: resume interrupted runs at once,
-    /// then keep taking over lapsed runs and starting nightly runs.
+    /// then keep taking over lapsed runs and starting nightly runs (every third of a
+    /// lease), and delivering notifications (every [`NOTIFY_EVERY`], or as often).
     pub async fn background(self, shutdown: impl std::future::Future<Output = ()>) {
-        let tick = (self.runs.lease / 3).clamp(
+        let runs_every = (self.runs.lease / 3).clamp(
             std::time::Duration::from_millis(200),
             std::time::Duration::from_secs(30),
         );
+        let tick = runs_every.min(NOTIFY_EVERY);
+        let mut runs_last: Option<std::time::Instant> = None;
         tokio::pin!(shutdown);
         loop {
-            if let Err(e) = self.runs.resume_interrupted().await {
-                tracing::warn!(error = %e, "cannot look for interrupted runs");
+            if runs_last.is_none_or(|at| at.elapsed() >= runs_every) {
+                runs_last = Some(std::time::Instant::now());
+                if let Err(e) = self.runs.resume_interrupted().await {
+                    tracing::warn!(error = %e, "cannot look for interrupted runs");
+                }
+                if let Err(e) = self.start_due_nightly_runs().await {
+                    tracing::warn!(error = %e, "cannot start nightly runs");
+                }
             }
-            if let Err(e) = self.start_due_nightly_runs().await {
-                tracing::warn!(error = %e, "cannot start nightly runs");
+            if let Err(e) = self.notify.deliver_due().await {
+                tracing::warn!(error = %e, "cannot deliver notifications");
             }
             tokio::select! {
                 () = &mut shutdown => return,

@@ -305,6 +305,9 @@ pub struct DistrictSettings {
     /// [`DEFAULT_MAX_REJECTED_PERCENT`].
     #[serde(default)]
     pub max_rejected_percent: BTreeMap<String, f64>,
+    /// Who is told when a run ends or is held ([`crate::notify`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscribers: Vec<crate::notify::Subscriber>,
 }
 
 pub use crate::kinds::RECORD_KINDS;
@@ -328,6 +331,7 @@ impl Default for DistrictSettings {
             thresholds: Thresholds::default(),
             access_overrides: Vec::new(),
             max_rejected_percent: BTreeMap::new(),
+            subscribers: Vec::new(),
         }
     }
 }
@@ -372,6 +376,7 @@ impl DistrictSettings {
                 );
             }
         }
+        crate::notify::validate_subscribers(&self.subscribers, &mut errors);
         // One value per cell of the matrix: a repeat would leave which one holds to chance.
         limits::unique(
             "access_overrides.values",

@@ -7,7 +7,103 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
+use crate::error::ValidationErrors;
+use crate::limits;
 use crate::run::{RunMode, RunState, RunTrigger, SyncRun, ThresholdTrip};
+use crate::secret::Secret;
+
+/// Subscribers a district may have.
+pub const MAX_SUBSCRIBERS: usize = 10;
+/// The shortest webhook signing secret.
+pub const MIN_SECRET: usize = 16;
+
+/// Who is told of a district's runs: a webhook, an HTTPS URL and the secret its requests
+/// are signed with.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Subscriber {
+    /// Unique in the district: lowercase letters, digits and `-`.
+    pub name: String,
+    pub webhook_url: String,
+    /// The webhook's signing secret (HMAC-SHA256). Write-only; the store keeps it sealed
+    /// apart from the settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<Secret>,
+}
+
+/// Checks a district's subscribers.
+pub fn validate_subscribers(subscribers: &[Subscriber], errors: &mut ValidationErrors) {
+    if subscribers.len() > MAX_SUBSCRIBERS {
+        errors.push(
+            "subscribers",
+            format!(
+                "{} subscribers; at most {MAX_SUBSCRIBERS}",
+                subscribers.len()
+            ),
+        );
+    }
+    limits::unique(
+        "subscribers.name",
+        subscribers.iter().map(|s| {
+            (
+                s.name.clone(),
+                format!("the name {}", limits::echo(&s.name)),
+            )
+        }),
+        errors,
+    );
+    for (i, s) in subscribers.iter().enumerate() {
+        let at = format!("subscribers[{i}]");
+        let name_ok = (1..=40).contains(&s.name.len())
+            && s.name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !name_ok {
+            errors.push(
+                format!("{at}.name"),
+                format!(
+                    "{} is not a subscriber name: 1 to 40 lowercase letters, digits and '-'",
+                    limits::echo(&s.name)
+                ),
+            );
+        }
+        if let Err(why) = webhook_url(&s.webhook_url) {
+            errors.push(format!("{at}.webhook_url"), why);
+        }
+        match &s.secret {
+            Some(secret)
+                if secret.expose().chars().count() >= MIN_SECRET
+                    && secret.expose().len() <= 200
+                    && !secret.expose().chars().any(char::is_control) => {}
+            _ => errors.push(
+                format!("{at}.secret"),
+                format!("a webhook needs its signing secret: {MIN_SECRET} to 200 characters, no control characters"),
+            ),
+        }
+    }
+}
+
+/// A webhook's URL: `https://`, or `http://` to the loopback (a receiver on this host).
+pub fn webhook_url(raw: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(raw).map_err(|_| format!("{} is not a URL", limits::echo(raw)))?;
+    if raw.len() > 2_000 || raw.chars().any(char::is_control) {
+        return Err("is longer than 2000 characters or holds a control character".into());
+    }
+    let loopback = matches!(
+        url.host(),
+        Some(url::Host::Domain("localhost"))
+            | Some(url::Host::Ipv4(std::net::Ipv4Addr::LOCALHOST))
+            | Some(url::Host::Ipv6(std::net::Ipv6Addr::LOCALHOST))
+    );
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => return Err(format!("{} is not an https:// URL", limits::echo(raw))),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not carry a user name or password".into());
+    }
+    Ok(url)
+}
 
 /// How a run ended, or that it is held for review.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -125,6 +221,71 @@ mod tests {
             phases: vec![],
             by: Default::default(),
         }
+    }
+
+    fn hook(name: &str, url: &str, secret: &str) -> Subscriber {
+        Subscriber {
+            name: name.into(),
+            webhook_url: url.into(),
+            secret: Some(Secret::new(secret)),
+        }
+    }
+
+    fn refusals(subscribers: &[Subscriber]) -> String {
+        let mut errors = ValidationErrors::new();
+        validate_subscribers(subscribers, &mut errors);
+        errors.to_string()
+    }
+
+    #[test]
+    fn a_subscriber_is_refused_naming_what_is_wrong() {
+        let good = hook("ops", "https://hooks.example.org/rs", "0123456789abcdef");
+        let other = hook(
+            "office",
+            "https://office.example.org/in",
+            "fedcba9876543210",
+        );
+        assert_eq!(refusals(&[good.clone(), other]), "");
+        assert_eq!(
+            refusals(&[hook("local", "http://127.0.0.1:9000/x", "0123456789abcdef")]),
+            "",
+            "plain http to the loopback"
+        );
+        for (bad, field, says) in [
+            (
+                hook("ops", "http://hooks.example.org/", "0123456789abcdef"),
+                "webhook_url",
+                "https",
+            ),
+            (
+                hook("ops", "https://u:p@hooks.example.org/", "0123456789abcdef"),
+                "webhook_url",
+                "password",
+            ),
+            (
+                hook("ops", "https://hooks.example.org/", "short"),
+                "secret",
+                "16 to 200",
+            ),
+            (
+                hook("Ops!", "https://hooks.example.org/", "0123456789abcdef"),
+                "name",
+                "subscriber name",
+            ),
+            (
+                hook("x", "", "0123456789abcdef"),
+                "webhook_url",
+                "not a URL",
+            ),
+        ] {
+            let told = refusals(&[bad]);
+            assert!(
+                told.contains(field) && told.contains(says),
+                "{field}: {told}"
+            );
+        }
+        let twice = refusals(&[good.clone(), good]);
+        assert!(twice.contains("repeats"), "{twice}");
     }
 
     #[test]

@@ -281,7 +281,7 @@ impl Store {
 /// Every table keyed by district other than `districts`: what a district's deletion
 /// removes.
 const DISTRICT_TABLES: [&str; 19] = [
-    "notification_cursors",
+    "notification_deliveries",
     "run_events",
     "run_input_pieces",
     "run_inputs",
@@ -479,14 +479,26 @@ impl Store {
     }
 }
 
+/// How a subscriber's signing secret is named among the district's sealed secrets: kept
+/// with the connector's, sealed and re-sealed with them, and never in the settings'
+/// column. No connector secret's name begins with `@`.
+const SUBSCRIBER_SECRET: &str = "@subscriber:";
+
 fn plain_row(d: &District) -> row::Model {
+    let mut secrets = d.connector.secrets.clone();
+    let mut settings = d.settings.clone();
+    for s in &mut settings.subscribers {
+        if let Some(secret) = s.secret.take() {
+            secrets.insert(format!("{SUBSCRIBER_SECRET}{}", s.name), secret);
+        }
+    }
     row::Model {
         id: d.id.to_string(),
         name: d.name.clone(),
         connector_kind: d.connector.kind.clone(),
         connector_settings: to_json(&d.connector.settings),
-        connector_secrets: to_json(&d.connector.secrets),
-        settings: to_json(&d.settings),
+        connector_secrets: to_json(&secrets),
+        settings: to_json(&settings),
         time_zone: d.time_zone.name().to_owned(),
         created_at: d.created_at,
         updated_at: d.updated_at,
@@ -502,9 +514,13 @@ fn from_row(m: row::Model) -> Result<District, StoreError> {
     let id = m.id.as_str();
     let settings: BTreeMap<String, String> =
         json(ENTITY, id, "connector_settings", &m.connector_settings)?;
-    let secrets: BTreeMap<String, Secret> =
+    let mut secrets: BTreeMap<String, Secret> =
         json(ENTITY, id, "connector_secrets", &m.connector_secrets)?;
-    let district_settings: DistrictSettings = json(ENTITY, id, "settings", &m.settings)?;
+    let mut district_settings: DistrictSettings = json(ENTITY, id, "settings", &m.settings)?;
+    for s in &mut district_settings.subscribers {
+        s.secret = secrets.remove(&format!("{SUBSCRIBER_SECRET}{}", s.name));
+    }
+    secrets.retain(|name, _| !name.starts_with(SUBSCRIBER_SECRET));
     Ok(District {
         id: parse(ENTITY, id, "id", id)?,
         name: m.name,

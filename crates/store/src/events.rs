@@ -55,6 +55,7 @@ pub(crate) async fn append<C: ConnectionTrait>(
     };
     conn.execute(Statement::from_sql_and_values(backend, sql, values))
         .await?;
+    crate::notifications::enqueue(conn, &summary.district_id, seq, summary.at).await?;
     Ok(seq as u64)
 }
 

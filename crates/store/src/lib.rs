@@ -23,6 +23,7 @@ pub mod forms;
 pub mod guardians;
 pub mod inputs;
 pub mod links;
+pub mod notifications;
 pub mod plan;
 mod plan_codec;
 #[cfg(feature = "raw")]

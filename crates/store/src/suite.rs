@@ -29,6 +29,7 @@ crate::on_both_backends!(
 mod events;
 mod inputs;
 mod nightly;
+mod notifications;
 mod plan;
 #[cfg(feature = "raw")]
 mod raw;

@@ -57,7 +57,7 @@ pub fn connector_draft(c: pb::ConnectorConfig) -> ConnectorDraft {
 }
 
 /// The district settings' fields by name, as `settings.FIELD` paths name them.
-const SETTINGS_FIELDS: [&str; 13] = [
+const SETTINGS_FIELDS: [&str; 14] = [
     "daily_sync_enabled",
     "manage_guardians",
     "unarchive_classrooms",
@@ -71,6 +71,7 @@ const SETTINGS_FIELDS: [&str; 13] = [
     "thresholds",
     "access_overrides",
     "max_rejected_percent",
+    "subscribers",
 ];
 
 const THRESHOLDS: [&str; 6] = [
@@ -100,6 +101,7 @@ fn copy_setting(name: &str, from: &pb::DistrictSettings, to: &mut pb::DistrictSe
         "thresholds" => to.thresholds = from.thresholds,
         "access_overrides" => to.access_overrides = from.access_overrides.clone(),
         "max_rejected_percent" => to.max_rejected_percent = from.max_rejected_percent.clone(),
+        "subscribers" => to.subscribers = from.subscribers.clone(),
         _ => {}
     }
 }

@@ -8,6 +8,7 @@ use model::district::{
     Selection, StaffPermission, StudentIdSource, Thresholds, RECORD_KINDS,
 };
 use model::limits;
+use model::notify::{Subscriber, MAX_SUBSCRIBERS};
 use model::roster::{ContactType, PhoneType, Relationship};
 use model::ValidationErrors;
 use proto::v1 as pb;
@@ -47,6 +48,7 @@ pub fn settings_to_proto(s: &DistrictSettings) -> pb::DistrictSettings {
         thresholds,
         access_overrides,
         max_rejected_percent,
+        subscribers,
     } = s;
     pb::DistrictSettings {
         daily_sync_enabled: Some(*daily_sync_enabled),
@@ -87,6 +89,17 @@ pub fn settings_to_proto(s: &DistrictSettings) -> pb::DistrictSettings {
             max_percent: max_rejected_percent
                 .iter()
                 .map(|(k, v)| (k.clone(), *v))
+                .collect(),
+        }),
+        subscribers: Some(pb::Subscribers {
+            values: subscribers
+                .iter()
+                .map(|s| pb::Subscriber {
+                    name: s.name.clone(),
+                    webhook_url: s.webhook_url.clone(),
+                    secret: String::new(),
+                    secret_set: s.secret.as_ref().is_some_and(|x| !x.is_empty()),
+                })
                 .collect(),
         }),
     }
@@ -229,6 +242,7 @@ pub fn apply_settings(
         thresholds,
         access_overrides,
         max_rejected_percent,
+        subscribers,
     } = patch;
     let mut errors = ValidationErrors::new();
     if let Some(v) = daily_sync_enabled {
@@ -291,6 +305,13 @@ pub fn apply_settings(
             selection_from_proto(s, "settings.phone_types", PhoneType::parse, &mut errors)
         {
             target.phone_types = s;
+        }
+    }
+    if let Some(given) = subscribers {
+        let n = given.values.len();
+        match limits::count("settings.subscribers.values", n, MAX_SUBSCRIBERS) {
+            Ok(()) => target.subscribers = subscribers_from_proto(&target.subscribers, given),
+            Err(e) => errors.0.push(e),
         }
     }
     if let Some(limits) = max_rejected_percent {
@@ -372,6 +393,33 @@ pub fn apply_settings(
         }
     }
     errors.into_result(())
+}
+
+/// The subscribers a caller gave, each keeping the stored secret of the subscriber of the
+/// same name and URL when it gives none (a secret is write-only: a caller that read the
+/// district cannot send it back).
+fn subscribers_from_proto(stored: &[Subscriber], given: pb::Subscribers) -> Vec<Subscriber> {
+    given
+        .values
+        .into_iter()
+        .map(|s| {
+            let name = s.name.trim().to_owned();
+            let webhook_url = s.webhook_url.trim().to_owned();
+            let secret = if s.secret.is_empty() {
+                stored
+                    .iter()
+                    .find(|old| old.name == name && old.webhook_url == webhook_url)
+                    .and_then(|old| old.secret.clone())
+            } else {
+                Some(model::Secret::new(s.secret))
+            };
+            Subscriber {
+                name,
+                webhook_url,
+                secret,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

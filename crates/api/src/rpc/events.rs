@@ -130,3 +130,32 @@ pub(super) async fn watch(
     });
     Ok(ReceiverStream::new(rx))
 }
+
+pub(super) async fn test(
+    engine: &Engine,
+    r: pb::TestNotificationRequest,
+) -> Result<pb::TestNotificationResponse, Status> {
+    let district = super::district_id(&r.district_id)?;
+    let name = r.subscriber.trim();
+    if name.is_empty() {
+        return Err(Status::invalid_argument("subscriber: is required"));
+    }
+    model::limits::text("subscriber", name, 40).map_err(crate::status::invalid_field)?;
+    let answer = engine
+        .notify()
+        .test(&district, name)
+        .await
+        .map_err(crate::status::from_engine)?;
+    Ok(match answer {
+        Ok(status) => pb::TestNotificationResponse {
+            delivered: true,
+            http_status: u32::from(status),
+            error: String::new(),
+        },
+        Err(why) => pb::TestNotificationResponse {
+            delivered: false,
+            http_status: 0,
+            error: why,
+        },
+    })
+}

@@ -109,6 +109,16 @@ impl SyncService for SyncApi {
             .map(Response::new)
     }
 
+    async fn test_notification(
+        &self,
+        request: Request<pb::TestNotificationRequest>,
+    ) -> Result<Response<pb::TestNotificationResponse>, Status> {
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Configure).await?;
+        events::test(&engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn start_sync(
         &self,
         request: Request<pb::StartSyncRequest>,
