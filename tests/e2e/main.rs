@@ -20,6 +20,7 @@ mod guardians_csv;
 mod hardening;
 mod import_memory;
 mod limits;
+mod mail;
 mod nightly;
 mod operators;
 mod reads;

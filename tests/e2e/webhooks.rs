@@ -145,6 +145,7 @@ fn with_subscriber(sim: &Simulator, url: &str, secret: &str) -> pb::District {
                 webhook_url: url.into(),
                 secret: secret.into(),
                 secret_set: false,
+                emails: vec![],
             }],
         }),
         ..Default::default()

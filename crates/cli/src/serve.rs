@@ -66,12 +66,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
 /// The engine as configured: the connectors, this replica's name and lease span.
 pub fn engine(config: &Config, store: Store) -> Engine {
-    Engine::new(store, registry::connectors())
+    let engine = Engine::new(store, registry::connectors())
         .with_instance(&config.instance_id, config.run_lease)
         .with_http(connector::HttpConfig {
             targets: config.connector_targets,
             ..connector::HttpConfig::default()
-        })
+        });
+    let Some(mail) = &config.mail else {
+        return engine;
+    };
+    // Checked when the configuration was read.
+    match engine::mail::Mailer::new(mail.url.expose(), &mail.from) {
+        Ok(mailer) => engine.with_mailer(mailer),
+        Err(why) => {
+            tracing::error!(error = %why, "e-mail notifications are off");
+            engine
+        }
+    }
 }
 
 /// Binds the configured address and serves `engine` until a signal.

@@ -166,6 +166,7 @@ impl Engine {
             http: self.http.clone(),
             connectors: self.connectors.clone(),
             access: self.access(),
+            mail: self.mailer.is_some(),
         }
     }
 }
@@ -180,6 +181,8 @@ pub struct Districts {
     pub(crate) http: Arc<connector::HttpConfig>,
     pub(crate) connectors: Arc<crate::connection::BuiltConnectors>,
     pub(crate) access: crate::access::Access,
+    /// Whether the service can send e-mail (an e-mail subscriber is refused otherwise).
+    pub(crate) mail: bool,
 }
 
 impl Districts {
@@ -561,6 +564,16 @@ impl Districts {
         }
         if let Err(e) = settings.validate() {
             errors.extend_under("settings", e);
+        }
+        if !self.mail {
+            for (i, s) in settings.subscribers.iter().enumerate() {
+                if !s.emails.is_empty() {
+                    errors.push(
+                        format!("settings.subscribers[{i}].emails"),
+                        "this service sends no e-mail: its smtp_url is not configured",
+                    );
+                }
+            }
         }
         if let Some(connector) = connector {
             if let Ok(factory) = self.registry.get(&connector.kind) {

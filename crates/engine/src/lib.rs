@@ -29,6 +29,7 @@ pub mod connection;
 pub mod districts;
 pub mod error;
 pub mod import;
+pub mod mail;
 pub mod metrics;
 pub mod notify;
 pub mod reads;
@@ -65,6 +66,8 @@ pub struct Engine {
     keys_seen: std::sync::Arc<access::KeysSeen>,
     /// The HTTP client webhooks are posted with, built on first use.
     webhooks: std::sync::Arc<std::sync::OnceLock<connector::http::HttpClient>>,
+    /// How e-mail leaves, when the service is configured to send it.
+    mailer: Option<std::sync::Arc<mail::Mailer>>,
 }
 
 impl Engine {
@@ -81,6 +84,7 @@ impl Engine {
             actor: std::sync::Arc::from("service"),
             keys_seen: std::sync::Arc::default(),
             webhooks: std::sync::Arc::default(),
+            mailer: None,
         }
     }
 
@@ -97,6 +101,12 @@ impl Engine {
         self.http = std::sync::Arc::new(http);
         self.connectors = std::sync::Arc::default();
         self.webhooks = std::sync::Arc::default();
+        self
+    }
+
+    /// Sends e-mail notifications through `mailer`.
+    pub fn with_mailer(mut self, mailer: mail::Mailer) -> Self {
+        self.mailer = Some(std::sync::Arc::new(mailer));
         self
     }
 

@@ -1,6 +1,7 @@
 //! Telling districts when a run ends or is held (seed 003): the outbox's deliveries,
-//! posted to each subscriber's webhook as signed JSON, in event order per subscriber, at
-//! least once, retried with backoff for a day.
+//! posted to each subscriber's webhook as signed JSON or mailed to its addresses
+//! ([`crate::mail`]), in event order per subscriber, at least once, retried with backoff
+//! for a day.
 //!
 //! A request carries `Rostersync-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256
 //! under the subscriber's secret of `<t>.<body>` (as Stripe signs its webhooks): a
@@ -33,7 +34,8 @@ const IN_FLIGHT: usize = 8;
 /// How long a subscriber has to answer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 
-/// The webhook's answer to one attempt, in words.
+/// What one attempt got: the webhook's HTTP status (250 for a message the SMTP server
+/// took), or why it was not delivered, in words.
 pub type Attempt = Result<u16, String>;
 
 impl Engine {
@@ -44,18 +46,20 @@ impl Engine {
             http: self.http.clone(),
             client: self.webhooks.clone(),
             instance: self.instance.clone(),
+            mailer: self.mailer.clone(),
         }
     }
 }
 
 /// Delivering notifications: it needs the store, how to talk HTTP (and the outbound
-/// guard) and the replica's name — nothing else of the engine.
+/// guard), how e-mail leaves, and the replica's name — nothing else of the engine.
 #[derive(Debug, Clone)]
 pub struct Notify {
     store: store::Store,
     http: Arc<connector::HttpConfig>,
     client: Arc<OnceLock<HttpClient>>,
     instance: Arc<str>,
+    mailer: Option<Arc<crate::mail::Mailer>>,
 }
 
 /// When to try a failed delivery again: 5 s, doubling, at most 30 minutes apart.
@@ -179,7 +183,10 @@ impl Notify {
             .await;
             return false;
         };
-        let answer = self.post(&d.district_id, &to, &d.event, false).await;
+        let answer = match district.as_ref() {
+            Some(x) if !to.emails.is_empty() => self.mail(x, &to, &d.event, false).await,
+            _ => self.post(&d.district_id, &to, &d.event, false).await,
+        };
         match answer {
             Ok(status) => {
                 tracing::info!(district = %d.district_id, subscriber = %d.subscriber, seq = d.event.seq, status, "notification delivered");
@@ -194,6 +201,21 @@ impl Notify {
                 false
             }
         }
+    }
+
+    /// Mails `event` to `to`'s addresses: seed 003's message for it.
+    pub async fn mail(
+        &self,
+        district: &District,
+        to: &Subscriber,
+        event: &RunEvent,
+        test: bool,
+    ) -> Attempt {
+        let Some(mailer) = &self.mailer else {
+            return Err("this service sends no e-mail: its smtp_url is not configured".into());
+        };
+        let (subject, body) = crate::mail::message(district, event, test);
+        mailer.send(&to.emails, &subject, body).await.map(|()| 250)
     }
 
     async fn record(&self, d: &Delivery, done: Option<Done>, error: &str) {
@@ -242,6 +264,9 @@ impl Notify {
                 at: Utc::now(),
             },
         };
+        if !to.emails.is_empty() {
+            return Ok(self.mail(&d, to, &sample, true).await);
+        }
         Ok(self.post(district, to, &sample, true).await)
     }
 }

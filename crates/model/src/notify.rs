@@ -14,16 +14,24 @@ use crate::secret::Secret;
 
 /// Subscribers a district may have.
 pub const MAX_SUBSCRIBERS: usize = 10;
+/// E-mail addresses one subscriber may list.
+pub const MAX_EMAILS: usize = 20;
 /// The shortest webhook signing secret.
 pub const MIN_SECRET: usize = 16;
 
-/// Who is told of a district's runs: a webhook, an HTTPS URL and the secret its requests
-/// are signed with.
+/// Who is told of a district's runs: a webhook (an HTTPS URL and the secret its requests
+/// are signed with), or people by e-mail (seed 003's *Import Results* and *Check Your
+/// Data* messages).
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Subscriber {
     /// Unique in the district: lowercase letters, digits and `-`.
     pub name: String,
+    /// Empty for an e-mail subscriber.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub webhook_url: String,
+    /// Empty for a webhook.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
     /// The webhook's signing secret (HMAC-SHA256). Write-only; the store keeps it sealed
     /// apart from the settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +74,21 @@ pub fn validate_subscribers(subscribers: &[Subscriber], errors: &mut ValidationE
                 ),
             );
         }
+        match (s.webhook_url.is_empty(), s.emails.is_empty()) {
+            (true, true) => errors.push(at.clone(), "give a webhook_url or e-mail addresses"),
+            (false, false) => errors.push(
+                at.clone(),
+                "give a webhook_url or e-mail addresses, not both: make two subscribers",
+            ),
+            (true, false) => {
+                validate_emails(&at, &s.emails, errors);
+                if s.secret.is_some() {
+                    errors.push(format!("{at}.secret"), "an e-mail subscriber has no secret");
+                }
+                continue;
+            }
+            (false, true) => {}
+        }
         if let Err(why) = webhook_url(&s.webhook_url) {
             errors.push(format!("{at}.webhook_url"), why);
         }
@@ -80,6 +103,39 @@ pub fn validate_subscribers(subscribers: &[Subscriber], errors: &mut ValidationE
             ),
         }
     }
+}
+
+fn validate_emails(at: &str, emails: &[String], errors: &mut ValidationErrors) {
+    if emails.len() > MAX_EMAILS {
+        errors.push(
+            format!("{at}.emails"),
+            format!("{} addresses; at most {MAX_EMAILS}", emails.len()),
+        );
+    }
+    for (i, email) in emails.iter().enumerate() {
+        if !is_email(email) {
+            errors.push(
+                format!("{at}.emails[{i}]"),
+                format!("{} is not an e-mail address", limits::echo(email)),
+            );
+        }
+    }
+}
+
+/// An address of the plain `local@domain.tld` form, without display names or lists.
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    s.len() <= 254
+        && !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !s.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, ',' | ';' | '<' | '>' | '"')
+        })
 }
 
 /// A webhook's URL: `https://`, or `http://` to the loopback (a receiver on this host).
@@ -227,6 +283,7 @@ mod tests {
         Subscriber {
             name: name.into(),
             webhook_url: url.into(),
+            emails: vec![],
             secret: Some(Secret::new(secret)),
         }
     }
@@ -240,12 +297,12 @@ mod tests {
     #[test]
     fn a_subscriber_is_refused_naming_what_is_wrong() {
         let good = hook("ops", "https://hooks.example.org/rs", "0123456789abcdef");
-        let other = hook(
-            "office",
-            "https://office.example.org/in",
-            "fedcba9876543210",
-        );
-        assert_eq!(refusals(&[good.clone(), other]), "");
+        let mail = Subscriber {
+            name: "office".into(),
+            emails: vec!["admin@district.example".into()],
+            ..Subscriber::default()
+        };
+        assert_eq!(refusals(&[good.clone(), mail]), "");
         assert_eq!(
             refusals(&[hook("local", "http://127.0.0.1:9000/x", "0123456789abcdef")]),
             "",
@@ -273,10 +330,23 @@ mod tests {
                 "subscriber name",
             ),
             (
-                hook("x", "", "0123456789abcdef"),
-                "webhook_url",
-                "not a URL",
+                Subscriber {
+                    name: "x".into(),
+                    emails: vec!["not an address".into()],
+                    ..Subscriber::default()
+                },
+                "emails[0]",
+                "not an e-mail",
             ),
+            (
+                Subscriber {
+                    emails: vec!["a@b.example".into()],
+                    ..hook("x", "https://hooks.example.org/", "0123456789abcdef")
+                },
+                "subscribers[0]",
+                "not both",
+            ),
+            (hook("x", "", ""), "subscribers[0]", "webhook_url or e-mail"),
         ] {
             let told = refusals(&[bad]);
             assert!(

@@ -97,6 +97,7 @@ pub fn settings_to_proto(s: &DistrictSettings) -> pb::DistrictSettings {
                 .map(|s| pb::Subscriber {
                     name: s.name.clone(),
                     webhook_url: s.webhook_url.clone(),
+                    emails: s.emails.clone(),
                     secret: String::new(),
                     secret_set: s.secret.as_ref().is_some_and(|x| !x.is_empty()),
                 })
@@ -416,6 +417,7 @@ fn subscribers_from_proto(stored: &[Subscriber], given: pb::Subscribers) -> Vec<
             Subscriber {
                 name,
                 webhook_url,
+                emails: s.emails.iter().map(|e| e.trim().to_owned()).collect(),
                 secret,
             }
         })

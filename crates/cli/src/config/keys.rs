@@ -23,6 +23,16 @@ pub const KEYS: &[(&str, &str, &str)] = &[
         "this replica's name on run leases; unique per replica (default: the host name)",
     ),
     (
+        "smtp_url",
+        "ROSTERSYNC_SMTP_URL",
+        "the SMTP server e-mail notifications go through: smtp://HOST:PORT, smtp://HOST:587?tls=required (STARTTLS), smtps://USER:PASSWORD@HOST:465; empty: no e-mail (e-mail subscribers are refused). Never printed",
+    ),
+    (
+        "smtp_from",
+        "ROSTERSYNC_SMTP_FROM",
+        "the sender of e-mail notifications (default rostersync@localhost)",
+    ),
+    (
         "run_lease_seconds",
         "ROSTERSYNC_RUN_LEASE_SECONDS",
         "how long a run's lease lasts unrenewed before another replica takes the run over (5-3600, default 60)",

@@ -51,6 +51,16 @@ pub struct Config {
     pub tls: Option<TlsFiles>,
     /// Whether serve may start open (no key yet) on a non-loopback address.
     pub insecure_no_auth: bool,
+    /// The SMTP server e-mail notifications go through, if any.
+    pub mail: Option<MailSettings>,
+}
+
+/// How e-mail notifications leave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailSettings {
+    /// `smtp://…` or `smtps://…`; may hold a password, so it is never printed.
+    pub url: model::Secret,
+    pub from: String,
 }
 
 /// The files of the gRPC listener's TLS.
@@ -104,8 +114,10 @@ pub fn load(
     let limits = limits(&mut v);
     let tls = tls(&mut v);
     let insecure_no_auth = v.flag("insecure_no_auth");
+    let mail = mail(&mut v);
     match (listen, v.problems.is_empty()) {
         (Some(listen), true) => Ok(Config {
+            mail,
             tls,
             insecure_no_auth,
             limits,
@@ -217,6 +229,31 @@ fn runs(v: &mut Values) -> (String, std::time::Duration) {
         None => 60,
     };
     (instance_id, std::time::Duration::from_secs(lease))
+}
+
+/// The SMTP server, when one is set; checked as the mailer reads it.
+fn mail(v: &mut Values) -> Option<MailSettings> {
+    let (url, origin) = v.get("smtp_url").filter(|(u, _)| !u.trim().is_empty())?;
+    let url = url.trim().to_owned();
+    let from = v
+        .text("smtp_from")
+        .unwrap_or_else(|| "rostersync@localhost".to_owned());
+    if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+        v.fail(
+            "smtp_url",
+            &origin,
+            "is not an smtp:// or smtps:// URL".into(),
+        );
+        return None;
+    }
+    if let Err(why) = engine::mail::Mailer::new(&url, &from) {
+        v.fail("smtp_url", &origin, why);
+        return None;
+    }
+    Some(MailSettings {
+        url: model::Secret::new(url),
+        from,
+    })
 }
 
 fn connector_targets(v: &mut Values) -> connector::outbound::Targets {

@@ -44,6 +44,7 @@ async fn deliveries_are_written_with_their_event_and_tried_in_order_by_one_repli
     d.settings.subscribers = vec![Subscriber {
         name: "ops".into(),
         webhook_url: "https://hooks.example.org/rs".into(),
+        emails: vec![],
         secret: Some(Secret::new("0123456789abcdef-secret")),
     }];
     let current = store.get_district(&cbe).await.expect("read");
