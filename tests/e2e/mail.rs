@@ -247,4 +247,40 @@ async fn a_district_administrator_is_mailed_results_and_held_runs(backend: Backe
     )
     .await;
     assert!(cancelled.contains("Why: cancelled"), "{cancelled}");
+
+    // A guardians.csv import: its results too.
+    client
+        .update_district(update_request(
+            pb::District {
+                district_id: "sim".into(),
+                settings: Some(pb::DistrictSettings {
+                    manage_guardians: Some(false),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            &["settings.manage_guardians"],
+        ))
+        .await
+        .expect("guardians from guardians.csv");
+    let number = sim.district(|d| d.expected_students()[0].student_number.clone());
+    let file = format!(
+        "student_id,first_name,last_name,email,sms_phone,home_phone,relationship,contact_type\n\
+         {number},Ana,Ruiz,ana.ruiz@example.net,+1 555 010 2233,,mother,guardian\n"
+    );
+    client
+        .import_guardians(tokio_stream::iter(vec![pb::ImportGuardiansRequest {
+            district_id: "sim".into(),
+            data: file.into_bytes(),
+            ..Default::default()
+        }]))
+        .await
+        .expect("import");
+    let imported = mailed(
+        &smtp,
+        "Import Results: Simulated district: guardians.csv import finished",
+        1,
+    )
+    .await;
+    assert!(imported.contains("guardians created"), "{imported}");
 }
