@@ -4,8 +4,9 @@
 
 use model::ids::DistrictId;
 use model::notify::{RunEvent, RunSummary};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::{ConnectionTrait, Statement};
 
+use crate::sql::Params;
 use crate::{Store, StoreError};
 
 /// Appends `summary` as the next event on `conn` (a transaction that also stores the
@@ -35,26 +36,18 @@ pub(crate) async fn append<C: ConnectionTrait>(
         field: "summary",
         reason: e.to_string(),
     })?;
-    let values: Vec<Value> = vec![
-        seq.into(),
-        summary.district_id.clone().into(),
-        summary.run_id.clone().into(),
-        summary.outcome.as_str().into(),
-        body.into(),
-        summary.at.into(),
-    ];
-    let sql = match backend {
-        DbBackend::Postgres => {
-            "INSERT INTO run_events (seq, district_id, run_id, outcome, summary, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)"
-        }
-        _ => {
-            "INSERT INTO run_events (seq, district_id, run_id, outcome, summary, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?)"
-        }
-    };
-    conn.execute(Statement::from_sql_and_values(backend, sql, values))
-        .await?;
+    let mut p = Params::new(backend);
+    let sql = format!(
+        "INSERT INTO run_events (seq, district_id, run_id, outcome, summary, created_at) \
+         VALUES ({}, {}, {}, {}, {}, {})",
+        p.bind(seq),
+        p.bind(summary.district_id.clone()),
+        p.bind(summary.run_id.clone()),
+        p.bind(summary.outcome.as_str()),
+        p.bind(body),
+        p.bind(summary.at),
+    );
+    conn.execute(p.statement(sql)).await?;
     crate::notifications::enqueue(conn, &summary.district_id, seq, summary.at).await?;
     Ok(seq as u64)
 }
@@ -68,34 +61,20 @@ impl Store {
         districts: Option<&[DistrictId]>,
         limit: u64,
     ) -> Result<Vec<RunEvent>, StoreError> {
-        let backend = self.db().get_database_backend();
-        let mut values: Vec<Value> = vec![(after as i64).into()];
-        let mark = |n: usize| match backend {
-            DbBackend::Postgres => format!("${n}"),
-            _ => "?".to_owned(),
-        };
+        let mut p = Params::new(self.db().get_database_backend());
         let mut sql = format!(
             "SELECT seq, summary FROM run_events WHERE seq > {}",
-            mark(1)
+            p.bind(after as i64)
         );
         if let Some(districts) = districts {
             if districts.is_empty() {
                 return Ok(vec![]);
             }
-            let marks: Vec<String> = districts
-                .iter()
-                .map(|d| {
-                    values.push(d.to_string().into());
-                    mark(values.len())
-                })
-                .collect();
+            let marks: Vec<String> = districts.iter().map(|d| p.bind(d.to_string())).collect();
             sql += &format!(" AND district_id IN ({})", marks.join(", "));
         }
         sql += &format!(" ORDER BY seq LIMIT {limit}");
-        let rows = self
-            .db()
-            .query_all(Statement::from_sql_and_values(backend, sql, values))
-            .await?;
+        let rows = self.db().query_all(p.statement(sql)).await?;
         rows.into_iter()
             .map(|row| {
                 let seq: i64 = row.try_get_by_index(0)?;

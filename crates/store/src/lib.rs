@@ -32,6 +32,7 @@ pub mod roster;
 pub mod runs;
 pub mod sealing;
 pub mod search;
+mod sql;
 pub mod staff;
 pub mod staging;
 pub mod students;

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use model::district::DistrictSettings;
 use model::ids::DistrictId;
 use model::notify::{RunEvent, RunSummary};
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::ConnectionTrait;
 
 use crate::convert::stored;
+use crate::sql::Params;
 use crate::{Store, StoreError};
 
 /// How a delivery ended.
@@ -52,32 +53,6 @@ pub struct DeliveryState {
     pub last_error: String,
     /// `pending`, `delivered`, `gave_up` or `dropped`.
     pub outcome: String,
-}
-
-struct Params {
-    backend: DbBackend,
-    values: Vec<Value>,
-}
-
-impl Params {
-    fn new(backend: DbBackend) -> Self {
-        Params {
-            backend,
-            values: Vec::new(),
-        }
-    }
-
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.values.push(v.into());
-        match self.backend {
-            DbBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".into(),
-        }
-    }
-
-    fn statement(self, sql: String) -> Statement {
-        Statement::from_sql_and_values(self.backend, sql, self.values)
-    }
 }
 
 /// Queues event `seq` of `district` for each of its subscribers, on `conn` (the

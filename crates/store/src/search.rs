@@ -10,8 +10,9 @@
 
 use model::ids::DistrictId;
 use model::search::SearchText;
-use sea_orm::{ConnectionTrait, DbBackend, Statement, Value};
+use sea_orm::ConnectionTrait;
 
+use crate::sql::Params;
 use crate::{Store, StoreError};
 
 /// The kinds of people a search finds.
@@ -176,22 +177,6 @@ const LANES: [Lane; 16] = [
 /// Past every name key that begins with a prefix, in byte order.
 const PAST: char = '\u{10FFFF}';
 
-/// A statement's values, with the placeholder of each as the backend writes it.
-struct Params {
-    backend: DbBackend,
-    values: Vec<Value>,
-}
-
-impl Params {
-    fn bind(&mut self, v: impl Into<Value>) -> String {
-        self.values.push(v.into());
-        match self.backend {
-            DbBackend::Postgres => format!("${}", self.values.len()),
-            _ => "?".into(),
-        }
-    }
-}
-
 impl Store {
     /// Up to `limit` people of `district` the text finds, after `after`, each with the
     /// cursor a page ending at it continues from; a page shorter than `limit` is the last.
@@ -238,10 +223,7 @@ impl Store {
         from: Option<&SearchCursor>,
         limit: u64,
     ) -> Result<Vec<(Match, String)>, StoreError> {
-        let mut p = Params {
-            backend: self.db().get_database_backend(),
-            values: Vec::new(),
-        };
+        let mut p = Params::new(self.db().get_database_backend());
         let key = lane.key;
         let mut sql = format!(
             "SELECT {}, {key} FROM {} WHERE district_id = {}",
@@ -289,10 +271,7 @@ impl Store {
             sql += &format!(" AND ({key} > {k1} OR ({key} = {k2} AND id > {id}))");
         }
         sql += &format!(" ORDER BY {key}, id LIMIT {limit}");
-        let rows = self
-            .db()
-            .query_all(Statement::from_sql_and_values(p.backend, sql, p.values))
-            .await?;
+        let rows = self.db().query_all(p.statement(sql)).await?;
         rows.into_iter()
             .map(|row| {
                 let m = Match {
