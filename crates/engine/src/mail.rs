@@ -96,80 +96,6 @@ fn in_words(key: &str) -> String {
 pub fn message(district: &District, event: &RunEvent, test: bool) -> (String, String) {
     let s = &event.summary;
     let name = &district.name;
-    let what = what_ran(s.trigger);
-    let dry = if s.mode == model::run::RunMode::DryRun {
-        " (a dry run: nothing is ever written)"
-    } else {
-        ""
-    };
-    let mut body = String::new();
-    let subject = match s.outcome {
-        Outcome::Held => {
-            body += &format!(
-                "The {what} of {name} (district {}) was paused before changing anything{dry}: \
-                 it would change more than the district's thresholds allow.\n\n",
-                s.district_id
-            );
-            for t in &s.thresholds_tripped {
-                let limit = match (t.max_percent, t.max_count) {
-                    (Some(p), _) => format!("the limit is {p}%"),
-                    (None, Some(n)) => format!("the limit is {n}"),
-                    (None, None) => "over its limit".into(),
-                };
-                body += &format!(
-                    "- {}: {} of {} ({limit})\n",
-                    t.limit.replace('_', " "),
-                    t.count,
-                    t.of
-                );
-            }
-            body += &format!(
-                "\nNothing has been changed. Review what it would do, then approve it or cancel \
-                 it:\n  rostersync sync changes --district {d} {r}\n  rostersync sync approve \
-                 --district {d} {r}\n  rostersync sync cancel --district {d} {r}\n\
-                 If the data in your SIS is wrong, correct it there, cancel this run and sync \
-                 again.\n",
-                d = s.district_id,
-                r = s.run_id
-            );
-            format!("Check Your Data: {name}: {what} waiting for your review")
-        }
-        outcome => {
-            let how = match outcome {
-                Outcome::Succeeded => "finished",
-                Outcome::Failed => "failed",
-                _ => "was cancelled",
-            };
-            body += &format!(
-                "The {what} of {name} (district {}) {how}{dry}.\n\n",
-                s.district_id
-            );
-            if let Some(why) = &s.first_failure {
-                body += &format!("Why: {why}\n\n");
-            }
-            if s.counts.is_empty() {
-                body += "It planned no changes.\n";
-            } else {
-                body += &format!("Changes ({} of {} applied):\n", s.applied, s.plan_items);
-                for (key, n) in &s.counts {
-                    body += &format!("- {n} {}\n", in_words(key));
-                }
-            }
-            if s.warnings > 0 {
-                let records = if s.warnings == 1 {
-                    "1 record was".to_owned()
-                } else {
-                    format!("{} records were", s.warnings)
-                };
-                body += &format!(
-                    "\n{records} skipped with a warning; the run's details list them:\n  \
-                     rostersync sync show --district {} {}\n",
-                    s.district_id, s.run_id
-                );
-            }
-            format!("Import Results: {name}: {what} {how}")
-        }
-    };
     if test {
         return (
             format!("Test notification: {name}"),
@@ -180,6 +106,99 @@ pub fn message(district: &District, event: &RunEvent, test: bool) -> (String, St
             ),
         );
     }
+    let what = what_ran(s.trigger);
+    let dry = if s.mode == model::run::RunMode::DryRun {
+        " (a dry run: nothing is ever written)"
+    } else {
+        ""
+    };
+    let (subject, mut body) = match s.outcome {
+        Outcome::Held => (
+            format!("Check Your Data: {name}: {what} waiting for your review"),
+            held(
+                s,
+                &format!("The {what} of {name} (district {})", s.district_id),
+                dry,
+            ),
+        ),
+        outcome => {
+            let how = match outcome {
+                Outcome::Succeeded => "finished",
+                Outcome::Failed => "failed",
+                _ => "was cancelled",
+            };
+            (
+                format!("Import Results: {name}: {what} {how}"),
+                results(
+                    s,
+                    &format!(
+                        "The {what} of {name} (district {}) {how}{dry}.",
+                        s.district_id
+                    ),
+                ),
+            )
+        }
+    };
     body += &format!("\nRun {} · event {}\n", s.run_id, event.seq);
     (subject, body)
+}
+
+/// *Check Your Data*: each threshold tripped, and how to review the run.
+fn held(s: &model::notify::RunSummary, opening: &str, dry: &str) -> String {
+    let mut body = format!(
+        "{opening} was paused before changing anything{dry}: it would change more than the \
+         district's thresholds allow.\n\n"
+    );
+    for t in &s.thresholds_tripped {
+        let limit = match (t.max_percent, t.max_count) {
+            (Some(p), _) => format!("the limit is {p}%"),
+            (None, Some(n)) => format!("the limit is {n}"),
+            (None, None) => "over its limit".into(),
+        };
+        body += &format!(
+            "- {}: {} of {} ({limit})\n",
+            t.limit.replace('_', " "),
+            t.count,
+            t.of
+        );
+    }
+    body += &format!(
+        "\nNothing has been changed. Review what it would do, then approve it or cancel \
+         it:\n  rostersync sync changes --district {d} {r}\n  rostersync sync approve \
+         --district {d} {r}\n  rostersync sync cancel --district {d} {r}\n\
+         If the data in your SIS is wrong, correct it there, cancel this run and sync \
+         again.\n",
+        d = s.district_id,
+        r = s.run_id
+    );
+    body
+}
+
+/// *Import Results*: why it failed, the changes in words, the records skipped.
+fn results(s: &model::notify::RunSummary, opening: &str) -> String {
+    let mut body = format!("{opening}\n\n");
+    if let Some(why) = &s.first_failure {
+        body += &format!("Why: {why}\n\n");
+    }
+    if s.counts.is_empty() {
+        body += "It planned no changes.\n";
+    } else {
+        body += &format!("Changes ({} of {} applied):\n", s.applied, s.plan_items);
+        for (key, n) in &s.counts {
+            body += &format!("- {n} {}\n", in_words(key));
+        }
+    }
+    if s.warnings > 0 {
+        let records = if s.warnings == 1 {
+            "1 record was".to_owned()
+        } else {
+            format!("{} records were", s.warnings)
+        };
+        body += &format!(
+            "\n{records} skipped with a warning; the run's details list them:\n  \
+             rostersync sync show --district {} {}\n",
+            s.district_id, s.run_id
+        );
+    }
+    body
 }
