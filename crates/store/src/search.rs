@@ -108,12 +108,16 @@ enum Reading {
     Name,
 }
 
-/// One lane: whom it finds, by which key, and the lane before it that finds the same
-/// people by another field of the same row (shown there, so left out here).
+/// One lane: whom it finds, by which key and index, and the lane before it that finds
+/// the same people by another field of the same row (shown there, so left out here).
 struct Lane {
     kind: PersonKind,
     matched: &'static str,
     key: &'static str,
+    /// The index that holds the lane in `(key, id)` order. SQLite is told to read it
+    /// (`INDEXED BY`): without statistics, it would rather walk the primary key in `id`
+    /// order and test every row of the district.
+    index: &'static str,
     reading: Reading,
     shown_by: Option<&'static str>,
 }
@@ -121,7 +125,7 @@ struct Lane {
 const fn lane(
     kind: PersonKind,
     matched: &'static str,
-    key: &'static str,
+    (key, index): (&'static str, &'static str),
     reading: Reading,
     shown_by: Option<&'static str>,
 ) -> Lane {
@@ -129,6 +133,7 @@ const fn lane(
         kind,
         matched,
         key,
+        index,
         reading,
         shown_by,
     }
@@ -138,40 +143,118 @@ use PersonKind::{Guardian, Staff, Student};
 use Reading::{Email, Exact, Name, Phone};
 
 const LANES: [Lane; 16] = [
-    lane(Student, "source_id", "source_id", Exact, None),
-    lane(Guardian, "source_id", "source_id", Exact, None),
-    lane(Staff, "source_id", "source_id", Exact, None),
+    lane(
+        Student,
+        "source_id",
+        ("source_id", "ux_students_source"),
+        Exact,
+        None,
+    ),
+    lane(
+        Guardian,
+        "source_id",
+        ("source_id", "ux_guardians_source"),
+        Exact,
+        None,
+    ),
+    lane(
+        Staff,
+        "source_id",
+        ("source_id", "ux_staff_source"),
+        Exact,
+        None,
+    ),
     lane(
         Student,
         "student_number",
-        "student_number",
+        ("student_number", "ix_students_number"),
         Exact,
         Some("source_id"),
     ),
-    lane(Student, "email", "lower(org_email)", Email, None),
+    lane(
+        Student,
+        "email",
+        ("lower(org_email)", "ix_students_org_email"),
+        Email,
+        None,
+    ),
     lane(
         Student,
         "personal_email",
-        "lower(personal_email)",
+        ("lower(personal_email)", "ix_students_personal_email"),
         Email,
         Some("lower(org_email)"),
     ),
-    lane(Guardian, "email", "lower(email)", Email, None),
-    lane(Staff, "email", "lower(email)", Email, None),
-    lane(Guardian, "mobile_phone", "mobile_phone_e164", Phone, None),
+    lane(
+        Guardian,
+        "email",
+        ("lower(email)", "ix_guardians_lower_email"),
+        Email,
+        None,
+    ),
+    lane(
+        Staff,
+        "email",
+        ("lower(email)", "ix_staff_lower_email"),
+        Email,
+        None,
+    ),
+    lane(
+        Guardian,
+        "mobile_phone",
+        ("mobile_phone_e164", "ix_guardians_mobile_e164"),
+        Phone,
+        None,
+    ),
     lane(
         Guardian,
         "home_phone",
-        "home_phone_e164",
+        ("home_phone_e164", "ix_guardians_home_e164"),
         Phone,
         Some("mobile_phone_e164"),
     ),
-    lane(Student, "last_name", "last_key", Name, None),
-    lane(Student, "first_name", "first_key", Name, Some("last_key")),
-    lane(Guardian, "last_name", "last_key", Name, None),
-    lane(Guardian, "first_name", "first_key", Name, Some("last_key")),
-    lane(Staff, "last_name", "last_key", Name, None),
-    lane(Staff, "first_name", "first_key", Name, Some("last_key")),
+    lane(
+        Student,
+        "last_name",
+        ("last_key", "ix_students_last_key"),
+        Name,
+        None,
+    ),
+    lane(
+        Student,
+        "first_name",
+        ("first_key", "ix_students_first_key"),
+        Name,
+        Some("last_key"),
+    ),
+    lane(
+        Guardian,
+        "last_name",
+        ("last_key", "ix_guardians_last_key"),
+        Name,
+        None,
+    ),
+    lane(
+        Guardian,
+        "first_name",
+        ("first_key", "ix_guardians_first_key"),
+        Name,
+        Some("last_key"),
+    ),
+    lane(
+        Staff,
+        "last_name",
+        ("last_key", "ix_staff_last_key"),
+        Name,
+        None,
+    ),
+    lane(
+        Staff,
+        "first_name",
+        ("first_key", "ix_staff_first_key"),
+        Name,
+        Some("last_key"),
+    ),
 ];
 
 /// Past every name key that begins with a prefix, in byte order.
@@ -223,55 +306,9 @@ impl Store {
         from: Option<&SearchCursor>,
         limit: u64,
     ) -> Result<Vec<(Match, String)>, StoreError> {
-        let mut p = Params::new(self.db().get_database_backend());
-        let key = lane.key;
-        let mut sql = format!(
-            "SELECT {}, {key} FROM {} WHERE district_id = {}",
-            lane.kind.columns(),
-            lane.kind.table(),
-            p.bind(district.to_string())
-        );
-        match lane.reading {
-            Reading::Name => {
-                let (low, high) = (p.bind(value), p.bind(format!("{value}{PAST}")));
-                sql += &format!(" AND {key} >= {low} AND {key} < {high}");
-                if let Some(other) = lane.shown_by {
-                    let (low, high) = (p.bind(value), p.bind(format!("{value}{PAST}")));
-                    sql += &format!(" AND NOT ({other} >= {low} AND {other} < {high})");
-                }
-                // Every further word begins a word of the first or last name.
-                // (SQLite's placeholders are positional: each use binds its own value.)
-                for word in text.name.iter().skip(1) {
-                    let patterns = [
-                        ("first_key", format!("{word}%")),
-                        ("last_key", format!("{word}%")),
-                        ("first_key", format!("% {word}%")),
-                        ("last_key", format!("% {word}%")),
-                    ];
-                    let any: Vec<String> = patterns
-                        .into_iter()
-                        .map(|(column, pattern)| format!("{column} LIKE {}", p.bind(pattern)))
-                        .collect();
-                    sql += &format!(" AND ({})", any.join(" OR "));
-                }
-            }
-            _ => {
-                sql += &format!(" AND {key} = {}", p.bind(value));
-                if let Some(other) = lane.shown_by {
-                    sql += &format!(" AND {other} <> {}", p.bind(value));
-                }
-            }
-        }
-        if let Some(from) = from {
-            let (k1, k2, id) = (
-                p.bind(from.key.clone()),
-                p.bind(from.key.clone()),
-                p.bind(from.id.clone()),
-            );
-            sql += &format!(" AND ({key} > {k1} OR ({key} = {k2} AND id > {id}))");
-        }
-        sql += &format!(" ORDER BY {key}, id LIMIT {limit}");
-        let rows = self.db().query_all(p.statement(sql)).await?;
+        let backend = self.db().get_database_backend();
+        let statement = lane_statement(backend, district, lane, value, text, from, limit);
+        let rows = self.db().query_all(statement).await?;
         rows.into_iter()
             .map(|row| {
                 let m = Match {
@@ -299,4 +336,118 @@ fn reading(reading: Reading, text: &SearchText) -> Option<&str> {
         Reading::Phone => text.phone.as_deref(),
         Reading::Name => text.name.first().map(String::as_str),
     }
+}
+
+/// One lane's page as a statement: an index range in `(key, id)` order, after `from`.
+fn lane_statement(
+    backend: sea_orm::DbBackend,
+    district: &DistrictId,
+    lane: &Lane,
+    value: &str,
+    text: &SearchText,
+    from: Option<&SearchCursor>,
+    limit: u64,
+) -> sea_orm::Statement {
+    let mut p = Params::new(backend);
+    let key = lane.key;
+    let indexed = match backend {
+        sea_orm::DbBackend::Sqlite => format!(" INDEXED BY {}", lane.index),
+        _ => String::new(),
+    };
+    let mut sql = format!(
+        "SELECT {}, {key} FROM {}{indexed} WHERE district_id = {}",
+        lane.kind.columns(),
+        lane.kind.table(),
+        p.bind(district.to_string())
+    );
+    match lane.reading {
+        Reading::Name => {
+            let (low, high) = (p.bind(value), p.bind(format!("{value}{PAST}")));
+            sql += &format!(" AND {key} >= {low} AND {key} < {high}");
+            if let Some(other) = lane.shown_by {
+                let (low, high) = (p.bind(value), p.bind(format!("{value}{PAST}")));
+                sql += &format!(" AND NOT ({other} >= {low} AND {other} < {high})");
+            }
+            // Every further word begins a word of the first or last name.
+            for word in text.name.iter().skip(1) {
+                let patterns = [
+                    ("first_key", format!("{word}%")),
+                    ("last_key", format!("{word}%")),
+                    ("first_key", format!("% {word}%")),
+                    ("last_key", format!("% {word}%")),
+                ];
+                let any: Vec<String> = patterns
+                    .into_iter()
+                    .map(|(column, pattern)| format!("{column} LIKE {}", p.bind(pattern)))
+                    .collect();
+                sql += &format!(" AND ({})", any.join(" OR "));
+            }
+            if let Some(from) = from {
+                let (k, id) = (p.bind(from.key.clone()), p.bind(from.id.clone()));
+                sql += &format!(" AND ({key}, id) > ({k}, {id})");
+            }
+            sql += &format!(" ORDER BY {key}, id LIMIT {limit}");
+        }
+        _ => {
+            sql += &format!(" AND {key} = {}", p.bind(value));
+            if let Some(other) = lane.shown_by {
+                sql += &format!(" AND {other} <> {}", p.bind(value));
+            }
+            // The key is the text itself: the lane is in id order.
+            if let Some(from) = from {
+                sql += &format!(" AND id > {}", p.bind(from.id.clone()));
+            }
+            sql += &format!(" ORDER BY id LIMIT {limit}");
+        }
+    }
+    p.statement(sql)
+}
+
+/// How the database would read each lane the text has: its query plan, for tests that
+/// show every lane reads an index.
+#[cfg(test)]
+pub(crate) async fn lane_plans(
+    store: &Store,
+    district: &DistrictId,
+    text: &SearchText,
+) -> Result<Vec<(&'static str, &'static str, String)>, StoreError> {
+    use sea_orm::TransactionTrait;
+    let backend = store.db().get_database_backend();
+    let txn = store.db().begin().await?;
+    if backend == sea_orm::DbBackend::Postgres {
+        // A small table is cheaper to scan: ask for what the indexes allow.
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off")
+            .await?;
+    }
+    let from = SearchCursor {
+        lane: 0,
+        key: "m".into(),
+        id: "0".into(),
+    };
+    let mut plans = Vec::new();
+    for lane in &LANES {
+        let Some(value) = reading(lane.reading, text) else {
+            continue;
+        };
+        let statement = lane_statement(backend, district, lane, value, text, Some(&from), 51);
+        let explain = match backend {
+            sea_orm::DbBackend::Postgres => "EXPLAIN ",
+            _ => "EXPLAIN QUERY PLAN ",
+        };
+        let statement = sea_orm::Statement {
+            sql: format!("{explain}{}", statement.sql),
+            ..statement
+        };
+        let rows = txn.query_all(statement).await?;
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                let last = r.try_get_by_index::<String>(0).ok();
+                last.or_else(|| r.try_get_by_index::<String>(3).ok())
+                    .unwrap_or_default()
+            })
+            .collect();
+        plans.push((lane.kind.as_str(), lane.matched, lines.join(" | ")));
+    }
+    Ok(plans)
 }

@@ -14,6 +14,7 @@ crate::on_both_backends!(
     names_are_found_by_prefix_folded_and_paged_without_repeats,
     a_search_stays_in_its_district,
     rows_stored_before_their_keys_are_found_after_the_migration,
+    every_lane_reads_an_index_range,
 );
 
 async fn find(store: &Store, district: &str, text: &str) -> Vec<Match> {
@@ -217,4 +218,41 @@ async fn rows_stored_before_their_keys_are_found_after_the_migration(backend: Ba
         [(PersonKind::Student, "s-ana", "last_name")]
     );
     assert_eq!(find(&store, "cbe", "403 555 0101").await.len(), 1);
+}
+
+async fn every_lane_reads_an_index_range(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    seed(&store, "cbe").await;
+    let mut lanes = 0;
+    for text in [
+        "obr mar",
+        "ana@home.example",
+        "(403) 555-0101",
+        "100200",
+        "s-ana",
+    ] {
+        let parsed = SearchText::parse("query", text).expect("text");
+        for (kind, matched, plan) in crate::search::lane_plans(&store, &cbe, &parsed)
+            .await
+            .expect("plans")
+        {
+            lanes += 1;
+            let indexed = match backend {
+                Backend::Sqlite => {
+                    plan.contains("USING INDEX ix_")
+                        || plan.contains("USING INDEX ux_")
+                        || plan.contains("USING COVERING INDEX ix_")
+                }
+                Backend::Postgres => plan.contains("Index") && !plan.contains("Seq Scan"),
+            };
+            assert!(indexed, "{text:?}: {kind} by {matched} reads {plan}");
+            // A source id is unique: its lane holds one row at most, sorted or not.
+            let sorts = plan.contains("TEMP B-TREE FOR ORDER BY") || plan.contains("Sort");
+            assert!(
+                matched == "source_id" || !sorts,
+                "{text:?}: {kind} by {matched} sorts: {plan}"
+            );
+        }
+    }
+    assert!(lanes >= 16, "every lane looked at: {lanes}");
 }
