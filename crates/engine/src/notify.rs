@@ -108,7 +108,7 @@ impl Notify {
     }
 
     /// Posts `event` of `district` to `to`, signed; the status it answered, or why not.
-    pub async fn post(
+    async fn post(
         &self,
         district: &DistrictId,
         to: &Subscriber,
@@ -168,13 +168,16 @@ impl Notify {
                 return false;
             }
         };
-        let Some(to) = district.as_ref().and_then(|x: &District| {
-            x.settings
+        let found = district.and_then(|x: District| {
+            let to = x
+                .settings
                 .subscribers
                 .iter()
                 .find(|s| s.name == d.subscriber)
-                .cloned()
-        }) else {
+                .cloned()?;
+            Some((x, to))
+        });
+        let Some((district, to)) = found else {
             self.record(
                 &d,
                 Some(Done::Dropped),
@@ -183,11 +186,7 @@ impl Notify {
             .await;
             return false;
         };
-        let answer = match district.as_ref() {
-            Some(x) if !to.emails.is_empty() => self.mail(x, &to, &d.event, false).await,
-            _ => self.post(&d.district_id, &to, &d.event, false).await,
-        };
-        match answer {
+        match self.send(&district, &to, &d.event, false).await {
             Ok(status) => {
                 tracing::info!(district = %d.district_id, subscriber = %d.subscriber, seq = d.event.seq, status, "notification delivered");
                 self.record(&d, Some(Done::Delivered), "").await;
@@ -203,8 +202,23 @@ impl Notify {
         }
     }
 
+    /// Tells `to` of `event` of `district` the way it listens: its webhook or its mail.
+    async fn send(
+        &self,
+        district: &District,
+        to: &Subscriber,
+        event: &RunEvent,
+        test: bool,
+    ) -> Attempt {
+        if to.emails.is_empty() {
+            self.post(&district.id, to, event, test).await
+        } else {
+            self.mail(district, to, event, test).await
+        }
+    }
+
     /// Mails `event` to `to`'s addresses: seed 003's message for it.
-    pub async fn mail(
+    async fn mail(
         &self,
         district: &District,
         to: &Subscriber,
@@ -264,10 +278,7 @@ impl Notify {
                 at: Utc::now(),
             },
         };
-        if !to.emails.is_empty() {
-            return Ok(self.mail(&d, to, &sample, true).await);
-        }
-        Ok(self.post(district, to, &sample, true).await)
+        Ok(self.send(&d, to, &sample, true).await)
     }
 }
 
