@@ -15,8 +15,10 @@
 //! district's built connector), [`Engine::access`] (callers' keys and the audit trail),
 //! [`Engine::runs`] (start, read, approve, cancel, import, resume), [`Engine::watches`]
 //! (following a run), [`Engine::schedule`] (the nightly runs and the background loop),
-//! [`Engine::spot`] (spot sync) and [`Engine::reads`]. The engine itself only holds what
-//! they share (the store, the connectors, the replica's name and leases).
+//! [`Engine::notify`] (run events to webhooks and e-mail), [`Engine::spot`] (spot sync)
+//! and [`Engine::reads`] (support reads and search). The engine itself only holds what
+//! they share (the store, the connectors, the replica's name and leases, the HTTP and
+//! mail clients).
 //!
 //! Must never: decide a plan item itself (the planner does), name a concrete connector
 //! (it receives a [`connector::Registry`]; a run's source is its kept input or its
