@@ -39,15 +39,8 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
     pb::SyncRun {
         run_id: id.to_string(),
         district_id: district_id.to_string(),
-        mode: match mode {
-            RunMode::Full => pb::RunMode::Full,
-            RunMode::DryRun => pb::RunMode::DryRun,
-        } as i32,
-        trigger: match trigger {
-            RunTrigger::Manual => pb::RunTrigger::Manual,
-            RunTrigger::Schedule => pb::RunTrigger::Schedule,
-            RunTrigger::Import => pb::RunTrigger::Import,
-        } as i32,
+        mode: mode_to_proto(*mode) as i32,
+        trigger: trigger_to_proto(*trigger) as i32,
         state: match state {
             RunState::Running => pb::RunState::Running,
             RunState::Paused => pb::RunState::Paused,
@@ -65,16 +58,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         applied: counts.applied,
         warning_count: counts.warnings,
         warnings: warnings.clone(),
-        trips: trips
-            .iter()
-            .map(|t| pb::ThresholdTrip {
-                limit: t.limit.clone(),
-                count: t.count,
-                of: t.of,
-                max_percent: t.max_percent,
-                max_count: t.max_count,
-            })
-            .collect(),
+        trips: trips.iter().map(trip_to_proto).collect(),
         create_time: time(*created_at),
         start_time: started_at.and_then(time),
         finish_time: finished_at.and_then(time),
@@ -225,5 +209,30 @@ pub fn change_to_proto(seq: u64, item: &PlanItem) -> pb::RunChange {
         tier: tier as i32,
         rule_id: rule,
         facts,
+    }
+}
+
+pub fn mode_to_proto(mode: RunMode) -> pb::RunMode {
+    match mode {
+        RunMode::Full => pb::RunMode::Full,
+        RunMode::DryRun => pb::RunMode::DryRun,
+    }
+}
+
+pub fn trigger_to_proto(trigger: RunTrigger) -> pb::RunTrigger {
+    match trigger {
+        RunTrigger::Manual => pb::RunTrigger::Manual,
+        RunTrigger::Schedule => pb::RunTrigger::Schedule,
+        RunTrigger::Import => pb::RunTrigger::Import,
+    }
+}
+
+pub fn trip_to_proto(t: &model::run::ThresholdTrip) -> pb::ThresholdTrip {
+    pb::ThresholdTrip {
+        limit: t.limit.clone(),
+        count: t.count,
+        of: t.of,
+        max_percent: t.max_percent,
+        max_count: t.max_count,
     }
 }

@@ -6,11 +6,11 @@ use std::time::Duration;
 use model::access::{Caller, Districts};
 use model::ids::DistrictId;
 use model::notify::{Outcome, RunEvent};
-use model::run::{RunMode, RunTrigger};
 use proto::v1 as pb;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Status;
 
+use crate::convert::runs::{mode_to_proto, trigger_to_proto, trip_to_proto};
 use crate::convert::time;
 use crate::page;
 use engine::Engine;
@@ -44,15 +44,8 @@ pub(super) fn event_to_proto(e: &RunEvent) -> pb::RunEvent {
         cursor: cursor(e.seq),
         district_id: s.district_id.clone(),
         run_id: s.run_id.clone(),
-        trigger: match s.trigger {
-            RunTrigger::Manual => pb::RunTrigger::Manual,
-            RunTrigger::Schedule => pb::RunTrigger::Schedule,
-            RunTrigger::Import => pb::RunTrigger::Import,
-        } as i32,
-        mode: match s.mode {
-            RunMode::Full => pb::RunMode::Full,
-            RunMode::DryRun => pb::RunMode::DryRun,
-        } as i32,
+        trigger: trigger_to_proto(s.trigger) as i32,
+        mode: mode_to_proto(s.mode) as i32,
         outcome: match s.outcome {
             Outcome::Succeeded => pb::RunOutcome::Succeeded,
             Outcome::Failed => pb::RunOutcome::Failed,
@@ -62,17 +55,7 @@ pub(super) fn event_to_proto(e: &RunEvent) -> pb::RunEvent {
         planned: s.counts.clone(),
         plan_items: s.plan_items,
         applied: s.applied,
-        trips: s
-            .thresholds_tripped
-            .iter()
-            .map(|t| pb::ThresholdTrip {
-                limit: t.limit.clone(),
-                count: t.count,
-                of: t.of,
-                max_percent: t.max_percent,
-                max_count: t.max_count,
-            })
-            .collect(),
+        trips: s.thresholds_tripped.iter().map(trip_to_proto).collect(),
         warning_count: s.warnings,
         first_failure: s.first_failure.clone().unwrap_or_default(),
         time: time(s.at),
