@@ -467,6 +467,22 @@ pub fn update_request(
     }
 }
 
+/// Replaces district `id`'s subscribers with `values` (the mask names them alone).
+pub fn subscribers_update(
+    id: &str,
+    values: Vec<proto::v1::Subscriber>,
+) -> proto::v1::UpdateDistrictRequest {
+    let district = proto::v1::District {
+        district_id: id.into(),
+        settings: Some(proto::v1::DistrictSettings {
+            subscribers: Some(proto::v1::Subscribers { values }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    update_request(district, &["settings.subscribers"])
+}
+
 /// A connector of `kind` with these plain settings and secrets.
 pub fn connector(
     kind: &str,

@@ -11,7 +11,8 @@ use sim::powerschool::{SimConfig, Simulator};
 use store::Backend;
 
 use crate::harness::{
-    create_sim_district, half_the_students_leave, run_to_end, update_request, Server,
+    create_sim_district, half_the_students_leave, run_to_end, subscribers_update, update_request,
+    Server,
 };
 
 store::on_both_backends!(a_district_administrator_is_mailed_results_and_held_runs);
@@ -123,33 +124,18 @@ async fn mailed(smtp: &Smtp, subject: &str, n: usize) -> String {
     panic!("no {subject:?} message: {:?}", messages(&smtp.maildir));
 }
 
-fn mail_subscriber(sim: &Simulator) -> pb::UpdateDistrictRequest {
-    let mut d = crate::harness::district(
+fn mail_subscriber() -> pb::UpdateDistrictRequest {
+    subscribers_update(
         "sim",
-        "Simulated district",
-        crate::harness::powerschool_connector(
-            &sim.base_url(),
-            sim.client_id(),
-            sim.client_secret(),
-            &[],
-        ),
-        None,
-        "America/Edmonton",
-    );
-    d.settings = Some(pb::DistrictSettings {
-        subscribers: Some(pb::Subscribers {
-            values: vec![pb::Subscriber {
-                name: "admins".into(),
-                emails: vec![
-                    "it-admin@maple.example".into(),
-                    "registrar@maple.example".into(),
-                ],
-                ..Default::default()
-            }],
-        }),
-        ..Default::default()
-    });
-    update_request(d, &["settings.subscribers"])
+        vec![pb::Subscriber {
+            name: "admins".into(),
+            emails: vec![
+                "it-admin@maple.example".into(),
+                "registrar@maple.example".into(),
+            ],
+            ..Default::default()
+        }],
+    )
 }
 
 async fn a_district_administrator_is_mailed_results_and_held_runs(backend: Backend) {
@@ -167,7 +153,7 @@ async fn a_district_administrator_is_mailed_results_and_held_runs(backend: Backe
     let mut client = plain.client().await;
     create_sim_district(&mut client, "sim", &sim, &[]).await;
     let refused = client
-        .update_district(mail_subscriber(&sim))
+        .update_district(mail_subscriber())
         .await
         .expect_err("no smtp_url");
     assert!(refused.message().contains("smtp_url"), "{refused:?}");
@@ -185,7 +171,7 @@ async fn a_district_administrator_is_mailed_results_and_held_runs(backend: Backe
     let mut client = server.client().await;
     create_sim_district(&mut client, "sim", &sim, &[]).await;
     client
-        .update_district(mail_subscriber(&sim))
+        .update_district(mail_subscriber())
         .await
         .expect("subscribe by e-mail");
     let test = client

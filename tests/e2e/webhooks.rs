@@ -15,8 +15,7 @@ use sim::powerschool::{SimConfig, Simulator};
 use store::Backend;
 
 use crate::harness::{
-    create_sim_district, district, half_the_students_leave, powerschool_connector, run_to_end,
-    update_request, Server,
+    create_sim_district, half_the_students_leave, run_to_end, subscribers_update, Server,
 };
 
 store::on_both_backends!(a_subscriber_is_told_of_held_and_ended_runs_once_each_across_a_kill);
@@ -130,27 +129,17 @@ async fn taken(r: &Receiver, kind: &str) -> Value {
     );
 }
 
-fn with_subscriber(sim: &Simulator, url: &str, secret: &str) -> pb::District {
-    let mut d = district(
+/// The district's one subscriber: the receiver's webhook, signed with `secret`.
+fn webhook(url: &str, secret: &str) -> pb::UpdateDistrictRequest {
+    subscribers_update(
         "sim",
-        "Simulated district",
-        powerschool_connector(&sim.base_url(), sim.client_id(), sim.client_secret(), &[]),
-        None,
-        "America/Edmonton",
-    );
-    d.settings = Some(pb::DistrictSettings {
-        subscribers: Some(pb::Subscribers {
-            values: vec![pb::Subscriber {
-                name: "ops".into(),
-                webhook_url: url.into(),
-                secret: secret.into(),
-                secret_set: false,
-                emails: vec![],
-            }],
-        }),
-        ..Default::default()
-    });
-    d
+        vec![pb::Subscriber {
+            name: "ops".into(),
+            webhook_url: url.into(),
+            secret: secret.into(),
+            ..Default::default()
+        }],
+    )
 }
 
 async fn a_subscriber_is_told_of_held_and_ended_runs_once_each_across_a_kill(backend: Backend) {
@@ -168,10 +157,7 @@ async fn a_subscriber_is_told_of_held_and_ended_runs_once_each_across_a_kill(bac
 
     // A webhook without a secret is refused, naming it; with one, it is stored write-only.
     let refused = client
-        .update_district(update_request(
-            with_subscriber(&sim, &url, ""),
-            &["settings.subscribers"],
-        ))
+        .update_district(webhook(&url, ""))
         .await
         .expect_err("a webhook needs its secret");
     assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{refused:?}");
@@ -180,10 +166,7 @@ async fn a_subscriber_is_told_of_held_and_ended_runs_once_each_across_a_kill(bac
         "{refused:?}"
     );
     let stored = client
-        .update_district(update_request(
-            with_subscriber(&sim, &url, SECRET),
-            &["settings.subscribers"],
-        ))
+        .update_district(webhook(&url, SECRET))
         .await
         .expect("a subscriber")
         .into_inner();
@@ -198,10 +181,7 @@ async fn a_subscriber_is_told_of_held_and_ended_runs_once_each_across_a_kill(bac
     assert!(shown.secret_set && shown.secret.is_empty(), "{shown:?}");
     // Sent back without its secret (as read), the subscriber keeps it.
     client
-        .update_district(update_request(
-            with_subscriber(&sim, &url, ""),
-            &["settings.subscribers"],
-        ))
+        .update_district(webhook(&url, ""))
         .await
         .expect("the same subscriber, secret kept");
 
