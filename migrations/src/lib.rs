@@ -24,6 +24,7 @@ mod m20261204_000013_nightly_due;
 mod m20261207_000014_run_input_pieces;
 mod m20261207_000015_search_keys;
 mod m20261207_000016_run_events;
+mod m20261207_000017_run_plan_exclusions;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000014_run_input_pieces::Migration),
             Box::new(m20261207_000015_search_keys::Migration),
             Box::new(m20261207_000016_run_events::Migration),
+            Box::new(m20261207_000017_run_plan_exclusions::Migration),
         ]
     }
 }

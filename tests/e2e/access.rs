@@ -128,7 +128,7 @@ async fn writes_of(c: &mut Client, d: &str, want: Code) {
     };
     expect_code!(want,
         "StartSync" => c.start_sync(pb::StartSyncRequest { district_id: d.into(), dry_run: true, request_id: String::new() }),
-        "ApproveSyncRun" => c.approve_sync_run(pb::ApproveSyncRunRequest { district_id: d.into(), run_id: run.clone() }),
+        "ApproveSyncRun" => c.approve_sync_run(pb::ApproveSyncRunRequest { district_id: d.into(), run_id: run.clone(), ..Default::default() }),
         "CancelSyncRun" => c.cancel_sync_run(pb::CancelSyncRunRequest { district_id: d.into(), run_id: run.clone() }),
         "ImportGuardians" => c.import_guardians(import),
         "SpotSync" => c.spot_sync(pb::SpotSyncRequest { district_id: d.into(), user: Some(pb::spot_sync_request::User::StudentId(user.clone())), dry_run: true, request_id: String::new() }),
@@ -497,6 +497,7 @@ async fn runs_district_changes_and_spot_syncs_record_who_did_them(backend: Backe
     root.approve_sync_run(pb::ApproveSyncRunRequest {
         district_id: "alpha".into(),
         run_id: paused.run_id.clone(),
+        ..Default::default()
     })
     .await
     .expect("approve");

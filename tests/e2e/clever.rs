@@ -232,6 +232,7 @@ async fn run_approving(client: &mut crate::harness::Client) {
             .approve_sync_run(pb::ApproveSyncRunRequest {
                 district_id: DISTRICT.into(),
                 run_id: run.run_id.clone(),
+                ..Default::default()
             })
             .await
             .expect("approve");

@@ -530,6 +530,7 @@ async fn a_retried_create_gets_its_district_and_deletes_need_force(backend: Back
         request_id: None,
         phases: Vec::new(),
         by: Default::default(),
+        exclusions: Vec::new(),
     };
     store.create_run(&run).await.expect("a run");
     let held = client

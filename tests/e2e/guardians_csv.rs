@@ -326,6 +326,7 @@ async fn a_guardians_csv_gives_the_district_its_guardians_every_way_in(backend: 
         .approve_sync_run(pb::ApproveSyncRunRequest {
             district_id: DISTRICT.into(),
             run_id: paused.run_id.clone(),
+            ..Default::default()
         })
         .await
         .expect("approve");

@@ -430,6 +430,7 @@ async fn a_plan_over_a_threshold_pauses_until_approved_or_cancelled(backend: Bac
         .approve_sync_run(pb::ApproveSyncRunRequest {
             district_id: DISTRICT.into(),
             run_id: paused.run_id.clone(),
+            ..Default::default()
         })
         .await
         .expect_err("a cancelled run cannot be approved");
@@ -460,6 +461,7 @@ async fn a_plan_over_a_threshold_pauses_until_approved_or_cancelled(backend: Bac
         .approve_sync_run(pb::ApproveSyncRunRequest {
             district_id: DISTRICT.into(),
             run_id: paused.run_id.clone(),
+            ..Default::default()
         })
         .await
         .expect_err("a plan the store moved under is not applied");
@@ -484,6 +486,7 @@ async fn a_plan_over_a_threshold_pauses_until_approved_or_cancelled(backend: Bac
         .approve_sync_run(pb::ApproveSyncRunRequest {
             district_id: DISTRICT.into(),
             run_id: paused.run_id.clone(),
+            ..Default::default()
         })
         .await
         .expect("approve");

@@ -33,11 +33,21 @@ pub enum SyncCommand {
         #[arg(long)]
         district: String,
     },
-    /// Apply the stored plan of a run paused by a threshold.
+    /// Apply the stored plan of a run paused by a threshold: all of it, or all but what
+    /// each --exclude keeps out (see `sync held` for the item numbers). The district's next
+    /// run plans the excluded changes again.
     Approve {
         #[arg(long)]
         district: String,
         run: String,
+        /// Changes to keep out: item numbers (`12,40,41`), a kind of change
+        /// (`link.delete`, `student.*`, `*.archive`) or a student (`student:<our id>`).
+        /// Repeat for more.
+        #[arg(long, value_name = "WHAT")]
+        exclude: Vec<String>,
+        /// Why, recorded with each exclusion of this approval.
+        #[arg(long, default_value = "")]
+        reason: String,
     },
     /// Cancel a paused or running run.
     Cancel {
@@ -141,19 +151,39 @@ pub async fn run(server: &crate::client::Target, command: SyncCommand) -> anyhow
                 );
             }
         }
-        SyncCommand::Approve { district, run } => {
+        SyncCommand::Approve {
+            district,
+            run,
+            exclude,
+            reason,
+        } => {
+            let exclusions = exclude
+                .iter()
+                .map(|x| exclusion(x, &reason))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let r = client
                 .approve_sync_run(pb::ApproveSyncRunRequest {
                     district_id: district.clone(),
                     run_id: run.clone(),
+                    exclusions,
                 })
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            println!(
-                "run {} approved; applying {} planned changes",
-                r.run_id, r.plan_items
-            );
+            if r.excluded == 0 {
+                println!(
+                    "run {} approved; applying {} planned changes",
+                    r.run_id, r.plan_items
+                );
+            } else {
+                println!(
+                    "run {} approved; applying {} of {} planned changes ({} kept out, planned again by the next run)",
+                    r.run_id,
+                    r.plan_items.saturating_sub(r.excluded),
+                    r.plan_items,
+                    r.excluded
+                );
+            }
         }
         SyncCommand::Cancel { district, run } => {
             let r = client
@@ -243,6 +273,44 @@ pub async fn run(server: &crate::client::Target, command: SyncCommand) -> anyhow
         }
     }
     Ok(())
+}
+
+/// An `--exclude` as the API takes it: item numbers, `entity.operation` (either may be
+/// `*`) or `student:<id>`.
+fn exclusion(given: &str, reason: &str) -> anyhow::Result<pb::RunExclusion> {
+    use pb::run_exclusion::Target;
+    let given = given.trim();
+    let target = if let Some(id) = given.strip_prefix("student:") {
+        Target::StudentId(id.trim().to_owned())
+    } else if let Some((entity, operation)) = given.split_once('.') {
+        let star = |v: &str| {
+            if v == "*" {
+                String::new()
+            } else {
+                v.to_owned()
+            }
+        };
+        let entity = enum_value("ENTITY_", &star(entity), pb::Entity::from_str_name)
+            .map_err(|v| anyhow::anyhow!("--exclude {given:?}: {v:?} is not one of school, student, guardian, contact, link, staff, classroom, enrollment or *"))?;
+        let operation = enum_value("OPERATION_", &star(operation), pb::Operation::from_str_name)
+            .map_err(|v| anyhow::anyhow!("--exclude {given:?}: {v:?} is not one of create, update, archive, unarchive, delete or *"))?;
+        Target::Changes(pb::ChangeKind {
+            entity: entity as i32,
+            operation: operation as i32,
+        })
+    } else {
+        let seqs = given
+            .split(',')
+            .map(|n| n.trim().trim_start_matches('#').parse::<u64>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| anyhow::anyhow!("--exclude {given:?} is not item numbers (12,40), a kind of change (link.delete) or student:<id>"))?;
+        Target::Items(pb::PlanItemNumbers { seqs })
+    };
+    Ok(pb::RunExclusion {
+        target: Some(target),
+        reason: reason.to_owned(),
+        ..Default::default()
+    })
 }
 
 /// The entity and operation of the planned changes a threshold limit counts.
@@ -414,7 +482,13 @@ impl ChangePrinter {
         } else {
             format!("  [{tier} {}]", c.rule_id)
         };
-        println!("#{} {operation} {entity} {subject}{rule}", c.seq);
+        let excluded = match &c.excluded {
+            None => String::new(),
+            Some(x) if x.depends_on > 0 => format!("  (excluded with #{})", x.depends_on),
+            Some(x) if x.reason.is_empty() => format!("  (excluded by {})", x.excluded_by),
+            Some(x) => format!("  (excluded by {}: {})", x.excluded_by, x.reason),
+        };
+        println!("#{} {operation} {entity} {subject}{rule}{excluded}", c.seq);
         for f in &c.fields {
             println!(
                 "    {}: {:?} → {:?}",

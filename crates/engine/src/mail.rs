@@ -187,6 +187,12 @@ fn results(s: &model::notify::RunSummary, opening: &str) -> String {
         for (key, n) in &s.counts {
             body += &format!("- {n} {}\n", in_words(key));
         }
+        if s.excluded > 0 {
+            body += &format!(
+                "{} of them were kept out when the run was approved; the next run plans them again.\n",
+                s.excluded
+            );
+        }
     }
     if s.warnings > 0 {
         let records = if s.warnings == 1 {

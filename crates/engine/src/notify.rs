@@ -272,6 +272,7 @@ impl Notify {
                 counts: [("student.update".to_owned(), 1)].into_iter().collect(),
                 plan_items: 1,
                 applied: 1,
+                excluded: 0,
                 thresholds_tripped: vec![],
                 warnings: 0,
                 first_failure: None,

@@ -220,7 +220,8 @@ async fn approve_and_cancel_race_with_one_winner(backend: Backend) {
         // a few hundred microseconds late, so every interleaving of the two is tried.
         let lag = Duration::from_micros((round as u64 % 4) * 400);
         let (approve, cancel) = if round % 2 == 0 {
-            let approve = tokio::spawn(async move { a.runs().approve_run(&d1, run.id).await });
+            let approve =
+                tokio::spawn(async move { a.runs().approve_run(&d1, run.id, Vec::new()).await });
             let cancel = tokio::spawn(async move {
                 tokio::time::sleep(lag).await;
                 c.runs().cancel_run(&d2, run.id).await
@@ -231,7 +232,8 @@ async fn approve_and_cancel_race_with_one_winner(backend: Backend) {
                 tokio::time::sleep(lag).await;
                 c.runs().cancel_run(&d2, run.id).await
             });
-            let approve = tokio::spawn(async move { a.runs().approve_run(&d1, run.id).await });
+            let approve =
+                tokio::spawn(async move { a.runs().approve_run(&d1, run.id, Vec::new()).await });
             (approve, cancel)
         };
         // A resume pass (what every replica's background loop runs) races them too: it

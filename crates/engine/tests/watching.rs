@@ -63,6 +63,7 @@ fn running(district: &DistrictId) -> SyncRun {
             at: now,
         }],
         by: Default::default(),
+        exclusions: Vec::new(),
     }
 }
 

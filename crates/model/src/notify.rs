@@ -206,6 +206,9 @@ pub struct RunSummary {
     pub counts: BTreeMap<String, u64>,
     pub plan_items: u64,
     pub applied: u64,
+    /// Plan items the approver kept out (planned again by the next run).
+    #[serde(default)]
+    pub excluded: u64,
     pub thresholds_tripped: Vec<ThresholdTrip>,
     pub warnings: u64,
     /// Why it failed or was cancelled, in words.
@@ -227,6 +230,7 @@ impl RunSummary {
             counts: run.counts.planned.clone(),
             plan_items: run.counts.plan_items,
             applied: run.counts.applied,
+            excluded: run.counts.excluded,
             thresholds_tripped: run.trips.clone(),
             warnings: run.counts.warnings,
             first_failure: match outcome {
@@ -276,6 +280,7 @@ mod tests {
             request_id: None,
             phases: vec![],
             by: Default::default(),
+            exclusions: vec![],
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::change::{Entity, FieldChange, Operation};
-use crate::ids::{DistrictId, RunId};
+use crate::ids::{DistrictId, RunId, StudentId};
 use crate::link::Link;
 use crate::roster::{Classroom, Contact, Enrollment, Guardian, School, Staff, Student};
 
@@ -96,6 +96,9 @@ pub struct RunCounts {
     pub applied: u64,
     /// Plan items in all.
     pub plan_items: u64,
+    /// Plan items a reviewer kept out when approving (their dependents included).
+    #[serde(default)]
+    pub excluded: u64,
     pub warnings: u64,
     /// What the district's data looked like when a paused plan was made; approving checks
     /// it has not moved.
@@ -148,6 +151,9 @@ pub struct SyncRun {
     /// Who started, approved and cancelled the run.
     #[serde(default)]
     pub by: RunActors,
+    /// What the approver kept out of the plan, in the order given.
+    #[serde(default)]
+    pub exclusions: Vec<Exclusion>,
 }
 
 /// Who moved a run (a caller's key name, `anonymous`, `schedule`, `drop-folder`); empty
@@ -160,6 +166,79 @@ pub struct RunActors {
     pub approved: String,
     #[serde(default)]
     pub cancelled: String,
+}
+
+/// Which plan items of a held run a reviewer keeps out.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum ExclusionTarget {
+    /// These plan items, by number.
+    Items { seqs: Vec<u64> },
+    /// Every change of this kind of record and/or doing this (at least one given).
+    Changes {
+        entity: Option<Entity>,
+        operation: Option<Operation>,
+    },
+    /// Every change to this student: the record, its source contacts, its links and its
+    /// classroom enrollments.
+    Student { id: StudentId },
+}
+
+impl ExclusionTarget {
+    /// The target in words, as the audit trail and the CLI show it.
+    pub fn describe(&self) -> String {
+        match self {
+            ExclusionTarget::Items { seqs } => {
+                let shown: Vec<String> = seqs.iter().take(20).map(u64::to_string).collect();
+                let more = seqs.len().saturating_sub(shown.len());
+                let tail = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!("items {}{tail}", shown.join(","))
+            }
+            ExclusionTarget::Changes { entity, operation } => format!(
+                "changes {}.{}",
+                entity.map_or("*", |e| e.as_str()),
+                operation.map_or("*", |o| o.as_str())
+            ),
+            ExclusionTarget::Student { id } => format!("student {id}"),
+        }
+    }
+}
+
+/// One exclusion a reviewer made when approving a held run.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Exclusion {
+    pub target: ExclusionTarget,
+    /// Why, in the reviewer's words (may be empty).
+    #[serde(default)]
+    pub reason: String,
+    /// Who excluded it (the approver).
+    pub by: String,
+    pub at: DateTime<Utc>,
+    /// Plan items it kept out, the changes that depend on them included.
+    #[serde(default)]
+    pub items: u64,
+}
+
+/// Why one plan item is kept out of an apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Excluded {
+    /// The exclusion's place in [`SyncRun::exclusions`].
+    pub exclusion: u32,
+    /// The excluded item this one depends on (a link of a student whose creation was
+    /// excluded); `None` when the exclusion selects it directly.
+    pub via: Option<u64>,
+}
+
+/// A plan item with its number and, after a review, why it is kept out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanEntry {
+    pub seq: u64,
+    pub item: PlanItem,
+    pub excluded: Option<Excluded>,
 }
 
 impl SyncRun {

@@ -280,12 +280,13 @@ impl Store {
 
 /// Every table keyed by district other than `districts`: what a district's deletion
 /// removes.
-const DISTRICT_TABLES: [&str; 19] = [
+const DISTRICT_TABLES: [&str; 20] = [
     "notification_deliveries",
     "run_events",
     "run_input_pieces",
     "run_inputs",
     "staged_records",
+    "run_plan_exclusions",
     "run_plan",
     "change_log",
     "change_feed_heads",

@@ -28,6 +28,7 @@ pub mod plan;
 mod plan_codec;
 #[cfg(feature = "raw")]
 pub mod raw;
+pub mod review;
 pub mod roster;
 pub mod runs;
 pub mod sealing;

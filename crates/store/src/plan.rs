@@ -12,7 +12,7 @@ use model::change::{ChangeSource, Entity, Operation};
 use model::ids::{DistrictId, GuardianId, RunId, SourceId, StudentId};
 use model::link::Link;
 use model::roster::Enrollment;
-use model::run::PlanItem;
+use model::run::{PlanEntry, PlanItem};
 use sea_orm::{
     ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     TransactionTrait,
@@ -20,7 +20,9 @@ use sea_orm::{
 
 use crate::convert::stored;
 use crate::entities::run_plan as row;
-use crate::{change_log, guardians, links, roster, runs, students, Store, StoreError, BATCH_ROWS};
+use crate::{
+    change_log, guardians, links, review, roster, runs, students, Store, StoreError, BATCH_ROWS,
+};
 
 const ENTITY: &str = "plan item";
 
@@ -103,23 +105,26 @@ impl Store {
         Ok(())
     }
 
-    /// How many of the run's plan items are numbered `seq` or lower: how many an apply
-    /// whose checkpoint is `seq` has applied.
+    /// How many of the run's plan items are numbered `seq` or lower and not kept out by a
+    /// review: how many an apply whose checkpoint is `seq` has applied.
     pub async fn count_plan_through(
         &self,
         district: &DistrictId,
         run: RunId,
         seq: u64,
     ) -> Result<u64, StoreError> {
-        Ok(row::Entity::find()
+        let planned = row::Entity::find()
             .filter(row::Column::DistrictId.eq(district.as_str()))
             .filter(row::Column::RunId.eq(run.to_string()))
             .filter(row::Column::Seq.lte(seq as i64))
             .count(self.db())
-            .await?)
+            .await?;
+        let kept_out = review::count_excluded_through(self.db(), district, run, seq).await?;
+        Ok(planned.saturating_sub(kept_out))
     }
 
-    /// The run's plan items after `after_seq` (exclusive), in order, at most `limit`.
+    /// The run's plan items after `after_seq` (exclusive), in order, at most `limit`; the
+    /// items a review kept out among them.
     pub async fn read_plan(
         &self,
         district: &DistrictId,
@@ -127,13 +132,39 @@ impl Store {
         after_seq: Option<u64>,
         limit: u64,
     ) -> Result<Vec<(u64, PlanItem)>, StoreError> {
-        self.list_plan(district, run, None, None, after_seq, limit)
+        self.read_plan_items(district, run, None, None, after_seq, limit)
             .await
     }
 
     /// Like [`Store::read_plan`], keeping only the items about `entity` and doing
-    /// `operation`, when given.
+    /// `operation`, when given, each with why a review kept it out, if it did.
     pub async fn list_plan(
+        &self,
+        district: &DistrictId,
+        run: RunId,
+        entity: Option<Entity>,
+        operation: Option<Operation>,
+        after_seq: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<PlanEntry>, StoreError> {
+        let items = self
+            .read_plan_items(district, run, entity, operation, after_seq, limit)
+            .await?;
+        let (Some(first), Some(last)) = (items.first(), items.last()) else {
+            return Ok(Vec::new());
+        };
+        let kept_out = review::excluded_between(self.db(), district, run, first.0, last.0).await?;
+        Ok(items
+            .into_iter()
+            .map(|(seq, item)| PlanEntry {
+                seq,
+                item,
+                excluded: kept_out.get(&seq).copied(),
+            })
+            .collect())
+    }
+
+    async fn read_plan_items(
         &self,
         district: &DistrictId,
         run: RunId,
@@ -172,6 +203,7 @@ impl Store {
             .filter(row::Column::RunId.eq(run.to_string()))
             .exec(&txn)
             .await?;
+        review::delete_exclusions(&txn, district, vec![run.to_string()]).await?;
         crate::runs::clear_checkpoint(&txn, district, run).await?;
         txn.commit().await?;
         Ok(deleted.rows_affected)
@@ -204,6 +236,7 @@ impl Store {
             if ids.is_empty() {
                 continue;
             }
+            review::delete_exclusions(self.db(), district, ids.clone()).await?;
             let deleted = row::Entity::delete_many()
                 .filter(row::Column::DistrictId.eq(district.as_str()))
                 .filter(row::Column::RunId.is_in(ids))

@@ -26,6 +26,8 @@ struct DetailOut<'a> {
     approved_at: Option<chrono::DateTime<chrono::Utc>>,
     phases: &'a [model::run::PhaseMark],
     by: &'a model::run::RunActors,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    exclusions: &'a [model::run::Exclusion],
 }
 
 #[derive(serde::Deserialize)]
@@ -41,6 +43,8 @@ struct DetailIn {
     phases: Vec<model::run::PhaseMark>,
     #[serde(default)]
     by: model::run::RunActors,
+    #[serde(default)]
+    exclusions: Vec<model::run::Exclusion>,
 }
 
 impl Store {
@@ -430,7 +434,7 @@ pub(crate) async fn clear_checkpoint<C: ConnectionTrait>(
 
 /// The compare-and-set of [`Store::update_run`] on `conn`: whether the run was in one of
 /// `from` and is now replaced.
-async fn update_run_on<C: ConnectionTrait>(
+pub(crate) async fn update_run_on<C: ConnectionTrait>(
     conn: &C,
     run: &SyncRun,
     from: &[RunState],
@@ -468,6 +472,7 @@ fn to_row(run: &SyncRun) -> row::Model {
             approved_at: run.approved_at.map(stored),
             phases: &run.phases,
             by: &run.by,
+            exclusions: &run.exclusions,
         }),
         created_at: stored(run.created_at),
         started_at: run.started_at.map(stored),
@@ -500,5 +505,6 @@ fn from_row(m: row::Model) -> Result<SyncRun, StoreError> {
         request_id: m.request_id,
         phases: detail.phases,
         by: detail.by,
+        exclusions: detail.exclusions,
     })
 }

@@ -34,6 +34,7 @@ mod plan;
 #[cfg(feature = "raw")]
 mod raw;
 mod reads;
+mod review;
 mod runs;
 mod search;
 mod staging;

@@ -1,7 +1,10 @@
 //! Sync runs and their plans.
 
 use model::change::{Entity, Operation};
-use model::run::{PlanItem, RunMode, RunPhase, RunState, RunTrigger, SyncRun};
+use model::run::{
+    Exclusion, ExclusionTarget, PlanEntry, PlanItem, RunMode, RunPhase, RunState, RunTrigger,
+    SyncRun,
+};
 use proto::v1 as pb;
 
 use super::roster::{origin_to_proto, tier_to_proto};
@@ -26,6 +29,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         request_id,
         phases,
         by,
+        exclusions,
     } = r;
     let phase_of = |phase: &RunPhase| -> i32 {
         let p = match phase {
@@ -74,7 +78,46 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         started_by: by.started.clone(),
         approved_by: by.approved.clone(),
         cancelled_by: by.cancelled.clone(),
+        exclusions: exclusions.iter().map(exclusion_to_proto).collect(),
+        excluded: counts.excluded,
     }
+}
+
+/// An approver's exclusion as the run shows it.
+pub fn exclusion_to_proto(x: &Exclusion) -> pb::RunExclusion {
+    use pb::run_exclusion::Target;
+    let target = match &x.target {
+        ExclusionTarget::Items { seqs } => {
+            Target::Items(pb::PlanItemNumbers { seqs: seqs.clone() })
+        }
+        ExclusionTarget::Changes { entity, operation } => Target::Changes(pb::ChangeKind {
+            entity: entity.map_or(pb::Entity::Unspecified, entity_to_proto) as i32,
+            operation: operation.map_or(pb::Operation::Unspecified, operation_to_proto) as i32,
+        }),
+        ExclusionTarget::Student { id } => Target::StudentId(id.to_string()),
+    };
+    pb::RunExclusion {
+        target: Some(target),
+        reason: x.reason.clone(),
+        excluded_by: x.by.clone(),
+        exclude_time: time(x.at),
+        excluded_items: x.items,
+    }
+}
+
+/// A plan item as ListRunChanges shows it, with why the approver kept it out, if they did.
+pub fn entry_to_proto(e: &PlanEntry, run: &SyncRun) -> pb::RunChange {
+    let mut change = change_to_proto(e.seq, &e.item);
+    change.excluded = e.excluded.map(|x| {
+        let exclusion = run.exclusions.get(x.exclusion as usize);
+        pb::ChangeExclusion {
+            exclusion: x.exclusion,
+            excluded_by: exclusion.map(|e| e.by.clone()).unwrap_or_default(),
+            reason: exclusion.map(|e| e.reason.clone()).unwrap_or_default(),
+            depends_on: x.via.unwrap_or(0),
+        }
+    });
+    change
 }
 
 /// A change-log row at its place in the district's feed; `cursor` is its opaque place.
@@ -209,6 +252,7 @@ pub fn change_to_proto(seq: u64, item: &PlanItem) -> pb::RunChange {
         tier: tier as i32,
         rule_id: rule,
         facts,
+        excluded: None,
     }
 }
 

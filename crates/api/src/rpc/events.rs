@@ -55,6 +55,7 @@ pub(super) fn event_to_proto(e: &RunEvent) -> pb::RunEvent {
         planned: s.counts.clone(),
         plan_items: s.plan_items,
         applied: s.applied,
+        excluded: s.excluded,
         trips: s.thresholds_tripped.iter().map(trip_to_proto).collect(),
         warning_count: s.warnings,
         first_failure: s.first_failure.clone().unwrap_or_default(),

@@ -6,6 +6,7 @@ mod districts;
 mod events;
 mod keys;
 mod reads;
+mod review;
 mod roster_reads;
 mod runs;
 

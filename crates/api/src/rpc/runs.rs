@@ -11,7 +11,7 @@ use tonic::Status;
 
 use super::district_id;
 use crate::convert::runs::{
-    change_to_proto, entity_from_proto, entity_to_proto, feed_change_to_proto,
+    change_to_proto, entity_from_proto, entity_to_proto, entry_to_proto, feed_change_to_proto,
     operation_from_proto, run_to_proto,
 };
 use crate::page;
@@ -179,20 +179,17 @@ pub(super) async fn changes(
             })
         })
         .transpose()?;
-    let items = engine
+    let (run, items) = engine
         .runs()
         .list_run_changes(&district, id, entity, operation, after, size + 1)
         .await
         .map_err(from_engine)?;
-    let mut shown: Vec<pb::RunChange> = items
-        .iter()
-        .map(|(seq, item)| change_to_proto(*seq, item))
-        .collect();
+    let mut shown: Vec<pb::RunChange> = items.iter().map(|e| entry_to_proto(e, &run)).collect();
     let (n, more) = page::fit(&shown, size);
     shown.truncate(n);
     Ok(pb::ListRunChangesResponse {
         next_page_token: match (more, n.checked_sub(1).and_then(|i| items.get(i))) {
-            (true, Some((seq, _))) => page::token(&request, &seq.to_string()),
+            (true, Some(e)) => page::token(&request, &e.seq.to_string()),
             _ => String::new(),
         },
         changes: shown,
@@ -205,9 +202,10 @@ pub(super) async fn approve(
 ) -> Result<pb::SyncRun, Status> {
     let district = district_id(&r.district_id)?;
     let id = run_id(&r.run_id)?;
+    let exclusions = super::review::exclusions(r.exclusions)?;
     let run = engine
         .runs()
-        .approve_run(&district, id)
+        .approve_run(&district, id, exclusions)
         .await
         .map_err(from_engine)?;
     Ok(run_to_proto(&run))

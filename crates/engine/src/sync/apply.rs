@@ -33,14 +33,21 @@ impl Runs {
             .await?;
         let mut progress = Pacer::default();
         let (store, run_id) = (&self.store, run.id);
-        let read = |after| store.read_plan(&district, run_id, after, APPLY_PAGE);
-        let mut page = read(after).await?;
+        // Items a review kept out are read and passed over: the plan's numbers go on.
+        let read = |after| store.list_plan(&district, run_id, None, None, after, APPLY_PAGE);
+        let mut entries = read(after).await?;
         loop {
             if cancel.stopping() {
                 return Err(Stop::Cancelled);
             }
-            let Some((last, _)) = page.last() else { break };
-            let last = *last;
+            let Some(last) = entries.last().map(|e| e.seq) else {
+                break;
+            };
+            let page: Vec<_> = entries
+                .into_iter()
+                .filter(|e| e.excluded.is_none())
+                .map(|e| (e.seq, e.item))
+                .collect();
             // The next page is read while this one is written: a plan does not change once
             // made, and the database works on one while the service decodes the other.
             let apply =
@@ -53,7 +60,7 @@ impl Runs {
             if progress.due() {
                 self.save_progress(run).await?;
             }
-            page = next?;
+            entries = next?;
         }
         if run.counts.applied >= REFRESH_AFTER {
             // Best effort: a database that cannot analyze still has its rows.

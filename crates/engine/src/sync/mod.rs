@@ -21,6 +21,8 @@ pub mod apply;
 pub mod checks;
 pub mod lease;
 pub mod plan;
+mod review;
+pub use review::ExclusionRequest;
 pub mod stage;
 mod start;
 
@@ -231,7 +233,9 @@ impl Runs {
         Ok(self.store.list_runs(district, after, limit).await?)
     }
 
-    /// The plan of a run (what it intends, or applied), paged by plan sequence number.
+    /// The plan of a run (what it intends, or applied), paged by plan sequence number, each
+    /// item with why a review kept it out, if it did; and the run, whose exclusions say who
+    /// and why.
     pub async fn list_run_changes(
         &self,
         district: &DistrictId,
@@ -240,69 +244,13 @@ impl Runs {
         operation: Option<Operation>,
         after_seq: Option<u64>,
         limit: u64,
-    ) -> Result<Vec<(u64, PlanItem)>, EngineError> {
-        self.get_run(district, id).await?;
-        Ok(self
+    ) -> Result<(SyncRun, Vec<model::run::PlanEntry>), EngineError> {
+        let run = self.get_run(district, id).await?;
+        let entries = self
             .store
             .list_plan(district, id, entity, operation, after_seq, limit)
-            .await?)
-    }
-
-    /// Applies the stored plan of a run paused by a threshold, exactly as planned.
-    /// paused → running (applying) is one compare-and-set: of an approve and a cancel
-    /// sent at once, exactly one wins.
-    pub async fn approve_run(
-        &self,
-        district: &DistrictId,
-        id: RunId,
-    ) -> Result<SyncRun, EngineError> {
-        let mut run = self.get_run(district, id).await?;
-        if run.state != RunState::Paused {
-            return Err(EngineError::refused(
-                Refusal::RunStateConflict,
-                format!(
-                    "run {id} is {}; only a run paused by a threshold can be approved",
-                    run.state.as_str()
-                ),
-            ));
-        }
-        let now_print = self.fingerprint(district).await?;
-        if now_print != run.counts.fingerprint {
-            return Err(EngineError::refused(Refusal::DistrictDataChanged, format!(
-                "the district's data changed since run {id} was planned; cancel it and start a new run"
-            )));
-        }
-        run.state = RunState::Running;
-        run.enter(RunPhase::Applying, crate::now());
-        run.approved_at = Some(crate::now());
-        run.by.approved = self.actor().to_owned();
-        self.store
-            .update_run(&run, &[RunState::Paused])
-            .await
-            .map_err(|e| lost_race(id, "approved", e))?;
-        tracing::info!(district = %district, run = %id, by = %self.actor(), "paused run approved");
-        self.access()
-            .audit(district, "run.approve", &id.to_string(), "")
-            .await;
-        // The run is ours to apply now. Should this process or another replica's resume
-        // loop take it first, that one applies it: approving has happened either way.
-        if let Some(control) = self.working.claim_when_free(id).await {
-            if self.take_lease(district, id).await? {
-                let d = self.districts().get_district(district).await?;
-                match self.source_of_run(&d, id).await {
-                    Ok(connector) => {
-                        self.spawn_run(d, run.clone(), connector, control, Resume::Apply);
-                    }
-                    Err(e) => {
-                        self.working.release(id);
-                        return Err(e);
-                    }
-                }
-            } else {
-                self.working.release(id);
-            }
-        }
-        Ok(run)
+            .await?;
+        Ok((run, entries))
     }
 
     /// Cancels a paused run (its plan is dropped unapplied) or asks a running one to stop:

@@ -211,5 +211,6 @@ fn new_run(
             started: actor.to_owned(),
             ..Default::default()
         },
+        exclusions: Vec::new(),
     }
 }

@@ -375,7 +375,7 @@ impl Bench {
         let mut items = self
             .engine
             .store()
-            .list_plan(&self.district, run, None, None, None, 1_000_000)
+            .read_plan(&self.district, run, None, 1_000_000)
             .await
             .expect("plan");
         for (_, item) in &mut items {

@@ -14,6 +14,7 @@ pub mod links;
 pub mod run_input_pieces;
 pub mod run_inputs;
 pub mod run_plan;
+pub mod run_plan_exclusions;
 pub mod schools;
 pub mod spot_sync_requests;
 pub mod staff;

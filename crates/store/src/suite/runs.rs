@@ -48,6 +48,7 @@ pub(super) fn run(district: &DistrictId, created_at: DateTime<Utc>) -> SyncRun {
         request_id: None,
         phases: Vec::new(),
         by: Default::default(),
+        exclusions: Vec::new(),
     }
 }
 
@@ -67,6 +68,7 @@ fn finished_run(district: &DistrictId) -> SyncRun {
             plan_items: 47,
             warnings: 2,
             fingerprint: "students:1200;contacts:2410".into(),
+            excluded: 5,
         },
         trips: vec![
             ThresholdTrip {
@@ -98,6 +100,25 @@ fn finished_run(district: &DistrictId) -> SyncRun {
         ],
         started_at: Some(at(1, 250_001)),
         finished_at: Some(at(9, 999_999)),
+        exclusions: vec![
+            model::run::Exclusion {
+                target: model::run::ExclusionTarget::Items { seqs: vec![4, 9] },
+                reason: "families asked to wait".into(),
+                by: "support".into(),
+                at: at(5, 1),
+                items: 3,
+            },
+            model::run::Exclusion {
+                target: model::run::ExclusionTarget::Changes {
+                    entity: Some(model::change::Entity::Link),
+                    operation: None,
+                },
+                reason: String::new(),
+                by: "support".into(),
+                at: at(5, 1),
+                items: 2,
+            },
+        ],
         ..run(district, at(0, 123_456))
     }
 }
