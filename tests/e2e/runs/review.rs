@@ -52,8 +52,7 @@ async fn an_approval_with_exclusions_applies_the_rest_and_the_next_run_plans_the
         d.expected_students()
             .iter()
             .map(|s| s.source_id.as_str().parse::<u64>().expect("dcid"))
-            .filter(|dcid| with_contacts.contains(dcid))
-            .last()
+            .rfind(|dcid| with_contacts.contains(dcid))
             .expect("a student with contacts")
     });
     sim.edit(|d| {
