@@ -119,6 +119,10 @@ pub fn contact_fields(c: &Contact) -> Fields {
             "decision_making",
             c.decision_making.map(|d| d.to_string()).unwrap_or_default(),
         ),
+        // Never changed for a contact (they are its key); kept so a deleted contact's
+        // logged fields are the whole contact.
+        ("student_source_id", c.student_source_id.to_string()),
+        ("source_id", c.source_id.to_string()),
     ]
 }
 

@@ -12,6 +12,7 @@
 //! [`link::Link`].
 
 pub mod access;
+pub mod assign;
 pub mod change;
 pub mod district;
 pub mod error;

@@ -18,6 +18,7 @@ pub mod guardians;
 pub mod links;
 pub mod marks;
 pub mod page;
+pub mod revert;
 pub mod review;
 pub mod roster;
 pub mod same_person;

@@ -1,0 +1,291 @@
+//! Undoing a run, one record at a time: from what the change log kept of the run's
+//! changes to a record and the record as it is now, the change that puts it back — or the
+//! fields left as they are because a later change moved them again (unless forced).
+//!
+//! - a record the run created is deleted, if it is still as the run made it;
+//! - a link, contact or enrollment the run deleted is made again from its logged fields;
+//! - a field the run changed (an update, an archive, an unarchive) is set back to what it
+//!   was, if it still holds what the run set.
+//!
+//! Records put back carry no source hash, so the district's next run compares them field
+//! by field with its source.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use model::change::{Entity, FieldChange, Operation};
+use model::run::PlanItem;
+
+use crate::{Phase, Planned};
+
+/// A field the undo leaves as it is: a later change moved it since the run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Left {
+    pub entity: Entity,
+    pub record_id: String,
+    /// The field, or `*` for the whole record (one the run created, changed since; one it
+    /// deleted, made again since).
+    pub field: String,
+    /// What it holds now (`None`: the record is gone).
+    pub now: Option<String>,
+    /// What the run had set it to.
+    pub run_set: Option<String>,
+    /// What putting it back would set.
+    pub before: Option<String>,
+}
+
+impl Left {
+    /// The field in words, for the run's warnings.
+    pub fn describe(&self) -> String {
+        let shown = |v: &Option<String>| {
+            v.as_deref()
+                .map_or("(none)".to_owned(), |v| format!("{v:?}"))
+        };
+        format!(
+            "left {} {} {}: it holds {} since a later change (this run had set {}; forcing puts back {})",
+            self.entity.as_str(),
+            self.record_id,
+            self.field,
+            shown(&self.now),
+            shown(&self.run_set),
+            shown(&self.before)
+        )
+    }
+}
+
+/// What undoing one record's changes plans, and what it leaves.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Undo {
+    pub item: Option<Planned>,
+    pub left: Vec<Left>,
+}
+
+/// A field's value before the run and after it (`None`: the record did not have it).
+type Span = (Option<String>, Option<String>);
+
+/// Each field's value before the run and after it, from the run's rows of one record
+/// (a field the run changed twice: its first old value and its last new one). A `*` row
+/// stands for every field of its JSON object.
+fn before_and_after(
+    logged: &[FieldChange],
+) -> Result<BTreeMap<String, Span>, String> {
+    let mut out: BTreeMap<String, Span> = BTreeMap::new();
+    let whole = |v: &Option<String>| -> Result<BTreeMap<String, String>, String> {
+        match v {
+            None => Ok(BTreeMap::new()),
+            Some(json) => serde_json::from_str(json).map_err(|e| format!("a logged record: {e}")),
+        }
+    };
+    for row in logged {
+        let pairs: Vec<(String, Option<String>, Option<String>)> = if row.field == "*" {
+            let (old, new) = (whole(&row.old_value)?, whole(&row.new_value)?);
+            let mut fields: Vec<&String> = old.keys().chain(new.keys()).collect();
+            fields.sort();
+            fields.dedup();
+            fields
+                .into_iter()
+                .map(|f| (f.clone(), old.get(f).cloned(), new.get(f).cloned()))
+                .collect()
+        } else {
+            vec![(
+                row.field.clone(),
+                row.old_value.clone(),
+                row.new_value.clone(),
+            )]
+        };
+        for (field, old, new) in pairs {
+            out.entry(field)
+                .and_modify(|e| e.1 = new.clone())
+                .or_insert((old, new));
+        }
+    }
+    Ok(out)
+}
+
+/// Undoes a run's changes to one record. `logged` are the run's change-log rows of the
+/// record, in order; `current` the record as it is now (as an item of any operation), if
+/// the district still holds it; `force` puts back fields later changes moved.
+pub fn undo(
+    logged: &[FieldChange],
+    current: Option<PlanItem>,
+    force: bool,
+    at: DateTime<Utc>,
+) -> Result<Undo, String> {
+    let Some(first) = logged.first() else {
+        return Ok(Undo::default());
+    };
+    let (entity, record_id) = (first.entity, first.record_id.clone());
+    let fields = before_and_after(logged)?;
+    let created = logged.iter().any(|r| r.operation == Operation::Create);
+    let deleted = logged.last().map(|r| r.operation) == Some(Operation::Delete);
+    let left = |field: &str,
+                now: Option<String>,
+                run_set: &Option<String>,
+                before: &Option<String>| Left {
+        entity,
+        record_id: record_id.clone(),
+        field: field.to_owned(),
+        now,
+        run_set: run_set.clone(),
+        before: before.clone(),
+    };
+    let Some(mut item) = current else {
+        if deleted && !created {
+            let old: Vec<(String, String)> = fields
+                .iter()
+                .filter_map(|(f, (before, _))| Some((f.clone(), before.clone()?)))
+                .collect();
+            let mut item = model::assign::remade(entity, &record_id, &old, Operation::Create, at)?;
+            let listed = item.whole_record_changes().unwrap_or_default();
+            *item.changes_mut() = listed;
+            return Ok(Undo {
+                item: Some(planned(item)),
+                left: Vec::new(),
+            });
+        }
+        // Gone since (or created and deleted by the same run): nothing to put back.
+        let gone = fields
+            .iter()
+            .filter(|(_, (_, after))| after.is_some())
+            .map(|(f, (before, after))| left(f, None, after, before))
+            .collect();
+        return Ok(Undo {
+            item: None,
+            left: if created { Vec::new() } else { gone },
+        });
+    };
+    let now: BTreeMap<&str, String> = item.record_fields().into_iter().collect();
+    let holds = |f: &str| now.get(f).cloned().unwrap_or_default();
+    if deleted && !created && !force {
+        // Made again since the run deleted it: left as it is now.
+        return Ok(Undo {
+            item: None,
+            left: vec![left(
+                "*",
+                Some("present".into()),
+                &None,
+                &Some("present".into()),
+            )],
+        });
+    }
+    if created {
+        // Deleted again if it is still as the run made it: every field it has now (a
+        // creation logs its non-empty fields) holds what the run set.
+        let moved: Vec<Left> = now
+            .keys()
+            .filter(|f| {
+                holds(f)
+                    != fields
+                        .get(**f)
+                        .and_then(|v| v.1.clone())
+                        .unwrap_or_default()
+            })
+            .map(|f| {
+                let (before, after) = fields.get(*f).cloned().unwrap_or_default();
+                left(f, Some(holds(f)), &after, &before)
+            })
+            .collect();
+        if !moved.is_empty() && !force {
+            return Ok(Undo {
+                item: None,
+                left: moved,
+            });
+        }
+        set_operation(&mut item, Operation::Delete);
+        let listed = item.whole_record_changes().unwrap_or_default();
+        *item.changes_mut() = listed;
+        blank_hash(&mut item);
+        return Ok(Undo {
+            item: Some(planned(item)),
+            left: Vec::new(),
+        });
+    }
+    let old_fields = item.record_fields();
+    let mut kept = Vec::new();
+    for (field, (before, after)) in &fields {
+        let holds = holds(field);
+        if holds != after.clone().unwrap_or_default() && !force {
+            kept.push(left(field, Some(holds), after, before));
+            continue;
+        }
+        item.set_field(field, before.as_deref().unwrap_or_default())?;
+    }
+    let new_fields = item.record_fields();
+    let archived = |f: &model::fields::Fields| {
+        f.iter()
+            .find(|(n, _)| *n == "archived")
+            .map(|(_, v)| v.clone())
+    };
+    let operation = match (
+        archived(&old_fields).as_deref(),
+        archived(&new_fields).as_deref(),
+    ) {
+        (Some("false"), Some("true")) => Operation::Archive,
+        (Some("true"), Some("false")) => Operation::Unarchive,
+        _ => Operation::Update,
+    };
+    let changes = model::fields::changes(
+        entity,
+        &record_id,
+        operation,
+        Some(&old_fields),
+        &new_fields,
+    );
+    if changes.is_empty() {
+        return Ok(Undo {
+            item: None,
+            left: kept,
+        });
+    }
+    set_operation(&mut item, operation);
+    *item.changes_mut() = changes;
+    blank_hash(&mut item);
+    if let PlanItem::Link { link, .. } = &mut item {
+        link.updated_at = at;
+    }
+    Ok(Undo {
+        item: Some(planned(item)),
+        left: kept,
+    })
+}
+
+/// An undo's item in the phase it applies in: a deletion of a school, staff member,
+/// classroom, student or guardian last, after what refers to it.
+fn planned(item: PlanItem) -> Planned {
+    let mut p = Planned::new(item);
+    if p.item.operation() == Operation::Delete
+        && !matches!(
+            p.item.entity(),
+            Entity::Link | Entity::Contact | Entity::Enrollment
+        )
+    {
+        p.phase = Phase::Archives;
+    }
+    p
+}
+
+fn set_operation(item: &mut PlanItem, to: Operation) {
+    match item {
+        PlanItem::Student { operation, .. }
+        | PlanItem::Guardian { operation, .. }
+        | PlanItem::Link { operation, .. }
+        | PlanItem::School { operation, .. }
+        | PlanItem::Contact { operation, .. }
+        | PlanItem::Staff { operation, .. }
+        | PlanItem::Classroom { operation, .. }
+        | PlanItem::Enrollment { operation, .. } => *operation = to,
+    }
+}
+
+/// A record put back carries no source hash: the next run compares it with its source.
+fn blank_hash(item: &mut PlanItem) {
+    match item {
+        PlanItem::Student { source_hash, .. }
+        | PlanItem::Guardian { source_hash, .. }
+        | PlanItem::School { source_hash, .. }
+        | PlanItem::Contact { source_hash, .. }
+        | PlanItem::Staff { source_hash, .. }
+        | PlanItem::Classroom { source_hash, .. } => source_hash.clear(),
+        PlanItem::Link { .. } | PlanItem::Enrollment { .. } => {}
+    }
+}
