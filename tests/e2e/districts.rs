@@ -531,6 +531,7 @@ async fn a_retried_create_gets_its_district_and_deletes_need_force(backend: Back
         phases: Vec::new(),
         by: Default::default(),
         exclusions: Vec::new(),
+        revert: None,
     };
     store.create_run(&run).await.expect("a run");
     let held = client

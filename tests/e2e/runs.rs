@@ -10,6 +10,7 @@ use tonic::Code;
 use crate::harness::{create_sim_district, follow_run, run_to_end, Server};
 
 mod listings;
+mod revert;
 mod review;
 
 store::on_both_backends!(

@@ -46,6 +46,7 @@ scoped_by_district_id!(
     pb::ListChangesRequest,
     pb::ApproveSyncRunRequest,
     pb::CancelSyncRunRequest,
+    pb::RevertSyncRunRequest,
     pb::SpotSyncRequest,
     pb::ListAuditEventsRequest,
 );

@@ -49,6 +49,23 @@ pub enum SyncCommand {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Undo a run: a new run puts back every field, link and archive it changed (a field a
+    /// later change moved is left and named, unless --force).
+    Revert {
+        #[arg(long)]
+        district: String,
+        /// The run to undo.
+        run: String,
+        /// Plan the undo only: what it would put back, written nowhere else.
+        #[arg(long)]
+        dry_run: bool,
+        /// Put back fields a later change moved too.
+        #[arg(long)]
+        force: bool,
+        /// Follow the undo with a live progress display until it ends.
+        #[arg(long)]
+        watch: bool,
+    },
     /// Cancel a paused or running run.
     Cancel {
         #[arg(long)]
@@ -183,6 +200,32 @@ pub async fn run(server: &crate::client::Target, command: SyncCommand) -> anyhow
                     r.plan_items,
                     r.excluded
                 );
+            }
+        }
+        SyncCommand::Revert {
+            district,
+            run,
+            dry_run,
+            force,
+            watch,
+        } => {
+            let undo = client
+                .revert_sync_run(pb::RevertSyncRunRequest {
+                    district_id: district.clone(),
+                    run_id: run.clone(),
+                    dry_run,
+                    force,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            println!("run {} started to undo run {run}", undo.run_id);
+            if watch {
+                let last = follow(&mut client, &district, &undo.run_id).await?;
+                print!("{}", render(&last));
+                if last.state == pb::RunState::Failed as i32 {
+                    anyhow::bail!("run {} failed", last.run_id);
+                }
             }
         }
         SyncCommand::Cancel { district, run } => {
@@ -551,6 +594,20 @@ pub fn render(r: &pb::SyncRun) -> String {
     );
     if !r.error.is_empty() {
         out.push_str(&format!("  error: {}\n", r.error));
+    }
+    if let Some(undo) = &r.revert {
+        out.push_str(&format!(
+            "  undoes run {}{}; fields left as later changes made them: {}\n",
+            undo.run_id,
+            if undo.force { " (forced)" } else { "" },
+            undo.left_fields
+        ));
+    }
+    if r.excluded > 0 {
+        out.push_str(&format!(
+            "  kept out when approved: {} plan items (planned again by the next run)\n",
+            r.excluded
+        ));
     }
     let list = |m: &std::collections::BTreeMap<String, u64>| {
         m.iter()

@@ -67,6 +67,7 @@ fn what_ran(trigger: RunTrigger) -> &'static str {
         RunTrigger::Manual => "sync started by hand",
         RunTrigger::Schedule => "nightly sync",
         RunTrigger::Import => "guardians.csv import",
+        RunTrigger::Revert => "undo of an earlier run",
     }
 }
 

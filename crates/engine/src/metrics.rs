@@ -20,6 +20,7 @@ fn trigger(run: &SyncRun) -> &'static str {
         model::run::RunTrigger::Manual => "manual",
         model::run::RunTrigger::Schedule => "schedule",
         model::run::RunTrigger::Import => "import",
+        model::run::RunTrigger::Revert => "revert",
     }
 }
 

@@ -64,6 +64,7 @@ fn running(district: &DistrictId) -> SyncRun {
         }],
         by: Default::default(),
         exclusions: Vec::new(),
+        revert: None,
     }
 }
 

@@ -281,6 +281,7 @@ mod tests {
             phases: vec![],
             by: Default::default(),
             exclusions: vec![],
+            revert: None,
         }
     }
 

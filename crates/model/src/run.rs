@@ -26,6 +26,8 @@ pub enum RunTrigger {
     Schedule,
     /// A district's `guardians.csv`, through the API, the CLI or its drop folder.
     Import,
+    /// An undo of an earlier run (RevertSyncRun).
+    Revert,
 }
 
 /// Where a run is in its life.
@@ -154,6 +156,22 @@ pub struct SyncRun {
     /// What the approver kept out of the plan, in the order given.
     #[serde(default)]
     pub exclusions: Vec<Exclusion>,
+    /// For an undo: the run it puts back, and how.
+    #[serde(default)]
+    pub revert: Option<Revert>,
+}
+
+/// What an undo run puts back: every field, link and archive `run` changed, from the
+/// change log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Revert {
+    /// The run undone.
+    pub run: RunId,
+    /// Put back fields a later change moved too (otherwise they are left and listed).
+    pub force: bool,
+    /// Fields left as they are because a later change moved them.
+    #[serde(default)]
+    pub left: u64,
 }
 
 /// Who moved a run (a caller's key name, `anonymous`, `schedule`, `drop-folder`); empty

@@ -66,9 +66,7 @@ type Span = (Option<String>, Option<String>);
 /// Each field's value before the run and after it, from the run's rows of one record
 /// (a field the run changed twice: its first old value and its last new one). A `*` row
 /// stands for every field of its JSON object.
-fn before_and_after(
-    logged: &[FieldChange],
-) -> Result<BTreeMap<String, Span>, String> {
+fn before_and_after(logged: &[FieldChange]) -> Result<BTreeMap<String, Span>, String> {
     let mut out: BTreeMap<String, Span> = BTreeMap::new();
     let whole = |v: &Option<String>| -> Result<BTreeMap<String, String>, String> {
         match v {

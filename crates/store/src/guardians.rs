@@ -229,7 +229,7 @@ pub(crate) fn to_row(
     }
 }
 
-fn from_row(m: row::Model) -> Result<Guardian, StoreError> {
+pub(crate) fn from_row(m: row::Model) -> Result<Guardian, StoreError> {
     Ok(Guardian {
         id: parse(ENTITY, &m.id, "id", &m.id)?,
         status: named(ENTITY, &m.id, "status", &m.status, AccountStatus::parse)?,

@@ -12,6 +12,7 @@
 //! together, or hand an entity to a caller. Start reading at [`Store`].
 
 mod convert;
+pub mod digest;
 mod entities;
 pub mod error;
 

@@ -214,7 +214,7 @@ pub(crate) fn to_row(district: &DistrictId, l: &Link) -> row::Model {
     }
 }
 
-fn from_row(m: row::Model) -> Result<Link, StoreError> {
+pub(crate) fn from_row(m: row::Model) -> Result<Link, StoreError> {
     let id = format!("{}/{}", m.student_id, m.guardian_id);
     let facts: BTreeMap<String, String> = json(ENTITY, &id, "facts", &m.facts)?;
     Ok(Link {

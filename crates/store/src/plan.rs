@@ -350,8 +350,12 @@ impl Store {
         let writes = Writes::of(district, items, now);
 
         let txn = self.db().begin().await?;
-        students::write(&txn, writes.students.into_values().collect()).await?;
-        guardians::write(&txn, writes.guardians.into_values().collect()).await?;
+        let (students_kept, students_gone) = kept_and_gone(writes.students);
+        students::write(&txn, students_kept).await?;
+        delete_records(&txn, "students", district, students_gone).await?;
+        let (guardians_kept, guardians_gone) = kept_and_gone(writes.guardians);
+        guardians::write(&txn, guardians_kept).await?;
+        delete_records(&txn, "guardians", district, guardians_gone).await?;
         let (upserts, deletes): (Vec<_>, Vec<_>) = writes
             .links
             .into_iter()
@@ -366,9 +370,15 @@ impl Store {
         .await?;
         let deletes: Vec<_> = deletes.into_iter().map(|(pair, _)| pair).collect();
         links::delete(&txn, district, &deletes).await?;
-        roster::write_schools(&txn, writes.schools.into_values().collect()).await?;
-        roster::write_staff(&txn, writes.staff.into_values().collect()).await?;
-        roster::write_classrooms(&txn, writes.classrooms.into_values().collect()).await?;
+        let (schools_kept, schools_gone) = kept_and_gone(writes.schools);
+        roster::write_schools(&txn, schools_kept).await?;
+        delete_records(&txn, "schools", district, schools_gone).await?;
+        let (staff_kept, staff_gone) = kept_and_gone(writes.staff);
+        roster::write_staff(&txn, staff_kept).await?;
+        delete_records(&txn, "staff", district, staff_gone).await?;
+        let (classrooms_kept, classrooms_gone) = kept_and_gone(writes.classrooms);
+        roster::write_classrooms(&txn, classrooms_kept).await?;
+        delete_records(&txn, "classrooms", district, classrooms_gone).await?;
         let (kept, gone): (Vec<_>, Vec<_>) =
             writes.contacts.into_iter().partition(|(_, c)| c.is_some());
         roster::write_contacts(&txn, kept.into_iter().filter_map(|(_, c)| c).collect()).await?;
@@ -413,15 +423,49 @@ impl Store {
     }
 }
 
+/// The rows to upsert, and the ids of the records to delete (`None`: an undo deletes what
+/// a run created).
+fn kept_and_gone<K: ToString, M>(rows: BTreeMap<K, Option<M>>) -> (Vec<M>, Vec<String>) {
+    let mut kept = Vec::new();
+    let mut gone = Vec::new();
+    for (id, row) in rows {
+        match row {
+            Some(row) => kept.push(row),
+            None => gone.push(id.to_string()),
+        }
+    }
+    (kept, gone)
+}
+
+/// Deletes records of `table` by our id (only an undo of a run that created them does).
+async fn delete_records<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    table: &str,
+    district: &DistrictId,
+    ids: Vec<String>,
+) -> Result<(), StoreError> {
+    for chunk in ids.chunks(BATCH_ROWS) {
+        let mut p = crate::sql::Params::new(conn.get_database_backend());
+        let d = p.bind(district.to_string());
+        let listed: Vec<String> = chunk.iter().map(|id| p.bind(id.clone())).collect();
+        let sql = format!(
+            "DELETE FROM {table} WHERE district_id = {d} AND id IN ({})",
+            listed.join(", ")
+        );
+        conn.execute(p.statement(sql)).await?;
+    }
+    Ok(())
+}
+
 /// What a batch of plan items leaves behind, one entry per record: the rows to upsert,
-/// and for links `None` where the link is to be deleted.
+/// or `None` where the record is to be deleted.
 struct Writes {
-    students: BTreeMap<StudentId, crate::entities::students::Model>,
-    guardians: BTreeMap<GuardianId, crate::entities::guardians::Model>,
+    students: BTreeMap<StudentId, Option<crate::entities::students::Model>>,
+    guardians: BTreeMap<GuardianId, Option<crate::entities::guardians::Model>>,
     links: BTreeMap<(StudentId, GuardianId), Option<Link>>,
-    schools: BTreeMap<String, crate::entities::schools::Model>,
-    staff: BTreeMap<String, crate::entities::staff::Model>,
-    classrooms: BTreeMap<String, crate::entities::classrooms::Model>,
+    schools: BTreeMap<String, Option<crate::entities::schools::Model>>,
+    staff: BTreeMap<String, Option<crate::entities::staff::Model>>,
+    classrooms: BTreeMap<String, Option<crate::entities::classrooms::Model>>,
     /// By (student, contact); `None` where the contact is to be deleted.
     contacts: BTreeMap<(SourceId, SourceId), Option<crate::entities::contacts::Model>>,
     /// By record id: the enrollment, and whether it is kept (false: deleted).
@@ -442,24 +486,27 @@ impl Writes {
         };
         for (_, item) in items {
             match item {
-                // Students and guardians are archived, never deleted: every operation
+                // A run archives students and guardians, never deletes them: only an
+                // undo deletes one, that the run it undoes created. Every other operation
                 // writes the record as the item holds it.
                 PlanItem::Student {
-                    operation: _,
+                    operation,
                     student,
                     source_hash,
                     changes: _,
                 } => {
-                    let row = students::to_row(district, student, source_hash, now);
+                    let row = (*operation != Operation::Delete)
+                        .then(|| students::to_row(district, student, source_hash, now));
                     writes.students.insert(student.id, row);
                 }
                 PlanItem::Guardian {
-                    operation: _,
+                    operation,
                     guardian,
                     source_hash,
                     changes: _,
                 } => {
-                    let row = guardians::to_row(district, guardian, source_hash, now);
+                    let row = (*operation != Operation::Delete)
+                        .then(|| guardians::to_row(district, guardian, source_hash, now));
                     writes.guardians.insert(guardian.id, row);
                 }
                 PlanItem::Link {
@@ -478,27 +525,35 @@ impl Writes {
                         .links
                         .insert((link.student_id, link.guardian_id), kept);
                 }
-                // Schools, staff and classrooms are archived, never deleted.
+                // Schools, staff and classrooms too: archived by a run, deleted by an undo.
                 PlanItem::School {
+                    operation,
                     school,
                     source_hash,
                     ..
                 } => {
-                    let row = roster::school_row(district, school, source_hash, now);
+                    let row = (*operation != Operation::Delete)
+                        .then(|| roster::school_row(district, school, source_hash, now));
                     writes.schools.insert(school.id.to_string(), row);
                 }
                 PlanItem::Staff {
-                    staff, source_hash, ..
+                    operation,
+                    staff,
+                    source_hash,
+                    ..
                 } => {
-                    let row = roster::staff_row(district, staff, source_hash, now);
+                    let row = (*operation != Operation::Delete)
+                        .then(|| roster::staff_row(district, staff, source_hash, now));
                     writes.staff.insert(staff.id.to_string(), row);
                 }
                 PlanItem::Classroom {
+                    operation,
                     classroom,
                     source_hash,
                     ..
                 } => {
-                    let row = roster::classroom_row(district, classroom, source_hash, now);
+                    let row = (*operation != Operation::Delete)
+                        .then(|| roster::classroom_row(district, classroom, source_hash, now));
                     writes.classrooms.insert(classroom.id.to_string(), row);
                 }
                 PlanItem::Contact {

@@ -48,7 +48,37 @@ macro_rules! by_source {
     };
 }
 
+/// Rows of one table by our ids, read in chunks.
+macro_rules! by_id {
+    ($name:ident, $entity:ident, $model:ty, $from:ident) => {
+        /// The records with these ids (ours), keyed by id; unknown ids are left out. One
+        /// query per [`BATCH_ROWS`] ids.
+        pub async fn $name(
+            &self,
+            district: &DistrictId,
+            ids: &[String],
+        ) -> Result<HashMap<String, $model>, StoreError> {
+            let mut out = HashMap::with_capacity(ids.len());
+            for chunk in ids.chunks(BATCH_ROWS) {
+                let rows = $entity::Entity::find()
+                    .filter($entity::Column::DistrictId.eq(district.as_str()))
+                    .filter($entity::Column::Id.is_in(chunk.iter().map(String::as_str)))
+                    .all(self.db())
+                    .await?;
+                for m in rows {
+                    let value = $from(m)?;
+                    out.insert(value.id.to_string(), value);
+                }
+            }
+            Ok(out)
+        }
+    };
+}
+
 impl Store {
+    by_id!(schools_by_id, schools, School, school_from_row);
+    by_id!(staff_by_id, staff, Staff, staff_from_row);
+    by_id!(classrooms_by_id, classrooms, Classroom, classroom_from_row);
     by_source!(schools_by_source, schools, School, school_from_row);
     by_source!(staff_by_source, staff, Staff, staff_from_row);
     by_source!(
@@ -443,7 +473,7 @@ pub(crate) fn school_row(
     }
 }
 
-fn school_from_row(m: schools::Model) -> Result<School, StoreError> {
+pub(crate) fn school_from_row(m: schools::Model) -> Result<School, StoreError> {
     Ok(School {
         id: parse("school", &m.id, "id", &m.id)?,
         source_id: SourceId::new(m.source_id),
@@ -476,7 +506,7 @@ pub(crate) fn staff_row(
     }
 }
 
-fn staff_from_row(m: staff::Model) -> Result<Staff, StoreError> {
+pub(crate) fn staff_from_row(m: staff::Model) -> Result<Staff, StoreError> {
     let id = m.id.clone();
     let permissions: Vec<StaffPermission> = json("staff", &id, "permissions", &m.permissions)?;
     Ok(Staff {
@@ -509,7 +539,7 @@ pub(crate) fn classroom_row(
     }
 }
 
-fn classroom_from_row(m: classrooms::Model) -> Result<Classroom, StoreError> {
+pub(crate) fn classroom_from_row(m: classrooms::Model) -> Result<Classroom, StoreError> {
     Ok(Classroom {
         id: parse("classroom", &m.id, "id", &m.id)?,
         source_id: SourceId::new(m.source_id),
@@ -541,7 +571,7 @@ pub(crate) fn contact_row(
     }
 }
 
-fn contact_from_row(m: contacts::Model) -> Result<Contact, StoreError> {
+pub(crate) fn contact_from_row(m: contacts::Model) -> Result<Contact, StoreError> {
     let id = format!("{}/{}", m.student_source_id, m.source_id);
     let phones: Vec<Phone> = json("contact", &id, "phones", &m.phones)?;
     Ok(Contact {
@@ -566,7 +596,7 @@ pub(crate) fn enrollment_row(district: &DistrictId, e: &Enrollment) -> enrollmen
     }
 }
 
-fn enrollment_from_row(m: enrollments::Model) -> Result<Enrollment, StoreError> {
+pub(crate) fn enrollment_from_row(m: enrollments::Model) -> Result<Enrollment, StoreError> {
     let id = format!("{}/{}", m.classroom_source_id, m.person_source_id);
     Ok(Enrollment {
         role: named("enrollment", &id, "role", &m.role, EnrollmentRole::parse)?,

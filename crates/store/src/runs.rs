@@ -28,6 +28,8 @@ struct DetailOut<'a> {
     by: &'a model::run::RunActors,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     exclusions: &'a [model::run::Exclusion],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revert: &'a Option<model::run::Revert>,
 }
 
 #[derive(serde::Deserialize)]
@@ -45,6 +47,8 @@ struct DetailIn {
     by: model::run::RunActors,
     #[serde(default)]
     exclusions: Vec<model::run::Exclusion>,
+    #[serde(default)]
+    revert: Option<model::run::Revert>,
 }
 
 impl Store {
@@ -473,6 +477,7 @@ fn to_row(run: &SyncRun) -> row::Model {
             phases: &run.phases,
             by: &run.by,
             exclusions: &run.exclusions,
+            revert: &run.revert,
         }),
         created_at: stored(run.created_at),
         started_at: run.started_at.map(stored),
@@ -506,5 +511,6 @@ fn from_row(m: row::Model) -> Result<SyncRun, StoreError> {
         phases: detail.phases,
         by: detail.by,
         exclusions: detail.exclusions,
+        revert: detail.revert,
     })
 }

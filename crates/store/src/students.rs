@@ -244,7 +244,7 @@ pub(crate) fn to_row(
     }
 }
 
-fn from_row(m: row::Model) -> Result<Student, StoreError> {
+pub(crate) fn from_row(m: row::Model) -> Result<Student, StoreError> {
     Ok(Student {
         id: parse(ENTITY, &m.id, "id", &m.id)?,
         source_id: SourceId::new(m.source_id),

@@ -30,6 +30,7 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         phases,
         by,
         exclusions,
+        revert,
     } = r;
     let phase_of = |phase: &RunPhase| -> i32 {
         let p = match phase {
@@ -80,6 +81,11 @@ pub fn run_to_proto(r: &SyncRun) -> pb::SyncRun {
         cancelled_by: by.cancelled.clone(),
         exclusions: exclusions.iter().map(exclusion_to_proto).collect(),
         excluded: counts.excluded,
+        revert: revert.as_ref().map(|r| pb::RunRevert {
+            run_id: r.run.to_string(),
+            force: r.force,
+            left_fields: r.left,
+        }),
     }
 }
 
@@ -268,6 +274,7 @@ pub fn trigger_to_proto(trigger: RunTrigger) -> pb::RunTrigger {
         RunTrigger::Manual => pb::RunTrigger::Manual,
         RunTrigger::Schedule => pb::RunTrigger::Schedule,
         RunTrigger::Import => pb::RunTrigger::Import,
+        RunTrigger::Revert => pb::RunTrigger::Revert,
     }
 }
 

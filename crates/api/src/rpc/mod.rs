@@ -242,6 +242,16 @@ impl SyncService for SyncApi {
             .map(Response::new)
     }
 
+    async fn revert_sync_run(
+        &self,
+        request: Request<pb::RevertSyncRunRequest>,
+    ) -> Result<Response<pb::SyncRun>, Status> {
+        let (_caller, engine) = access::admit(&self.engine, &request, Ability::Run).await?;
+        runs::revert(&engine, request.into_inner())
+            .await
+            .map(Response::new)
+    }
+
     async fn spot_sync(
         &self,
         request: Request<pb::SpotSyncRequest>,

@@ -211,6 +211,25 @@ pub(super) async fn approve(
     Ok(run_to_proto(&run))
 }
 
+pub(super) async fn revert(
+    engine: &Engine,
+    r: pb::RevertSyncRunRequest,
+) -> Result<pb::SyncRun, Status> {
+    let district = district_id(&r.district_id)?;
+    let id = run_id(&r.run_id)?;
+    let mode = if r.dry_run {
+        RunMode::DryRun
+    } else {
+        RunMode::Full
+    };
+    let run = engine
+        .runs()
+        .start_revert(&district, id, mode, r.force)
+        .await
+        .map_err(from_engine)?;
+    Ok(run_to_proto(&run))
+}
+
 pub(super) async fn cancel(
     engine: &Engine,
     r: pb::CancelSyncRunRequest,

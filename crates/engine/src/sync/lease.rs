@@ -142,10 +142,14 @@ impl Runs {
                     run.warnings.clear();
                     run.enter(RunPhase::Pulling, crate::now());
                 }
-                match engine
-                    .pull_and_plan(&district, &mut run, connector, &control)
-                    .await
-                {
+                let planned = if run.trigger == model::run::RunTrigger::Revert {
+                    engine.plan_revert(&district, &mut run, &control).await
+                } else {
+                    engine
+                        .pull_and_plan(&district, &mut run, connector, &control)
+                        .await
+                };
+                match planned {
                     Ok(impact) => {
                         crate::metrics::planned(&run);
                         engine

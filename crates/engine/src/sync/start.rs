@@ -24,6 +24,7 @@ fn name_of_trigger(trigger: RunTrigger) -> &'static str {
         RunTrigger::Manual => "started by hand",
         RunTrigger::Schedule => "nightly",
         RunTrigger::Import => "guardians.csv import",
+        RunTrigger::Revert => "undo",
     }
 }
 
@@ -35,7 +36,7 @@ impl Runs {
         mode: RunMode,
         trigger: RunTrigger,
     ) -> Result<SyncRun, EngineError> {
-        self.start_sync_for(district, mode, trigger, None, None)
+        self.start_sync_for(district, mode, trigger, None, None, None)
             .await
     }
 
@@ -75,6 +76,7 @@ impl Runs {
                 trigger,
                 request_id.map(str::to_owned),
                 given,
+                None,
             )
             .await;
         match (started, request_id) {
@@ -89,7 +91,7 @@ impl Runs {
     }
 
     /// Starts a run pulling from the district's connector, or from `given` (an import:
-    /// its source and the input kept with the run).
+    /// its source and the input kept with the run), or undoing the run `revert` names.
     pub(crate) async fn start_sync_for(
         &self,
         district: &DistrictId,
@@ -97,6 +99,7 @@ impl Runs {
         trigger: RunTrigger,
         request_id: Option<String>,
         given: Option<(Arc<dyn Connector>, crate::import::KeptFile)>,
+        revert: Option<model::run::Revert>,
     ) -> Result<SyncRun, EngineError> {
         let d = self.districts().get_district(district).await?;
         let (connector, input) = match given {
@@ -113,7 +116,17 @@ impl Runs {
                 ),
             ));
         }
-        let run = new_run(district, mode, trigger, request_id, self.actor());
+        let detail = match &revert {
+            Some(r) => format!(
+                "{} undo of run {}{}",
+                name_of_mode(mode),
+                r.run,
+                if r.force { ", forced" } else { "" }
+            ),
+            None => format!("{} {}", name_of_mode(mode), name_of_trigger(trigger)),
+        };
+        let mut run = new_run(district, mode, trigger, request_id, self.actor());
+        run.revert = revert;
         let Some(control) = self.working.claim(run.id) else {
             return Err(EngineError::refused(
                 Refusal::RunHeldElsewhere,
@@ -145,16 +158,51 @@ impl Runs {
         }
         tracing::info!(district = %district, run = %run.id, ?mode, by = %self.actor(), "sync run started");
         self.access()
-            .audit(
-                district,
-                "run.start",
-                &run.id.to_string(),
-                format!("{} {}", name_of_mode(mode), name_of_trigger(trigger)),
-            )
+            .audit(district, "run.start", &run.id.to_string(), detail)
             .await;
         let started = run.clone();
         self.spawn_run(d, run, connector, control, Resume::No);
         Ok(started)
+    }
+
+    /// Starts an undo of run `undone`: a run whose plan puts back every field, link and
+    /// archive it changed, from the change log; `force` puts back fields later changes
+    /// moved too. Refused for a run still open, a dry run, or one that changed nothing.
+    pub async fn start_revert(
+        &self,
+        district: &DistrictId,
+        undone: RunId,
+        mode: RunMode,
+        force: bool,
+    ) -> Result<SyncRun, EngineError> {
+        let target = self.get_run(district, undone).await?;
+        let refuse = |why: String| Err(EngineError::refused(Refusal::RunStateConflict, why));
+        if !target.state.is_final() {
+            return refuse(format!(
+                "run {undone} is {}; a run is undone once it has ended",
+                target.state.as_str()
+            ));
+        }
+        if target.mode == RunMode::DryRun {
+            return refuse(format!("run {undone} was a dry run: it changed nothing"));
+        }
+        if self
+            .store
+            .count_change_log_rows_of_run(district, undone)
+            .await?
+            == 0
+        {
+            return refuse(format!(
+                "run {undone} changed nothing: there is nothing to undo"
+            ));
+        }
+        let revert = model::run::Revert {
+            run: undone,
+            force,
+            left: 0,
+        };
+        self.start_sync_for(district, mode, RunTrigger::Revert, None, None, Some(revert))
+            .await
     }
 
     /// Records a new run as held by this replica; a district with an open run refuses it.
@@ -212,5 +260,6 @@ fn new_run(
             ..Default::default()
         },
         exclusions: Vec::new(),
+        revert: None,
     }
 }

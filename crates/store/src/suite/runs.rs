@@ -49,6 +49,7 @@ pub(super) fn run(district: &DistrictId, created_at: DateTime<Utc>) -> SyncRun {
         phases: Vec::new(),
         by: Default::default(),
         exclusions: Vec::new(),
+        revert: None,
     }
 }
 

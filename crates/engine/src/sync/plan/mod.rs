@@ -19,6 +19,7 @@
 
 mod facts;
 mod guardians;
+mod revert;
 mod roster;
 
 use std::collections::{BTreeSet, HashSet};
@@ -92,19 +93,16 @@ impl PlanImpact {
         if is_link_removal(item) {
             self.links_removed += 1;
         }
+        // A record archived, or deleted (only an undo deletes one a run created), is gone
+        // from the district's users either way.
+        if !matches!(item.operation(), Operation::Archive | Operation::Delete) {
+            return;
+        }
         let archived = match item {
-            PlanItem::Student { operation, .. } if *operation == Operation::Archive => {
-                &mut self.students_archived
-            }
-            PlanItem::Guardian { operation, .. } if *operation == Operation::Archive => {
-                &mut self.guardians_archived
-            }
-            PlanItem::Staff { operation, .. } if *operation == Operation::Archive => {
-                &mut self.staff_archived
-            }
-            PlanItem::Classroom { operation, .. } if *operation == Operation::Archive => {
-                &mut self.classrooms_archived
-            }
+            PlanItem::Student { .. } => &mut self.students_archived,
+            PlanItem::Guardian { .. } => &mut self.guardians_archived,
+            PlanItem::Staff { .. } => &mut self.staff_archived,
+            PlanItem::Classroom { .. } => &mut self.classrooms_archived,
             _ => return,
         };
         *archived += 1;
