@@ -130,6 +130,7 @@ async fn writes_of(c: &mut Client, d: &str, want: Code) {
         "StartSync" => c.start_sync(pb::StartSyncRequest { district_id: d.into(), dry_run: true, request_id: String::new() }),
         "ApproveSyncRun" => c.approve_sync_run(pb::ApproveSyncRunRequest { district_id: d.into(), run_id: run.clone(), ..Default::default() }),
         "CancelSyncRun" => c.cancel_sync_run(pb::CancelSyncRunRequest { district_id: d.into(), run_id: run.clone() }),
+        "RevertSyncRun" => c.revert_sync_run(pb::RevertSyncRunRequest { district_id: d.into(), run_id: run.clone(), dry_run: true, force: false }),
         "ImportGuardians" => c.import_guardians(import),
         "SpotSync" => c.spot_sync(pb::SpotSyncRequest { district_id: d.into(), user: Some(pb::spot_sync_request::User::StudentId(user.clone())), dry_run: true, request_id: String::new() }),
         "UpdateDistrict" => c.update_district(update_request(renamed, &["name"])),

@@ -83,7 +83,7 @@ pub(super) fn link_item(operation: Operation, link: &Link) -> PlanItem {
 }
 
 /// A district with one run, ready for its plan.
-async fn store_with_run(
+pub(super) async fn store_with_run(
     backend: Backend,
 ) -> (crate::testing::TestDatabase, Store, DistrictId, SyncRun) {
     let (db, store, cbe) = store_with_district(backend, "cbe").await;

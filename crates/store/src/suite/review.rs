@@ -10,7 +10,10 @@ use super::runs::{at, run};
 use super::{guardian, store_with_district, student};
 use crate::{Backend, StoreError};
 
-crate::on_both_backends!(an_approval_stores_what_it_keeps_out_once,);
+crate::on_both_backends!(
+    an_approval_stores_what_it_keeps_out_once,
+    an_undo_deletes_what_a_run_created_and_the_digest_sees_only_content,
+);
 
 async fn an_approval_stores_what_it_keeps_out_once(backend: Backend) {
     let (_db, store, cbe) = store_with_district(backend, "cbe").await;
@@ -117,4 +120,64 @@ async fn an_approval_stores_what_it_keeps_out_once(backend: Backend) {
         .await
         .expect("list");
     assert!(fresh.iter().all(|e| e.excluded.is_none()), "{fresh:?}");
+}
+
+/// An undo deletes what a run created; the content digest sees records' synced fields only.
+async fn an_undo_deletes_what_a_run_created_and_the_digest_sees_only_content(backend: Backend) {
+    let (_db, store, cbe, r) = super::plan::store_with_run(backend).await;
+    let empty = store.roster_digest(&cbe).await.expect("digest");
+    let s = student("4101");
+    let g = guardian(Some("700512"), "pat@example.com");
+    let made = [
+        student_item(Operation::Create, &s),
+        guardian_item(Operation::Create, &g),
+        link_item(Operation::Create, &link(s.id, g.id)),
+    ];
+    store
+        .apply_plan_items(&cbe, r.id, &numbered(1, &made), 0, at(1, 0))
+        .await
+        .expect("create");
+    let held = store.roster_digest(&cbe).await.expect("digest");
+    assert_ne!(held, empty);
+
+    // The same records under other source hashes, written later: the same content.
+    let mut rehashed = student_item(Operation::Update, &s);
+    if let model::run::PlanItem::Student { source_hash, .. } = &mut rehashed {
+        *source_hash = "another".into();
+    }
+    store
+        .apply_plan_items(&cbe, r.id, &numbered(4, &[rehashed]), 100, at(2, 0))
+        .await
+        .expect("rehash");
+    assert_eq!(store.roster_digest(&cbe).await.expect("digest"), held);
+
+    // One field moved: another digest.
+    let mut older = s.clone();
+    older.grade = "6".into();
+    store
+        .apply_plan_items(
+            &cbe,
+            r.id,
+            &numbered(5, &[student_item(Operation::Update, &older)]),
+            200,
+            at(3, 0),
+        )
+        .await
+        .expect("update");
+    assert_ne!(store.roster_digest(&cbe).await.expect("digest"), held);
+
+    // Deleted — the link first, then the guardian and the student — the district is as
+    // it was before.
+    let undone = [
+        link_item(Operation::Delete, &link(s.id, g.id)),
+        student_item(Operation::Delete, &older),
+        guardian_item(Operation::Delete, &g),
+    ];
+    store
+        .apply_plan_items(&cbe, r.id, &numbered(6, &undone), 300, at(4, 0))
+        .await
+        .expect("delete");
+    assert!(store.get_student(&cbe, s.id).await.is_err());
+    assert!(store.get_guardian(&cbe, g.id).await.is_err());
+    assert_eq!(store.roster_digest(&cbe).await.expect("digest"), empty);
 }
