@@ -444,6 +444,20 @@ impl PlanItem {
         })
     }
 
+    /// The item's operation, to change (an undo turns a held record into its deletion).
+    pub fn operation_mut(&mut self) -> &mut Operation {
+        match self {
+            PlanItem::Student { operation, .. }
+            | PlanItem::Guardian { operation, .. }
+            | PlanItem::Link { operation, .. }
+            | PlanItem::School { operation, .. }
+            | PlanItem::Contact { operation, .. }
+            | PlanItem::Staff { operation, .. }
+            | PlanItem::Classroom { operation, .. }
+            | PlanItem::Enrollment { operation, .. } => operation,
+        }
+    }
+
     pub fn changes_mut(&mut self) -> &mut Vec<FieldChange> {
         match self {
             PlanItem::Student { changes, .. }

@@ -189,7 +189,7 @@ pub fn undo(
                 left: moved,
             });
         }
-        set_operation(&mut item, Operation::Delete);
+        *item.operation_mut() = Operation::Delete;
         let listed = item.whole_record_changes().unwrap_or_default();
         *item.changes_mut() = listed;
         blank_hash(&mut item);
@@ -235,7 +235,7 @@ pub fn undo(
             left: kept,
         });
     }
-    set_operation(&mut item, operation);
+    *item.operation_mut() = operation;
     *item.changes_mut() = changes;
     blank_hash(&mut item);
     if let PlanItem::Link { link, .. } = &mut item {
@@ -260,19 +260,6 @@ fn planned(item: PlanItem) -> Planned {
         p.phase = Phase::Archives;
     }
     p
-}
-
-fn set_operation(item: &mut PlanItem, to: Operation) {
-    match item {
-        PlanItem::Student { operation, .. }
-        | PlanItem::Guardian { operation, .. }
-        | PlanItem::Link { operation, .. }
-        | PlanItem::School { operation, .. }
-        | PlanItem::Contact { operation, .. }
-        | PlanItem::Staff { operation, .. }
-        | PlanItem::Classroom { operation, .. }
-        | PlanItem::Enrollment { operation, .. } => *operation = to,
-    }
 }
 
 /// A record put back carries no source hash: the next run compares it with its source.
