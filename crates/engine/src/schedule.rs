@@ -30,6 +30,12 @@ pub const RETRY_AFTER: Duration = Duration::minutes(1);
 /// How often the outbox is looked at for deliveries due.
 pub const NOTIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// How long run events are kept once every subscriber was told of them.
+pub const EVENTS_KEPT: Duration = Duration::days(30);
+
+/// How often old run events are dropped.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
 /// How the request ids of scheduled runs begin; callers' request ids may not.
 pub const NIGHTLY_REQUEST_PREFIX: &str = "nightly:";
 
@@ -137,8 +143,22 @@ impl Schedule {
         );
         let tick = runs_every.min(NOTIFY_EVERY);
         let mut runs_last: Option<std::time::Instant> = None;
+        let mut pruned_last: Option<std::time::Instant> = None;
         tokio::pin!(shutdown);
         loop {
+            if pruned_last.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+                pruned_last = Some(std::time::Instant::now());
+                match self
+                    .runs
+                    .store
+                    .prune_run_events(Utc::now() - EVENTS_KEPT)
+                    .await
+                {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(events = n, "run events older than 30 days dropped"),
+                    Err(e) => tracing::warn!(error = %e, "cannot drop old run events"),
+                }
+            }
             if runs_last.is_none_or(|at| at.elapsed() >= runs_every) {
                 runs_last = Some(std::time::Instant::now());
                 if let Err(e) = self.runs.resume_interrupted().await {

@@ -2,9 +2,10 @@
 //! state ([`Store::update_run`]) and numbered in commit order without gaps, read by the
 //! event stream and the notification outbox from a `seq`.
 
+use chrono::{DateTime, Utc};
 use model::ids::DistrictId;
 use model::notify::{RunEvent, RunSummary};
-use sea_orm::{ConnectionTrait, Statement};
+use sea_orm::{ConnectionTrait, Statement, TransactionTrait};
 
 use crate::sql::Params;
 use crate::{Store, StoreError};
@@ -91,6 +92,31 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// Drops the run events written before `before` once each of their deliveries is done
+    /// (delivered, given up after its day, or dropped with its subscriber), with those
+    /// deliveries; an event still being delivered stays. The numbering goes on from the
+    /// latest event. Returns how many events went.
+    pub async fn prune_run_events(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        let txn = self.db().begin().await?;
+        let backend = txn.get_database_backend();
+        let mut p = Params::new(backend);
+        let sql = format!(
+            "DELETE FROM notification_deliveries WHERE done_at IS NOT NULL AND seq IN \
+             (SELECT seq FROM run_events WHERE created_at < {})",
+            p.bind(before)
+        );
+        txn.execute(p.statement(sql)).await?;
+        let mut p = Params::new(backend);
+        let sql = format!(
+            "DELETE FROM run_events WHERE created_at < {} AND NOT EXISTS \
+             (SELECT 1 FROM notification_deliveries d WHERE d.seq = run_events.seq)",
+            p.bind(before)
+        );
+        let dropped = txn.execute(p.statement(sql)).await?.rows_affected();
+        txn.commit().await?;
+        Ok(dropped)
     }
 
     /// The number of the latest event (0 before the first).

@@ -12,7 +12,68 @@ use super::{district, store_with_district};
 use crate::notifications::Done;
 use crate::{Backend, Store};
 
-crate::on_both_backends!(deliveries_are_written_with_their_event_and_tried_in_order_by_one_replica,);
+crate::on_both_backends!(
+    deliveries_are_written_with_their_event_and_tried_in_order_by_one_replica,
+    old_events_go_once_every_subscriber_was_told,
+);
+
+/// Gives the district one webhook subscriber, `ops`.
+async fn subscribe(store: &Store, cbe: &DistrictId) {
+    let mut d = district(cbe.as_str());
+    d.settings.subscribers = vec![Subscriber {
+        name: "ops".into(),
+        webhook_url: "https://hooks.example.org/rs".into(),
+        emails: vec![],
+        secret: Some(Secret::new("0123456789abcdef-secret")),
+    }];
+    d.revision = store.get_district(cbe).await.expect("read").revision;
+    store.update_district(&d).await.expect("subscribe");
+}
+
+async fn old_events_go_once_every_subscriber_was_told(backend: Backend) {
+    let (_db, store, cbe) = store_with_district(backend, "cbe").await;
+    let untold = end_a_run(&store, &cbe).await;
+    subscribe(&store, &cbe).await;
+    let told = end_a_run(&store, &cbe).await;
+    assert_eq!(
+        store
+            .prune_run_events(Utc::now() - Duration::days(30))
+            .await
+            .expect("prune"),
+        0,
+        "nothing is a month old"
+    );
+    // Both are older than a moment from now: the one nobody was to be told of goes; the
+    // one still to deliver stays.
+    let soon = Utc::now() + Duration::seconds(5);
+    assert_eq!(store.prune_run_events(soon).await.expect("prune"), 1);
+    let kept = store.run_events_after(0, None, 10).await.expect("events");
+    assert_eq!(kept.iter().map(|e| e.seq).collect::<Vec<_>>(), [told]);
+    assert!(untold < told);
+
+    let now = Utc::now();
+    let due = store
+        .claim_due_deliveries("a", now, now + Duration::seconds(60), 10)
+        .await
+        .expect("claim");
+    store
+        .delivery_done(&due[0], Done::Delivered, "")
+        .await
+        .expect("done");
+    assert_eq!(store.prune_run_events(soon).await.expect("prune"), 1);
+    assert!(store
+        .run_events_after(0, None, 10)
+        .await
+        .expect("events")
+        .is_empty());
+    assert!(store
+        .deliveries_of(&cbe, "ops")
+        .await
+        .expect("states")
+        .is_empty());
+    // The numbering goes on.
+    assert_eq!(end_a_run(&store, &cbe).await, told + 1);
+}
 
 async fn end_a_run(store: &Store, d: &DistrictId) -> u64 {
     let mut r = run(d, at(1, 0));
