@@ -18,6 +18,9 @@ use model::run::PlanItem;
 
 use crate::{Phase, Planned};
 
+/// Fields that name a record rather than describe it: they never change for one record id.
+const IDENTITY: [&str; 2] = ["source_id", "student_source_id"];
+
 /// A field the undo leaves as it is: a later change moved it since the run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Left {
@@ -168,9 +171,11 @@ pub fn undo(
     }
     if created {
         // Deleted again if it is still as the run made it: every field it has now (a
-        // creation logs its non-empty fields) holds what the run set.
+        // creation logs its non-empty fields) holds what the run set. A contact's keys are
+        // in its record id; logs older than their listing as fields leave them out.
         let moved: Vec<Left> = now
             .keys()
+            .filter(|f| fields.contains_key(**f) || !IDENTITY.contains(f))
             .filter(|f| {
                 holds(f)
                     != fields

@@ -194,3 +194,29 @@ fn a_record_gone_since_leaves_its_fields_named() {
     assert_eq!(u.left.len(), 1);
     assert_eq!(u.left[0].now, None);
 }
+
+#[test]
+fn a_contact_logged_without_its_keys_is_still_deleted_as_made() {
+    let c = contact("100", "501", PAT, Some(true));
+    let now = PlanItem::Contact {
+        operation: Operation::Update,
+        contact: c,
+        source_hash: String::new(),
+        changes: vec![],
+    };
+    // As logs written before a contact listed its keys among its fields.
+    let made: serde_json::Map<String, serde_json::Value> = now
+        .record_fields()
+        .into_iter()
+        .filter(|(f, v)| !v.is_empty() && !f.ends_with("source_id"))
+        .map(|(f, v)| (f.to_owned(), v.into()))
+        .collect();
+    let json = serde_json::Value::Object(made).to_string();
+    let logged = [row(&now, Operation::Create, "*", None, Some(&json))];
+    let u = undo(&logged, Some(now), false, Utc::now()).expect("undo");
+    assert!(u.left.is_empty(), "{:?}", u.left);
+    assert_eq!(
+        u.item.expect("a deletion").item.operation(),
+        Operation::Delete
+    );
+}
