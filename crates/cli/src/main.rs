@@ -4,6 +4,7 @@
 //! ([`registry`]), opens the store and hands both to the engine and the API.
 
 mod bench;
+mod changes;
 mod client;
 mod config;
 mod demo;

@@ -2,8 +2,8 @@
 
 use proto::v1 as pb;
 
+use crate::changes::ChangePrinter;
 use crate::client::{connect, status_error};
-use crate::sync::ChangePrinter;
 
 /// The user of a spot sync, by our id.
 #[derive(Debug, Clone)]

@@ -115,28 +115,63 @@ pub fn undo(
     let Some(first) = logged.first() else {
         return Ok(Undo::default());
     };
-    let (entity, record_id) = (first.entity, first.record_id.clone());
-    let fields = before_and_after(logged)?;
-    let created = logged.iter().any(|r| r.operation == Operation::Create);
-    let deleted = logged.last().map(|r| r.operation) == Some(Operation::Delete);
-    let left = |field: &str,
-                now: Option<String>,
-                run_set: &Option<String>,
-                before: &Option<String>| Left {
-        entity,
-        record_id: record_id.clone(),
-        field: field.to_owned(),
-        now,
-        run_set: run_set.clone(),
-        before: before.clone(),
+    let record = Logged {
+        entity: first.entity,
+        record_id: first.record_id.clone(),
+        fields: before_and_after(logged)?,
+        created: logged.iter().any(|r| r.operation == Operation::Create),
+        deleted: logged.last().map(|r| r.operation) == Some(Operation::Delete),
     };
-    let Some(mut item) = current else {
-        if deleted && !created {
-            let old: Vec<(String, String)> = fields
+    match current {
+        None => record.gone(at),
+        Some(item) if record.created => Ok(record.delete_creation(item, force)),
+        Some(_) if record.deleted && !force => Ok(Undo {
+            // Made again since the run deleted it: left as it is now.
+            item: None,
+            left: vec![record.left("*", Some("present".into()), &None, &Some("present".into()))],
+        }),
+        Some(item) => record.put_fields_back(item, force, at),
+    }
+}
+
+/// What the log says the run did to one record.
+struct Logged {
+    entity: Entity,
+    record_id: String,
+    fields: BTreeMap<String, Span>,
+    created: bool,
+    deleted: bool,
+}
+
+impl Logged {
+    fn left(
+        &self,
+        field: &str,
+        now: Option<String>,
+        run_set: &Option<String>,
+        before: &Option<String>,
+    ) -> Left {
+        Left {
+            entity: self.entity,
+            record_id: self.record_id.clone(),
+            field: field.to_owned(),
+            now,
+            run_set: run_set.clone(),
+            before: before.clone(),
+        }
+    }
+
+    /// The district no longer holds the record: one the run deleted is made again from its
+    /// logged fields; one gone since has its fields named (nothing to put back).
+    fn gone(&self, at: DateTime<Utc>) -> Result<Undo, String> {
+        if self.deleted && !self.created {
+            let old: Vec<(String, String)> = self
+                .fields
                 .iter()
                 .filter_map(|(f, (before, _))| Some((f.clone(), before.clone()?)))
                 .collect();
-            let mut item = model::assign::remade(entity, &record_id, &old, Operation::Create, at)?;
+            let mut item =
+                model::assign::remade(self.entity, &self.record_id, &old, Operation::Create, at)?;
             let listed = item.whole_record_changes().unwrap_or_default();
             *item.changes_mut() = listed;
             return Ok(Undo {
@@ -144,112 +179,107 @@ pub fn undo(
                 left: Vec::new(),
             });
         }
-        // Gone since (or created and deleted by the same run): nothing to put back.
-        let gone = fields
-            .iter()
-            .filter(|(_, (_, after))| after.is_some())
-            .map(|(f, (before, after))| left(f, None, after, before))
-            .collect();
-        return Ok(Undo {
-            item: None,
-            left: if created { Vec::new() } else { gone },
-        });
-    };
-    let now: BTreeMap<&str, String> = item.record_fields().into_iter().collect();
-    let holds = |f: &str| now.get(f).cloned().unwrap_or_default();
-    if deleted && !created && !force {
-        // Made again since the run deleted it: left as it is now.
-        return Ok(Undo {
-            item: None,
-            left: vec![left(
-                "*",
-                Some("present".into()),
-                &None,
-                &Some("present".into()),
-            )],
-        });
+        // Created and deleted by the same run: nothing was left of it to put back.
+        let left = if self.created {
+            Vec::new()
+        } else {
+            self.fields
+                .iter()
+                .filter(|(_, (_, after))| after.is_some())
+                .map(|(f, (before, after))| self.left(f, None, after, before))
+                .collect()
+        };
+        Ok(Undo { item: None, left })
     }
-    if created {
-        // Deleted again if it is still as the run made it: every field it has now (a
-        // creation logs its non-empty fields) holds what the run set. A contact's keys are
-        // in its record id; logs older than their listing as fields leave them out.
+
+    /// A record the run created is deleted again if it is still as the run made it: every
+    /// field it has now (a creation logs its non-empty fields) holds what the run set. A
+    /// contact's keys are in its record id; logs older than their listing as fields leave
+    /// them out.
+    fn delete_creation(&self, mut item: PlanItem, force: bool) -> Undo {
+        let now: BTreeMap<&str, String> = item.record_fields().into_iter().collect();
         let moved: Vec<Left> = now
-            .keys()
-            .filter(|f| fields.contains_key(**f) || !IDENTITY.contains(f))
-            .filter(|f| {
-                holds(f)
-                    != fields
-                        .get(**f)
-                        .and_then(|v| v.1.clone())
-                        .unwrap_or_default()
-            })
-            .map(|f| {
-                let (before, after) = fields.get(*f).cloned().unwrap_or_default();
-                left(f, Some(holds(f)), &after, &before)
+            .iter()
+            .filter(|(f, _)| self.fields.contains_key(**f) || !IDENTITY.contains(f))
+            .filter_map(|(f, holds)| {
+                let (before, after) = self.fields.get(*f).cloned().unwrap_or_default();
+                (*holds != after.clone().unwrap_or_default())
+                    .then(|| self.left(f, Some(holds.clone()), &after, &before))
             })
             .collect();
         if !moved.is_empty() && !force {
-            return Ok(Undo {
+            return Undo {
                 item: None,
                 left: moved,
-            });
+            };
         }
         *item.operation_mut() = Operation::Delete;
         let listed = item.whole_record_changes().unwrap_or_default();
         *item.changes_mut() = listed;
         blank_hash(&mut item);
-        return Ok(Undo {
+        Undo {
             item: Some(planned(item)),
             left: Vec::new(),
-        });
-    }
-    let old_fields = item.record_fields();
-    let mut kept = Vec::new();
-    for (field, (before, after)) in &fields {
-        let holds = holds(field);
-        if holds != after.clone().unwrap_or_default() && !force {
-            kept.push(left(field, Some(holds), after, before));
-            continue;
         }
-        item.set_field(field, before.as_deref().unwrap_or_default())?;
     }
-    let new_fields = item.record_fields();
-    let archived = |f: &model::fields::Fields| {
-        f.iter()
-            .find(|(n, _)| *n == "archived")
-            .map(|(_, v)| v.clone())
-    };
-    let operation = match (
-        archived(&old_fields).as_deref(),
-        archived(&new_fields).as_deref(),
-    ) {
-        (Some("false"), Some("true")) => Operation::Archive,
-        (Some("true"), Some("false")) => Operation::Unarchive,
-        _ => Operation::Update,
-    };
-    let changes = model::fields::changes(
-        entity,
-        &record_id,
-        operation,
-        Some(&old_fields),
-        &new_fields,
-    );
-    if changes.is_empty() {
-        return Ok(Undo {
-            item: None,
+
+    /// Each field the run changed goes back to what it was, if it still holds what the run
+    /// set (or `force`); an archive the run made is lifted, an unarchive undone.
+    fn put_fields_back(
+        &self,
+        mut item: PlanItem,
+        force: bool,
+        at: DateTime<Utc>,
+    ) -> Result<Undo, String> {
+        let old_fields = item.record_fields();
+        let now: BTreeMap<&str, String> = old_fields.iter().cloned().collect();
+        let mut kept = Vec::new();
+        for (field, (before, after)) in &self.fields {
+            let holds = now.get(field.as_str()).cloned().unwrap_or_default();
+            if holds != after.clone().unwrap_or_default() && !force {
+                kept.push(self.left(field, Some(holds), after, before));
+                continue;
+            }
+            item.set_field(field, before.as_deref().unwrap_or_default())?;
+        }
+        let new_fields = item.record_fields();
+        let operation = match (archived(&old_fields), archived(&new_fields)) {
+            (Some("false"), Some("true")) => Operation::Archive,
+            (Some("true"), Some("false")) => Operation::Unarchive,
+            _ => Operation::Update,
+        };
+        let changes = model::fields::changes(
+            self.entity,
+            &self.record_id,
+            operation,
+            Some(&old_fields),
+            &new_fields,
+        );
+        if changes.is_empty() {
+            return Ok(Undo {
+                item: None,
+                left: kept,
+            });
+        }
+        *item.operation_mut() = operation;
+        *item.changes_mut() = changes;
+        blank_hash(&mut item);
+        if let PlanItem::Link { link, .. } = &mut item {
+            link.updated_at = at;
+        }
+        Ok(Undo {
+            item: Some(planned(item)),
             left: kept,
-        });
+        })
     }
-    *item.operation_mut() = operation;
-    *item.changes_mut() = changes;
-    blank_hash(&mut item);
-    if let PlanItem::Link { link, .. } = &mut item {
-        link.updated_at = at;
-    }
-    Ok(Undo {
-        item: Some(planned(item)),
-        left: kept,
-    })
+}
+
+/// A record's `archived` field, if it has one.
+fn archived(fields: &model::fields::Fields) -> Option<&str> {
+    fields
+        .iter()
+        .find(|(n, _)| *n == "archived")
+        .map(|(_, v)| v.as_str())
 }
 
 /// An undo's item in the phase it applies in: a deletion of a school, staff member,

@@ -31,6 +31,7 @@ mod plan_codec;
 pub mod raw;
 pub mod review;
 pub mod roster;
+mod roster_ids;
 pub mod runs;
 pub mod sealing;
 pub mod search;
