@@ -1,8 +1,8 @@
 //! Webhooks: a district's subscriber is told, with a signature it can check, when a run is
 //! held by a threshold and when it ends — once each, in order, even when the service is
-//! killed while the subscriber is refusing.
+//! killed while the subscriber is refusing, or while a delivery is in flight.
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,6 +30,8 @@ type Got = (String, String, Vec<u8>, bool);
 struct Receiver {
     got: Arc<Mutex<Vec<Got>>>,
     status: Arc<AtomicU16>,
+    /// Hold each request without answering (for 30 s, then refuse it).
+    hang: Arc<AtomicBool>,
 }
 
 async fn take(
@@ -37,7 +39,12 @@ async fn take(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> StatusCode {
-    let status = StatusCode::from_u16(r.status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK);
+    let hang = r.hang.load(Ordering::SeqCst);
+    let status = if hang {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::from_u16(r.status.load(Ordering::SeqCst)).unwrap_or(StatusCode::OK)
+    };
     let header = |name: &str| {
         headers
             .get(name)
@@ -51,6 +58,9 @@ async fn take(
         body.to_vec(),
         status.is_success(),
     ));
+    if hang {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
     status
 }
 
@@ -261,6 +271,48 @@ async fn a_subscriber_is_told_of_held_and_ended_runs_once_each_across_a_kill(bac
         .await
         .expect("cancel");
     taken(&receiver, "run.cancelled").await;
+
+    // The service is killed while a delivery is in flight (the subscriber holds the
+    // request, unanswered): back again, it delivers that event, once.
+    receiver.hang.store(true, Ordering::SeqCst);
+    let sent_before = receiver.got.lock().expect("lock").len();
+    let again = run_to_end(&mut client, "sim", false).await;
+    assert_eq!(again.state(), pb::RunState::Paused, "{again:?}");
+    let mut in_flight = false;
+    for _ in 0..300 {
+        in_flight = receiver.got.lock().expect("lock").len() > sent_before;
+        if in_flight {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(in_flight, "the held run's delivery was under way");
+    server.kill();
+    receiver.hang.store(false, Ordering::SeqCst);
+    server.restart();
+    for _ in 0..600 {
+        let held_taken = receiver
+            .got
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(s, _, b, ok)| {
+                *ok && verified(s, b)["data"]["run_id"] == again.run_id.as_str()
+            })
+            .count();
+        if held_taken > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut client = server.client().await;
+    client
+        .cancel_sync_run(pb::CancelSyncRunRequest {
+            district_id: "sim".into(),
+            run_id: again.run_id.clone(),
+        })
+        .await
+        .expect("cancel");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let got = receiver.got.lock().expect("lock").clone();
     let accepted: Vec<String> = got
@@ -275,13 +327,34 @@ async fn a_subscriber_is_told_of_held_and_ended_runs_once_each_across_a_kill(bac
         .collect();
     assert_eq!(
         accepted,
-        ["test", "run.succeeded", "run.held", "run.cancelled"],
+        [
+            "test",
+            "run.succeeded",
+            "run.held",
+            "run.cancelled",
+            "run.held",
+            "run.cancelled"
+        ],
         "each taken once, in order"
     );
+    // The delivery cut by the kill and the one taken after name the same delivery.
+    let again_ids: Vec<&str> = got
+        .iter()
+        .filter(|(s, _, b, _)| {
+            let v = verified(s, b);
+            v["type"] == "run.held" && v["data"]["run_id"] == again.run_id.as_str()
+        })
+        .map(|(_, id, _, _)| id.as_str())
+        .collect();
+    assert!(again_ids.len() >= 2, "{again_ids:?}");
+    assert!(again_ids.windows(2).all(|w| w[0] == w[1]), "{again_ids:?}");
     // Every attempt at one event names the same delivery.
     let held_ids: Vec<&str> = got
         .iter()
-        .filter(|(s, _, b, _)| verified(s, b)["type"] == "run.held")
+        .filter(|(s, _, b, _)| {
+            let v = verified(s, b);
+            v["type"] == "run.held" && v["data"]["run_id"] == held.run_id.as_str()
+        })
         .map(|(_, id, _, _)| id.as_str())
         .collect();
     assert!(held_ids.len() >= 2, "{held_ids:?}");
