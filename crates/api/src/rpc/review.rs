@@ -45,6 +45,12 @@ pub(super) fn exclusions(given: Vec<pb::RunExclusion>) -> Result<Vec<ExclusionRe
     let mut out = Vec::with_capacity(given.len());
     for (i, x) in given.into_iter().enumerate() {
         let path = format!("exclusions[{i}]");
+        if !x.excluded_by.is_empty() || x.exclude_time.is_some() || x.excluded_items != 0 {
+            errors.push(
+                path.clone(),
+                "excluded_by, exclude_time and excluded_items are the server's answer; leave them unset",
+            );
+        }
         if x.reason.chars().count() > MAX_REASON {
             errors.push(
                 format!("{path}.reason"),
@@ -107,6 +113,52 @@ fn target(given: Option<pb::run_exclusion::Target>) -> Result<ExclusionTarget, F
                 .parse()
                 .map_err(|e: FieldError| FieldError::new("student_id", e.message))?;
             Ok(ExclusionTarget::Student { id })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn changes(entity: pb::Entity, operation: pb::Operation) -> pb::RunExclusion {
+        pb::RunExclusion {
+            target: Some(pb::run_exclusion::Target::Changes(pb::ChangeKind {
+                entity: entity as i32,
+                operation: operation as i32,
+            })),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn each_exclusion_names_one_target_and_leaves_the_answer_fields_to_the_server() {
+        let good = exclusions(vec![changes(pb::Entity::Link, pb::Operation::Delete)])
+            .expect("a kind of change");
+        assert_eq!(
+            good[0].target,
+            ExclusionTarget::Changes {
+                entity: Some(model::change::Entity::Link),
+                operation: Some(model::change::Operation::Delete),
+            }
+        );
+        let answered = pb::RunExclusion {
+            excluded_items: 3,
+            ..changes(pb::Entity::Link, pb::Operation::Unspecified)
+        };
+        let refused = exclusions(vec![
+            pb::RunExclusion::default(),
+            changes(pb::Entity::Unspecified, pb::Operation::Unspecified),
+            answered,
+        ])
+        .expect_err("three problems");
+        let message = refused.message();
+        for path in [
+            "exclusions[0].target",
+            "exclusions[1].changes",
+            "exclusions[2]",
+        ] {
+            assert!(message.contains(path), "{path} in {message}");
         }
     }
 }
