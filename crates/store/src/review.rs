@@ -25,12 +25,7 @@ impl Store {
         let txn = self.db().begin().await?;
         if !crate::runs::update_run_on(&txn, run, &[RunState::Paused]).await? {
             txn.rollback().await?;
-            let found = self.get_run(&run.district_id, run.id).await?;
-            return Err(StoreError::StateChanged {
-                entity: "sync run",
-                id: run.id.to_string(),
-                found: found.state.as_str().to_owned(),
-            });
+            return Err(self.lost_race(run).await);
         }
         for chunk in kept_out.chunks(BATCH_ROWS) {
             let rows = chunk.iter().map(|(seq, x)| {

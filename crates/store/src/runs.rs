@@ -148,14 +148,22 @@ impl Store {
         };
         if !updated {
             // Read once the transaction is over: it holds one of the pool's connections.
-            let found = self.get_run(&run.district_id, run.id).await?;
-            return Err(StoreError::StateChanged {
+            return Err(self.lost_race(run).await);
+        }
+        Ok(())
+    }
+
+    /// What a caller whose compare-and-set on `run` lost is told: `StateChanged` naming
+    /// the state the run is in now (or why it cannot be read).
+    pub(crate) async fn lost_race(&self, run: &SyncRun) -> StoreError {
+        match self.get_run(&run.district_id, run.id).await {
+            Ok(found) => StoreError::StateChanged {
                 entity: ENTITY,
                 id: run.id.to_string(),
                 found: found.state.as_str().to_owned(),
-            });
+            },
+            Err(e) => e,
         }
-        Ok(())
     }
 
     /// The run a caller's request started, if any.

@@ -186,12 +186,11 @@ impl Runs {
         if target.mode == RunMode::DryRun {
             return refuse(format!("run {undone} was a dry run: it changed nothing"));
         }
-        if self
+        let logged = self
             .store
-            .count_change_log_rows_of_run(district, undone)
-            .await?
-            == 0
-        {
+            .list_changes(district, model::change::ChangeSource::Run(undone), None, 1)
+            .await?;
+        if logged.is_empty() {
             return refuse(format!(
                 "run {undone} changed nothing: there is nothing to undo"
             ));

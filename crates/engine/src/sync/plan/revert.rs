@@ -4,7 +4,7 @@
 //! numbered by phase like any plan, so deletions of what the run created come after the
 //! links and enrollments that refer to them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use model::change::{ChangeSource, Entity, FieldChange, Operation};
 use model::district::District;
@@ -103,72 +103,87 @@ impl Runs {
                 .map(|g| g[0].record_id.clone())
                 .collect()
         };
-        let item = |record: Record| -> PlanItem { record.into_item() };
-        let mut out: HashMap<RecordKey, PlanItem> = HashMap::new();
-        let mut put = |entity: Entity, key: String, record: Record| {
-            out.insert((entity, key), item(record));
-        };
+        // Each record keyed as the change log names it: its item's record id.
+        let mut held: Vec<Record> = Vec::new();
         let students: Vec<StudentId> = ids(Entity::Student)
             .iter()
             .filter_map(|s| s.parse().ok())
             .collect();
-        for s in self.store.students_by_id(d, &students).await? {
-            put(Entity::Student, s.id.to_string(), Record::Student(s));
-        }
+        held.extend(
+            self.store
+                .students_by_id(d, &students)
+                .await?
+                .into_iter()
+                .map(Record::Student),
+        );
         let guardians: Vec<GuardianId> = ids(Entity::Guardian)
             .iter()
             .filter_map(|g| g.parse().ok())
             .collect();
-        for (gid, g) in self.store.guardians_by_id(d, &guardians).await? {
-            put(Entity::Guardian, gid.to_string(), Record::Guardian(g));
-        }
-        for (key, s) in self.store.schools_by_id(d, &ids(Entity::School)).await? {
-            put(Entity::School, key, Record::School(s));
-        }
-        for (key, s) in self.store.staff_by_id(d, &ids(Entity::Staff)).await? {
-            put(Entity::Staff, key, Record::Staff(s));
-        }
-        for (key, c) in self
+        held.extend(
+            self.store
+                .guardians_by_id(d, &guardians)
+                .await?
+                .into_values()
+                .map(Record::Guardian),
+        );
+        let schools = self.store.schools_by_id(d, &ids(Entity::School)).await?;
+        held.extend(schools.into_values().map(Record::School));
+        let staff = self.store.staff_by_id(d, &ids(Entity::Staff)).await?;
+        held.extend(staff.into_values().map(Record::Staff));
+        let classrooms = self
             .store
             .classrooms_by_id(d, &ids(Entity::Classroom))
-            .await?
-        {
-            put(Entity::Classroom, key, Record::Classroom(c));
-        }
-        let links = ids(Entity::Link);
-        let linked: Vec<StudentId> = links
+            .await?;
+        held.extend(classrooms.into_values().map(Record::Classroom));
+        // Links, contacts and enrollments are read by what they belong to (the first part
+        // of their record id); only those the log names are kept.
+        let owners = |entity: Entity| -> Vec<String> {
+            ids(entity)
+                .iter()
+                .filter_map(|k| Some(k.split_once('/')?.0.to_owned()))
+                .collect()
+        };
+        let linked: Vec<StudentId> = owners(Entity::Link)
             .iter()
-            .filter_map(|k| k.split_once('/')?.0.parse().ok())
+            .filter_map(|s| s.parse().ok())
             .collect();
-        for l in self.store.links_of_students(d, &linked).await? {
-            let key = format!("{}/{}", l.student_id, l.guardian_id);
-            if links.contains(&key) {
-                put(Entity::Link, key, Record::Link(l));
-            }
-        }
-        let contacts = ids(Entity::Contact);
-        let of: Vec<SourceId> = contacts
+        held.extend(
+            self.store
+                .links_of_students(d, &linked)
+                .await?
+                .into_iter()
+                .map(Record::Link),
+        );
+        let of: Vec<SourceId> = owners(Entity::Contact).iter().map(SourceId::new).collect();
+        held.extend(
+            self.store
+                .contacts_of_students(d, &of)
+                .await?
+                .into_iter()
+                .map(|c| Record::Contact(c.value)),
+        );
+        let classes: Vec<SourceId> = owners(Entity::Enrollment)
             .iter()
-            .filter_map(|k| Some(SourceId::new(k.split_once('/')?.0)))
+            .map(SourceId::new)
             .collect();
-        for c in self.store.contacts_of_students(d, &of).await? {
-            let key = format!("{}/{}", c.value.student_source_id, c.value.source_id);
-            if contacts.contains(&key) {
-                put(Entity::Contact, key, Record::Contact(c.value));
-            }
-        }
-        let enrollments = ids(Entity::Enrollment);
-        let classes: Vec<SourceId> = enrollments
+        held.extend(
+            self.store
+                .enrollments_of_classrooms(d, &classes)
+                .await?
+                .into_iter()
+                .map(Record::Enrollment),
+        );
+        let named: HashSet<RecordKey> = groups
             .iter()
-            .filter_map(|k| Some(SourceId::new(k.split_once('/')?.0)))
+            .map(|g| (g[0].entity, g[0].record_id.clone()))
             .collect();
-        for e in self.store.enrollments_of_classrooms(d, &classes).await? {
-            let item = Record::Enrollment(e).into_item();
-            let key = item.record_id();
-            if enrollments.contains(&key) {
-                out.insert((Entity::Enrollment, key), item);
-            }
-        }
+        let out = held
+            .into_iter()
+            .map(Record::into_item)
+            .map(|item| ((item.entity(), item.record_id()), item))
+            .filter(|(key, _)| named.contains(key))
+            .collect();
         Ok(out)
     }
 }
